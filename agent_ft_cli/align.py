@@ -1,0 +1,123 @@
+"""Tie each preference pair to the prompt it answers in a thread.
+
+Shared by the bundled local model and by ``export``. A pair is ``[chosen, rejected]`` (the seed's shape, a list or
+tuple) or ``{"chosen": ..., "rejected": ..., "prompt": ...?}``; each side is a string or a message dict.
+
+The thread is the updated agent's view (``agent.chat_messages[peer]``): its own answers have role ``assistant``,
+what it was asked has role ``user``. A pair is tied to the *most recent* assistant answer whose text equals the
+rejected side (whitespace-normalised) and not already used by another pair; its prompt is the nearest user message
+with text before that answer. A pair with an explicit ``prompt`` and no matching answer is tied to that prompt.
+Anything else is reported as skipped, with the reason, never dropped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Message = dict[str, Any]
+
+
+@dataclass
+class Pair:
+    index: int
+    chosen: Any
+    rejected: Any
+    prompt: str | None = None
+
+
+@dataclass
+class Aligned:
+    pair: Pair
+    prompt: str
+    prompt_index: int | None  # index of the prompt message in the thread (None for an explicit prompt)
+    answer_index: int | None  # index of the rejected answer in the thread (None when not found)
+
+
+@dataclass
+class Skipped:
+    index: int
+    reason: str
+
+
+def text_of(value: Any) -> str | None:
+    """The text of a string or a message dict (multimodal lists joined), or None."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return text_of(value.get("content"))
+    if isinstance(value, list):
+        parts = [p.get("text", "") if isinstance(p, dict) else str(p) for p in value]
+        return "".join(parts) if parts else None
+    return None
+
+
+def _norm(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def normalize_pairs(preference_data: Any) -> tuple[list[Pair], list[Skipped]]:
+    """Accept the seed's ``[chosen, rejected]`` pairs and ``{"chosen", "rejected"}`` objects."""
+    if isinstance(preference_data, dict) and ("chosen" in preference_data or "pairs" in preference_data):
+        preference_data = preference_data.get("pairs", [preference_data])
+    if not isinstance(preference_data, (list, tuple)):
+        return [], [Skipped(0, f"preference data is a {type(preference_data).__name__}, not a list of pairs")]
+    pairs: list[Pair] = []
+    skipped: list[Skipped] = []
+    for i, item in enumerate(preference_data):
+        if isinstance(item, (list, tuple)) and len(item) == 2:
+            pairs.append(Pair(i, item[0], item[1]))
+        elif isinstance(item, dict) and "chosen" in item and "rejected" in item:
+            prompt = text_of(item.get("prompt")) if item.get("prompt") is not None else None
+            pairs.append(Pair(i, item["chosen"], item["rejected"], prompt))
+        else:
+            skipped.append(Skipped(i, "not a [chosen, rejected] pair nor an object with 'chosen' and 'rejected'"))
+            continue
+        p = pairs[-1]
+        if text_of(p.chosen) is None:
+            pairs.pop()
+            skipped.append(Skipped(i, "the chosen answer has no text"))
+    return pairs, skipped
+
+
+def is_prompt(message: Message) -> bool:
+    """A message the agent was asked: role user, with text, not a tool result."""
+    return (
+        message.get("role") == "user"
+        and isinstance(text_of(message), str)
+        and bool(_norm(text_of(message)))
+        and not message.get("tool_responses")
+    )
+
+
+def align(preference_data: Any, messages: list[Message]) -> tuple[list[Aligned], list[Skipped]]:
+    """Tie every usable pair to its prompt in ``messages``; return (tied, skipped)."""
+    pairs, skipped = normalize_pairs(preference_data)
+    used: set[int] = set()
+    tied: list[Aligned] = []
+    for pair in pairs:
+        rejected = _norm(text_of(pair.rejected))
+        answer_index = None
+        if rejected:
+            for i in range(len(messages) - 1, -1, -1):
+                m = messages[i]
+                if i not in used and m.get("role") == "assistant" and _norm(text_of(m)) == rejected:
+                    answer_index = i
+                    break
+        if answer_index is not None:
+            prompt_index = next((j for j in range(answer_index - 1, -1, -1) if is_prompt(messages[j])), None)
+            if prompt_index is None:
+                if pair.prompt:
+                    tied.append(Aligned(pair, pair.prompt, None, answer_index))
+                    used.add(answer_index)
+                else:
+                    skipped.append(Skipped(pair.index, "the rejected answer has no user prompt before it in the thread"))
+                continue
+            used.add(answer_index)
+            prompt = pair.prompt or text_of(messages[prompt_index]) or ""
+            tied.append(Aligned(pair, prompt, prompt_index, answer_index))
+        elif pair.prompt:
+            tied.append(Aligned(pair, pair.prompt, None, None))
+        else:
+            skipped.append(Skipped(pair.index, "the rejected answer does not appear in the thread"))
+    return tied, skipped

@@ -1,0 +1,145 @@
+"""Load a model client class from an import string and check it against the protocol.
+
+Two forms, as uvicorn and fastapi-cli accept apps:
+
+* ``pkg.module:Class`` (``Class.Inner`` works too), imported with the current directory on ``sys.path``;
+* ``path/to/file.py:Class``, loaded from that file.
+
+Each failure is its own message: a malformed string, a missing module (told apart from a missing dependency
+*inside* the user's module), a module that raises on import (with the file and line of a syntax error), a missing
+attribute, something that is not a class, a class missing protocol methods (listed by name).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .errors import ClientLoadError, UsageError
+
+#: What autogen's ModelClient protocol needs from a custom client class.
+MODEL_CLIENT_METHODS = ("create", "message_retrieval", "cost", "get_usage")
+#: What agent-ft needs on top of it to run an update.
+UPDATE_METHOD = "update_model"
+
+
+def _split(spec: str) -> tuple[str, str]:
+    module, sep, attr = spec.rpartition(":")
+    if not sep or not module or not attr or not attr.replace(".", "").replace("_", "a").isalnum():
+        raise ClientLoadError(
+            f"client {spec!r} is not an import path; use 'package.module:ClassName' or 'path/to/file.py:ClassName'"
+        )
+    return module, attr
+
+
+def _origin_of_error(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        where = f"{exc.filename}:{exc.lineno}" if exc.filename else "?"
+        return f"{where}: SyntaxError: {exc.msg}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    user_frames = [f for f in frames if "importlib" not in f.filename and not f.filename.startswith("<frozen")]
+    where = f"{user_frames[-1].filename}:{user_frames[-1].lineno}: " if user_frames else ""
+    return f"{where}{type(exc).__name__}: {exc}"
+
+
+def _import_module(module: str, spec: str) -> Any:
+    if module.endswith(".py") or os.sep in module or "/" in module:
+        path = Path(module)
+        if not path.is_file():
+            raise ClientLoadError(f"client {spec!r}: file {module!r} does not exist")
+        name = f"_agent_ft_client_{abs(hash(str(path.resolve())))}"
+        loader_spec = importlib.util.spec_from_file_location(name, path)
+        if loader_spec is None or loader_spec.loader is None:
+            raise ClientLoadError(f"client {spec!r}: cannot load {module!r} as a Python file")
+        mod = importlib.util.module_from_spec(loader_spec)
+        sys.modules[name] = mod
+        parent = str(path.resolve().parent)
+        if parent not in sys.path:
+            sys.path.insert(0, parent)  # so the file can import its siblings
+        try:
+            loader_spec.loader.exec_module(mod)
+        except Exception as e:
+            sys.modules.pop(name, None)
+            raise ClientLoadError(f"client {spec!r}: importing {module!r} failed: {_origin_of_error(e)}") from e
+        return mod
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name and (e.name == module or module.startswith(e.name + ".")):
+            raise ClientLoadError(
+                f"client {spec!r}: module {module!r} not found (looked in the current directory and the installed "
+                "packages); check the spelling or install it"
+            ) from None
+        raise ClientLoadError(
+            f"client {spec!r}: module {module!r} was found but it imports {e.name!r}, which is not installed"
+        ) from e
+    except Exception as e:
+        raise ClientLoadError(f"client {spec!r}: importing {module!r} failed: {_origin_of_error(e)}") from e
+
+
+def import_client(spec: str) -> type:
+    """Resolve ``spec`` to a class, with a precise error for each way it can fail."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ClientLoadError("client import path is empty; use 'package.module:ClassName'")
+    module, attr = _split(spec.strip())
+    obj: Any = _import_module(module, spec)
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            have = sorted(n for n, v in vars(obj).items() if inspect.isclass(v) and not n.startswith("_")) if hasattr(obj, "__dict__") else []
+            hint = f"; classes there: {', '.join(have)}" if have else ""
+            raise ClientLoadError(f"client {spec!r}: {module!r} has no attribute {part!r}{hint}") from None
+    if not inspect.isclass(obj):
+        raise ClientLoadError(f"client {spec!r} is a {type(obj).__name__}, not a class; point at the client class")
+    return obj
+
+
+def missing_methods(cls: type, *, need_update: bool = True) -> list[str]:
+    """Names of protocol methods the class lacks (or has as non-callables)."""
+    wanted = MODEL_CLIENT_METHODS + ((UPDATE_METHOD,) if need_update else ())
+    return [m for m in wanted if not callable(getattr(cls, m, None))]
+
+
+def check_protocol(cls: type, spec: str | None = None, *, need_update: bool = True) -> type:
+    """Raise :class:`ClientLoadError` naming what is missing when ``cls`` breaks the client protocol."""
+    missing = missing_methods(cls, need_update=need_update)
+    if missing:
+        label = spec or f"{cls.__module__}:{cls.__qualname__}"
+        raise ClientLoadError(
+            f"client {label!r} does not follow the updateable model client protocol: missing "
+            f"{', '.join(missing)}; see 'Writing an updateable client' in the README"
+        )
+    return cls
+
+
+def load_client(spec: str, *, need_update: bool = True) -> type:
+    """Import a client class and check the protocol."""
+    return check_protocol(import_client(spec), spec, need_update=need_update)
+
+
+def parse_key_values(items: list[str] | None, option: str) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs from the command line; values are JSON when they parse, strings otherwise."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not key.replace("_", "a").replace("-", "a").isalnum() or key[0].isdigit():
+            raise UsageError(f"{option} {item!r}: expected KEY=VALUE with KEY a Python identifier")
+        try:
+            value: Any = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            value = raw
+        out[key.replace("-", "_")] = value
+    return out

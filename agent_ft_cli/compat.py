@@ -1,0 +1,72 @@
+"""The one place that imports ``autogen`` and checks it is the classic ConversableAgent API.
+
+Supported: Microsoft's pyautogen 0.2.x, AG2's pyautogen 0.3-0.9 and AG2's ``autogen``/``ag2`` 0.10-0.14. Not
+supported: pyautogen 0.10 (a proxy for the new AgentChat API, no ConversableAgent) and ag2 1.x (a new framework).
+Everything else in agent-ft reaches autogen through :func:`require_autogen`, so a wrong install is one clear error.
+"""
+
+from __future__ import annotations
+
+import functools
+from types import ModuleType
+from typing import Any
+
+from .errors import AutogenUnavailableError
+
+INSTALL_HINT = "install the classic API: pip install 'pyautogen>=0.2.20,<0.10' (or 'autogen>=0.10,<0.15')"
+
+
+def _installed_version() -> str | None:
+    from importlib import metadata
+
+    for dist in ("pyautogen", "autogen", "ag2"):
+        try:
+            return f"{dist} {metadata.version(dist)}"
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+@functools.cache
+def require_autogen() -> ModuleType:
+    """Import ``autogen`` and make sure it offers ConversableAgent and custom model clients."""
+    try:
+        import autogen
+    except ImportError as e:
+        installed = _installed_version()
+        what = f"{installed} is installed but 'import autogen' fails ({e})" if installed else "autogen is not installed"
+        raise AutogenUnavailableError(f"{what}; {INSTALL_HINT}") from None
+    agent_cls = getattr(autogen, "ConversableAgent", None)
+    if agent_cls is None or not hasattr(agent_cls, "register_model_client"):
+        installed = _installed_version() or "an unknown autogen"
+        raise AutogenUnavailableError(
+            f"{installed} is not the classic autogen API (no ConversableAgent.register_model_client: pyautogen 0.10 "
+            f"and ag2 1.x are different frameworks); {INSTALL_HINT}"
+        )
+    return autogen
+
+
+def autogen_version() -> str | None:
+    autogen = require_autogen()
+    return getattr(autogen, "__version__", None)
+
+
+def agent_class(name: str) -> Any:
+    """A classic agent class by its short name (``AssistantAgent``) or dotted path inside autogen."""
+    autogen = require_autogen()
+    return getattr(autogen, name, None)
+
+
+def silence_autogen_logging() -> None:
+    """Route autogen's logging away from stdout: it logs INFO lines when a custom client is configured."""
+    import logging
+
+    for name in ("autogen", "autogen.oai.client", "autogen.oai", "autogen.agentchat"):
+        log = logging.getLogger(name)
+        log.setLevel(logging.WARNING)
+        for h in list(log.handlers):
+            stream = getattr(h, "stream", None)
+            import sys
+
+            if stream is sys.stdout:
+                h.setStream(sys.stderr)  # type: ignore[attr-defined]

@@ -1,0 +1,83 @@
+"""One exception family for everything agent-ft refuses.
+
+Core modules raise these; the CLI catches :class:`AgentFtError` once, prints ``Error: <message>`` on stderr and
+exits with the class's ``exit_code``. The codes are part of the public contract (CI scripts depend on them):
+
+====  =====================================================================
+code  meaning
+====  =====================================================================
+0     success
+1     the client's own ``update_model`` failed
+2     usage error (bad or conflicting arguments, unwritable output)
+3     bad input data (session, preference data, YAML config)
+4     the client cannot be imported or does not follow the protocol, or the installed autogen is not the classic API
+130   interrupted (Ctrl-C)
+====  =====================================================================
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_CLIENT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_BAD_INPUT = 3
+EXIT_CLIENT_LOAD = 4
+EXIT_INTERRUPTED = 130
+
+
+class AgentFtError(Exception):
+    """Base class: a one-line message for the user and the process exit code."""
+
+    exit_code: int = EXIT_CLIENT_FAILED
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class UsageError(AgentFtError):
+    """Bad or conflicting command-line arguments, or an output path that cannot be written."""
+
+    exit_code = EXIT_USAGE
+
+
+class InputDataError(AgentFtError):
+    """A session, preference file or config that cannot be used."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class SessionError(InputDataError):
+    """A session file that is missing, unreadable or malformed, or lacks the requested agents."""
+
+
+class PrefsError(InputDataError):
+    """Preference data that cannot be read."""
+
+
+class ConfigError(InputDataError):
+    """A YAML pair config that is invalid."""
+
+
+class ClientLoadError(AgentFtError):
+    """The client import path cannot be resolved, or the class breaks the protocol."""
+
+    exit_code = EXIT_CLIENT_LOAD
+
+
+class AutogenUnavailableError(ClientLoadError):
+    """The installed ``autogen`` is missing or is not the classic ConversableAgent API."""
+
+
+class ClientUpdateError(AgentFtError):
+    """The client's own ``update_model`` raised."""
+
+    exit_code = EXIT_CLIENT_FAILED
+
+
+class SessionWarning(UserWarning):
+    """A recoverable problem in a session file (such as a final line cut short by a crash)."""

@@ -1,0 +1,166 @@
+"""The bundled local model: a small learnable client that runs offline, for the Quickstart, samples and tests.
+
+It answers from what it has learned and otherwise with a fixed "don't know" reply. ``update_model`` ties each
+preference pair to the question it answers (:mod:`agent_ft_cli.align`) and remembers the chosen answer for that
+question. Questions are matched by their content words (case, punctuation, contractions, plurals and small words
+such as "what", "the", "tell me" do not matter), so a paraphrase gets the learned answer and an unrelated question
+does not. What it learned is written atomically to a JSON state file (``state_path``), read again on every call,
+so a later process (the next ``agent-ft record``) uses it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import orjson
+
+from ..align import Skipped, align, is_prompt, text_of
+from ..fsutil import atomic_write_bytes
+
+DEFAULT_STATE = ".agent-ft/local-model.json"
+DEFAULT_REPLY = "I don't know the answer to that yet."
+
+_STOP = set(
+    """a an the is are was were be been being am do does did of to in on at for by with about from as into and or
+    what whats which who whom whose when where why how please tell me my i you your could would can will shall
+    should may might must it its this that these those there here give show explain describe say know let us we
+    any some name called call q""".split()
+)
+_CONTRACTIONS = {"what's": "what is", "who's": "who is", "where's": "where is", "it's": "it is", "how's": "how is"}
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def normalize(text: str) -> str:
+    """Lower-case, contractions expanded, punctuation dropped, whitespace collapsed."""
+    low = text.casefold().replace("\u2019", "'")
+    for short, full in _CONTRACTIONS.items():
+        low = low.replace(short, full)
+    low = re.sub(r"'s\b", "", low)
+    return " ".join(re.sub(r"[^\w\s]", " ", low).split())
+
+
+def content_words(text: str) -> frozenset[str]:
+    return frozenset(_stem(w) for w in normalize(text).split() if w not in _STOP)
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+class LocalLearningClient:
+    """A custom model client (autogen's ModelClient protocol) that learns question -> answer from preferences."""
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        state_path: str | os.PathLike[str] | None = None,
+        default_reply: str = DEFAULT_REPLY,
+        threshold: float = 0.5,
+        **_: Any,
+    ) -> None:
+        self.model = (config or {}).get("model", "agent-ft-local")
+        path = state_path or os.environ.get("AGENT_FT_LOCAL_STATE") or DEFAULT_STATE
+        self.state_path = Path(path).expanduser()
+        self.default_reply = default_reply
+        self.threshold = float(threshold)
+
+    # -- state ----------------------------------------------------------------------------------------------------
+    def _load(self) -> list[dict[str, Any]]:
+        try:
+            data = orjson.loads(self.state_path.read_bytes())
+        except FileNotFoundError:
+            return []
+        except (OSError, orjson.JSONDecodeError) as e:
+            raise RuntimeError(f"local model state {str(self.state_path)!r} is unreadable: {e}") from None
+        return list(data.get("answers", [])) if isinstance(data, dict) else []
+
+    def _save(self, answers: list[dict[str, Any]]) -> None:
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        data = {"format": "agent-ft-local-model", "version": 1, "answers": answers}
+        atomic_write_bytes(self.state_path, orjson.dumps(data, option=orjson.OPT_INDENT_2))
+
+    def answer_for(self, question: str) -> str | None:
+        """The learned answer for a question (or a paraphrase of it), or None."""
+        answers = self._load()
+        key = normalize(question)
+        for entry in reversed(answers):
+            if entry.get("key") == key:
+                return str(entry["answer"])
+        words = content_words(question)
+        best, best_score = None, 0.0
+        for entry in reversed(answers):
+            score = similarity(words, frozenset(entry.get("words", [])))
+            if score > best_score:
+                best, best_score = entry, score
+        if best is not None and best_score >= self.threshold:
+            return str(best["answer"])
+        return None
+
+    # -- ModelClient protocol -------------------------------------------------------------------------------------
+    def create(self, params: dict[str, Any]) -> SimpleNamespace:
+        messages = params.get("messages") or []
+        question = next((text_of(m) for m in reversed(messages) if is_prompt(m)), None)
+        reply = (self.answer_for(question) if question else None) or self.default_reply
+        message = SimpleNamespace(content=reply, role="assistant", function_call=None, tool_calls=None)
+        return SimpleNamespace(
+            choices=[SimpleNamespace(message=message, finish_reason="stop")], model=self.model, cost=0.0, usage=None
+        )
+
+    def message_retrieval(self, response: Any) -> list[str]:
+        return [c.message.content for c in response.choices]
+
+    def cost(self, response: Any) -> float:
+        return 0.0
+
+    @staticmethod
+    def get_usage(response: Any) -> dict[str, Any]:
+        return {}
+
+    # -- learning -------------------------------------------------------------------------------------------------
+    def update_model(self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+        """Remember the chosen answer for each question a preference pair is tied to."""
+        tied, skipped = align(preference_data, inference_messages)
+        seen = len(tied) + len(skipped)
+        answers = self._load()
+        learned, unchanged = [], 0
+        for item in tied:
+            chosen = text_of(item.pair.chosen) or ""
+            key = normalize(item.prompt)
+            if not key:
+                skipped.append(Skipped(item.pair.index, "the prompt has no words"))
+                continue
+            existing = next((e for e in answers if e.get("key") == key), None)
+            if existing is not None and existing.get("answer") == chosen:
+                unchanged += 1
+                continue
+            answers = [e for e in answers if e.get("key") != key]
+            answers.append({"key": key, "question": item.prompt, "words": sorted(content_words(item.prompt)), "answer": chosen})
+            learned.append({"question": item.prompt, "answer": chosen})
+        if learned:
+            self._save(answers)
+        reasons: dict[str, int] = {}
+        for s in skipped:
+            reasons[s.reason] = reasons.get(s.reason, 0) + 1
+        return {
+            "pairs_seen": seen,
+            "learned": len(learned),
+            "already_known": unchanged,
+            "skipped": sum(reasons.values()),
+            "skipped_reasons": reasons,
+            "known_answers": len(answers),
+            "learned_answers": learned,
+            "state_path": str(self.state_path),
+        }

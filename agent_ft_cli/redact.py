@@ -1,0 +1,88 @@
+"""Keep secrets out of files, terminals and error messages.
+
+A value is secret when its *key* looks like one (``api_key``, ``token``, ``client_secret``, ``password``,
+``Authorization`` ...). Redaction works on plain JSON-like data (dicts, lists, scalars) and also flattens the
+objects autogen keeps configs in (pydantic models such as ``LLMConfig``, ``SecretStr``) so callers can serialise the
+result. Secret values are replaced by :data:`REDACTED`, so the shape of a config stays visible.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+REDACTED = "<redacted>"
+
+_SECRET_KEY = re.compile(
+    r"(api[_-]?key|apikey|key$|^key|token|secret|passw(or)?d|passphrase|authori[sz]ation|credential|"
+    r"private[_-]?key|access[_-]?key|session[_-]?key|cookie|bearer|signature)",
+    re.IGNORECASE,
+)
+# Keys that contain "key" but are not secrets.
+_NOT_SECRET = {"key_name", "keys", "monkey", "max_tokens", "tokens", "token_count", "max_token", "tokenizer"}
+
+
+def is_secret_key(key: object) -> bool:
+    """Whether a mapping key names a secret value."""
+    if not isinstance(key, str):
+        return False
+    low = key.lower()
+    if low in _NOT_SECRET or low.endswith("_tokens") or low.startswith("max_"):
+        return False
+    return bool(_SECRET_KEY.search(low))
+
+
+def plain(value: Any) -> Any:
+    """Turn pydantic models and similar config objects into plain dicts/lists, without revealing SecretStr."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if type(value).__name__ in {"SecretStr", "SecretBytes"}:
+        return REDACTED
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        try:
+            return plain(dump(exclude_none=True))
+        except TypeError:  # pragma: no cover - exotic model_dump signatures
+            return plain(dump())
+    if isinstance(value, type):
+        return f"{value.__module__}.{value.__qualname__}"
+    if callable(value):
+        return f"<callable {getattr(value, '__qualname__', type(value).__name__)}>"
+    return repr(value)
+
+
+def redact(value: Any) -> Any:
+    """A copy of ``value`` with every secret-looking key's value replaced by :data:`REDACTED`."""
+    value = plain(value)
+    if isinstance(value, dict):
+        return {k: (REDACTED if is_secret_key(k) and v not in (None, "") else redact(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def secret_values(value: Any) -> list[str]:
+    """Every string stored under a secret-looking key, to scrub from free text (error messages)."""
+    found: list[str] = []
+    value = value if isinstance(value, (dict, list)) else plain(value)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if is_secret_key(k) and isinstance(v, str) and len(v) >= 4:
+                found.append(v)
+            else:
+                found.extend(secret_values(v))
+    elif isinstance(value, list):
+        for v in value:
+            found.extend(secret_values(v))
+    return found
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """Replace each known secret in free text."""
+    for s in sorted(set(secrets), key=len, reverse=True):
+        text = text.replace(s, REDACTED)
+    return text

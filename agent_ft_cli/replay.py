@@ -1,0 +1,155 @@
+"""Turn a saved session (and optionally a YAML config) back into a live agent pair holding its histories.
+
+Agents are built from the config when one is given, else from the definitions in the session header. Histories
+are assigned directly (``agent.chat_messages[peer] = messages``), never re-sent through the agents, so replay is
+exact and costs no more than the list itself. The updated agent gets the client class registered; its
+``config_list`` is given ``model_client_cls`` = the class name where it names none.
+"""
+
+from __future__ import annotations
+
+import copy
+import pkgutil
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from .clients import import_client
+from .compat import require_autogen, silence_autogen_logging
+from .config import AgentConfig, PairConfig
+from .errors import ClientLoadError, ConfigError, SessionError
+from .session import Session
+
+
+@dataclass
+class ReplayedPair:
+    agent: Any
+    peer: Any
+
+
+def _resolve_class(name: str, *, from_config: bool) -> Any:
+    autogen = require_autogen()
+    if ":" in name:
+        try:
+            return import_client(name)
+        except ClientLoadError as e:
+            raise ConfigError(f"agent class {name!r} cannot be loaded: {e.message}") from None
+    short = getattr(autogen, name, None)
+    if short is not None:
+        return short
+    try:
+        return pkgutil.resolve_name(name)
+    except Exception:
+        if from_config:
+            raise ConfigError(f"agent class {name!r} is not an autogen agent class nor an importable path") from None
+        short = getattr(autogen, name.rsplit(".", 1)[-1], None)
+        if short is not None:
+            return short
+        warnings.warn(f"agent class {name!r} from the session is not importable here; using ConversableAgent", stacklevel=2)
+        return autogen.ConversableAgent
+
+
+def _agent_config_from_session(session: Session, name: str) -> AgentConfig:
+    d = session.agent_def(name)
+    if d is None:
+        raise SessionError(f"{session.path}: agent {name!r} is not defined in the session header")
+    return AgentConfig(
+        name=name,
+        cls=d.get("class") or "ConversableAgent",
+        system_message=d.get("system_message"),
+        human_input_mode=d.get("human_input_mode") or "NEVER",
+        llm_config=d.get("llm_config") or False,
+        description=d.get("description"),
+    )
+
+
+def client_llm_config(spec: AgentConfig, client_cls: type, *, from_config: bool) -> dict[str, Any]:
+    """The updated agent's llm_config with every entry pointing at ``client_cls``."""
+    name = client_cls.__name__
+    base = copy.deepcopy(spec.llm_config) if isinstance(spec.llm_config, dict) else {}
+    entries = [e for e in base.get("config_list") or [] if isinstance(e, dict)]
+    custom = [e for e in entries if e.get("model_client_cls")]
+    if from_config:
+        for e in custom:
+            if e["model_client_cls"] != name:
+                raise ConfigError(
+                    f"agents.{spec.name}.llm_config.config_list names model_client_cls {e['model_client_cls']!r} "
+                    f"but the client class is {name!r}; make them match or drop model_client_cls"
+                )
+        for e in entries:
+            e.setdefault("model_client_cls", name)
+        if not entries:
+            entries = [{"model": name, "model_client_cls": name}]
+    else:
+        # A session records what the agent ran on; the client given now replaces it.
+        entries = [dict(e, model_client_cls=name) for e in custom] or [
+            {"model": (entries[0].get("model") if entries else None) or name, "model_client_cls": name}
+        ]
+    base["config_list"] = entries
+    return base
+
+
+def build_agent(spec: AgentConfig, *, from_config: bool, llm_config: Any = False) -> Any:
+    """Construct one agent; falls back to ConversableAgent for a recorded class that cannot be built here."""
+    autogen = require_autogen()
+    cls = _resolve_class(spec.cls, from_config=from_config)
+    kwargs: dict[str, Any] = {
+        "name": spec.name,
+        "human_input_mode": spec.human_input_mode,
+        "llm_config": llm_config,
+        "code_execution_config": False,
+    }
+    if spec.system_message is not None:
+        kwargs["system_message"] = spec.system_message
+    if spec.description is not None:
+        kwargs["description"] = spec.description
+    kwargs.update(spec.extra)
+    try:
+        return cls(**kwargs)
+    except Exception as e:
+        if from_config:
+            raise ConfigError(f"agents.{spec.name}: {getattr(cls, '__name__', cls)} cannot be created: {e}") from None
+        warnings.warn(
+            f"agent {spec.name!r}: recorded class {spec.cls!r} cannot be built here ({e}); using ConversableAgent",
+            stacklevel=2,
+        )
+        return autogen.ConversableAgent(**kwargs)
+
+
+def replay_pair(
+    session: Session,
+    agent: str,
+    peer: str,
+    *,
+    client_cls: type | None,
+    client_args: dict[str, Any] | None = None,
+    config: PairConfig | None = None,
+) -> ReplayedPair:
+    """Build the pair, assign both views of their thread, and register ``client_cls`` on ``agent``."""
+    require_autogen()
+    silence_autogen_logging()
+    specs: dict[str, AgentConfig] = {}
+    for name in (agent, peer):
+        if config is not None and name in config.agents:
+            specs[name] = config.agents[name]
+        elif config is not None and name == agent:
+            raise ConfigError(f"{config.source}: agent {agent!r} is not defined under 'agents'")
+        elif session.agent_def(name) is not None:
+            specs[name] = _agent_config_from_session(session, name)
+        else:  # a peer the session names only in its threads (e.g. a group chat manager)
+            specs[name] = AgentConfig(name=name)
+    from_config = config is not None and agent in config.agents
+    llm_config: Any = False
+    if client_cls is not None:
+        llm_config = client_llm_config(specs[agent], client_cls, from_config=from_config)
+    updated = build_agent(specs[agent], from_config=from_config, llm_config=llm_config)
+    other = build_agent(specs[peer], from_config=config is not None and peer in config.agents)
+    if client_cls is not None:
+        try:
+            updated.register_model_client(model_client_cls=client_cls, **(client_args or {}))
+        except Exception as e:
+            raise ClientLoadError(f"client {client_cls.__name__} could not be created or registered: {e}") from e
+    updated.chat_messages[other] = session.threads.get((agent, peer), [])
+    if (peer, agent) in session.threads:
+        other.chat_messages[updated] = session.threads[(peer, agent)]
+    return ReplayedPair(agent=updated, peer=other)

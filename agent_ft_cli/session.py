@@ -1,0 +1,520 @@
+"""The session file format (v1): JSON Lines, one record per line, streamed in and out.
+
+Layout (documented in README.md; JSON Schema in ``agent_ft_cli/schemas/session-v1.schema.json``)::
+
+    {"type":"header","format":"agent-ft-session","version":"1.0","created_at":...,"autogen_version":...,
+     "agent_ft_version":...,"agents":[{"name":...,"class":...,"system_message":...,"llm_config":...}, ...]}
+    {"type":"message","agent":"assistant","peer":"user","message":{...exactly as in chat_messages[peer]...}}
+    {"type":"clear","agent":"assistant","peer":"user"}        # peer null: every thread of that agent
+
+Each line belongs to one *thread*: ``agent.chat_messages[peer]``. Both agents' views are stored, so replay is a
+plain assignment on every autogen version. A ``clear`` record empties a thread (``clear_history``, or a history
+replaced wholesale, which is written as ``clear`` followed by the new messages).
+
+Readers never hold more than they need: :func:`load_session` keeps the selected threads, :func:`iter_thread`
+streams one thread with flat memory, and :func:`tail_thread` reads the header and then walks the file backwards
+from its end, so ``inspect --last N`` costs the same on a 1 MB or a 1 GB file.
+
+A final line without its newline that does not parse is what a crash mid-write leaves: it is skipped with a
+:class:`~agent_ft_cli.errors.SessionWarning` (an error with ``strict=True``). Any other bad line is an error that
+names the file and line. Unknown record types and unknown fields are kept (``Session.events``) and ignored.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .errors import SessionError, SessionWarning
+from .fsutil import atomic_writer
+
+FORMAT = "agent-ft-session"
+VERSION = "1.0"
+MAJOR = 1
+
+Message = dict[str, Any]
+Pair = tuple[str, str]
+WarnFn = Callable[[str], None]
+
+_DUMP_OPTS = orjson.OPT_NON_STR_KEYS
+_CHUNK = 1 << 20
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# writing
+
+
+def json_default(value: Any) -> Any:
+    """orjson fallback: pydantic models become dicts, anything else its repr (never a crash)."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return repr(value)
+
+
+def dumps_record(record: dict[str, Any]) -> bytes:
+    """One record as a line of bytes (compact JSON plus ``\\n``)."""
+    return orjson.dumps(record, default=json_default, option=_DUMP_OPTS | orjson.OPT_APPEND_NEWLINE)
+
+
+def make_header(agents: list[dict[str, Any]], *, autogen_version: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A v1 header record for the given agent definitions (already redacted)."""
+    from . import __version__
+
+    header: dict[str, Any] = {
+        "type": "header",
+        "format": FORMAT,
+        "version": VERSION,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "agent_ft_version": __version__,
+        "autogen_version": autogen_version,
+        "agents": agents,
+    }
+    header.update(extra)
+    return header
+
+
+def message_record(agent: str, peer: str, message: Message) -> dict[str, Any]:
+    return {"type": "message", "agent": agent, "peer": peer, "message": message}
+
+
+def clear_record(agent: str, peer: str | None) -> dict[str, Any]:
+    return {"type": "clear", "agent": agent, "peer": peer}
+
+
+def write_session(path: Path | str, header: dict[str, Any], threads: Iterable[tuple[str, str, Iterable[Message]]]) -> None:
+    """Write a whole session atomically: the header, then every thread's messages in order."""
+    with atomic_writer(Path(path)) as fh:
+        fh.write(dumps_record(header))
+        for agent, peer, messages in threads:
+            for m in messages:
+                fh.write(dumps_record(message_record(agent, peer, m)))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# reading
+
+
+@dataclass
+class Session:
+    """A session read from disk: its header and the threads that were selected."""
+
+    path: Path
+    header: dict[str, Any]
+    threads: dict[Pair, list[Message]] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    lines: int = 0
+    messages_total: int = 0
+
+    @property
+    def agents(self) -> list[dict[str, Any]]:
+        return list(self.header.get("agents") or [])
+
+    @property
+    def agent_names(self) -> list[str]:
+        return [a["name"] for a in self.agents]
+
+    def agent_def(self, name: str) -> dict[str, Any] | None:
+        return agent_def(self.header, name)
+
+    def pairs(self) -> list[Pair]:
+        return list(self.threads)
+
+    def thread(self, agent: str, peer: str) -> list[Message]:
+        """The messages of ``agent.chat_messages[peer]``; an error listing the threads when there is none."""
+        try:
+            return self.threads[(agent, peer)]
+        except KeyError:
+            have = ", ".join(f"{a}->{p}" for a, p in self.threads) or "none"
+            raise SessionError(
+                f"{self.path}: no messages in thread {agent}->{peer}; threads in this session: {have}"
+            ) from None
+
+
+def agent_def(header: dict[str, Any], name: str) -> dict[str, Any] | None:
+    for a in header.get("agents") or []:
+        if a.get("name") == name:
+            return dict(a)
+    return None
+
+
+def _open(path: Path | str) -> tuple[Path, Any]:
+    p = Path(path)
+    if not p.exists():
+        raise SessionError(f"session file {str(p)!r} does not exist")
+    if p.is_dir():
+        raise SessionError(f"session {str(p)!r} is a folder, not a session file")
+    try:
+        fh = open(p, "rb")  # noqa: SIM115 - closed by the callers
+    except OSError as e:
+        raise SessionError(f"cannot read session {str(p)!r}: {e.strerror or e}") from None
+    return p, fh
+
+
+def _bad_line(path: Path, lineno: int | str, raw: bytes, err: Exception | str) -> SessionError:
+    where = f"{path}:{lineno}" if isinstance(lineno, int) else f"{path} ({lineno})"
+    if b"\x00" in raw:
+        return SessionError(f"{where}: binary data, not a session file (JSON Lines)")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return SessionError(f"{where}: invalid UTF-8 at byte {e.start} of the line; session files are UTF-8 JSON Lines")
+    detail = str(err).split(": line", 1)[0]
+    return SessionError(f"{where}: not valid JSON ({detail})")
+
+
+def parse_header(path: Path, raw: bytes) -> dict[str, Any]:
+    """Validate line 1 of a session file."""
+    if not raw.strip():
+        raise SessionError(f"{path} is empty; a session starts with a header line (record one with agent-ft record)")
+    try:
+        header = orjson.loads(raw)
+    except orjson.JSONDecodeError as e:
+        raise _bad_line(path, 1, raw, e) from None
+    if not isinstance(header, dict) or header.get("type") != "header" or header.get("format") != FORMAT:
+        raise SessionError(
+            f"{path}:1: not an agent-ft session (the first line must be a header with format {FORMAT!r}); "
+            "record sessions with save_session, SessionRecorder or agent-ft record"
+        )
+    version = header.get("version")
+    try:
+        major = int(str(version).split(".", 1)[0])
+    except ValueError:
+        raise SessionError(f"{path}:1: header has an invalid format version {version!r}") from None
+    if major > MAJOR:
+        raise SessionError(
+            f"{path}: written in session format {version}, newer than this agent-ft reads ({VERSION}); "
+            "upgrade agent-ft"
+        )
+    if major < 1:
+        raise SessionError(f"{path}:1: header has an invalid format version {version!r}")
+    agents = header.get("agents")
+    if not isinstance(agents, list) or not all(isinstance(a, dict) and isinstance(a.get("name"), str) for a in agents):
+        raise SessionError(f"{path}:1: header field 'agents' must be a list of objects with a 'name'")
+    return header
+
+
+def read_header(path: Path | str) -> tuple[dict[str, Any], int]:
+    """The header record and the byte offset where the records after it start."""
+    p, fh = _open(path)
+    with fh:
+        return parse_header(p, fh.readline()), fh.tell()
+
+
+def _check_record(path: Path, lineno: int | str, rec: Any, raw: bytes) -> dict[str, Any]:
+    where = f"{path}:{lineno}" if isinstance(lineno, int) else f"{path} ({lineno})"
+    if type(rec) is not dict:
+        raise SessionError(f"{where}: each line must be a JSON object, got {type(rec).__name__}")
+    kind = rec.get("type")
+    if kind == "message":
+        if type(rec.get("agent")) is not str or type(rec.get("peer")) is not str:
+            raise SessionError(f"{where}: message record needs string fields 'agent' and 'peer'")
+        if type(rec.get("message")) is not dict:
+            raise SessionError(f"{where}: message record needs an object in field 'message'")
+    elif kind == "clear":
+        if type(rec.get("agent")) is not str or not (rec.get("peer") is None or type(rec.get("peer")) is str):
+            raise SessionError(f"{where}: clear record needs a string 'agent' and a string or null 'peer'")
+    elif kind == "header":
+        raise SessionError(f"{where}: a second header; sessions cannot be concatenated, record into a new file")
+    elif not isinstance(kind, str):
+        raise SessionError(f"{where}: record has no 'type' field")
+    return rec
+
+
+def _warn(on_warning: WarnFn | None, text: str) -> None:
+    if on_warning is not None:
+        on_warning(text)
+    else:
+        warnings.warn(text, SessionWarning, stacklevel=3)
+
+
+def _cut_line(path: Path, lineno: int | str, strict: bool, on_warning: WarnFn | None) -> None:
+    where = f"{path}:{lineno}" if isinstance(lineno, int) else f"{path} ({lineno})"
+    if strict:
+        raise SessionError(f"{where}: final line is cut short (the writer probably crashed); drop --strict to skip it")
+    _warn(on_warning, f"{where}: skipped the final line, cut short (the writer probably crashed mid-write)")
+
+
+def _records(
+    path: Path, fh: Any, first_lineno: int, strict: bool, on_warning: WarnFn | None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    loads = orjson.loads
+    lineno = first_lineno - 1
+    for raw in fh:
+        lineno += 1
+        try:
+            rec = loads(raw)
+        except orjson.JSONDecodeError as e:
+            if not raw.strip():
+                continue
+            if not raw.endswith(b"\n") and b"\x00" not in raw:
+                _cut_line(path, lineno, strict, on_warning)
+                return
+            raise _bad_line(path, lineno, raw, e) from None
+        if type(rec) is dict and rec.get("type") == "message" and type(rec.get("message")) is dict:
+            if type(rec.get("agent")) is str and type(rec.get("peer")) is str:
+                yield lineno, rec
+                continue
+        yield lineno, _check_record(path, lineno, rec, raw)
+
+
+def iter_records(
+    path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line number, record)`` for every record after the header, streaming."""
+    p, fh = _open(path)
+    with fh:
+        parse_header(p, fh.readline())
+        yield from _records(p, fh, 2, strict, on_warning)
+
+
+def load_session(
+    path: Path | str,
+    *,
+    pairs: Iterable[Pair] | None = None,
+    agents: Iterable[str] | None = None,
+    strict: bool = False,
+    on_warning: WarnFn | None = None,
+) -> Session:
+    """Read a session. ``pairs`` or ``agents`` limit which threads are kept in memory (all by default)."""
+    p, fh = _open(path)
+    wanted_pairs = set(pairs) if pairs is not None else None
+    wanted_agents = set(agents) if agents is not None else None
+    threads: dict[Pair, list[Message]] = {}
+    events: list[dict[str, Any]] = []
+    messages = 0
+    lineno = 1
+    with fh:
+        header = parse_header(p, fh.readline())
+        session = Session(path=p, header=header, threads=threads, events=events)
+
+        def warn(text: str) -> None:
+            session.warnings.append(text)
+            _warn(on_warning, text)
+
+        for lineno, rec in _records(p, fh, 2, strict, warn):
+            kind = rec["type"]
+            if kind == "message":
+                key = (rec["agent"], rec["peer"])
+                messages += 1
+                if (wanted_pairs is None or key in wanted_pairs) and (wanted_agents is None or key[0] in wanted_agents):
+                    thread = threads.get(key)
+                    if thread is None:
+                        thread = threads[key] = []
+                    thread.append(rec["message"])
+            elif kind == "clear":
+                agent, peer = rec["agent"], rec["peer"]
+                for key in list(threads):
+                    if key[0] == agent and (peer is None or key[1] == peer):
+                        threads[key] = []
+                events.append(rec)
+            else:
+                events.append(rec)
+    session.lines = lineno
+    session.messages_total = messages
+    return session
+
+
+def _clears(rec: dict[str, Any], agent: str, peer: str) -> bool:
+    return rec.get("type") == "clear" and rec.get("agent") == agent and rec.get("peer") in (None, peer)
+
+
+def _start_after_last_clear(path: Path, fh: Any, start: int, agent: str, peer: str) -> int:
+    """Byte offset just after the last ``clear`` record that applies to the thread (``start`` if none).
+
+    Searches for the token ``"clear"`` from the end with mmap; inside a JSON string the quotes would be escaped, so
+    only real ``type`` values (and a rare key) match, and each match is confirmed by parsing its line.
+    """
+    size = os.fstat(fh.fileno()).st_size
+    if size <= start:
+        return start
+    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        end = size
+        while True:
+            hit = mm.rfind(b'"clear"', start, end)
+            if hit < 0:
+                return start
+            line_start = mm.rfind(b"\n", start, hit) + 1 or start
+            line_end = mm.find(b"\n", hit)
+            line_end = size if line_end < 0 else line_end + 1
+            try:
+                rec = orjson.loads(mm[line_start:line_end])
+            except orjson.JSONDecodeError:
+                rec = None
+            if isinstance(rec, dict) and _clears(rec, agent, peer):
+                return max(line_end, start)
+            end = hit
+
+
+def iter_thread(
+    path: Path | str, agent: str, peer: str, *, strict: bool = False, on_warning: WarnFn | None = None
+) -> Iterator[Message]:
+    """Stream the messages of one thread (``agent.chat_messages[peer]``) in order, with flat memory."""
+    p, fh = _open(path)
+    with fh:
+        parse_header(p, fh.readline())
+        after_header = fh.tell()
+        start = _start_after_last_clear(p, fh, after_header, agent, peer)
+        fh.seek(start)
+        first = 2 if start == after_header else "after the last clear record"
+        lineno: Any = first
+        loads = orjson.loads
+        n = 1 if isinstance(first, int) else 0
+        for raw in fh:
+            n += 1
+            if isinstance(first, int):
+                lineno = n
+            try:
+                rec = loads(raw)
+            except orjson.JSONDecodeError as e:
+                if not raw.strip():
+                    continue
+                if not raw.endswith(b"\n") and b"\x00" not in raw:
+                    _cut_line(p, lineno if isinstance(first, int) else "final line", strict, on_warning)
+                    return
+                raise _bad_line(p, lineno if isinstance(first, int) else f"line {n} {first}", raw, e) from None
+            if type(rec) is dict and rec.get("agent") == agent and rec.get("peer") == peer and rec.get("type") == "message":
+                msg = rec.get("message")
+                if type(msg) is dict:
+                    yield msg
+                    continue
+            _check_record(p, lineno if isinstance(first, int) else f"line {n} {first}", rec, raw)
+
+
+def tail_thread(
+    path: Path | str, agent: str, peer: str, n: int, *, strict: bool = False, on_warning: WarnFn | None = None
+) -> list[Message]:
+    """The last ``n`` messages of a thread, found by walking the file backwards from its end.
+
+    Stops at ``n`` messages or at a ``clear`` record for the thread, whichever comes first; memory is bounded by
+    ``n`` messages plus one read block, whatever the size of the file.
+    """
+    if n <= 0:
+        return []
+    p, fh = _open(path)
+    found: list[Message] = []
+    with fh:
+        parse_header(p, fh.readline())
+        start = fh.tell()
+        size = os.fstat(fh.fileno()).st_size
+        pos = size
+        carry = b""
+        last_line = True
+        from_end = 0
+        while pos > start and len(found) < n:
+            read = min(_CHUNK, pos - start)
+            pos -= read
+            fh.seek(pos)
+            block = fh.read(read) + carry
+            lines = block.split(b"\n")
+            # the first piece may be the tail of a line that starts in the previous block
+            carry = lines[0] if pos > start else b""
+            body = lines[1:] if pos > start else lines
+            for idx in range(len(body) - 1, -1, -1):
+                raw = body[idx]
+                is_last = last_line
+                if raw.strip() == b"" and is_last:
+                    continue  # the empty piece after the final newline
+                last_line = False
+                from_end += 1
+                if not raw.strip():
+                    continue
+                try:
+                    rec = orjson.loads(raw)
+                except orjson.JSONDecodeError as e:
+                    if is_last and not block.endswith(b"\n") and b"\x00" not in raw:
+                        _cut_line(p, "final line", strict, on_warning)
+                        continue
+                    raise _bad_line(p, f"line {from_end} from the end", raw, e) from None
+                if type(rec) is not dict:
+                    _check_record(p, f"line {from_end} from the end", rec, raw)
+                if rec.get("agent") == agent:
+                    if rec.get("type") == "message" and rec.get("peer") == peer:
+                        msg = rec.get("message")
+                        if type(msg) is not dict:
+                            _check_record(p, f"line {from_end} from the end", rec, raw)
+                        found.append(msg)
+                        if len(found) >= n:
+                            break
+                    elif _clears(rec, agent, peer):
+                        pos = start  # nothing before a clear belongs to the thread
+                        break
+    found.reverse()
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# choosing the pair
+
+
+def has_model_client(agent: dict[str, Any]) -> bool:
+    """Whether an agent definition's llm_config names a custom ``model_client_cls``."""
+    cfg = agent.get("llm_config")
+    if not isinstance(cfg, dict):
+        return False
+    entries = cfg.get("config_list") or []
+    return any(isinstance(e, dict) and e.get("model_client_cls") for e in entries)
+
+
+def choose_pair(
+    header: dict[str, Any],
+    agent: str | None = None,
+    peer: str | None = None,
+    *,
+    path: Path | str = "session",
+    threads: Iterable[Pair] | None = None,
+) -> Pair:
+    """Pick the (updated agent, peer) pair: as given, or inferred when unambiguous.
+
+    The agent with a custom model client is the one updated and the other is its peer. Anything ambiguous is an
+    error that lists the choices.
+    """
+    defs = header.get("agents") or []
+    names = [a["name"] for a in defs]
+    known_threads = list(threads) if threads is not None else None
+    listing = ", ".join(names) or "none"
+    if agent is not None and agent not in names:
+        raise SessionError(f"{path}: agent {agent!r} is not in this session; agents: {listing}")
+    if peer is not None and peer not in names:
+        peers_here = sorted({p for a, p in known_threads or []} - set(names))
+        if peer not in peers_here:
+            raise SessionError(f"{path}: peer {peer!r} is not in this session; agents: {listing}")
+    if agent is None:
+        candidates = [a["name"] for a in defs if has_model_client(a) and a["name"] != peer]
+        if len(candidates) != 1:
+            with_llm = [a["name"] for a in defs if a.get("llm_config") and a["name"] != peer]
+            candidates = candidates or (with_llm if len(with_llm) == 1 else [])
+        if len(candidates) != 1:
+            reason = "several agents have" if len(candidates) > 1 else "no single agent has"
+            raise SessionError(
+                f"{path}: cannot tell which agent to update ({reason} a model client); "
+                f"pass --agent and --peer; agents: {listing}"
+            )
+        agent = candidates[0]
+    if peer is None:
+        others = [n for n in names if n != agent]
+        if known_threads is not None and len(others) != 1:
+            with_thread = sorted({p for a, p in known_threads if a == agent})
+            others = with_thread if with_thread else others
+        if len(others) != 1:
+            raise SessionError(
+                f"{path}: cannot tell which peer's thread to use for {agent!r}; pass --peer; "
+                f"choices: {', '.join(others) or 'none'}"
+            )
+        peer = others[0]
+    if agent == peer:
+        raise SessionError(f"{path}: --agent and --peer are both {agent!r}; choose two different agents")
+    return agent, peer

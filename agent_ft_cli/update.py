@@ -1,0 +1,104 @@
+"""The learning contract, kept exactly as the seed defines it.
+
+``update_model(update_agent, preference_data, other_agent, **kwargs)`` finds
+``update_agent.chat_messages[other_agent]``, requires exactly one registered model client, calls its
+``update_model(preference_data, inference_messages, **kwargs)`` and returns
+``{"update_stats": ..., "inference_messages": ..., "preference_data": ...}``.
+
+No client: ``ValueError``; several: ``ValueError``; a client without ``update_model``: ``NotImplementedError``.
+``preference_data`` is passed on as-is.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from autogen import Agent, ConversableAgent
+
+
+@runtime_checkable
+class UpdateableModelClient(Protocol):
+    """A custom autogen model client that can also learn from preference data.
+
+    It has autogen's ModelClient methods (``create``, ``message_retrieval``, ``cost``, ``get_usage``) plus
+    ``update_model``.
+    """
+
+    def create(self, params: dict[str, Any]) -> Any: ...
+
+    def message_retrieval(self, response: Any) -> list[Any]: ...
+
+    def cost(self, response: Any) -> float: ...
+
+    @staticmethod
+    def get_usage(response: Any) -> dict[str, Any]: ...
+
+    def update_model(
+        self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any
+    ) -> dict[str, Any]:
+        """Learn from the preference data; return a dict of learning stats."""
+        ...
+
+
+def registered_clients(update_agent: Any) -> list[Any]:
+    """The model clients behind an agent (``agent.client._clients``); empty when it has no LLM client."""
+    wrapper = getattr(update_agent, "client", None)
+    if wrapper is None:
+        return []
+    return list(getattr(wrapper, "_clients", []))
+
+
+def _the_client(update_agent: Any) -> Any:
+    if getattr(update_agent, "client", None) is None:
+        raise ValueError("No OpenAIWrapper client is found.")
+    clients = registered_clients(update_agent)
+    if len(clients) != 1:
+        raise ValueError("update_model is not supported for multiple model clients.")
+    client = clients[0]
+    if not callable(getattr(client, "update_model", None)):
+        raise NotImplementedError(f"update_model is not implemented for {client.__class__.__name__}.")
+    return client
+
+
+def inference_thread(update_agent: Any, other_agent: Any, *, include_system_message: bool = False) -> list[dict[str, Any]]:
+    """The thread handed to the client: ``update_agent.chat_messages[other_agent]``, optionally with the system message first."""
+    messages = update_agent.chat_messages[other_agent]
+    if include_system_message:
+        system = getattr(update_agent, "system_message", None)
+        if system:
+            return [{"content": system, "role": "system"}, *messages]
+    return messages  # type: ignore[no-any-return]
+
+
+def update_model(
+    update_agent: ConversableAgent, preference_data: Any, other_agent: Agent, **kwargs: Any
+) -> dict[str, Any]:
+    """Update the model behind ``update_agent`` from ``preference_data`` and its thread with ``other_agent``.
+
+    Returns ``{"update_stats": <client's dict>, "inference_messages": <the thread>, "preference_data": <as given>}``.
+
+    Raises:
+        ValueError: the agent has no model client, or more than one.
+        NotImplementedError: the client has no ``update_model``.
+    """
+    return run_update(update_agent, preference_data, other_agent, **kwargs)
+
+
+def run_update(
+    update_agent: Any,
+    preference_data: Any,
+    other_agent: Any,
+    *,
+    _include_system_message: bool = False,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """:func:`update_model` with agent-ft's own option to prepend the system message (used by the CLI)."""
+    client = _the_client(update_agent)
+    inference_messages = inference_thread(update_agent, other_agent, include_system_message=_include_system_message)
+    stats = client.update_model(preference_data, inference_messages, **kwargs)
+    return {
+        "update_stats": stats,
+        "inference_messages": inference_messages,
+        "preference_data": preference_data,
+    }
