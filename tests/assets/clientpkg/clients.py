@@ -1,0 +1,119 @@
+"""Well-behaved custom model clients for the tests.
+
+* ``ScriptedClient`` replies from a script: a tool call first, then plain answers (unicode included).
+* ``CaptureClient`` writes what ``update_model`` receives to the JSON file named by ``capture_path`` (or the
+  ``AGENT_FT_CAPTURE`` environment variable), so a test can compare it with what the live agent held.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from types import SimpleNamespace
+from typing import Any
+
+TOOL_CALL = {
+    "id": "call_0001",
+    "type": "function",
+    "function": {"name": "convert_temperature", "arguments": '{"celsius": 21.5}'},
+}
+
+
+class Message(dict):  # type: ignore[type-arg]
+    """A message that is a dict (autogen 0.2-0.9 read dicts) and has attributes (autogen 0.10+ reads attributes)."""
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+def _response(message: dict[str, Any], model: str) -> SimpleNamespace:
+    return SimpleNamespace(
+        id=f"resp-{uuid.uuid4().hex}",
+        choices=[SimpleNamespace(message=Message(message), finish_reason="stop")],
+        model=model,
+        cost=0.0,
+    )
+
+
+class ScriptedClient:
+    """Step 1: a tool call; afterwards: numbered answers with unicode."""
+
+    def __init__(self, config: dict[str, Any], **kwargs: Any) -> None:
+        self.model = config.get("model", "scripted")
+        self.calls = 0
+        self.kwargs = kwargs
+
+    def create(self, params: dict[str, Any]) -> SimpleNamespace:
+        self.calls += 1
+        if self.calls == 1 and params.get("tools"):
+            msg = {"content": None, "role": "assistant", "tool_calls": [dict(TOOL_CALL)]}
+        else:
+            msg = {"content": f"Réponse n°{self.calls}: 21.5 °C ≈ 70.7 °F ✓ — 你好", "role": "assistant"}
+        return _response(msg, self.model)
+
+    def message_retrieval(self, response: Any) -> list[Any]:
+        return [c.message for c in response.choices]
+
+    def cost(self, response: Any) -> float:
+        return 0.0
+
+    @staticmethod
+    def get_usage(response: Any) -> dict[str, Any]:
+        return {}
+
+    def update_model(self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+        return {"pairs": len(preference_data), "messages": len(inference_messages)}
+
+
+class CaptureClient(ScriptedClient):
+    """Writes ``{"preference_data", "inference_messages", "kwargs", "init_kwargs"}`` to a JSON file."""
+
+    def __init__(self, config: dict[str, Any], capture_path: str | None = None, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        self.capture_path = capture_path or os.environ.get("AGENT_FT_CAPTURE")
+
+    def update_model(self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+        if self.capture_path:
+            with open(self.capture_path, "w", encoding="utf-8") as fh:
+                json.dump(
+                    {
+                        "preference_data": preference_data,
+                        "inference_messages": inference_messages,
+                        "kwargs": kwargs,
+                        "init_kwargs": self.kwargs,
+                    },
+                    fh,
+                    ensure_ascii=False,
+                )
+        return {"captured": len(inference_messages), "loss": 0.25, "nested": {"lr": 1e-5, "steps": [1, 2]}}
+
+
+class NoUpdateClient(ScriptedClient):
+    """Follows the ModelClient protocol but cannot learn."""
+
+    update_model = None  # type: ignore[assignment]
+
+
+class FailingUpdateClient(ScriptedClient):
+    def update_model(self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+        raise RuntimeError("CUDA out of memory (simulated)")
+
+
+class OddStatsClient(ScriptedClient):
+    def update_model(self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+        return {"when": object(), "values": {1, 2}, "blob": b"\xff\x00"}
+
+
+class MissingMethods:
+    def __init__(self, config: dict[str, Any], **kwargs: Any) -> None:
+        pass
+
+    def create(self, params: dict[str, Any]) -> Any:
+        return None
+
+
+not_a_class = 42

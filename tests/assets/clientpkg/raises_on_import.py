@@ -1,0 +1,1 @@
+raise RuntimeError("cannot reach the model server at import time")
