@@ -328,6 +328,11 @@ def record(
     _run(work)
 
 
+from . import cli_data  # noqa: E402  (the dataset commands live in their own module)
+
+cli_data.register(app)
+
+
 def run() -> None:
     """Console-script entry point."""
     try:
