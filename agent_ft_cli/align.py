@@ -90,6 +90,11 @@ def is_prompt(message: Message) -> bool:
     )
 
 
+def _prompt_before(messages: list[Message], index: int) -> str:
+    j = next((j for j in range(index - 1, -1, -1) if is_prompt(messages[j])), None)
+    return (text_of(messages[j]) or "") if j is not None else ""
+
+
 def align(preference_data: Any, messages: list[Message]) -> tuple[list[Aligned], list[Skipped]]:
     """Tie every usable pair to its prompt in ``messages``; return (tied, skipped)."""
     pairs, skipped = normalize_pairs(preference_data)
@@ -97,13 +102,17 @@ def align(preference_data: Any, messages: list[Message]) -> tuple[list[Aligned],
     tied: list[Aligned] = []
     for pair in pairs:
         rejected = _norm(text_of(pair.rejected))
-        answer_index = None
-        if rejected:
-            for i in range(len(messages) - 1, -1, -1):
-                m = messages[i]
-                if i not in used and m.get("role") == "assistant" and _norm(text_of(m)) == rejected:
-                    answer_index = i
-                    break
+        candidates = [
+            i
+            for i in range(len(messages) - 1, -1, -1)
+            if rejected and i not in used and messages[i].get("role") == "assistant" and _norm(text_of(messages[i])) == rejected
+        ]
+        if pair.prompt and len(candidates) > 1:
+            # The same answer given to several questions: the explicit prompt tells which one is meant.
+            wanted = _norm(pair.prompt).casefold()
+            matching = [i for i in candidates if _norm(_prompt_before(messages, i)).casefold() == wanted]
+            candidates = matching or candidates
+        answer_index = candidates[0] if candidates else None
         if answer_index is not None:
             prompt_index = next((j for j in range(answer_index - 1, -1, -1) if is_prompt(messages[j])), None)
             if prompt_index is None:
