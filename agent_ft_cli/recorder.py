@@ -12,6 +12,7 @@ record followed by the thread's new content, which keeps replay exact.
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 from collections import defaultdict
@@ -100,6 +101,19 @@ class _ObservedThread(list):  # type: ignore[type-arg]
     def _rewritten(self) -> None:
         self._owner._recorder._reset(self._owner._agent_name, self._peer, list(self))
 
+    # A copy of a history is a plain list (TransformMessages and nested-chat carryover deep-copy threads).
+    def __copy__(self) -> list[Any]:
+        return list(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
+        result: list[Any] = []
+        memo[id(self)] = result
+        result.extend(copy.deepcopy(m, memo) for m in self)
+        return result
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (list, (list(self),))
+
     def clear(self) -> None:
         if self:
             super().clear()
@@ -162,6 +176,20 @@ class _ObservedHistory(defaultdict):  # type: ignore[type-arg]
         if any(self.values()):
             self._recorder._clear(self._agent_name, None)
         dict.clear(self)
+
+    # A copy of the mapping is an ordinary defaultdict(list) of plain lists, detached from the recorder.
+    def __copy__(self) -> defaultdict[Any, list[Any]]:
+        return self.plain()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> defaultdict[Any, list[Any]]:
+        result: defaultdict[Any, list[Any]] = defaultdict(list)
+        memo[id(self)] = result
+        for peer, msgs in self.items():
+            result[copy.deepcopy(peer, memo)] = copy.deepcopy(msgs, memo)
+        return result
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (defaultdict, (list,), None, None, iter(self.plain().items()))
 
     def plain(self) -> defaultdict[Any, list[Any]]:
         out: defaultdict[Any, list[Any]] = defaultdict(list)
