@@ -178,7 +178,7 @@ class _ObservedHistory(defaultdict):  # type: ignore[type-arg]
         dict.clear(self)
 
     # A copy of the mapping is an ordinary defaultdict(list) of plain lists, detached from the recorder.
-    def __copy__(self) -> defaultdict[Any, list[Any]]:
+    def __copy__(self) -> defaultdict[Any, list[Any]]:  # type: ignore[override]
         return self.plain()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> defaultdict[Any, list[Any]]:
