@@ -155,7 +155,7 @@ def render_thread_header(console: Any, header: dict[str, Any], agent: str, peer:
 def render_thread(console: Any, messages: Iterable[dict[str, Any]], *, full: bool, first_index: int = 1) -> int:
     """Print messages one by one (memory stays flat); returns how many were printed."""
     n = 0
-    for n, m in enumerate(messages, 1):  # noqa: B007
+    for n, m in enumerate(messages, 1):
         console.print(message_renderable(first_index + n - 1, m, full=full))
     return n
 

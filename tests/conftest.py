@@ -46,7 +46,6 @@ def env_with_assets() -> dict[str, str]:
 def make_pair(client_cls: Any = None, *, tools: bool = True, max_auto_reply: int = 3) -> tuple[Any, Any]:
     """A classic assistant (custom client) and user proxy, with one tool registered when ``tools``."""
     import autogen
-
     from clientpkg.clients import ScriptedClient
 
     client_cls = client_cls or ScriptedClient
