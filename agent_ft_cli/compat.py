@@ -39,9 +39,13 @@ def require_autogen() -> ModuleType:
     agent_cls = getattr(autogen, "ConversableAgent", None)
     if agent_cls is None or not hasattr(agent_cls, "register_model_client"):
         installed = _installed_version() or "an unknown autogen"
+        # Name the file too: a stray 'autogen' directory or module shadowing the real package is a common cause.
+        where = getattr(autogen, "__file__", None) or next(iter(getattr(autogen, "__path__", [])), None)
+        found = f" ('import autogen' loads {where})" if where else ""
         raise AutogenUnavailableError(
-            f"{installed} is not the classic autogen API (no ConversableAgent.register_model_client: pyautogen 0.10 "
-            f"and ag2 1.x are different frameworks); {INSTALL_HINT}"
+            f"{installed} is not the classic autogen API{found}: it has no "
+            f"ConversableAgent.register_model_client (pyautogen 0.10 and ag2 1.x are different frameworks); "
+            f"{INSTALL_HINT}"
         )
     return autogen
 
