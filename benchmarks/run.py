@@ -1,0 +1,227 @@
+"""Measure agent-ft against its floors, side by side, and print a table of wall time, peak memory and ratios.
+
+Each command runs as a fresh process (its stdout to /dev/null) and so does each floor; the runs are interleaved
+(floor, command, floor, command, ...) so a noisy machine hits both alike, and the table shows medians. Peak memory
+is the child's own peak RSS (``wait4``), so no sampling is involved.
+
+Floors (what the targets in docs/benchmarks.md are ratios of):
+
+* ``import``: ``python -c "import typer, rich"``.
+* ``parse``: a bare Python loop that ``orjson.loads`` every line of the session.
+* ``autogen+parse``: ``import autogen`` and parse every line, keeping the two views of the updated thread.
+
+    python -m benchmarks.run --sizes 20000,200000,1000000 --repeat 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .generate import ensure
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DEFAULT_DATA = Path(os.environ.get("AGENT_FT_BENCH_DATA", "/tmp/agent-ft-bench"))
+CLIENT = f"{HERE / 'noop_client.py'}:NoopClient"
+
+PARSE_FLOOR = """
+import sys, orjson
+loads = orjson.loads
+with open(sys.argv[1], "rb") as fh:
+    for line in fh:
+        loads(line)
+"""
+
+UPDATE_FLOOR = """
+import sys, orjson, autogen
+loads = orjson.loads
+threads = {}
+with open(sys.argv[1], "rb") as fh:
+    fh.readline()
+    for line in fh:
+        rec = loads(line)
+        threads.setdefault((rec["agent"], rec["peer"]), []).append(rec["message"])
+"""
+
+IMPORT_FLOOR = "import typer, rich"
+AUTOGEN_ONLY = "import orjson, autogen"
+
+
+@dataclass
+class Case:
+    name: str
+    argv: list[str]
+    floor: str | None  # the name of another case; None for a floor itself
+    target: float | None = None
+    note: str = ""
+    times: list[float] = field(default_factory=list)
+    rss: list[float] = field(default_factory=list)
+
+    @property
+    def time(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def peak_mb(self) -> float:
+        return statistics.median(self.rss)
+
+
+def measure(argv: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one run of ``argv``; raises when it fails."""
+    env = dict(os.environ, NO_COLOR="1", COLUMNS="120", PYTHONDONTWRITEBYTECODE="1")
+    with open(os.devnull, "wb") as devnull:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=devnull, stderr=subprocess.PIPE, cwd=cwd, env=env)
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {err.decode(errors='replace')[-2000:]}")
+    rss_kb = usage.ru_maxrss  # KB on Linux
+    return elapsed, rss_kb / 1024
+
+
+def agent_ft() -> list[str]:
+    exe = Path(sys.executable).with_name("agent-ft")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "agent_ft_cli"]
+
+
+def cases_for(session: Path | None, prefs: Path) -> list[Case]:
+    py = sys.executable
+    cli = agent_ft()
+    out = [
+        Case("floor: import typer, rich", [py, "-c", IMPORT_FLOOR], None),
+        Case("agent-ft --help", [*cli, "--help"], "floor: import typer, rich", 1.5),
+    ]
+    if session is None:
+        return out
+    s = str(session)
+    out += [
+        Case("floor: orjson.loads every line", [py, "-c", PARSE_FLOOR, s], None),
+        Case("inspect --json", [*cli, "inspect", "-s", s, "--json"], "floor: orjson.loads every line", 1.5),
+        Case(
+            "inspect --last 5 --json",
+            [*cli, "inspect", "-s", s, "--last", "5", "--json"],
+            "floor: orjson.loads every line",
+            0.3,
+        ),
+        Case("validate", [*cli, "validate", "-s", s], "floor: orjson.loads every line", 1.5),
+        Case("floor: import autogen", [py, "-c", AUTOGEN_ONLY], None),
+        Case("floor: import autogen + parse", [py, "-c", UPDATE_FLOOR, s], None),
+        Case(
+            "update (no-op client)",
+            [*cli, "update", "-s", s, "--prefs", str(prefs), "--client", CLIENT],
+            "floor: import autogen + parse",
+            2.0,
+        ),
+    ]
+    return out
+
+
+def run_cases(cases: list[Case], repeat: int, warmup: bool = True) -> None:
+    if warmup:  # fill the page cache and the bytecode caches; not counted
+        for c in cases:
+            measure(c.argv, REPO)
+    for _ in range(repeat):
+        for c in cases:
+            t, m = measure(c.argv, REPO)
+            c.times.append(t)
+            c.rss.append(m)
+
+
+def ratios(cases: list[Case]) -> dict[str, float | None]:
+    by_name = {c.name: c for c in cases}
+    out: dict[str, float | None] = {}
+    for c in cases:
+        out[c.name] = c.time / by_name[c.floor].time if c.floor else None
+    return out
+
+
+def memory_notes(cases: list[Case]) -> dict[str, str]:
+    """update: extra memory over ``import autogen`` compared with the thread held as Python objects."""
+    by_name = {c.name: c for c in cases}
+    notes: dict[str, str] = {}
+    if "update (no-op client)" in by_name:
+        base = by_name["floor: import autogen"].peak_mb
+        thread = by_name["floor: import autogen + parse"].peak_mb - base
+        extra = by_name["update (no-op client)"].peak_mb - base
+        if thread > 0:
+            notes["update (no-op client)"] = f"mem {extra / thread:.2f}x threads as objects ({thread:.0f} MB)"
+    return notes
+
+
+def table(label: str, cases: list[Case]) -> str:
+    r = ratios(cases)
+    notes = memory_notes(cases)
+    rows = [f"## {label}", "", "| case | time (s) | peak RSS (MB) | ratio | target | |", "|---|---:|---:|---:|---:|---|"]
+    for c in cases:
+        ratio = r[c.name]
+        status = ""
+        if ratio is not None and c.target is not None:
+            status = "ok" if ratio <= c.target else "OVER"
+        extra = "; ".join(x for x in (notes.get(c.name, ""), c.note) if x)
+        rows.append(
+            f"| {c.name} | {c.time:.3f} | {c.peak_mb:.0f} | "
+            f"{'' if ratio is None else f'{ratio:.2f}x'} | {'' if c.target is None else f'{c.target}x'} | "
+            f"{status}{' ' + extra if extra else ''} |"
+        )
+    return "\n".join(rows)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem = next(ln for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal"))
+        mem_gb = f"{int(mem.split()[1]) / 1024 / 1024:.0f} GB RAM"
+    except (OSError, StopIteration):
+        mem_gb = "? RAM"
+    import orjson
+
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem_gb}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}, orjson {orjson.__version__}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="20000,200000", help="comma-separated message counts (both views)")
+    ap.add_argument("--repeat", "-r", type=int, default=5, help="runs per case; the table shows medians")
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="where generated sessions are kept (not the repo)")
+    ap.add_argument("--writer", choices=("save_session", "stream"), default="save_session")
+    args = ap.parse_args(argv)
+    args.data.mkdir(parents=True, exist_ok=True)
+    prefs = args.data / "prefs.json"
+    prefs.write_text('[{"prompt": "p", "chosen": "a", "rejected": "b"}]\n')
+    print(f"machine: {machine()}\n")
+    help_cases = cases_for(None, prefs)
+    run_cases(help_cases, args.repeat)
+    print(table("startup", help_cases) + "\n", flush=True)
+    for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
+        path = ensure(args.data / f"session-{size}.jsonl", size, writer=args.writer)
+        cases = cases_for(path, prefs)[2:]
+        run_cases(cases, args.repeat)
+        mb = path.stat().st_size / 1e6
+        print(table(f"{size:,} messages ({mb:.0f} MB), median of {args.repeat}", cases) + "\n", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
