@@ -38,9 +38,10 @@ def _debug() -> bool:
 
 
 def _fail(message: str, code: int) -> NoReturn:
+    from .redact import scrub_known
     from .render import stderr_console
 
-    stderr_console().print(f"[bold red]Error:[/] {_escape(message)}")
+    stderr_console().print(f"[bold red]Error:[/] {_escape(scrub_known(message))}")
     raise typer.Exit(code)
 
 
@@ -51,9 +52,10 @@ def _escape(text: str) -> str:
 
 
 def _warn(text: str) -> None:
+    from .redact import scrub_known
     from .render import stderr_console
 
-    stderr_console().print(f"[yellow]Warning:[/] {_escape(text)}")
+    stderr_console().print(f"[yellow]Warning:[/] {_escape(scrub_known(text))}")
 
 
 def _run(fn: Callable[[], T]) -> T:
@@ -76,7 +78,9 @@ def _run(fn: Callable[[], T]) -> T:
     except Exception as e:  # a bug or an unexpected environment problem: one line unless --debug
         if _debug():
             raise
-        _fail(f"unexpected {type(e).__name__}: {e} (run with --debug for the traceback)", 1)
+        from .redact import describe_exception
+
+        _fail(f"unexpected {type(e).__name__}: {describe_exception(e)} (run with --debug for the traceback)", 1)
 
 
 def _version(value: bool) -> None:
@@ -150,7 +154,7 @@ def inspect(
     Example: agent-ft inspect --session chat.jsonl --last 5
     """
     from . import session as fmt
-    from .render import render_thread, render_thread_header, stdout_console, write_thread_json
+    from .render import prefetch, render_thread, render_thread_header, stdout_console, write_thread_json
 
     def work() -> None:
         header, _ = fmt.read_header(session)
@@ -164,6 +168,7 @@ def inspect(
             messages: Any = system + fmt.tail_thread(session, a, p, last, strict=strict, on_warning=_warn)
         else:
             messages = _chain(system, fmt.iter_thread(session, a, p, strict=strict, on_warning=_warn))
+        messages = prefetch(messages)  # a bad line is an error before anything reaches stdout
         if json_out:
             write_thread_json(a, p, messages)
             return
@@ -214,13 +219,13 @@ def update(
     Example: agent-ft update --session chat.jsonl --prefs prefs.json --client mypkg.mod:MyClient
     """
     from .clients import parse_key_values
-    from .fsutil import atomic_write_bytes, check_output_path
+    from .fsutil import check_output_path, write_output
     from .jobs import UpdateJob, run_update
     from .render import render_stats, stderr_console, stdout_console, to_json, write_json
 
     def work() -> None:
         if output is not None:
-            check_output_path(output)
+            check_output_path(output, inputs=[session, prefs, config])
         job = UpdateJob(
             session_path=session,
             prefs_path=prefs,
@@ -236,7 +241,7 @@ def update(
         result = run_update(job, on_warning=_warn)
         meta = result.pop("meta")
         if output is not None:
-            atomic_write_bytes(output, to_json(result, indent=True) + b"\n")
+            write_output(output, to_json(result, indent=True) + b"\n")
         if json_out:
             write_json(result)
             return
@@ -267,18 +272,23 @@ def validate(
     Example: agent-ft validate --session chat.jsonl --prefs prefs.json --client mypkg.mod:MyClient
     """
     from .jobs import validate as run_validate
-    from .render import render_checks, stdout_console, write_json
+    from .render import render_checks, stderr_console, stdout_console, write_json
 
     def work() -> int:
         checks = run_validate(
-            session, prefs_path=prefs, client=client, config_path=config, agent=agent, peer=peer, strict=strict
+            session, prefs_path=prefs, client=client, config_path=config, agent=agent, peer=peer, strict=strict,
+            on_warning=_warn,
         )
         ok = all(c.ok for c in checks)
         if json_out:
             write_json({"ok": ok, "checks": [c.as_dict() for c in checks]})
         else:
             render_checks(stdout_console(), [c.as_dict() for c in checks])
-        return next((c.exit_code for c in checks if not c.ok), 0)
+        failed = next((c for c in checks if not c.ok), None)
+        if failed is not None:  # the report is on stdout; the first failure is also the one-line error on stderr
+            stderr_console().print(f"[bold red]Error:[/] {_escape(failed.detail)}")
+            return failed.exit_code
+        return 0
 
     code = _run(work)
     if code:
@@ -307,7 +317,7 @@ def record(
     from .render import stderr_console, write_json
 
     def work() -> None:
-        check_output_path(out, option="--out")
+        check_output_path(out, option="--out", inputs=[config])
         result = run_record(
             RecordJob(
                 config_path=config,

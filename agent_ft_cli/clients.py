@@ -31,9 +31,14 @@ MODEL_CLIENT_METHODS = ("create", "message_retrieval", "cost", "get_usage")
 UPDATE_METHOD = "update_model"
 
 
+def _is_dotted(name: str) -> bool:
+    return all(part.isidentifier() for part in name.split("."))
+
+
 def _split(spec: str) -> tuple[str, str]:
     module, sep, attr = spec.rpartition(":")
-    if not sep or not module or not attr or not attr.replace(".", "").replace("_", "a").isalnum():
+    is_file = module.endswith(".py") or os.sep in module or "/" in module
+    if not sep or not module or not attr or not _is_dotted(attr) or not (is_file or _is_dotted(module)):
         raise ClientLoadError(
             f"client {spec!r} is not an import path; use 'package.module:ClassName' or 'path/to/file.py:ClassName'"
         )
@@ -98,12 +103,26 @@ def import_client(spec: str) -> type:
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            have = sorted(n for n, v in vars(obj).items() if inspect.isclass(v) and not n.startswith("_")) if hasattr(obj, "__dict__") else []
+            have = _classes_defined_in(obj)
             hint = f"; classes there: {', '.join(have)}" if have else ""
             raise ClientLoadError(f"client {spec!r}: {module!r} has no attribute {part!r}{hint}") from None
     if not inspect.isclass(obj):
-        raise ClientLoadError(f"client {spec!r} is a {type(obj).__name__}, not a class; point at the client class")
+        kind = type(obj).__name__
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        raise ClientLoadError(f"client {spec!r} is {article} {kind}, not a class; point at the client class")
     return obj
+
+
+def _classes_defined_in(obj: Any) -> list[str]:
+    """Public classes defined in a module (or nested in a class), not the ones it merely imports."""
+    if not hasattr(obj, "__dict__"):
+        return []
+    home = getattr(obj, "__name__", None) if inspect.ismodule(obj) else getattr(obj, "__module__", None)
+    return sorted(
+        n
+        for n, v in vars(obj).items()
+        if inspect.isclass(v) and not n.startswith("_") and getattr(v, "__module__", None) == home
+    )
 
 
 def missing_methods(cls: type, *, need_update: bool = True) -> list[str]:
@@ -132,11 +151,13 @@ def load_client(spec: str, *, need_update: bool = True) -> type:
 def parse_key_values(items: list[str] | None, option: str) -> dict[str, Any]:
     """``KEY=VALUE`` pairs from the command line; values are JSON when they parse, strings otherwise."""
     out: dict[str, Any] = {}
-    for item in items or []:
+    for position, item in enumerate(items or [], 1):
         key, sep, raw = item.partition("=")
         key = key.strip()
         if not sep or not key or not key.replace("_", "a").replace("-", "a").isalnum() or key[0].isdigit():
-            raise UsageError(f"{option} {item!r}: expected KEY=VALUE with KEY a Python identifier")
+            # never echo the item: a mistyped --client-arg may well carry an API key
+            shown = f" (key {key!r})" if sep and key and len(key) <= 40 else ""
+            raise UsageError(f"{option} #{position}{shown}: expected KEY=VALUE with KEY a Python identifier")
         try:
             value: Any = orjson.loads(raw)
         except orjson.JSONDecodeError:

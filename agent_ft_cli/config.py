@@ -41,6 +41,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .redact import is_secret_key, remember_secrets, scrub_known
 
 KNOWN_CLASSES = ("ConversableAgent", "AssistantAgent", "UserProxyAgent")
 HUMAN_INPUT_MODES = ("ALWAYS", "TERMINATE", "NEVER")
@@ -57,8 +58,8 @@ _AGENT_KEYS: dict[str, tuple[type, ...]] = {
     "kwargs": (dict,),
 }
 _TOP_KEYS = {"version", "agents", "update", "peer", "client", "chat"}
-_CLIENT_KEYS = {"path": (str,), "args": (dict,)}
-_CHAT_KEYS = {"initiator": (str,), "max_turns": (int, type(None)), "clear_history": (bool,), "silent": (bool,)}
+_CLIENT_KEYS: dict[str, tuple[type, ...]] = {"path": (str,), "args": (dict,)}
+_CHAT_KEYS: dict[str, tuple[type, ...]] = {"initiator": (str,), "max_turns": (int, type(None)), "clear_history": (bool,), "silent": (bool,)}
 
 _ENV = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 
@@ -106,7 +107,8 @@ def _type_name(types: tuple[type, ...]) -> str:
 def _check_type(where: str, key: str, value: Any, types: tuple[type, ...]) -> None:
     ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types and int in types)
     if not ok:
-        raise ConfigError(f"{where}: key '{key}' must be {_type_name(types)}, got {type(value).__name__} {value!r}")
+        shown = "" if is_secret_key(key.rsplit(".", 1)[-1]) else f" {value!r}"
+        raise ConfigError(f"{where}: key '{key}' must be {_type_name(types)}, got {type(value).__name__}{shown}")
 
 
 def expand_env(value: Any, where: str, key_path: str = "") -> Any:
@@ -172,7 +174,15 @@ def load_config(path: str | os.PathLike[str]) -> PairConfig:
 
 
 def config_from_dict(data: Any, where: str = "config") -> PairConfig:
-    """Validate an already-parsed config mapping."""
+    """Validate an already-parsed config mapping; secret values never appear in its error messages."""
+    remember_secrets(data)
+    try:
+        return _config_from_dict(data, where)
+    except ConfigError as e:
+        raise ConfigError(scrub_known(e.message), hint=e.hint) from None
+
+
+def _config_from_dict(data: Any, where: str) -> PairConfig:
     if data is None:
         raise ConfigError(f"{where}: config is empty; it needs at least an 'agents' mapping")
     if not isinstance(data, dict):
@@ -181,6 +191,7 @@ def config_from_dict(data: Any, where: str = "config") -> PairConfig:
     if unknown:
         raise ConfigError(f"{where}: unknown key '{unknown[0]}'; allowed: {', '.join(sorted(_TOP_KEYS))}")
     data = expand_env(data, where)
+    remember_secrets(data)
     version = data.get("version", 1)
     if version != 1:
         raise ConfigError(f"{where}: key 'version' must be 1, got {version!r}")

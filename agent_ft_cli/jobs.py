@@ -16,15 +16,19 @@ from typing import Any
 
 from .config import PairConfig, load_config
 from .errors import AgentFtError, ClientLoadError, ClientUpdateError, SessionError
+from .redact import describe_exception, known_secrets, remember_secrets, scrub_data, scrub_known
 from .session import choose_pair, load_session, read_header
 
 WarnFn = Callable[[str], None]
 
 
 @contextlib.contextmanager
-def stdout_to_stderr() -> Iterator[None]:
-    """Everything autogen or a client prints goes to stderr, so stdout carries only the requested output."""
-    with contextlib.redirect_stdout(sys.stderr):
+def stdout_to_stderr(*, quiet: bool = False) -> Iterator[None]:
+    """Everything autogen or a client prints goes to stderr (or nowhere when ``quiet``), so stdout carries only
+    the requested output."""
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO() if quiet else sys.stderr):
         yield
 
 
@@ -91,21 +95,28 @@ def run_update(job: UpdateJob, on_warning: WarnFn | None = None) -> dict[str, An
 
     from .compat import require_autogen
     from .replay import replay_pair
+    from .update import _the_client as the_client
     from .update import run_update as seed_update
 
     require_autogen()
+    secrets = remember_secrets([client_args, job.kwargs])
     with stdout_to_stderr():
         pair = replay_pair(session, agent, peer, client_cls=client_cls, client_args=client_args, config=config)
+        try:
+            the_client(pair.agent)  # the seed's own checks: exactly one client, with update_model
+        except (ValueError, NotImplementedError) as e:
+            raise ClientLoadError(f"cannot update {agent!r}: {e}") from e
         try:
             result = seed_update(
                 pair.agent, prefs, pair.peer, _include_system_message=job.include_system_message, **job.kwargs
             )
-        except (ValueError, NotImplementedError) as e:
-            raise ClientLoadError(f"cannot update {agent!r}: {e}") from e
         except AgentFtError:
             raise
-        except Exception as e:
-            raise ClientUpdateError(f"the client's update_model failed: {type(e).__name__}: {e}") from e
+        except Exception as e:  # anything the client's own update_model raises (ValueError included)
+            raise ClientUpdateError(
+                f"the client's update_model ({spec}) failed: {type(e).__name__}: {describe_exception(e, secrets)}"
+            ) from e
+    result["update_stats"] = scrub_data(result["update_stats"], known_secrets())
     result["meta"] = {
         "session": str(job.session_path),
         "agent": agent,
@@ -140,8 +151,11 @@ def validate(
     agent: str | None = None,
     peer: str | None = None,
     strict: bool = False,
+    on_warning: WarnFn | None = None,
 ) -> list[Check]:
-    """Check every input without calling update_model; each check records its outcome instead of raising."""
+    """Check every input without calling update_model; each check records its outcome instead of raising.
+
+    Warnings (a final line cut short) are kept in the session check's detail and also passed to ``on_warning``."""
     checks: list[Check] = []
 
     def attempt(name: str, fn: Callable[[], str]) -> bool:
@@ -149,7 +163,7 @@ def validate(
             checks.append(Check(name, True, fn()))
             return True
         except AgentFtError as e:
-            checks.append(Check(name, False, str(e), e.exit_code))
+            checks.append(Check(name, False, scrub_known(str(e)), e.exit_code))
             return False
 
     config: PairConfig | None = None
@@ -165,9 +179,14 @@ def validate(
     header: dict[str, Any] = {}
     warnings: list[str] = []
 
+    def warn(text: str) -> None:
+        warnings.append(text)
+        if on_warning is not None:
+            on_warning(text)
+
     def check_session() -> str:
         nonlocal header
-        s = load_session(session_path, agents=[], strict=strict, on_warning=warnings.append)
+        s = load_session(session_path, agents=[], strict=strict, on_warning=warn)
         header = s.header
         note = f"; {len(warnings)} warning(s): {warnings[0]}" if warnings else ""
         return f"{session_path}: format {header.get('version')}, {s.messages_total} messages, agents {', '.join(s.agent_names)}{note}"
@@ -249,7 +268,7 @@ def record(job: RecordJob) -> dict[str, Any]:
     client_args = {**(config.client_args if not job.client else {}), **job.client_args}
     require_autogen()
     silence_autogen_logging()
-    with stdout_to_stderr():
+    with stdout_to_stderr(quiet=job.quiet):
         llm_config = (
             client_llm_config(updated_spec, client_cls, from_config=True) if client_cls else updated_spec.llm_config
         )
@@ -259,7 +278,10 @@ def record(job: RecordJob) -> dict[str, Any]:
             try:
                 updated.register_model_client(model_client_cls=client_cls, **client_args)
             except Exception as e:
-                raise ClientLoadError(f"client {spec!r} could not be created or registered: {e}") from e
+                reason = describe_exception(e, remember_secrets([client_args, llm_config]))
+                raise ClientLoadError(
+                    f"client {spec!r} could not be created or registered: {type(e).__name__}: {reason}"
+                ) from e
         by_name = {agent: updated, peer: other}
         initiator_name = config.chat.get("initiator", peer)
         initiator = by_name[initiator_name]
@@ -276,7 +298,7 @@ def record(job: RecordJob) -> dict[str, Any]:
             except Exception as e:
                 raise ClientUpdateError(
                     f"the chat failed after {rec.messages_written} recorded message(s) (kept in {job.out}): "
-                    f"{type(e).__name__}: {e}"
+                    f"{type(e).__name__}: {describe_exception(e)}"
                 ) from e
     thread = updated.chat_messages[other]
     reply = next((m.get("content") for m in reversed(thread) if m.get("role") == "assistant"), None)

@@ -71,8 +71,11 @@ def secret_values(value: Any) -> list[str]:
     value = value if isinstance(value, (dict, list)) else plain(value)
     if isinstance(value, dict):
         for k, v in value.items():
-            if is_secret_key(k) and isinstance(v, str) and len(v) >= 4:
-                found.append(v)
+            if is_secret_key(k) and isinstance(v, str):
+                if len(v) >= 4:
+                    found.append(v)
+            elif is_secret_key(k) and isinstance(v, (dict, list)):
+                found.extend(_all_strings(v))
             else:
                 found.extend(secret_values(v))
     elif isinstance(value, list):
@@ -81,8 +84,76 @@ def secret_values(value: Any) -> list[str]:
     return found
 
 
+def _all_strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if len(value) >= 4 else []
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _all_strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _all_strings(v)]
+    return []
+
+
 def scrub(text: str, secrets: list[str]) -> str:
     """Replace each known secret in free text."""
     for s in sorted(set(secrets), key=len, reverse=True):
         text = text.replace(s, REDACTED)
     return text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# secrets known to this process, scrubbed from every message the CLI prints
+
+_KNOWN: set[str] = set()
+_ENV_MIN = 8
+
+
+def remember_secrets(value: Any) -> list[str]:
+    """Note every secret in ``value`` (a config, client args ...) so later error messages can be scrubbed of it."""
+    found = secret_values(value)
+    _KNOWN.update(found)
+    return found
+
+
+def known_secrets() -> list[str]:
+    """Secrets noted with :func:`remember_secrets` plus the values of secret-looking environment variables."""
+    import os
+
+    env = [v for k, v in os.environ.items() if is_secret_key(k) and len(v) >= _ENV_MIN]
+    return [*_KNOWN, *env]
+
+
+def scrub_known(text: str, extra: list[str] | None = None) -> str:
+    """:func:`scrub` with every known secret (and ``extra``)."""
+    return scrub(text, [*known_secrets(), *(extra or [])])
+
+
+def scrub_data(value: Any, secrets: list[str]) -> Any:
+    """A copy of JSON-like data with each known secret replaced inside strings (keys and structure kept)."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {k: scrub_data(v, secrets) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub_data(v, secrets) for v in value]
+    return value
+
+
+def describe_exception(exc: BaseException, secrets: list[str] | None = None, limit: int = 400) -> str:
+    """One short line for an exception: pydantic errors as ``field: problem`` (never the input value), others as
+    their first line; known secrets scrubbed."""
+    errors = getattr(exc, "errors", None)
+    text = ""
+    if callable(errors) and type(exc).__name__ == "ValidationError":
+        try:
+            items = errors(include_input=False, include_url=False)
+            text = "; ".join(f"{'.'.join(map(str, e.get('loc', ())))}: {e.get('msg', '')}" for e in items)
+        except Exception:  # pragma: no cover - a different ValidationError
+            text = ""
+    if not text:
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        text = lines[0] if lines else type(exc).__name__
+    text = scrub_known(text, secrets)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -48,6 +48,24 @@ def write_thread_json(agent: str, peer: str, messages: Iterable[dict[str, Any]],
     return n
 
 
+def prefetch(items: Iterable[Any], limit: int = 5000) -> Iterator[Any]:
+    """Pull up to ``limit`` items before yielding any, so that an error in a streamed source (a bad session line)
+    surfaces before anything is printed; longer streams continue lazily after that."""
+    it = iter(items)
+    head = []
+    for item in it:
+        head.append(item)
+        if len(head) >= limit:
+            break
+    return _then(head, it)
+
+
+def _then(head: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
+    yield from head
+    head.clear()
+    yield from rest
+
+
 def stderr_console() -> Any:
     from rich.console import Console
 

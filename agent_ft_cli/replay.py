@@ -18,6 +18,7 @@ from .clients import import_client
 from .compat import require_autogen, silence_autogen_logging
 from .config import AgentConfig, PairConfig
 from .errors import ClientLoadError, ConfigError, SessionError
+from .redact import describe_exception, remember_secrets
 from .session import Session
 
 
@@ -107,10 +108,12 @@ def build_agent(spec: AgentConfig, *, from_config: bool, llm_config: Any = False
     try:
         return cls(**kwargs)
     except Exception as e:
+        reason = describe_exception(e, remember_secrets(kwargs))
         if from_config:
-            raise ConfigError(f"agents.{spec.name}: {getattr(cls, '__name__', cls)} cannot be created: {e}") from None
+            name = getattr(cls, "__name__", cls)
+            raise ConfigError(f"agents.{spec.name}: {name} cannot be created: {reason}") from None
         warnings.warn(
-            f"agent {spec.name!r}: recorded class {spec.cls!r} cannot be built here ({e}); using ConversableAgent",
+            f"agent {spec.name!r}: recorded class {spec.cls!r} cannot be built here ({reason}); using ConversableAgent",
             stacklevel=2,
         )
         return autogen.ConversableAgent(**kwargs)
@@ -148,7 +151,10 @@ def replay_pair(
         try:
             updated.register_model_client(model_client_cls=client_cls, **(client_args or {}))
         except Exception as e:
-            raise ClientLoadError(f"client {client_cls.__name__} could not be created or registered: {e}") from e
+            reason = describe_exception(e, remember_secrets([client_args or {}, llm_config]))
+            raise ClientLoadError(
+                f"client {client_cls.__name__} could not be created or registered: {type(e).__name__}: {reason}"
+            ) from e
     updated.chat_messages[other] = session.threads.get((agent, peer), [])
     if (peer, agent) in session.threads:
         other.chat_messages[updated] = session.threads[(peer, agent)]

@@ -173,7 +173,7 @@ def _bad_line(path: Path, lineno: int | str, raw: bytes, err: Exception | str) -
     except UnicodeDecodeError as e:
         return SessionError(f"{where}: invalid UTF-8 at byte {e.start} of the line; session files are UTF-8 JSON Lines")
     detail = str(err).split(": line", 1)[0]
-    return SessionError(f"{where}: not valid JSON ({detail})")
+    return SessionError(f"{where}: not valid JSON ({detail}); the line is damaged or cut short, fix or remove it")
 
 
 def parse_header(path: Path, raw: bytes) -> dict[str, Any]:
@@ -359,6 +359,37 @@ def _start_after_last_clear(path: Path, fh: Any, start: int, agent: str, peer: s
             end = hit
 
 
+def _line_at(fh: Any, offset: int) -> int:
+    """The 1-based number of the line holding byte ``offset``; for error paths only (reads the file up to there)."""
+    fd, pos, count = fh.fileno(), 0, 0
+    while pos < offset:
+        chunk = os.pread(fd, min(_CHUNK, offset - pos), pos)
+        if not chunk:
+            break
+        count += chunk.count(b"\n")
+        pos += len(chunk)
+    return count + 1
+
+
+def _check_lines_read(path: Path, fh: Any, offset: int, lines: list[bytes]) -> None:
+    """Check complete lines (starting at byte ``offset``) that :func:`tail_thread` read but did not need.
+
+    Every line the reader touched must be a valid record, so a line cut in the middle of a file is refused with
+    ``--last`` too (within the blocks it read; ``validate`` and the full readers check the whole file)."""
+    loads = orjson.loads
+    for raw in lines:
+        here = offset
+        offset += len(raw) + 1
+        if not raw.strip():
+            continue
+        try:
+            rec = loads(raw)
+        except orjson.JSONDecodeError as e:
+            raise _bad_line(path, _line_at(fh, here), raw, e) from None
+        if type(rec) is not dict or rec.get("type") != "message":
+            _check_record(path, _line_at(fh, here), rec, raw)
+
+
 def iter_thread(
     path: Path | str, agent: str, peer: str, *, strict: bool = False, on_warning: WarnFn | None = None
 ) -> Iterator[Message]:
@@ -382,16 +413,18 @@ def iter_thread(
             except orjson.JSONDecodeError as e:
                 if not raw.strip():
                     continue
+                if not isinstance(first, int):
+                    lineno = _line_at(fh, fh.tell() - len(raw))
                 if not raw.endswith(b"\n") and b"\x00" not in raw:
-                    _cut_line(p, lineno if isinstance(first, int) else "final line", strict, on_warning)
+                    _cut_line(p, lineno, strict, on_warning)
                     return
-                raise _bad_line(p, lineno if isinstance(first, int) else f"line {n} {first}", raw, e) from None
+                raise _bad_line(p, lineno, raw, e) from None
             if type(rec) is dict and rec.get("agent") == agent and rec.get("peer") == peer and rec.get("type") == "message":
                 msg = rec.get("message")
                 if type(msg) is dict:
                     yield msg
                     continue
-            _check_record(p, lineno if isinstance(first, int) else f"line {n} {first}", rec, raw)
+            _check_record(p, lineno if isinstance(first, int) else _line_at(fh, fh.tell() - len(raw)), rec, raw)
 
 
 def tail_thread(
@@ -423,6 +456,7 @@ def tail_thread(
             # the first piece may be the tail of a line that starts in the previous block
             carry = lines[0] if pos > start else b""
             body = lines[1:] if pos > start else lines
+            body_at = pos + (len(lines[0]) + 1 if pos > start else 0)  # file offset of body[0] (error paths)
             for idx in range(len(body) - 1, -1, -1):
                 raw = body[idx]
                 is_last = last_line
@@ -435,21 +469,24 @@ def tail_thread(
                 try:
                     rec = orjson.loads(raw)
                 except orjson.JSONDecodeError as e:
+                    here = _line_at(fh, body_at + sum(len(x) + 1 for x in body[:idx]))
                     if is_last and not block.endswith(b"\n") and b"\x00" not in raw:
-                        _cut_line(p, "final line", strict, on_warning)
+                        _cut_line(p, here, strict, on_warning)
                         continue
-                    raise _bad_line(p, f"line {from_end} from the end", raw, e) from None
+                    raise _bad_line(p, here, raw, e) from None
                 if type(rec) is not dict:
-                    _check_record(p, f"line {from_end} from the end", rec, raw)
+                    _check_record(p, _line_at(fh, body_at + sum(len(x) + 1 for x in body[:idx])), rec, raw)
                 if rec.get("agent") == agent:
                     if rec.get("type") == "message" and rec.get("peer") == peer:
                         msg = rec.get("message")
                         if type(msg) is not dict:
-                            _check_record(p, f"line {from_end} from the end", rec, raw)
+                            _check_record(p, _line_at(fh, body_at + sum(len(x) + 1 for x in body[:idx])), rec, raw)
                         found.append(msg)
                         if len(found) >= n:
+                            _check_lines_read(p, fh, body_at, body[:idx])
                             break
                     elif _clears(rec, agent, peer):
+                        _check_lines_read(p, fh, body_at, body[:idx])
                         pos = start  # nothing before a clear belongs to the thread
                         break
     found.reverse()
