@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -115,8 +116,13 @@ class LocalLearningClient:
         question = next((text_of(m) for m in reversed(messages) if is_prompt(m)), None)
         reply = (self.answer_for(question) if question else None) or self.default_reply
         message = SimpleNamespace(content=reply, role="assistant", function_call=None, tool_calls=None)
+        # An ``id`` makes autogen 0.14 call message_retrieval instead of reading the message's attributes itself.
         return SimpleNamespace(
-            choices=[SimpleNamespace(message=message, finish_reason="stop")], model=self.model, cost=0.0, usage=None
+            id=f"agent-ft-local-{uuid.uuid4().hex}",
+            choices=[SimpleNamespace(message=message, finish_reason="stop")],
+            model=self.model,
+            cost=0.0,
+            usage=None,
         )
 
     def message_retrieval(self, response: Any) -> list[str]:
