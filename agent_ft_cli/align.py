@@ -98,7 +98,19 @@ def _prompt_before(messages: list[Message], index: int) -> str:
 def align(preference_data: Any, messages: list[Message]) -> tuple[list[Aligned], list[Skipped]]:
     """Tie every usable pair to its prompt in ``messages``; return (tied, skipped)."""
     pairs, skipped = normalize_pairs(preference_data)
-    used: set[int] = set()
+    tied, more = align_pairs(pairs, messages)
+    return tied, skipped + more
+
+
+def align_pairs(
+    pairs: list[Pair], messages: list[Message], *, used: set[int] | None = None
+) -> tuple[list[Aligned], list[Skipped]]:
+    """:func:`align` for pairs already normalised (their ``index`` kept), e.g. one prefs file over many threads.
+
+    ``used`` holds answer indexes already taken by other pairs and is updated in place.
+    """
+    skipped: list[Skipped] = []
+    used = set() if used is None else used
     tied: list[Aligned] = []
     for pair in pairs:
         rejected = _norm(text_of(pair.rejected))

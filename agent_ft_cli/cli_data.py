@@ -1,9 +1,187 @@
-"""Dataset commands (``export``, ``import``): registered on the main Typer app by :func:`register`."""
+"""Dataset commands (``export``, ``import``): registered on the main Typer app by :func:`register`.
+
+Same rules as :mod:`agent_ft_cli.cli`: the work runs in a ``work()`` closure through ``cli._run`` (errors become
+one line and an exit code), stdout carries only the requested output (``--json``), talk goes to stderr.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+# Annotations are read from this module's globals (``from __future__ import annotations``), so the shared option
+# types are spelled here rather than imported from ``cli`` (which imports this module at its end).
+AgentOpt = Annotated[
+    str | None, typer.Option("--agent", "-a", help="Agent whose thread is exported (default: inferred).")
+]
+PeerOpt = Annotated[str | None, typer.Option("--peer", "-p", help="The other agent of the thread (default: inferred).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout and nothing else.")]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Treat a final line cut short by a crash as an error instead of a warning.")
+]
+
+
+def _summary_table(summary: dict[str, Any]) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"export ({summary['format']})", title_justify="left")
+    table.add_column("", style="bold")
+    table.add_column("", overflow="fold")
+    table.show_header = False
+    where = summary.get("out") or summary.get("dataset") or "-"
+    table.add_row("rows written", Text(f"{summary['rows']} to {where}"))
+    table.add_row("sessions read", Text(str(summary["sessions"])))
+    pairs = summary["pairs"]
+    if pairs["total"]:
+        table.add_row("pairs tied", Text(f"{pairs['tied']} of {pairs['total']}"))
+    for s in summary["skipped_pairs"]:
+        table.add_row(Text(f"skipped pair {s['pair']}", style="yellow"), Text(s["reason"]))
+    for s in summary["skipped_sessions"]:
+        table.add_row(Text("skipped session", style="yellow"), Text(f"{s['session']}: {s['reason']}"))
+    return table
 
 
 def register(app: Any) -> None:
     """Add the dataset commands to ``app``."""
+    from .cli import _escape, _run, _warn
+
+    @app.command("export")
+    def export_cmd(
+        session: Annotated[
+            list[str],
+            typer.Option(
+                "--session",
+                "-s",
+                help="Session file, folder of *.jsonl sessions, or a quoted glob; repeatable.",
+                show_default=False,
+            ),
+        ],
+        fmt: Annotated[
+            str,
+            typer.Option(
+                "--format",
+                "-f",
+                help="trl-preference, trl-sft, trl-kto, openai-sft or openai-dpo.",
+                show_default=False,
+            ),
+        ],
+        out: Annotated[
+            str,
+            typer.Option(
+                "--out", "-o", help="JSON Lines file to write (atomically); a folder/ saves a HF dataset.", show_default=False
+            ),
+        ],
+        prefs: Annotated[
+            str | None,
+            typer.Option("--prefs", help="Preference pairs: JSON, JSON Lines or YAML file, or - for stdin."),
+        ] = None,
+        agent: AgentOpt = None,
+        peer: PeerOpt = None,
+        standard: Annotated[
+            bool, typer.Option("--standard", help="trl-preference: plain-string rows instead of conversational.")
+        ] = False,
+        train_last_only: Annotated[
+            bool, typer.Option("--train-last-only", help="openai-sft: weight 0 on every assistant turn but the last.")
+        ] = False,
+        json_out: JsonOpt = False,
+        strict: StrictOpt = False,
+    ) -> None:
+        """Write sessions (and preference pairs) as TRL or OpenAI fine-tuning data.
+
+        Example: agent-ft export --session chats/ --prefs prefs.json --format trl-preference --out dpo.jsonl
+        """
+        from .export import ExportOptions, expand_sessions
+        from .export import export as run_export
+        from .render import stderr_console, write_json
+
+        def work() -> None:
+            paths = expand_sessions(session)
+            options = ExportOptions(
+                format=fmt, standard=standard, train_last_only=train_last_only, agent=agent, peer=peer, strict=strict
+            )
+            data = None
+            if prefs is not None:
+                from .prefs import load_prefs
+
+                data = load_prefs(prefs)
+            console = stderr_console()
+            if len(paths) > 1:
+                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+                with Progress(
+                    TextColumn("exporting"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeRemainingColumn(),
+                    console=console,
+                    transient=True,
+                ) as progress:
+                    task = progress.add_task("sessions", total=len(paths))
+                    summary = run_export(
+                        paths, out, options, data, on_warning=_warn, on_session=lambda _p: progress.advance(task)
+                    )
+            else:
+                summary = run_export(paths, out, options, data, on_warning=_warn)
+            result = summary.as_dict()
+            if json_out:
+                write_json(result)
+                return
+            console.print(_summary_table(result))
+
+        _run(work)
+
+    @app.command("import")
+    def import_cmd(
+        source: Annotated[
+            Path,
+            typer.Argument(help="logs.db (SQLite), autogen_logs/runtime.log, or OpenAI-style chat JSONL.", show_default=False),
+        ],
+        out: Annotated[
+            Path, typer.Option("--out", "-o", help="Folder to write one session file per conversation.", show_default=False)
+        ],
+        kind: Annotated[
+            str | None,
+            typer.Option("--from", help="Source kind: sqlite, runtime-log or openai-jsonl (default: detected)."),
+        ] = None,
+        session_id: Annotated[
+            str | None, typer.Option("--session-id", help="Only this autogen logging session (SQLite / runtime log).")
+        ] = None,
+        agent: Annotated[
+            str | None, typer.Option("--agent", "-a", help="openai-jsonl: name of the assistant (default 'assistant').")
+        ] = None,
+        peer: Annotated[
+            str | None, typer.Option("--peer", "-p", help="openai-jsonl: name of the user side (default 'user').")
+        ] = None,
+        force: Annotated[bool, typer.Option("--force", help="Overwrite session files that already exist.")] = False,
+        json_out: Annotated[
+            bool, typer.Option("--json", help="Print the list of files written as JSON on stdout and nothing else.")
+        ] = False,
+    ) -> None:
+        """Rebuild session files from AutoGen runtime logs or OpenAI-style chat JSONL.
+
+        Example: agent-ft import logs.db --out sessions/
+        """
+        from .importers import ImportOptions, run_import
+        from .render import stderr_console, write_json
+
+        def work() -> None:
+            result = run_import(
+                source,
+                out,
+                ImportOptions(kind=kind, session_id=session_id, agent=agent, peer=peer, force=force),
+                on_warning=_warn,
+            )
+            if json_out:
+                write_json([str(p) for p in result.written])
+                return
+            console = stderr_console()
+            console.print(
+                f"imported {len(result.written)} conversation(s) from {_escape(str(source))} ({result.kind})"
+            )
+            for p in result.written:
+                typer.echo(str(p))
+
+        _run(work)
