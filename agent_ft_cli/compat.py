@@ -8,6 +8,7 @@ Everything else in agent-ft reaches autogen through :func:`require_autogen`, so 
 from __future__ import annotations
 
 import functools
+import warnings
 from types import ModuleType
 from typing import Any
 
@@ -31,7 +32,10 @@ def _installed_version() -> str | None:
 def require_autogen() -> ModuleType:
     """Import ``autogen`` and make sure it offers ConversableAgent and custom model clients."""
     try:
-        import autogen
+        with warnings.catch_warnings():
+            # pyautogen 0.2 imports flaml, which warns on stderr at import time when flaml[automl] is absent.
+            warnings.filterwarnings("ignore", message="flaml.automl is not available", category=UserWarning)
+            import autogen
     except ImportError as e:
         installed = _installed_version()
         what = f"{installed} is installed but 'import autogen' fails ({e})" if installed else "autogen is not installed"
