@@ -439,3 +439,13 @@ def test_library_import_needs_no_autogen_and_fails_clearly_when_used(tmp_path: P
     proc = subprocess.run([sys.executable, "-c", code], env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"OK {EXIT_CLIENT_LOAD} autogen is not installed"), proc.stdout
+
+
+def test_update_subprocess_with_the_real_autogen_keeps_stderr_quiet(
+    saved_session: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Nothing autogen prints on import or while replaying (flaml's warning on 0.2, client INFO logs) leaks out."""
+    proc = _cli([*_update_args(saved_session), "--json"], _env(), tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert set(json.loads(proc.stdout)) == {"update_stats", "inference_messages", "preference_data"}
