@@ -64,6 +64,16 @@ def _agent_config_from_session(session: Session, name: str) -> AgentConfig:
     )
 
 
+# Defaults autogen 0.9+ writes into every config entry it normalises. Another version may reject them (pyautogen
+# 0.9 forbids 'stream', which autogen 0.14 adds), so they are dropped from recorded entries: a session recorded on
+# one classic autogen replays on any other.
+_NORMALISED_DEFAULTS: dict[str, Any] = {"api_type": "openai", "tags": [], "stream": False}
+
+
+def _portable_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k not in _NORMALISED_DEFAULTS or _NORMALISED_DEFAULTS[k] != v}
+
+
 def client_llm_config(spec: AgentConfig, client_cls: type, *, from_config: bool) -> dict[str, Any]:
     """The updated agent's llm_config with every entry pointing at ``client_cls``."""
     name = client_cls.__name__
@@ -83,7 +93,7 @@ def client_llm_config(spec: AgentConfig, client_cls: type, *, from_config: bool)
             entries = [{"model": name, "model_client_cls": name}]
     else:
         # A session records what the agent ran on; the client given now replaces it.
-        entries = [dict(e, model_client_cls=name) for e in custom] or [
+        entries = [dict(_portable_entry(e), model_client_cls=name) for e in custom] or [
             {"model": (entries[0].get("model") if entries else None) or name, "model_client_cls": name}
         ]
     base["config_list"] = entries
