@@ -449,3 +449,36 @@ def test_update_subprocess_with_the_real_autogen_keeps_stderr_quiet(
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert set(json.loads(proc.stdout)) == {"update_stats", "inference_messages", "preference_data"}
+
+
+# How each version writes the assistant's config entry into the session header (0.9+ normalise it).
+RECORDED_ENTRIES = {
+    "pyautogen-0.2": {"model": "scripted", "model_client_cls": "ScriptedClient", "api_key": "<redacted>"},
+    "pyautogen-0.9": {"api_type": "openai", "model": "scripted", "api_key": "<redacted>",
+                      "model_client_cls": "ScriptedClient", "tags": []},
+    "autogen-0.14": {"api_type": "openai", "model": "scripted", "api_key": "<redacted>",
+                     "model_client_cls": "ScriptedClient", "tags": [], "stream": False},
+}
+
+
+@pytest.mark.parametrize("recorded_by", list(RECORDED_ENTRIES))
+def test_a_session_recorded_on_any_version_replays_here(recorded_by: str, tmp_path: Path) -> None:
+    from clientpkg.clients import CaptureClient
+
+    from agent_ft_cli.replay import replay_pair
+    from agent_ft_cli.update import run_update
+
+    assistant, user = make_pair(tools=False)
+    run_chat(assistant, user, turns=2)
+    path = save_session(tmp_path / "chat.jsonl", assistant, user)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = json.loads(lines[0])
+    header["agents"][0]["llm_config"] = {"config_list": [RECORDED_ENTRIES[recorded_by]]}
+    path.write_text("\n".join([json.dumps(header, ensure_ascii=False), *lines[1:]]) + "\n", encoding="utf-8")
+
+    session = load_session(path)
+    pair = replay_pair(session, "assistant", "user", client_cls=CaptureClient)
+    assert type(pair.agent).__name__ == "AssistantAgent"  # built as recorded, no fallback
+    assert [type(c).__name__ for c in pair.agent.client._clients] == ["CaptureClient"]
+    result = run_update(pair.agent, [], pair.peer)
+    assert result["inference_messages"] == _plain(assistant.chat_messages[user])
