@@ -147,6 +147,8 @@ def parse_yaml(text: str, where: str) -> Any:
         raise ConfigError(
             f"{where}{pos}: {e.problem} (tags such as !!python/... are refused; YAML is loaded safely)"
         ) from None
+    except RecursionError:
+        raise ConfigError(f"{where}: YAML nested too deeply to read") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         pos = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
@@ -180,6 +182,8 @@ def config_from_dict(data: Any, where: str = "config") -> PairConfig:
         return _config_from_dict(data, where)
     except ConfigError as e:
         raise ConfigError(scrub_known(e.message), hint=e.hint) from None
+    except RecursionError:
+        raise ConfigError(f"{where}: config nested too deeply to read") from None
 
 
 def _config_from_dict(data: Any, where: str) -> PairConfig:

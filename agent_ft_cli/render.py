@@ -22,7 +22,17 @@ FOLD_LINES = 12
 def to_json(value: Any, *, indent: bool = False) -> bytes:
     """The one JSON serializer: orjson, non-string keys allowed, anything unknown rendered with a fallback."""
     opts = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
-    return orjson.dumps(value, default=json_default, option=opts)
+    try:
+        return orjson.dumps(value, default=json_default, option=opts)
+    except orjson.JSONEncodeError:  # deeper than orjson writes, or an int too big for it: the slower stdlib can
+        import json
+
+        seps = None if indent else (",", ":")
+        try:
+            text = json.dumps(value, default=json_default, ensure_ascii=False, indent=2 if indent else None, separators=seps)
+        except (ValueError, RecursionError):
+            text = '"<value nested too deeply to show>"'
+        return text.encode("utf-8", "replace")
 
 
 def write_json(value: Any, stream: IO[bytes] | None = None) -> None:
@@ -112,28 +122,35 @@ def message_renderable(index: int, message: dict[str, Any], *, full: bool) -> An
         out.append(f" ({message['name']})", style="dim")
     out.append("\n")
     content = message.get("content")
+    tool_calls = message.get("tool_calls")
+    tool_calls = tool_calls if isinstance(tool_calls, list) else []  # a session is data: odd shapes never crash
+    function_call = message.get("function_call")
+    function_call = function_call if isinstance(function_call, dict) else None
+    tool_responses = message.get("tool_responses")
+    tool_responses = tool_responses if isinstance(tool_responses, list) else []
     if content is None:
-        if not message.get("tool_calls") and not message.get("function_call"):
+        if not tool_calls and not function_call:
             out.append("(no content)\n", style="dim italic")
     else:
         text = content if isinstance(content, str) else _short_json(content, 10_000 if full else FOLD_CHARS)
         shown, more = _fold(text, full)
-        if not message.get("tool_responses"):
+        if not tool_responses:
             out.append(shown + "\n")
             if more:
                 out.append(more + "\n", style="dim italic")
-    for call in message.get("tool_calls") or []:
+    for call in tool_calls:
         fn = call.get("function", {}) if isinstance(call, dict) else {}
+        fn = fn if isinstance(fn, dict) else {}
         out.append("→ tool call ", style="yellow")
         out.append(f"{fn.get('name', '?')}({_short_json(fn.get('arguments', ''), 10_000 if full else 300)})", style="bold")
         if isinstance(call, dict) and call.get("id"):
             out.append(f"  [{call['id']}]", style="dim")
         out.append("\n")
-    if message.get("function_call"):
-        fc = message["function_call"]
+    if function_call:
+        fc = function_call
         out.append("→ function call ", style="yellow")
         out.append(f"{fc.get('name', '?')}({_short_json(fc.get('arguments', ''), 300)})\n", style="bold")
-    for resp in message.get("tool_responses") or []:
+    for resp in tool_responses:
         if not isinstance(resp, dict):
             continue
         shown, more = _fold(str(resp.get("content", "")), full)
@@ -143,7 +160,7 @@ def message_renderable(index: int, message: dict[str, Any], *, full: bool) -> An
         out.append(": " + shown + "\n")
         if more:
             out.append(more + "\n", style="dim italic")
-    if message.get("tool_call_id") and not message.get("tool_responses"):
+    if message.get("tool_call_id") and not tool_responses:
         out.append(f"(response to {message['tool_call_id']})\n", style="dim")
     out.rstrip()
     return out
