@@ -22,6 +22,7 @@ names the file and line. Unknown record types and unknown fields are kept (``Ses
 
 from __future__ import annotations
 
+import gc
 import mmap
 import os
 import warnings
@@ -46,6 +47,7 @@ WarnFn = Callable[[str], None]
 
 _DUMP_OPTS = orjson.OPT_NON_STR_KEYS
 _CHUNK = 1 << 20
+_WINDOW = 16 << 20  # bytes mapped at a time when searching a file
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -264,10 +266,15 @@ def _records(
                 _cut_line(path, lineno, strict, on_warning)
                 return
             raise _bad_line(path, lineno, raw, e) from None
-        if type(rec) is dict and rec.get("type") == "message" and type(rec.get("message")) is dict:
-            if type(rec.get("agent")) is str and type(rec.get("peer")) is str:
-                yield lineno, rec
-                continue
+        if (
+            type(rec) is dict
+            and rec.get("type") == "message"
+            and type(rec.get("message")) is dict
+            and type(rec.get("agent")) is str
+            and type(rec.get("peer")) is str
+        ):
+            yield lineno, rec
+            continue
         yield lineno, _check_record(path, lineno, rec, raw)
 
 
@@ -305,25 +312,52 @@ def load_session(
             session.warnings.append(text)
             _warn(on_warning, text)
 
-        for lineno, rec in _records(p, fh, 2, strict, warn):
-            kind = rec["type"]
-            if kind == "message":
-                key = (rec["agent"], rec["peer"])
-                messages += 1
-                if (wanted_pairs is None or key in wanted_pairs) and (wanted_agents is None or key[0] in wanted_agents):
-                    thread = threads.get(key)
-                    if thread is None:
-                        thread = threads[key] = []
-                    thread.append(rec["message"])
-            elif kind == "clear":
-                agent, peer = rec["agent"], rec["peer"]
-                for key in list(threads):
-                    if key[0] == agent and (peer is None or key[1] == peer):
-                        threads[key] = []
+        # One flat loop (what _records does, inlined: this is the hot path of update and validate). The cyclic
+        # GC is paused while the threads are built: they are acyclic, and each collection would walk them all.
+        loads = orjson.loads
+        keep_none = wanted_agents is not None and not wanted_agents
+        last = 1
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for raw in fh:
+                lineno += 1
+                try:
+                    rec = loads(raw)
+                except orjson.JSONDecodeError as e:
+                    if not raw.strip():
+                        continue
+                    if not raw.endswith(b"\n") and b"\x00" not in raw:
+                        _cut_line(p, lineno, strict, warn)
+                        break
+                    raise _bad_line(p, lineno, raw, e) from None
+                last = lineno
+                if type(rec) is dict and rec.get("type") == "message":
+                    agent, peer, message = rec.get("agent"), rec.get("peer"), rec.get("message")
+                    if type(agent) is str and type(peer) is str and type(message) is dict:
+                        messages += 1
+                        if keep_none:
+                            continue
+                        key = (agent, peer)
+                        if (wanted_pairs is None or key in wanted_pairs) and (
+                            wanted_agents is None or agent in wanted_agents
+                        ):
+                            thread = threads.get(key)
+                            if thread is None:
+                                thread = threads[key] = []
+                            thread.append(message)
+                        continue
+                rec = _check_record(p, lineno, rec, raw)
+                if rec["type"] == "clear":
+                    agent, peer = rec["agent"], rec["peer"]
+                    for key in list(threads):
+                        if key[0] == agent and (peer is None or key[1] == peer):
+                            threads[key] = []
                 events.append(rec)
-            else:
-                events.append(rec)
-    session.lines = lineno
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+    session.lines = last
     session.messages_total = messages
     return session
 
@@ -336,27 +370,60 @@ def _start_after_last_clear(path: Path, fh: Any, start: int, agent: str, peer: s
     """Byte offset just after the last ``clear`` record that applies to the thread (``start`` if none).
 
     Searches for the token ``"clear"`` from the end with mmap; inside a JSON string the quotes would be escaped, so
-    only real ``type`` values (and a rare key) match, and each match is confirmed by parsing its line.
+    only real ``type`` values (and a rare key) match, and each match is confirmed by parsing its line. The file is
+    mapped one window at a time, so the pages it touches never add up to more than a window of resident memory.
     """
-    size = os.fstat(fh.fileno()).st_size
-    if size <= start:
-        return start
-    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        end = size
-        while True:
-            hit = mm.rfind(b'"clear"', start, end)
-            if hit < 0:
-                return start
-            line_start = mm.rfind(b"\n", start, hit) + 1 or start
-            line_end = mm.find(b"\n", hit)
-            line_end = size if line_end < 0 else line_end + 1
-            try:
-                rec = orjson.loads(mm[line_start:line_end])
-            except orjson.JSONDecodeError:
-                rec = None
-            if isinstance(rec, dict) and _clears(rec, agent, peer):
-                return max(line_end, start)
-            end = hit
+    fd = fh.fileno()
+    size = os.fstat(fd).st_size
+    token = b'"clear"'
+    hi = size
+    while hi > start:
+        lo = max(start, hi - _WINDOW)
+        base = lo - lo % mmap.ALLOCATIONGRANULARITY
+        with mmap.mmap(fd, hi - base, offset=base, access=mmap.ACCESS_READ) as mm:
+            end = hi - base
+            while True:
+                hit = mm.rfind(token, lo - base, end)
+                if hit < 0:
+                    break
+                line_start, raw = _line_around(fd, base + hit, start, size)
+                try:
+                    rec = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    rec = None
+                if isinstance(rec, dict) and _clears(rec, agent, peer):
+                    return max(line_start + len(raw), start)
+                end = hit
+        if lo <= start:
+            break
+        hi = lo + len(token) - 1  # windows overlap so a token across their border is still found
+    return start
+
+
+def _line_around(fd: int, offset: int, start: int, size: int) -> tuple[int, bytes]:
+    """The offset and bytes (newline included) of the line holding byte ``offset``, read with pread."""
+    lo = offset
+    while lo > start:
+        step = min(_CHUNK, lo - start)
+        chunk = os.pread(fd, step, lo - step)
+        nl = chunk.rfind(b"\n")
+        if nl >= 0:
+            lo = lo - step + nl + 1
+            break
+        lo -= step
+    parts = []
+    pos = lo
+    while pos < size:
+        chunk = os.pread(fd, _CHUNK, pos)
+        if not chunk:
+            break
+        nl = chunk.find(b"\n", max(0, offset - pos))
+        if nl >= 0:
+            parts.append(chunk[: nl + 1])
+            break
+        parts.append(chunk)
+        pos += len(chunk)
+    return lo, b"".join(parts)
 
 
 def _line_at(fh: Any, offset: int) -> int:
@@ -391,6 +458,77 @@ def _check_lines_read(path: Path, fh: Any, offset: int, lines: list[bytes]) -> N
             _check_record(path, _line_at(fh, here), rec, raw)
 
 
+_MSG_HEAD = b'{"type":"message","agent":'
+_MSG_BODY = b',"message":{'
+
+
+class _LineFilter:
+    """Tells from its bytes alone that a line is a whole message record of *another* thread, so a reader that
+    wants one thread can skip it without parsing it.
+
+    Only lines that start the way agent-ft's writer starts them (``{"type":"message","agent":...,"peer":...,
+    "message":{``) qualify; the agent/peer bytes are decoded with orjson once per distinct prefix and remembered.
+    A skipped line must also look whole: it ends with ``}}`` (and its newline), holds exactly one ``{"type":`` (two
+    records run together do not) and no NUL byte. Everything else (the wanted thread's lines, clear records,
+    unknown records, damaged lines, a final line without its newline) goes to the full parser, so those errors are
+    reported as before; ``validate`` and :func:`load_session` parse every line.
+    """
+
+    __slots__ = ("known", "ours", "pair")
+
+    def __init__(self, agent: str, peer: str) -> None:
+        self.pair = (agent, peer)
+        self.ours = _MSG_HEAD + orjson.dumps(agent) + b',"peer":' + orjson.dumps(peer) + _MSG_BODY
+        self.known: dict[bytes, bool] = {}
+
+    def foreign(self, raw: bytes, end: bytes = b"}}\n") -> bool:
+        if not raw.startswith(_MSG_HEAD) or raw.startswith(self.ours):
+            return False
+        cut = raw.find(_MSG_BODY, len(_MSG_HEAD))
+        if cut < 0:
+            return False
+        key = raw[:cut]
+        other = self.known.get(key)
+        if other is None:
+            other = self._decide(key)
+        return other and raw.endswith(end) and raw.count(b'{"type":') == 1 and b"\x00" not in raw
+
+    def all_foreign(self, region: bytes) -> int:
+        """How many lines ``region`` holds (whole lines joined by newlines) when every one of them would pass
+        :meth:`foreign`, else 0; checked for the whole block at once: all start like the last one does."""
+        last = region[region.rfind(b"\n") + 1 :]
+        cut = last.find(_MSG_BODY, len(_MSG_HEAD))
+        if cut < 0 or not self.foreign(last, b"}}"):
+            return 0
+        prefix = last[: cut + len(_MSG_BODY)]
+        if not region.startswith(prefix):
+            return 0
+        n = region.count(b"\n") + 1  # every line ends with }} and the next starts with the same foreign prefix:
+        if (
+            region.count(b"}}\n" + prefix) == n - 1
+            and region.count(_MSG_HEAD) == n  # one record per line
+            and b"\x00" not in region
+        ):
+            return n
+        return 0
+
+    def _decide(self, key: bytes) -> bool:
+        try:
+            names = orjson.loads(b'{"agent":' + key[len(_MSG_HEAD) :] + b"}")
+        except orjson.JSONDecodeError:
+            return False
+        other = (
+            type(names) is dict
+            and len(names) == 2
+            and type(names.get("agent")) is str
+            and type(names.get("peer")) is str
+            and (names["agent"], names["peer"]) != self.pair
+        )
+        if len(self.known) < 1024:
+            self.known[key] = other
+        return other
+
+
 def iter_thread(
     path: Path | str, agent: str, peer: str, *, strict: bool = False, on_warning: WarnFn | None = None
 ) -> Iterator[Message]:
@@ -404,9 +542,13 @@ def iter_thread(
         first = 2 if start == after_header else "after the last clear record"
         lineno: Any = first
         loads = orjson.loads
+        lines = _LineFilter(agent, peer)
+        ours, foreign = lines.ours, lines.foreign
         n = 1 if isinstance(first, int) else 0
         for raw in fh:
             n += 1
+            if not raw.startswith(ours) and foreign(raw):
+                continue
             if isinstance(first, int):
                 lineno = n
             try:
@@ -440,6 +582,8 @@ def tail_thread(
         return []
     p, fh = _open(path)
     found: list[Message] = []
+    lines_filter = _LineFilter(agent, peer)
+    ours, foreign = lines_filter.ours, lines_filter.foreign
     with fh:
         parse_header(p, fh.readline())
         start = fh.tell()
@@ -453,6 +597,13 @@ def tail_thread(
             pos -= read
             fh.seek(pos)
             block = fh.read(read) + carry
+            if not last_line:  # a block of other threads' whole records only: nothing to parse, nothing to split
+                cut = block.find(b"\n") + 1 if pos > start else 0
+                skipped = lines_filter.all_foreign(block[cut:]) if cut or pos == start else 0
+                if skipped:
+                    carry = block[: cut - 1] if pos > start else b""
+                    from_end += skipped
+                    continue
             lines = block.split(b"\n")
             # the first piece may be the tail of a line that starts in the previous block
             carry = lines[0] if pos > start else b""
@@ -460,6 +611,9 @@ def tail_thread(
             body_at = pos + (len(lines[0]) + 1 if pos > start else 0)  # file offset of body[0] (error paths)
             for idx in range(len(body) - 1, -1, -1):
                 raw = body[idx]
+                if not last_line and not raw.startswith(ours) and foreign(raw, b"}}"):
+                    from_end += 1
+                    continue
                 is_last = last_line
                 if raw.strip() == b"" and is_last:
                     continue  # the empty piece after the final newline

@@ -189,7 +189,12 @@ def ensure(path: Path | str, messages: int, *, seed: int = 0, writer: str = "sav
     params = f"messages={messages} seed={seed} writer={writer} v=1"
     if path.exists() and stamp.exists() and stamp.read_text() == params:
         return path
-    generate(path, messages, seed=seed, writer=writer)
+    # in a child process: a big generation would otherwise leave this process (and the peak RSS that children
+    # forked from it inherit on Linux) hundreds of MB large
+    import subprocess
+
+    argv = [sys.executable, "-m", "benchmarks.generate", "-n", str(messages), "-o", str(path), "--seed", str(seed)]
+    subprocess.run([*argv, "--writer", writer], check=True, cwd=Path(__file__).resolve().parent.parent)
     stamp.write_text(params)
     return path
 
