@@ -313,7 +313,8 @@ def record(
     agent-ft record --config configs/local.yaml --message "What is the capital of Australia?" --out chat.jsonl
     """
     from .fsutil import check_output_path
-    from .jobs import RecordJob, record as run_record
+    from .jobs import RecordJob
+    from .jobs import record as run_record
     from .render import stderr_console, write_json
 
     def work() -> None:
