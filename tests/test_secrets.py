@@ -212,6 +212,11 @@ def test_yaml_errors_never_quote_a_secret(
         result = runner.invoke(app, command, env={"COLUMNS": "200"})
         if "validate" in command and "api_key" in fields:
             continue  # validate does not build agents: nothing to refuse
+        if "api_key" in fields and not hasattr(__import__("autogen"), "LLMConfig"):
+            # pyautogen 0.2 keeps llm_config a plain dict: nothing refuses the value, and nothing may leak it
+            assert result.exit_code == 0, result.output
+            _no_secret(result.output)
+            continue
         assert result.exit_code == code, result.output
         assert message in result.stderr, result.stderr
         assert "Traceback" not in result.output
