@@ -59,9 +59,16 @@ def _warn(text: str) -> None:
 
 
 def _run(fn: Callable[[], T]) -> T:
-    """Call into the library; turn its errors into a message and an exit code."""
+    """Call into the library; turn its errors into a message and an exit code, its warnings into Warning: lines."""
+    import warnings
+
+    def show(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+        _warn(str(message))
+
     try:
-        return fn()
+        with warnings.catch_warnings():
+            warnings.showwarning = show  # type: ignore[assignment]
+            return fn()
     except AgentFtError as e:
         if _debug():
             raise

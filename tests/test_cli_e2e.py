@@ -230,3 +230,15 @@ def test_client_given_as_a_file_path(live_session: Any, tmp_path: Path) -> None:
     result = runner.invoke(app, ["update", "-s", str(path), "--prefs", str(prefs), "--client", f"{client_file}:CaptureClient", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["update_stats"]["captured"] == len(live["assistant"])
+
+
+def test_library_warnings_become_warning_lines_on_stderr(tmp_path: Path) -> None:
+    sample = (REPO / "sample_sessions" / "capital.jsonl").read_text(encoding="utf-8")
+    session = tmp_path / "fancy.jsonl"
+    session.write_text(sample.replace("autogen.agentchat.assistant_agent.AssistantAgent", "myproj.agents.FancyAgent"))
+    prefs = tmp_path / "p.json"
+    prefs.write_text("[]")
+    result = runner.invoke(app, ["update", "-s", str(session), "--prefs", str(prefs), "--client", CAPTURE, "--json"])
+    assert result.exit_code == 0, result.output
+    assert "Warning: agent class 'myproj.agents.FancyAgent' from the session is not importable here" in result.stderr
+    assert json.loads(result.stdout)["update_stats"]["captured"] == 2
