@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import warnings
 from types import ModuleType
-from typing import Any
 
 from .errors import AutogenUnavailableError
 
@@ -57,12 +56,6 @@ def require_autogen() -> ModuleType:
 def autogen_version() -> str | None:
     autogen = require_autogen()
     return getattr(autogen, "__version__", None)
-
-
-def agent_class(name: str) -> Any:
-    """A classic agent class by its short name (``AssistantAgent``) or dotted path inside autogen."""
-    autogen = require_autogen()
-    return getattr(autogen, name, None)
 
 
 def silence_autogen_logging() -> None:
