@@ -242,3 +242,20 @@ def test_library_warnings_become_warning_lines_on_stderr(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     assert "Warning: agent class 'myproj.agents.FancyAgent' from the session is not importable here" in result.stderr
     assert json.loads(result.stdout)["update_stats"]["captured"] == 2
+
+
+def test_record_update_validate_through_the_installed_command(env_with_assets: dict[str, str], tmp_path: Path) -> None:
+    config = str(REPO / "configs" / "local.yaml")
+    env = dict(env_with_assets, AGENT_FT_STATE=str(tmp_path / "state.json"))
+    first = _agent_ft("record", "-c", config, "-m", "How many moons does Mars have?", "-o", "mars.jsonl", "-q", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == "I don't know the answer to that yet."
+    prefs = tmp_path / "prefs.json"
+    prefs.write_text(json.dumps([["Mars has two moons.", first.stdout.strip()]]))
+    checked = _agent_ft("validate", "-s", "mars.jsonl", "--prefs", str(prefs), "-c", config, "--json", env=env, cwd=tmp_path)
+    assert checked.returncode == 0 and json.loads(checked.stdout)["ok"] is True
+    updated = _agent_ft("update", "-s", "mars.jsonl", "--prefs", str(prefs), "-c", config, env=env, cwd=tmp_path)
+    assert updated.returncode == 0, updated.stderr
+    assert "learned" in updated.stdout and "updated assistant" in updated.stderr
+    again = _agent_ft("record", "-c", config, "-m", "how many moons has mars", "-o", "mars2.jsonl", "--json", env=env, cwd=tmp_path)
+    assert json.loads(again.stdout)["reply"] == "Mars has two moons."
