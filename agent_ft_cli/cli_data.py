@@ -4,15 +4,13 @@ Same rules as :mod:`agent_ft_cli.cli`: the work runs in a ``work()`` closure thr
 one line and an exit code), stdout carries only the requested output (``--json``), talk goes to stderr.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-# Annotations are read from this module's globals (``from __future__ import annotations``), so the shared option
-# types are spelled here rather than imported from ``cli`` (which imports this module at its end).
+# No ``from __future__ import annotations`` (typer would eval the strings at start-up; see cli.py). The shared
+# option types are spelled here rather than imported from ``cli`` (which imports this module at its end).
 AgentOpt = Annotated[
     str | None, typer.Option("--agent", "-a", help="Agent whose thread is exported (default: inferred).")
 ]

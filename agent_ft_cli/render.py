@@ -47,13 +47,19 @@ def write_thread_json(agent: str, peer: str, messages: Iterable[dict[str, Any]],
     out.write(b'{"agent":' + to_json(agent) + b',"peer":' + to_json(peer) + b',"messages":[')
     n = 0
     buf: list[bytes] = []
+    dumps, opts, sep = orjson.dumps, orjson.OPT_NON_STR_KEYS, b""  # to_json's fast path, inlined (hot loop)
     for m in messages:
-        buf.append(to_json(m) if not n else b"," + to_json(m))
-        n += 1
+        try:
+            buf.append(dumps(m, default=json_default, option=opts))
+        except orjson.JSONEncodeError:
+            buf.append(to_json(m))
         if len(buf) >= 512:
-            out.write(b"".join(buf))
+            out.write(sep + b",".join(buf))
+            n += len(buf)
+            sep = b","
             buf.clear()
-    out.write(b"".join(buf) + b"]}\n")
+    n += len(buf)
+    out.write((sep if buf else b"") + b",".join(buf) + b"]}\n")
     out.flush()
     return n
 

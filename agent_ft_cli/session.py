@@ -493,21 +493,26 @@ class _LineFilter:
             other = self._decide(key)
         return other and raw.endswith(end) and raw.count(b'{"type":') == 1 and b"\x00" not in raw
 
-    def all_foreign(self, region: bytes) -> int:
-        """How many lines ``region`` holds (whole lines joined by newlines) when every one of them would pass
-        :meth:`foreign`, else 0; checked for the whole block at once: all start like the last one does."""
-        last = region[region.rfind(b"\n") + 1 :]
+    def run_of_foreign(self, buf: bytes, lo: int, hi: int, closed: bool = True) -> int:
+        """How many lines ``buf[lo:hi]`` holds (whole lines; the last ends with its newline at ``hi`` when ``closed``,
+        else just before ``hi``) when every one of them would pass :meth:`foreign`, else 0. Checked for the whole
+        range at once, in place (no copy): all lines start like the last one, end with ``}}``, hold one record
+        each and no NUL byte."""
+        last_at = buf.rfind(b"\n", lo, hi - 1 if closed else hi) + 1 or lo
+        last = buf[last_at:hi]
         cut = last.find(_MSG_BODY, len(_MSG_HEAD))
-        if cut < 0 or not self.foreign(last, b"}}"):
+        if cut < 0 or not self.foreign(last, b"}}\n" if closed else b"}}"):
             return 0
+        if last_at == lo:
+            return 1
         prefix = last[: cut + len(_MSG_BODY)]
-        if not region.startswith(prefix):
+        if not buf.startswith(prefix, lo):
             return 0
-        n = region.count(b"\n") + 1  # every line ends with }} and the next starts with the same foreign prefix:
+        n = buf.count(b"\n", lo, hi) + (0 if closed else 1)
         if (
-            region.count(b"}}\n" + prefix) == n - 1
-            and region.count(_MSG_HEAD) == n  # one record per line
-            and b"\x00" not in region
+            buf.count(b"}}\n" + prefix, lo, hi) == n - 1
+            and buf.count(_MSG_HEAD, lo, hi) == n
+            and buf.find(b"\x00", lo, hi) < 0
         ):
             return n
         return 0
@@ -532,42 +537,118 @@ class _LineFilter:
 def iter_thread(
     path: Path | str, agent: str, peer: str, *, strict: bool = False, on_warning: WarnFn | None = None
 ) -> Iterator[Message]:
-    """Stream the messages of one thread (``agent.chat_messages[peer]``) in order, with flat memory."""
+    """Stream the messages of one thread (``agent.chat_messages[peer]``) in order, with flat memory.
+
+    The file is read a block (1 MB of whole lines) at a time. Lines that start with the wanted thread's record
+    prefix are found with ``bytes.find`` and parsed one by one; the runs of lines between them are skipped at once
+    when :meth:`_LineFilter.run_of_foreign` shows from their bytes that every one is a whole message record of
+    another thread, and otherwise go line by line through the full checks (so a damaged, cut, clear or unknown
+    line is handled exactly as a line-by-line reader would).
+    """
     p, fh = _open(path)
     with fh:
         parse_header(p, fh.readline())
         after_header = fh.tell()
         start = _start_after_last_clear(p, fh, after_header, agent, peer)
-        fh.seek(start)
-        first = 2 if start == after_header else "after the last clear record"
-        lineno: Any = first
+        numbered = start == after_header  # else line numbers are worked out on the error paths only
+        lineno = 2
         loads = orjson.loads
         lines = _LineFilter(agent, peer)
-        ours, foreign = lines.ours, lines.foreign
-        n = 1 if isinstance(first, int) else 0
-        for raw in fh:
-            n += 1
-            if not raw.startswith(ours) and foreign(raw):
+        ours, foreign, run_of_foreign = lines.ours, lines.foreign, lines.run_of_foreign
+        next_ours = b"\n" + ours
+        body = len(ours) - 1  # where the message object starts in a line that starts with ``ours``
+        fd = fh.fileno()
+        read_at = start
+        pending = b""  # the start of a line longer than a block, gathered across reads
+        while True:
+            data = os.pread(fd, max(_CHUNK, len(pending)), read_at)
+            block = pending + data if pending else data
+            block_at = read_at - len(pending)  # file offset of block[0]
+            at_end = len(data) < max(_CHUNK, len(pending))
+            if not block:
+                return
+            hi = len(block) if at_end else block.rfind(b"\n") + 1  # whole lines only, but all at the end
+            pending = b""
+            if hi == 0:  # no whole line yet: keep reading
+                pending = block
+                read_at += len(data)
                 continue
-            if isinstance(first, int):
-                lineno = n
-            try:
-                rec = loads(raw)
-            except orjson.JSONDecodeError as e:
-                if not raw.strip():
+            i = 0
+            while i < hi:
+                if block.startswith(ours, i):
+                    j = block.find(b"\n", i, hi) + 1 or hi
+                    if block.endswith(b"}\n", i, j):
+                        # the line is ``ours`` + one JSON object + ``}``: parsing just that object checks the line
+                        # as a whole parse would, and the record around it can only be this thread's message
+                        try:
+                            msg = loads(block[i + body : j - 2])
+                        except orjson.JSONDecodeError:
+                            pass  # damaged: the whole line goes through the full parse below for its error
+                        else:
+                            yield msg
+                            lineno += 1
+                            i = j
+                            continue
+                    raw = block[i:j]
+                    try:
+                        rec = loads(raw)
+                    except orjson.JSONDecodeError as e:
+                        here = lineno if numbered else _line_at(fh, block_at + i)
+                        if not raw.endswith(b"\n") and b"\x00" not in raw:
+                            _cut_line(p, here, strict, on_warning)
+                            return
+                        raise _bad_line(p, here, raw, e) from None
+                    if (
+                        type(rec) is dict
+                        and rec.get("agent") == agent
+                        and rec.get("peer") == peer
+                        and rec.get("type") == "message"
+                        and type(rec.get("message")) is dict
+                    ):
+                        yield rec["message"]
+                    else:
+                        _check_record(p, lineno if numbered else _line_at(fh, block_at + i), rec, raw)
+                    lineno += 1
+                    i = j
                     continue
-                if not isinstance(first, int):
-                    lineno = _line_at(fh, fh.tell() - len(raw))
-                if not raw.endswith(b"\n") and b"\x00" not in raw:
-                    _cut_line(p, lineno, strict, on_warning)
-                    return
-                raise _bad_line(p, lineno, raw, e) from None
-            if type(rec) is dict and rec.get("agent") == agent and rec.get("peer") == peer and rec.get("type") == "message":
-                msg = rec.get("message")
-                if type(msg) is dict:
-                    yield msg
+                k = block.find(next_ours, i, hi)
+                j = k + 1 if k >= 0 else hi
+                n = run_of_foreign(block, i, j) if block[j - 1 : j] == b"\n" else 0
+                if n:
+                    lineno += n
+                    i = j
                     continue
-            _check_record(p, lineno if isinstance(first, int) else _line_at(fh, fh.tell() - len(raw)), rec, raw)
+                while i < j:  # line by line: the same checks as any full reader
+                    e_ = block.find(b"\n", i, j) + 1 or j
+                    raw = block[i:e_]
+                    here_at = block_at + i
+                    i = e_
+                    lineno += 1
+                    if foreign(raw):
+                        continue
+                    try:
+                        rec = loads(raw)
+                    except orjson.JSONDecodeError as e:
+                        if not raw.strip():
+                            continue
+                        here = lineno - 1 if numbered else _line_at(fh, here_at)
+                        if not raw.endswith(b"\n") and b"\x00" not in raw:
+                            _cut_line(p, here, strict, on_warning)
+                            return
+                        raise _bad_line(p, here, raw, e) from None
+                    if (
+                        type(rec) is dict
+                        and rec.get("agent") == agent
+                        and rec.get("peer") == peer
+                        and rec.get("type") == "message"
+                        and type(rec.get("message")) is dict
+                    ):
+                        yield rec["message"]
+                        continue
+                    _check_record(p, lineno - 1 if numbered else _line_at(fh, here_at), rec, raw)
+            if at_end:
+                return
+            read_at = block_at + hi  # the piece after the last newline is read again with the next block
 
 
 def tail_thread(
@@ -587,7 +668,8 @@ def tail_thread(
     with fh:
         parse_header(p, fh.readline())
         start = fh.tell()
-        size = os.fstat(fh.fileno()).st_size
+        fd = fh.fileno()
+        size = os.fstat(fd).st_size
         pos = size
         carry = b""
         last_line = True
@@ -595,11 +677,10 @@ def tail_thread(
         while pos > start and len(found) < n:
             read = min(_CHUNK, pos - start)
             pos -= read
-            fh.seek(pos)
-            block = fh.read(read) + carry
+            block = os.pread(fd, read + len(carry), pos)  # = this block + the carried start of the line after it
             if not last_line:  # a block of other threads' whole records only: nothing to parse, nothing to split
                 cut = block.find(b"\n") + 1 if pos > start else 0
-                skipped = lines_filter.all_foreign(block[cut:]) if cut or pos == start else 0
+                skipped = lines_filter.run_of_foreign(block, cut, len(block), closed=False) if cut or pos == start else 0
                 if skipped:
                     carry = block[: cut - 1] if pos > start else b""
                     from_end += skipped

@@ -2,8 +2,8 @@
 
 The guard generates a ~20k-message session with the benchmark generator (through ``save_session`` on real autogen
 agents), then times each command and its floor side by side in the same run, interleaved, and compares medians of
-*ratios*, never absolute timings. At 20k messages a command's fixed start-up (Python, typer, the pydantic layer of
-typer's argument coercion) is a large part of its time, so the read paths are compared on their marginal cost: the
+*ratios*, never absolute timings. At 20k messages a command's fixed start-up (Python, typer building the command)
+is a large part of its time, so the read paths are compared on their marginal cost: the
 command on the session minus the same command on a header-only session, against the parse loop minus a bare
 ``import orjson``. Start-up is guarded on its own (``--help`` against ``import typer, rich``). Every bound is twice
 the target in docs/benchmarks.md, so only a clear regression fails. Runs in well under 30 s.
@@ -243,11 +243,12 @@ def test_perf_guard_startup(tmp_path: Path) -> None:
         for k, argv in cases.items():
             times[k].append(_run(argv))
     medians = {k: statistics.median(v) for k, v in times.items()}
-    # inspect pays for typer's argument coercion through pydantic (~0.15 s with typer 0.29, see docs/benchmarks.md)
+    # a command run costs ~1.2-1.5x the bare import with typer < 0.29 (typer 0.29 coerced every argument through
+    # pydantic: ~3x; pyproject pins it out, see docs/benchmarks.md); 3x fails that regression, and not noise
     _check(
         medians,
         {
             "--help (target 1.5x)": ("--help", "import typer, rich", 3.0),
-            "inspect on a header-only session": ("inspect", "import typer, rich", 8.0),
+            "inspect on a header-only session": ("inspect", "import typer, rich", 3.0),
         },
     )
