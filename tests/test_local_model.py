@@ -112,3 +112,32 @@ def test_state_file_is_written_atomically(tmp_path: Path, monkeypatch: pytest.Mo
 def test_normalisation() -> None:
     assert normalize("What's   Australia's CAPITAL?!") == "what is australia capital"
     assert content_words("Tell me the capitals of Australia, please") == frozenset({"capital", "australia"})
+
+
+@pytest.mark.parametrize(
+    ("question", "learned"),
+    [
+        ("Which city is the capital of Australia", True),
+        ("What city serves as Australia's capital?", True),
+        ("Name the Australian capital", True),
+        ("Can you tell me what the capital city of the country Australia is?", True),
+        ("Tell me about Australia", False),
+        ("What is the capital of France?", False),
+        ("What is the capital of Austria?", False),
+        ("What is the capital?", False),
+        ("What is the population of Australia?", False),
+    ],
+)
+def test_paraphrases_match_and_unrelated_questions_do_not(tmp_path: Path, question: str, learned: bool) -> None:
+    client = LocalLearningClient({}, state_path=tmp_path / "s.json")
+    thread = [{"content": "What is the capital of Australia?", "role": "user"}, {"content": DEFAULT_REPLY, "role": "assistant"}]
+    client.update_model([[CHOSEN, DEFAULT_REPLY]], thread)
+    assert (client.answer_for(question) == CHOSEN) is learned
+
+
+def test_questions_sharing_common_words_stay_apart(tmp_path: Path) -> None:
+    client = LocalLearningClient({}, state_path=tmp_path / "s.json")
+    thread = [{"content": "How many moons does Mars have?", "role": "user"}, {"content": DEFAULT_REPLY, "role": "assistant"}]
+    client.update_model([["Two: Phobos and Deimos.", DEFAULT_REPLY]], thread)
+    assert client.answer_for("how many moons has mars got") == "Two: Phobos and Deimos."
+    assert client.answer_for("How many moons does Jupiter have?") is None

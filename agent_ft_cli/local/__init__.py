@@ -29,7 +29,8 @@ _STOP = set(
     """a an the is are was were be been being am do does did of to in on at for by with about from as into and or
     what whats which who whom whose when where why how please tell me my i you your could would can will shall
     should may might must it its this that these those there here give show explain describe say know let us we
-    any some name called call q""".split()
+    any some name called call q have has had get got many much more most also just like want need make does
+    happen happens""".split()
 )
 _CONTRACTIONS = {"what's": "what is", "who's": "who is", "where's": "where is", "it's": "it is", "how's": "how is"}
 
@@ -55,10 +56,24 @@ def content_words(text: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in normalize(text).split() if w not in _STOP)
 
 
-def similarity(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
+def _same_word(a: str, b: str) -> bool:
+    """Equal, or one a prefix of the other when both are words of substance (boil/boiling, australia/australian)."""
+    return a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
+
+
+def similarity(question: frozenset[str], learned: frozenset[str]) -> float:
+    """How well a question matches a learned one, 0..1: the F1 of their content words (prefix-tolerant).
+
+    Recall (the share of the learned question's words the question has) must be at least 0.6, so a question that
+    shares only one of two words ("Tell me about Australia" against "capital of Australia") scores 0.
+    """
+    if not question or not learned:
         return 0.0
-    return len(a & b) / len(a | b)
+    recall = sum(any(_same_word(w, q) for q in question) for w in learned) / len(learned)
+    precision = sum(any(_same_word(q, w) for w in learned) for q in question) / len(question)
+    if recall < 0.6 or not precision:
+        return 0.0
+    return 2 * recall * precision / (recall + precision)
 
 
 class LocalLearningClient:
@@ -69,7 +84,7 @@ class LocalLearningClient:
         config: dict[str, Any],
         state_path: str | os.PathLike[str] | None = None,
         default_reply: str = DEFAULT_REPLY,
-        threshold: float = 0.5,
+        threshold: float = 0.6,
         **_: Any,
     ) -> None:
         self.model = (config or {}).get("model", "agent-ft-local")
