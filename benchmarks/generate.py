@@ -12,7 +12,7 @@ Two writers, same records:
 
 * ``save_session`` (default): real autogen agents whose ``chat_messages`` are filled directly, then
   :func:`agent_ft_cli.save_session`. Holds the whole conversation in memory (~1.3 GB for 1M messages).
-* ``stream``: :func:`agent_ft_cli.session.write_session` with the header from the same agents and generators for
+* ``stream``: :func:`agent_ft_cli.session.write_records` (same layout as save_session) with the header from the same agents and generators for
   the two views, so memory stays flat whatever the size.
 
 ``--messages`` counts message records in the file (both views), so the updated thread holds half of them.
@@ -165,10 +165,15 @@ def generate(path: Path | str, messages: int, *, seed: int = 0, writer: str = "s
         header = fmt.make_header(
             [describe_agent(assistant), describe_agent(user)], autogen_version=getattr(autogen, "__version__", None)
         )
-        fmt.write_session(
+        pairs = zip(assistant_view(per_view, seed), user_view(per_view, seed), strict=True)  # the layout save_session writes
+        fmt.write_records(
             path,
             header,
-            [("assistant", "user", assistant_view(per_view, seed)), ("user", "assistant", user_view(per_view, seed))],
+            (
+                rec
+                for mine, theirs in pairs
+                for rec in (fmt.message_record("assistant", "user", mine), fmt.message_record("user", "assistant", theirs))
+            ),
         )
     else:
         raise ValueError(f"unknown writer {writer!r}; use save_session or stream")
@@ -186,7 +191,7 @@ def ensure(path: Path | str, messages: int, *, seed: int = 0, writer: str = "sav
     """Generate ``path`` unless a session with the same parameters is already there (a ``.params`` file beside it)."""
     path = Path(path)
     stamp = path.with_name(path.name + ".params")
-    params = f"messages={messages} seed={seed} writer={writer} v=1"
+    params = f"messages={messages} seed={seed} writer={writer} v=2"
     if path.exists() and stamp.exists() and stamp.read_text() == params:
         return path
     # in a child process: a big generation would otherwise leave this process (and the peak RSS that children

@@ -106,3 +106,20 @@ def test_recorder_restores_plain_history_on_exit(tmp_path: Path) -> None:
         before = _plain(assistant.chat_messages[user])
     assert type(assistant.chat_messages).__name__ == "defaultdict"
     assert _plain(assistant.chat_messages[user]) == before
+
+
+def test_save_session_puts_the_end_of_every_thread_at_the_end_of_the_file(tmp_path: Path) -> None:
+    import autogen
+
+    a = autogen.ConversableAgent("a", llm_config=False)
+    b = autogen.ConversableAgent("b", llm_config=False)
+    c = autogen.ConversableAgent("c", llm_config=False)
+    a.chat_messages[b] = [{"content": f"ab{i}", "role": "user"} for i in range(50)]
+    a.chat_messages[c] = [{"content": f"ac{i}", "role": "user"} for i in range(3)]
+    b.chat_messages[a] = [{"content": f"ba{i}", "role": "assistant"} for i in range(50)]
+    path = save_session(tmp_path / "s.jsonl", a, b, c)
+    last = [json.loads(line)["message"]["content"] for line in path.read_text().splitlines()[-3:]]
+    assert last == ["ab49", "ac2", "ba49"]
+    session = load_session(path)
+    assert session.threads[("a", "c")] == a.chat_messages[c]
+    assert session.threads[("a", "b")] == a.chat_messages[b]
