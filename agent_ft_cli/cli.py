@@ -174,7 +174,8 @@ def inspect(
         if last is not None:
             messages: Any = system + fmt.tail_thread(session, a, p, last, strict=strict, on_warning=_warn)
         else:
-            messages = _chain(system, fmt.iter_thread(session, a, p, strict=strict, on_warning=_warn))
+            thread = fmt.iter_thread(session, a, p, strict=strict, on_warning=_warn, as_bytes=json_out)
+            messages = _chain(system, thread)
         messages = prefetch(messages)  # a bad line is an error before anything reaches stdout
         if json_out:
             write_thread_json(a, p, messages)

@@ -41,18 +41,23 @@ def write_json(value: Any, stream: IO[bytes] | None = None) -> None:
     out.flush()
 
 
-def write_thread_json(agent: str, peer: str, messages: Iterable[dict[str, Any]], stream: IO[bytes] | None = None) -> int:
-    """Stream ``{"agent": ..., "peer": ..., "messages": [...]}`` without building the list; returns the count."""
+def write_thread_json(agent: str, peer: str, messages: Iterable[Any], stream: IO[bytes] | None = None) -> int:
+    """Stream ``{"agent": ..., "peer": ..., "messages": [...]}`` without building the list; returns the count.
+
+    Each message is a dict, or already its JSON text (bytes, from ``iter_thread(as_bytes=True)``)."""
     out = stream or sys.stdout.buffer
     out.write(b'{"agent":' + to_json(agent) + b',"peer":' + to_json(peer) + b',"messages":[')
     n = 0
     buf: list[bytes] = []
     dumps, opts, sep = orjson.dumps, orjson.OPT_NON_STR_KEYS, b""  # to_json's fast path, inlined (hot loop)
     for m in messages:
-        try:
-            buf.append(dumps(m, default=json_default, option=opts))
-        except orjson.JSONEncodeError:
-            buf.append(to_json(m))
+        if type(m) is bytes:
+            buf.append(m)
+        else:
+            try:
+                buf.append(dumps(m, default=json_default, option=opts))
+            except orjson.JSONEncodeError:
+                buf.append(to_json(m))
         if len(buf) >= 512:
             out.write(sep + b",".join(buf))
             n += len(buf)

@@ -516,6 +516,37 @@ class _LineFilter:
             other = self._decide(key)
         return other and raw.endswith(end) and raw.count(b'{"type":') == 1 and b"\x00" not in raw
 
+    def pair_block(self, buf: bytes, hi: int) -> int:
+        """Whether every line of ``buf[:hi]`` (whole lines, ``hi`` just after a newline) is a message record framed
+        as the writer frames it, either of this thread or of one single other thread: the layout of a two-agent
+        session. Then a reader can walk this thread's lines with ``find`` and skip all the others at once.
+
+        Checked for the whole block with a few counts of long patterns (the fast ones): every line break is ``}}``,
+        newline, one of the two prefixes; the first line starts with one and the last ends with ``}}``; each line
+        holds exactly one message head (two records run together do not) and there is no NUL byte."""
+        n = buf.count(b"\n", 0, hi)
+        if not n or buf.count(_MSG_HEAD, 0, hi) != n or not buf.endswith(b"}}\n", 0, hi) or b"\x00" in buf:
+            return 0
+        at = 0
+        for _ in range(64):  # the first line that is not ours gives the other thread's prefix
+            if not buf.startswith(self.ours, at):
+                break
+            at = buf.find(b"\n", at, hi) + 1
+            if not at or at >= hi:
+                return n if buf.count(b"}}\n" + self.ours, 0, hi) == n - 1 else 0  # only our lines
+        else:
+            return 0
+        end = buf.find(b"\n", at, hi) + 1
+        line = buf[at:end]
+        cut = line.find(_MSG_BODY, len(_MSG_HEAD))
+        if cut < 0 or not self.foreign(line):
+            return 0
+        other = line[: cut + len(_MSG_BODY)]
+        if not (buf.startswith(self.ours) or buf.startswith(other)):
+            return 0
+        joins = buf.count(b"}}\n" + self.ours, 0, hi) + buf.count(b"}}\n" + other, 0, hi)
+        return n if joins == n - 1 else 0
+
     def run_of_foreign(self, buf: bytes, lo: int, hi: int, closed: bool = True) -> int:
         """How many lines ``buf[lo:hi]`` holds (whole lines; the last ends with its newline at ``hi`` when ``closed``,
         else just before ``hi``) when every one of them would pass :meth:`foreign`, else 0. Checked for the whole
@@ -558,9 +589,19 @@ class _LineFilter:
 
 
 def iter_thread(
-    path: Path | str, agent: str, peer: str, *, strict: bool = False, on_warning: WarnFn | None = None
-) -> Iterator[Message]:
+    path: Path | str,
+    agent: str,
+    peer: str,
+    *,
+    strict: bool = False,
+    on_warning: WarnFn | None = None,
+    as_bytes: bool = False,
+) -> Iterator[Any]:
     """Stream the messages of one thread (``agent.chat_messages[peer]``) in order, with flat memory.
+
+    With ``as_bytes=True`` each message comes as its JSON text (bytes), for output: the slice of the line when the line
+    is in the writer's canonical form (it is still parsed, so a damaged line is an error as always), else
+    ``orjson.dumps`` of the parsed message.
 
     The file is read a block (1 MB of whole lines) at a time. Lines that start with the wanted thread's record
     prefix are found with ``bytes.find`` and parsed one by one; the runs of lines between them are skipped at once
@@ -597,18 +638,33 @@ def iter_thread(
                 read_at += len(data)
                 continue
             i = 0
+            n_lines = lines.pair_block(block, hi) if block[hi - 1 : hi] == b"\n" else 0
+            if n_lines:
+                # a two-agent block: visit this thread's lines only; a line that does not parse goes on below
+                i = 0 if block.startswith(ours) else block.find(next_ours, 0, hi) + 1 or hi
+                while i < hi:
+                    j = block.find(b"\n", i, hi) + 1
+                    text = block[i + body : j - 2]
+                    try:
+                        msg = loads(text)
+                    except orjson.JSONDecodeError:
+                        break
+                    yield text if as_bytes else msg
+                    i = block.find(next_ours, j - 1, hi) + 1 or hi
+                lineno += n_lines if i >= hi else block.count(b"\n", 0, i)
             while i < hi:
                 if block.startswith(ours, i):
                     j = block.find(b"\n", i, hi) + 1 or hi
                     if block.endswith(b"}\n", i, j):
                         # the line is ``ours`` + one JSON object + ``}``: parsing just that object checks the line
                         # as a whole parse would, and the record around it can only be this thread's message
+                        text = block[i + body : j - 2]
                         try:
-                            msg = loads(block[i + body : j - 2])
+                            msg = loads(text)
                         except orjson.JSONDecodeError:
                             pass  # damaged: the whole line goes through the full parse below for its error
                         else:
-                            yield msg
+                            yield text if as_bytes else msg
                             lineno += 1
                             i = j
                             continue
@@ -628,7 +684,7 @@ def iter_thread(
                         and rec.get("type") == "message"
                         and type(rec.get("message")) is dict
                     ):
-                        yield rec["message"]
+                        yield orjson.dumps(rec["message"]) if as_bytes else rec["message"]
                     else:
                         _check_record(p, lineno if numbered else _line_at(fh, block_at + i), rec, raw)
                     lineno += 1
@@ -666,7 +722,7 @@ def iter_thread(
                         and rec.get("type") == "message"
                         and type(rec.get("message")) is dict
                     ):
-                        yield rec["message"]
+                        yield orjson.dumps(rec["message"]) if as_bytes else rec["message"]
                         continue
                     _check_record(p, lineno - 1 if numbered else _line_at(fh, here_at), rec, raw)
             if at_end:

@@ -121,3 +121,61 @@ def test_inspect_json_is_orjson_dumps_of_each_parsed_message(tmp_path: Path) -> 
     thread = load_session(path).threads[("assistant", "user")]
     body = b",".join(orjson.dumps(m, option=orjson.OPT_NON_STR_KEYS) for m in thread)
     assert result.stdout_bytes == b'{"agent":"assistant","peer":"user","messages":[' + body + b"]}\n"
+
+
+def _two_agent_lines(n: int = 400) -> list[bytes]:
+    """A two-agent session laid out as save_session and SessionRecorder write it: the views interleaved."""
+    header = fmt.make_header([{"name": "assistant"}, {"name": "user"}])
+    out = [fmt.dumps_record(header)]
+    for i in range(n):
+        m = {"content": f"q{i} " + "y" * (i * 13 % 90), "role": "user", "name": "user"}
+        out.append(fmt.dumps_record(fmt.message_record("assistant", "user", m)))
+        out.append(fmt.dumps_record(fmt.message_record("user", "assistant", dict(m, role="assistant"))))
+    return out
+
+
+@pytest.mark.parametrize("block", [256, 4096, 1 << 20])
+def test_two_agent_blocks_read_like_a_full_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    monkeypatch.setattr(fmt, "_CHUNK", block)
+    path = tmp_path / "pair.jsonl"
+    path.write_bytes(b"".join(_two_agent_lines()))
+    full = load_session(path)
+    for pair in (("assistant", "user"), ("user", "assistant")):
+        assert list(fmt.iter_thread(path, *pair)) == full.threads[pair]
+
+
+@pytest.mark.parametrize("block", [256, 1 << 20])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda raw: raw.replace(b'"content":"', b'"content":', 1),  # still framed as a record, not JSON inside
+        lambda raw: raw[:-4] + b"\n",  # cut short in the middle of the file
+    ],
+)
+def test_damaged_line_of_the_wanted_thread_in_a_two_agent_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int, damage: Any
+) -> None:
+    monkeypatch.setattr(fmt, "_CHUNK", block)
+    lines = _two_agent_lines()
+    target = 301  # an assistant->user line: index 301 is line 302 of the file
+    assert lines[target].startswith(b'{"type":"message","agent":"assistant"')
+    lines[target] = damage(lines[target])
+    path = tmp_path / "damaged.jsonl"
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(SessionError, match=rf"damaged\.jsonl:{target + 1}\b"):
+        list(fmt.iter_thread(path, "assistant", "user"))
+
+
+def test_json_output_of_hand_written_lines_means_the_same(tmp_path: Path) -> None:
+    """A line in the writer's framing but not its spelling (spaces, escapes) is copied as it is: still valid JSON
+    with the same meaning, and still checked by a parse."""
+    lines = _two_agent_lines(3)
+    prefix = b'{"type":"message","agent":"assistant","peer":"user","message":'
+    lines.insert(3, prefix + b'{ "content" : "caf\\u00e9 \\ud83d\\ude00" , "role":"user", "n": 1E2 }}\n')
+    path = tmp_path / "hand.jsonl"
+    path.write_bytes(b"".join(lines))
+    result = CliRunner().invoke(app, ["inspect", "-s", str(path), "-a", "assistant", "-p", "user", "--json"])
+    assert result.exit_code == 0, result.output
+    shown = orjson.loads(result.stdout)["messages"]
+    assert shown == load_session(path).threads[("assistant", "user")]
+    assert {"content": "café 😀", "role": "user", "n": 100.0} in shown
