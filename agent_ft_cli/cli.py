@@ -280,7 +280,7 @@ def validate(
     Example: agent-ft validate --session chat.jsonl --prefs prefs.json --client mypkg.mod:MyClient
     """
     from .jobs import validate as run_validate
-    from .render import render_checks, stderr_console, stdout_console, write_json
+    from .render import checks_text, render_checks, stderr_console, stdout_console, write_json
 
     def work() -> int:
         checks = run_validate(
@@ -290,8 +290,10 @@ def validate(
         ok = all(c.ok for c in checks)
         if json_out:
             write_json({"ok": ok, "checks": [c.as_dict() for c in checks]})
-        else:
+        elif sys.stdout.isatty():
             render_checks(stdout_console(), [c.as_dict() for c in checks])
+        else:  # CI logs and pipes get plain aligned lines (and skip loading rich)
+            sys.stdout.write(checks_text([c.as_dict() for c in checks]))
         failed = next((c for c in checks if not c.ok), None)
         if failed is not None:  # the report is on stdout; the first failure is also the one-line error on stderr
             stderr_console().print(f"[bold red]Error:[/] {_escape(failed.detail)}")

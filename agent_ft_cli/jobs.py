@@ -12,12 +12,21 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .config import PairConfig, load_config
 from .errors import AgentFtError, ClientLoadError, ClientUpdateError, SessionError
 from .redact import describe_exception, known_secrets, remember_secrets, scrub_data, scrub_known
 from .session import choose_pair, load_session, read_header
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import PairConfig
+
+
+def load_config(path: Path) -> PairConfig:
+    """The YAML config (imported on demand: yaml is not needed by a command without --config)."""
+    from .config import load_config as load
+
+    return load(path)
 
 WarnFn = Callable[[str], None]
 

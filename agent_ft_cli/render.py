@@ -244,6 +244,12 @@ def render_stats(console: Any, stats: Any, title: str = "update stats") -> None:
     console.print(table)
 
 
+def checks_text(checks: list[dict[str, Any]]) -> str:
+    """The validation report as plain aligned lines: ``ok``/``FAIL``, the check, its detail."""
+    width = max((len(c["name"]) for c in checks), default=0)
+    return "".join(f"{'ok' if c['ok'] else 'FAIL':<4}  {c['name']:<{width}}  {c['detail']}\n" for c in checks)
+
+
 def render_checks(console: Any, checks: list[dict[str, Any]]) -> None:
     from rich.table import Table
     from rich.text import Text

@@ -259,3 +259,13 @@ def test_record_update_validate_through_the_installed_command(env_with_assets: d
     assert "learned" in updated.stdout and "updated assistant" in updated.stderr
     again = _agent_ft("record", "-c", config, "-m", "how many moons has mars", "-o", "mars2.jsonl", "--json", env=env, cwd=tmp_path)
     assert json.loads(again.stdout)["reply"] == "Mars has two moons."
+
+
+def test_validate_report_is_plain_lines_when_piped(tmp_path: Path) -> None:
+    sample = REPO / "sample_sessions" / "capital.jsonl"
+    result = runner.invoke(app, ["validate", "-s", str(sample), "--client", "clientpkg.clients:MissingMethods"])
+    assert result.exit_code == 4
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:2] == ["ok", "session"]
+    assert lines[-1].startswith("FAIL  client") and "missing message_retrieval, cost, get_usage, update_model" in lines[-1]
+    assert result.stderr.startswith("Error: client 'clientpkg.clients:MissingMethods'")
