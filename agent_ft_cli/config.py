@@ -32,8 +32,10 @@ types are errors that name the key path.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,10 +139,32 @@ def expand_env(value: Any, where: str, key_path: str = "") -> Any:
     return value
 
 
+MAX_YAML_VALUES = 1_000_000
+
+
+def _expanded_size(value: Any, memo: dict[int, int]) -> int:
+    """How many values the tree holds once YAML aliases are expanded (each shared node counted where it is used),
+    computed once per distinct node."""
+    if not isinstance(value, (dict, list)):
+        return 1
+    known = memo.get(id(value))
+    if known is None:
+        memo[id(value)] = 1  # a node that contains itself counts once
+        children = value.values() if isinstance(value, dict) else value
+        known = memo[id(value)] = 1 + sum(_expanded_size(v, memo) for v in children)
+    return known
+
+
 def parse_yaml(text: str, where: str) -> Any:
-    """``yaml.safe_load`` with errors that give the line and column."""
+    """``yaml.safe_load`` with errors that give the line and column; a document whose aliases expand to more than
+    :data:`MAX_YAML_VALUES` values (a "billion laughs") is refused."""
     try:
-        return yaml.safe_load(text)
+        data = yaml.safe_load(text)
+        if _expanded_size(data, {}) > MAX_YAML_VALUES:
+            raise ConfigError(
+                f"{where}: YAML aliases expand to more than {MAX_YAML_VALUES:,} values; write the data out instead"
+            )
+        return data
     except yaml.constructor.ConstructorError as e:
         mark = e.problem_mark
         pos = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
@@ -154,6 +178,17 @@ def parse_yaml(text: str, where: str) -> Any:
         pos = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise ConfigError(f"{where}{pos}: invalid YAML: {problem}") from None
+
+
+@contextlib.contextmanager
+def errors_name(source: Path | None) -> Iterator[None]:
+    """Prefix a :class:`ConfigError` raised inside (building agents from the config, say) with the config's path."""
+    try:
+        yield
+    except ConfigError as e:
+        if source is None or e.message.startswith(str(source)):
+            raise
+        raise ConfigError(f"{source}: {e.message}", hint=e.hint) from e.__cause__
 
 
 def load_config(path: str | os.PathLike[str]) -> PairConfig:

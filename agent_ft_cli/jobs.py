@@ -260,6 +260,7 @@ def record(job: RecordJob) -> dict[str, Any]:
     """Run a live chat between the configured pair (the initiator sends ``message``) and stream it to ``job.out``."""
     from .clients import load_client
     from .compat import require_autogen, silence_autogen_logging
+    from .config import errors_name
     from .errors import ConfigError
     from .recorder import SessionRecorder
     from .replay import build_agent, client_llm_config
@@ -278,11 +279,12 @@ def record(job: RecordJob) -> dict[str, Any]:
     require_autogen()
     silence_autogen_logging()
     with stdout_to_stderr(quiet=job.quiet):
-        llm_config = (
-            client_llm_config(updated_spec, client_cls, from_config=True) if client_cls else updated_spec.llm_config
-        )
-        updated = build_agent(updated_spec, from_config=True, llm_config=llm_config)
-        other = build_agent(config.agents[peer], from_config=True, llm_config=config.agents[peer].llm_config)
+        with errors_name(job.config_path):
+            llm_config = (
+                client_llm_config(updated_spec, client_cls, from_config=True) if client_cls else updated_spec.llm_config
+            )
+            updated = build_agent(updated_spec, from_config=True, llm_config=llm_config)
+            other = build_agent(config.agents[peer], from_config=True, llm_config=config.agents[peer].llm_config)
         if client_cls is not None:
             try:
                 updated.register_model_client(model_client_cls=client_cls, **client_args)

@@ -16,7 +16,7 @@ from typing import Any
 
 from .clients import import_client
 from .compat import require_autogen, silence_autogen_logging
-from .config import AgentConfig, PairConfig
+from .config import AgentConfig, PairConfig, errors_name
 from .errors import ClientLoadError, ConfigError, SessionError
 from .redact import describe_exception, remember_secrets
 from .session import Session
@@ -153,10 +153,11 @@ def replay_pair(
             specs[name] = AgentConfig(name=name)
     from_config = config is not None and agent in config.agents
     llm_config: Any = False
-    if client_cls is not None:
-        llm_config = client_llm_config(specs[agent], client_cls, from_config=from_config)
-    updated = build_agent(specs[agent], from_config=from_config, llm_config=llm_config)
-    other = build_agent(specs[peer], from_config=config is not None and peer in config.agents)
+    with errors_name(config.source if config is not None else None):
+        if client_cls is not None:
+            llm_config = client_llm_config(specs[agent], client_cls, from_config=from_config)
+        updated = build_agent(specs[agent], from_config=from_config, llm_config=llm_config)
+        other = build_agent(specs[peer], from_config=config is not None and peer in config.agents)
     if client_cls is not None:
         try:
             updated.register_model_client(model_client_cls=client_cls, **(client_args or {}))

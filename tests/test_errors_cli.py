@@ -486,3 +486,35 @@ def test_atomic_writes_leave_the_old_file_and_no_temporary(isolated: Path) -> No
         fsutil.os.fsync = real_fsync  # type: ignore[assignment]
     assert state.read_bytes() == before
     assert sorted(p.name for p in isolated.iterdir()) == ["out.json", "state.json"]
+
+
+@pytest.mark.parametrize("option", ["--config", "--prefs"])
+def test_yaml_alias_bomb_is_refused_quickly(tmp_path: Path, option: str) -> None:
+    rows = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    rows += [f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join([*rows, "agents: {x: {}}"]) + "\n")
+    sample = Path(__file__).parent.parent / "sample_sessions" / "capital.jsonl"
+    result = CliRunner().invoke(app, ["validate", "-s", str(sample), option, str(bomb), "--json"])
+    assert result.exit_code == 3
+    assert "YAML aliases expand to more than 1,000,000 values" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["record", "update"])
+def test_agent_that_cannot_be_built_names_the_config_file_and_key(tmp_path: Path, command: str) -> None:
+    config = tmp_path / "pair.yaml"
+    config.write_text(
+        "agents:\n  assistant:\n    class: AssistantAgent\n    kwargs: {no_such_argument: 1}\n"
+        "  user:\n    class: UserProxyAgent\nupdate: assistant\npeer: user\n"
+        "client: agent_ft_cli.local:LocalLearningClient\n"
+    )
+    repo = Path(__file__).parent.parent
+    args = {
+        "record": ["record", "-c", str(config), "-m", "hi", "-o", str(tmp_path / "out.jsonl")],
+        "update": ["update", "-s", str(repo / "sample_sessions" / "capital.jsonl"), "--prefs",
+                   str(repo / "sample_sessions" / "capital.prefs.json"), "-c", str(config)],
+    }[command]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith(f"Error: {config}: agents.assistant: AssistantAgent cannot be created")
+    assert "no_such_argument" in result.stderr and "Traceback" not in result.output
