@@ -48,6 +48,7 @@ WarnFn = Callable[[str], None]
 _DUMP_OPTS = orjson.OPT_NON_STR_KEYS
 _CHUNK = 1 << 20
 _WINDOW = 16 << 20  # bytes mapped at a time when searching a file
+_SKIP, _STOP = object(), object()  # what a reader's line parser says besides "here is a message"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -621,6 +622,30 @@ def iter_thread(
         ours, foreign, run_of_foreign = lines.ours, lines.foreign, lines.run_of_foreign
         next_ours = b"\n" + ours
         body = len(ours) - 1  # where the message object starts in a line that starts with ``ours``
+
+        def parse_line(raw: bytes, number: int, at: int) -> Any:
+            """A line the fast paths did not settle, parsed and checked in full: this thread's message, or
+            ``_SKIP`` (another record, a blank line), or ``_STOP`` (a final line cut short, warned about)."""
+            try:
+                rec = loads(raw)
+            except orjson.JSONDecodeError as e:
+                if not raw.strip():
+                    return _SKIP
+                here = number if numbered else _line_at(fh, at)
+                if not raw.endswith(b"\n") and b"\x00" not in raw:
+                    _cut_line(p, here, strict, on_warning)
+                    return _STOP
+                raise _bad_line(p, here, raw, e) from None
+            if (
+                type(rec) is dict
+                and rec.get("agent") == agent
+                and rec.get("peer") == peer
+                and rec.get("type") == "message"
+                and type(rec.get("message")) is dict
+            ):
+                return rec["message"]
+            _check_record(p, number if numbered else _line_at(fh, at), rec, raw)
+            return _SKIP
         fd = fh.fileno()
         read_at = start
         pending = b""  # the start of a line longer than a block, gathered across reads
@@ -668,25 +693,11 @@ def iter_thread(
                             lineno += 1
                             i = j
                             continue
-                    raw = block[i:j]
-                    try:
-                        rec = loads(raw)
-                    except orjson.JSONDecodeError as e:
-                        here = lineno if numbered else _line_at(fh, block_at + i)
-                        if not raw.endswith(b"\n") and b"\x00" not in raw:
-                            _cut_line(p, here, strict, on_warning)
-                            return
-                        raise _bad_line(p, here, raw, e) from None
-                    if (
-                        type(rec) is dict
-                        and rec.get("agent") == agent
-                        and rec.get("peer") == peer
-                        and rec.get("type") == "message"
-                        and type(rec.get("message")) is dict
-                    ):
-                        yield orjson.dumps(rec["message"]) if as_bytes else rec["message"]
-                    else:
-                        _check_record(p, lineno if numbered else _line_at(fh, block_at + i), rec, raw)
+                    got = parse_line(block[i:j], lineno, block_at + i)
+                    if got is _STOP:
+                        return
+                    if got is not _SKIP:
+                        yield orjson.dumps(got) if as_bytes else got
                     lineno += 1
                     i = j
                     continue
@@ -705,26 +716,11 @@ def iter_thread(
                     lineno += 1
                     if foreign(raw):
                         continue
-                    try:
-                        rec = loads(raw)
-                    except orjson.JSONDecodeError as e:
-                        if not raw.strip():
-                            continue
-                        here = lineno - 1 if numbered else _line_at(fh, here_at)
-                        if not raw.endswith(b"\n") and b"\x00" not in raw:
-                            _cut_line(p, here, strict, on_warning)
-                            return
-                        raise _bad_line(p, here, raw, e) from None
-                    if (
-                        type(rec) is dict
-                        and rec.get("agent") == agent
-                        and rec.get("peer") == peer
-                        and rec.get("type") == "message"
-                        and type(rec.get("message")) is dict
-                    ):
-                        yield orjson.dumps(rec["message"]) if as_bytes else rec["message"]
-                        continue
-                    _check_record(p, lineno - 1 if numbered else _line_at(fh, here_at), rec, raw)
+                    got = parse_line(raw, lineno - 1, here_at)
+                    if got is _STOP:
+                        return
+                    if got is not _SKIP:
+                        yield orjson.dumps(got) if as_bytes else got
             if at_end:
                 return
             read_at = block_at + hi  # the piece after the last newline is read again with the next block
