@@ -48,8 +48,10 @@ def _modules_after(*argv: str) -> tuple[int, list[str]]:
 @pytest.mark.parametrize(
     "args",
     [
+        ["inspect"],
         ["inspect", "--json"],
         ["inspect", "--json", "--last", "1"],
+        ["inspect", "--last", "1", "--include-system-message"],
         ["validate"],
         ["validate", "--json"],
     ],
