@@ -181,8 +181,9 @@ def inspect(
             write_thread_json(a, p, messages)
             return
         console = stdout_console()
+        counts = None if last is not None else fmt.thread_counts(session, strict=strict, on_warning=lambda _: None)
         note = f"(last {last})" if last is not None else ""
-        render_thread_header(console, header, a, p, str(session), note)
+        render_thread_header(console, header, a, p, str(session), note, counts=counts)
         n = render_thread(console, messages, full=full)
         console.rule(style="dim")
         console.print(f"{n} message(s)", style="dim")

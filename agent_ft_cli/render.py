@@ -177,7 +177,16 @@ def message_renderable(index: int, message: dict[str, Any], *, full: bool) -> An
     return out
 
 
-def render_thread_header(console: Any, header: dict[str, Any], agent: str, peer: str, path: str, note: str = "") -> None:
+def render_thread_header(
+    console: Any,
+    header: dict[str, Any],
+    agent: str,
+    peer: str,
+    path: str,
+    note: str = "",
+    *,
+    counts: dict[tuple[str, str], int] | None = None,
+) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -190,8 +199,12 @@ def render_thread_header(console: Any, header: dict[str, Any], agent: str, peer:
         "format": f"{header.get('format')} {header.get('version')}",
         "autogen": str(header.get("autogen_version") or "unknown"),
         "agents": agents,
-        "thread": f"{agent}.chat_messages[{peer}]" + (f"  {note}" if note else ""),
+        "thread": f"{agent}.chat_messages[{peer}]"
+        + (f": {counts.get((agent, peer), 0)} message(s)" if counts is not None else "")
+        + (f"  {note}" if note else ""),
     }
+    if counts is not None:
+        rows["threads"] = ", ".join(f"{a}→{p} {n}" for (a, p), n in counts.items()) or "none"
     for key, value in rows.items():
         table.add_row(key, Text(value))
     console.print(table)

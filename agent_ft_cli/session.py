@@ -312,6 +312,20 @@ def iter_records(
         yield from _records(p, fh, 2, strict, on_warning)
 
 
+def thread_counts(path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None) -> dict[Pair, int]:
+    """How many messages each thread holds (after its last ``clear``), from one streaming pass over the file."""
+    counts: dict[Pair, int] = {}
+    for _, rec in iter_records(path, strict=strict, on_warning=on_warning):
+        if rec["type"] == "message":
+            key = (rec["agent"], rec["peer"])
+            counts[key] = counts.get(key, 0) + 1
+        elif rec["type"] == "clear":
+            for key in counts:
+                if key[0] == rec["agent"] and rec["peer"] in (None, key[1]):
+                    counts[key] = 0
+    return counts
+
+
 def load_session(
     path: Path | str,
     *,

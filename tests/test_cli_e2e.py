@@ -121,6 +121,9 @@ def test_inspect_rich_view_shows_tool_calls_and_responses(live_session: Any) -> 
     assert "tool response [call_0001]" in result.stdout
     assert "你好" in result.stdout
     assert "autogen" in result.stdout and "assistant.chat_messages[user]" in result.stdout
+    n_assistant, n_user = len(live_session[1]["assistant"]), len(live_session[1]["user"])
+    assert f"assistant.chat_messages[user]: {n_assistant} message(s)" in result.stdout
+    assert f"assistant→user {n_assistant}" in result.stdout and f"user→assistant {n_user}" in result.stdout
 
 
 def test_inspect_folds_long_content_unless_full(tmp_path: Path) -> None:
