@@ -193,17 +193,10 @@ def errors_name(source: Path | None) -> Iterator[None]:
 
 def load_config(path: str | os.PathLike[str]) -> PairConfig:
     """Read and validate a YAML pair config."""
+    from .fsutil import read_text
+
     p = Path(path)
-    if not p.exists():
-        raise ConfigError(f"config file {str(p)!r} does not exist")
-    if p.is_dir():
-        raise ConfigError(f"config {str(p)!r} is a folder, not a YAML file")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{p}: not UTF-8 text (invalid byte at offset {e.start})") from None
-    except OSError as e:
-        raise ConfigError(f"cannot read config {str(p)!r}: {e.strerror or e}") from None
+    text = read_text(p, noun="config file", error=ConfigError, kind="a YAML file")
     data = parse_yaml(text, str(p))
     cfg = config_from_dict(data, str(p))
     cfg.source = p

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import UsageError
+from .errors import AgentFtError, UsageError
 
 
 def check_output_path(path: Path, *, option: str = "--output", inputs: Iterable[Path | str | None] = ()) -> Path:
@@ -87,3 +87,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_writer(path) as fh:
         fh.write(data)
+
+
+def read_text(path: Path, *, noun: str, error: type[AgentFtError], kind: str = "a file") -> str:
+    """A UTF-8 text input file, or one clear error naming it: missing, a folder, not UTF-8, unreadable."""
+    if not path.exists():
+        raise error(f"{noun} {str(path)!r} does not exist")
+    if path.is_dir():
+        raise error(f"{noun} {str(path)!r} is a folder, not {kind}")
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise error(f"{path}: not UTF-8 text (invalid byte at offset {e.start})") from None
+    except OSError as e:
+        raise error(f"cannot read {noun} {str(path)!r}: {e.strerror or e}") from None

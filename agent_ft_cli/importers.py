@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputDataError, UsageError
+from .fsutil import read_text
 
 Message = dict[str, Any]
 WarnFn = Callable[[str], None]
@@ -602,12 +603,7 @@ def read_openai_jsonl(path: Path, *, agent: str | None = None, peer: str | None 
     peer = peer or "user"
     if agent == peer:
         raise UsageError(f"--agent and --peer are both {agent!r}; choose two different names")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise InputDataError(f"{path}: not UTF-8 text (invalid byte at offset {e.start})") from None
-    except OSError as e:
-        raise InputDataError(f"cannot read {str(path)!r}: {e.strerror or e}") from None
+    text = read_text(path, noun="chat JSONL file", error=InputDataError)
     records: list[tuple[int, Any]] = []
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from .errors import PrefsError
+from .fsutil import read_text
 
 
 def _json_position(text: str, err: orjson.JSONDecodeError) -> str:
@@ -86,16 +87,7 @@ def load_prefs(path: str | Path) -> Any:
     if str(path) == "-":
         return parse_prefs(sys.stdin.read(), "<stdin>")
     p = Path(path)
-    if not p.exists():
-        raise PrefsError(f"preference file {str(p)!r} does not exist")
-    if p.is_dir():
-        raise PrefsError(f"preference data {str(p)!r} is a folder, not a file")
-    try:
-        text = p.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise PrefsError(f"{p}: not UTF-8 text (invalid byte at offset {e.start})") from None
-    except OSError as e:
-        raise PrefsError(f"cannot read preference file {str(p)!r}: {e.strerror or e}") from None
+    text = read_text(p, noun="preference file", error=PrefsError)
     suffix = p.suffix.lower()
     kind = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}.get(suffix)
     return parse_prefs(text, str(p), kind)
