@@ -14,36 +14,6 @@ import pytest
 from conftest import make_pair, run_chat
 
 
-class RecordingClient:
-    """Keeps the very objects ``update_model`` receives."""
-
-    instances: list[RecordingClient] = []  # noqa: RUF012
-
-    def __init__(self, config: dict[str, Any], **kwargs: Any) -> None:
-        from clientpkg.clients import ScriptedClient
-
-        self._scripted = ScriptedClient(config)
-        self.received: list[tuple[Any, Any, dict[str, Any]]] = []
-        RecordingClient.instances.append(self)
-
-    def create(self, params: dict[str, Any]) -> Any:
-        return self._scripted.create(params)
-
-    def message_retrieval(self, response: Any) -> list[Any]:
-        return self._scripted.message_retrieval(response)
-
-    def cost(self, response: Any) -> float:
-        return 0.0
-
-    @staticmethod
-    def get_usage(response: Any) -> dict[str, Any]:
-        return {}
-
-    def update_model(self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
-        self.received.append((preference_data, inference_messages, kwargs))
-        return {"loss": 0.5, "seen": len(inference_messages)}
-
-
 class NoUpdateMethod:
     """The ModelClient protocol only: no ``update_model`` attribute at all."""
 
@@ -64,6 +34,21 @@ class NoUpdateMethod:
     @staticmethod
     def get_usage(response: Any) -> dict[str, Any]:
         return {}
+
+
+class RecordingClient(NoUpdateMethod):
+    """Keeps the very objects ``update_model`` receives."""
+
+    instances: list[RecordingClient] = []  # noqa: RUF012
+
+    def __init__(self, config: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        self.received: list[tuple[Any, Any, dict[str, Any]]] = []
+        RecordingClient.instances.append(self)
+
+    def update_model(self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+        self.received.append((preference_data, inference_messages, kwargs))
+        return {"loss": 0.5, "seen": len(inference_messages)}
 
 
 def test_public_imports() -> None:
