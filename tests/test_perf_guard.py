@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,17 @@ def test_damaged_line_of_another_thread_is_still_an_error(tmp_path: Path, damage
 # the guard
 
 
+def _interleaved_medians(measure: Callable[[Any], float], cases: dict[str, Any]) -> dict[str, float]:
+    """One warm-up of each case, then 5 rounds that take the cases in turn (a noisy machine hits all alike)."""
+    for case in cases.values():
+        measure(case)
+    times: dict[str, list[float]] = {k: [] for k in cases}
+    for _ in range(5):
+        for k, case in cases.items():
+            times[k].append(measure(case))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def _run(argv: list[str]) -> float:
     env = dict(os.environ, NO_COLOR="1", PYTHONDONTWRITEBYTECODE="1")
     t0 = time.perf_counter()
@@ -209,13 +221,7 @@ def test_perf_guard_read_paths(tmp_path: Path) -> None:
         "validate": lambda: load_session(path, agents=[]),
         "update's load": lambda: load_session(path, pairs=[thread, thread[::-1]]),
     }
-    times: dict[str, list[float]] = {k: [] for k in cases}
-    for fn in cases.values():
-        fn()
-    for _ in range(5):
-        for k, fn in cases.items():
-            times[k].append(_timed(fn))
-    medians = {k: statistics.median(v) for k, v in times.items()}
+    medians = _interleaved_medians(_timed, cases)
     _check(
         medians,
         {
@@ -238,13 +244,7 @@ def test_perf_guard_startup(tmp_path: Path) -> None:
         "--help": [py, "-m", "agent_ft_cli", "--help"],
         "inspect": [py, "-m", "agent_ft_cli", "inspect", "-s", str(header), "--json"],
     }
-    times: dict[str, list[float]] = {k: [] for k in cases}
-    for argv in cases.values():
-        _run(argv)
-    for _ in range(5):
-        for k, argv in cases.items():
-            times[k].append(_run(argv))
-    medians = {k: statistics.median(v) for k, v in times.items()}
+    medians = _interleaved_medians(_run, cases)
     # a command run costs ~1.2-1.5x the bare import with typer < 0.29 (typer 0.29 coerced every argument through
     # pydantic: ~3x; pyproject pins it out, see docs/benchmarks.md); 3x fails that regression, and not noise
     _check(
