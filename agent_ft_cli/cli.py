@@ -7,6 +7,7 @@ re-raises them with the traceback instead.
 
 # No ``from __future__ import annotations``: typer would eval every annotation string of every command (~8 ms of
 # start-up on each run, docs/benchmarks.md); the annotations here are valid at runtime on Python 3.10+.
+import itertools
 import os
 import sys
 from collections.abc import Callable
@@ -175,7 +176,7 @@ def inspect(
             messages: Any = system + fmt.tail_thread(session, a, p, last, strict=strict, on_warning=_warn)
         else:
             thread = fmt.iter_thread(session, a, p, strict=strict, on_warning=_warn, as_bytes=json_out)
-            messages = _chain(system, thread)
+            messages = itertools.chain(system, thread)
         messages = prefetch(messages)  # a bad line is an error before anything reaches stdout
         if json_out:
             write_thread_json(a, p, messages)
@@ -189,11 +190,6 @@ def inspect(
         console.print(f"{n} message(s)", style="dim")
 
     _run(work)
-
-
-def _chain(first: list[dict[str, Any]], rest: Any) -> Any:
-    yield from first
-    yield from rest
 
 
 # -- update ------------------------------------------------------------------------------------------------------
