@@ -61,7 +61,7 @@ def _tool_call(call: Any) -> Any:
     if isinstance(fn, dict):
         args = fn.get("arguments", "")
         if not isinstance(args, str):
-            from .render import to_json
+            from .jsonio import to_json
 
             args = to_json(args).decode()
         out["function"] = {"name": fn.get("name"), "arguments": args}
@@ -75,7 +75,7 @@ def _content(value: Any) -> Any:
         return value
     if isinstance(value, (int, float, bool)):
         return str(value)
-    from .render import to_json
+    from .jsonio import to_json
 
     return to_json(value).decode()
 
@@ -408,7 +408,7 @@ def export(
 ) -> ExportSummary:
     """Write the rows of ``sessions`` to ``out`` (JSON Lines, atomically) or, for a folder, a HF dataset."""
     from .fsutil import atomic_writer, check_output_path
-    from .render import to_json
+    from .jsonio import to_json
 
     exporter = Exporter(options, prefs, on_warning=on_warning)
     as_dataset = is_dataset_dir(out)

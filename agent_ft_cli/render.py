@@ -13,26 +13,10 @@ from typing import IO, Any
 
 import orjson
 
-from .session import json_default
+from .jsonio import json_default, to_json
 
 FOLD_CHARS = 600
 FOLD_LINES = 12
-
-
-def to_json(value: Any, *, indent: bool = False) -> bytes:
-    """The one JSON serializer: orjson, non-string keys allowed, anything unknown rendered with a fallback."""
-    opts = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
-    try:
-        return orjson.dumps(value, default=json_default, option=opts)
-    except orjson.JSONEncodeError:  # deeper than orjson writes, or an int too big for it: the slower stdlib can
-        import json
-
-        seps = None if indent else (",", ":")
-        try:
-            text = json.dumps(value, default=json_default, ensure_ascii=False, indent=2 if indent else None, separators=seps)
-        except (ValueError, RecursionError):
-            text = '"<value nested too deeply to show>"'
-        return text.encode("utf-8", "replace")
 
 
 def write_json(value: Any, stream: IO[bytes] | None = None) -> None:

@@ -36,6 +36,7 @@ import orjson
 
 from .errors import SessionError, SessionWarning
 from .fsutil import atomic_writer
+from .jsonio import dumps_line, json_default  # noqa: F401  (json_default re-exported)
 
 FORMAT = "agent-ft-session"
 VERSION = "1.0"
@@ -45,7 +46,6 @@ Message = dict[str, Any]
 Pair = tuple[str, str]
 WarnFn = Callable[[str], None]
 
-_DUMP_OPTS = orjson.OPT_NON_STR_KEYS
 _CHUNK = 1 << 20
 _WINDOW = 16 << 20  # bytes mapped at a time when searching a file
 _SKIP, _STOP = object(), object()  # what a reader's line parser says besides "here is a message"
@@ -55,21 +55,9 @@ _SKIP, _STOP = object(), object()  # what a reader's line parser says besides "h
 # writing
 
 
-def json_default(value: Any) -> Any:
-    """orjson fallback: pydantic models become dicts, anything else its repr (never a crash)."""
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        return dump()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return repr(value)
-
-
 def dumps_record(record: dict[str, Any]) -> bytes:
     """One record as a line of bytes (compact JSON plus ``\\n``)."""
-    return orjson.dumps(record, default=json_default, option=_DUMP_OPTS | orjson.OPT_APPEND_NEWLINE)
+    return dumps_line(record)
 
 
 def make_header(agents: list[dict[str, Any]], *, autogen_version: str | None = None, **extra: Any) -> dict[str, Any]:
