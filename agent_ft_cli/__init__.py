@@ -23,19 +23,20 @@ __all__ = [
 ]
 
 _LAZY = {
-    "update_model": ".update",
-    "UpdateableModelClient": ".update",
-    "save_session": ".recorder",
-    "SessionRecorder": ".recorder",
+    "update_model": ".classic.update",
+    "UpdateableModelClient": ".clients.protocol",
+    "save_session": ".classic.recorder",
+    "SessionRecorder": ".classic.recorder",
     "load_session": ".session",
     "AgentFtError": ".errors",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .classic.recorder import SessionRecorder, save_session
+    from .classic.update import update_model
+    from .clients.protocol import UpdateableModelClient
     from .errors import AgentFtError
-    from .recorder import SessionRecorder, save_session
     from .session import load_session
-    from .update import UpdateableModelClient, update_model
 
 
 def __getattr__(name: str) -> Any:

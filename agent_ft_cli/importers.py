@@ -665,7 +665,7 @@ _UNSAFE = re.compile(r"[^\w.-]+")
 def write_conversations(conversations: list[Conversation], out: Path, *, force: bool = False) -> list[Path]:
     """One session file per conversation in ``out``; refuses (before writing anything) to overwrite without force."""
     from . import session as fmt
-    from .compat import autogen_version
+    from .classic.compat import autogen_version
 
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {str(out)!r} is a file; give a folder for the session files")

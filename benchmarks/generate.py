@@ -144,7 +144,7 @@ def generate(path: Path | str, messages: int, *, seed: int = 0, writer: str = "s
     """Write a session of ``messages`` message records (both views) to ``path``; returns a small summary."""
     from agent_ft_cli import save_session
     from agent_ft_cli import session as fmt
-    from agent_ft_cli.recorder import describe_agent
+    from agent_ft_cli.classic.recorder import describe_agent
 
     if messages < 2 or messages % 2:
         raise ValueError("messages must be an even number >= 2 (half in each view)")

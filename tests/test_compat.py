@@ -72,7 +72,7 @@ def _installed_dist() -> tuple[str, str]:
 
 
 def test_require_autogen_accepts_the_installed_classic_autogen() -> None:
-    from agent_ft_cli.compat import autogen_version, require_autogen
+    from agent_ft_cli.classic.compat import autogen_version, require_autogen
 
     autogen = require_autogen()
     assert hasattr(autogen.ConversableAgent, "register_model_client")
@@ -213,8 +213,8 @@ def test_llm_config_object_is_recorded_redacted_and_replayed(tmp_path: Path) -> 
     import autogen
     from clientpkg.clients import CaptureClient, ScriptedClient
 
-    from agent_ft_cli.replay import replay_pair
-    from agent_ft_cli.update import run_update
+    from agent_ft_cli.classic.replay import replay_pair
+    from agent_ft_cli.classic.update import update_model
 
     entry = {"model": "scripted", "model_client_cls": "ScriptedClient", "api_key": "sk-test-OBJECT-SECRET"}
     assistant = autogen.AssistantAgent("assistant", llm_config=_llm_config_object(entry))
@@ -235,7 +235,7 @@ def test_llm_config_object_is_recorded_redacted_and_replayed(tmp_path: Path) -> 
         assert llm["config_list"][0]["model_client_cls"] == "ScriptedClient"
         session = load_session(path)
         pair = replay_pair(session, "assistant", "user", client_cls=CaptureClient)
-        result = run_update(pair.agent, [["good", "bad"]], pair.peer)
+        result = update_model(pair.agent, [["good", "bad"]], pair.peer)
         assert result["inference_messages"] == session.threads[("assistant", "user")]
         assert result["inference_messages"] == _plain(assistant.chat_messages[user])
 
@@ -427,7 +427,7 @@ def test_library_import_needs_no_autogen_and_fails_clearly_when_used(tmp_path: P
             """
             from agent_ft_cli import UpdateableModelClient, update_model, load_session
             from agent_ft_cli.errors import AutogenUnavailableError
-            from agent_ft_cli.compat import require_autogen
+            from agent_ft_cli.classic.compat import require_autogen
             try:
                 require_autogen()
             except AutogenUnavailableError as e:
@@ -465,8 +465,8 @@ RECORDED_ENTRIES = {
 def test_a_session_recorded_on_any_version_replays_here(recorded_by: str, tmp_path: Path) -> None:
     from clientpkg.clients import CaptureClient
 
-    from agent_ft_cli.replay import replay_pair
-    from agent_ft_cli.update import run_update
+    from agent_ft_cli.classic.replay import replay_pair
+    from agent_ft_cli.classic.update import update_model
 
     assistant, user = make_pair(tools=False)
     run_chat(assistant, user, turns=2)
@@ -480,5 +480,5 @@ def test_a_session_recorded_on_any_version_replays_here(recorded_by: str, tmp_pa
     pair = replay_pair(session, "assistant", "user", client_cls=CaptureClient)
     assert type(pair.agent).__name__ == "AssistantAgent"  # built as recorded, no fallback
     assert [type(c).__name__ for c in pair.agent.client._clients] == ["CaptureClient"]
-    result = run_update(pair.agent, [], pair.peer)
+    result = update_model(pair.agent, [], pair.peer)
     assert result["inference_messages"] == _plain(assistant.chat_messages[user])

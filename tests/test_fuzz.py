@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from agent_ft_cli.cli.render import message_renderable
 from agent_ft_cli.config import config_from_dict, load_config
 from agent_ft_cli.errors import AgentFtError
 from agent_ft_cli.prefs import load_prefs, parse_prefs
-from agent_ft_cli.render import message_renderable
 from agent_ft_cli.session import choose_pair, iter_thread, load_session, read_header, tail_thread
 
 FUZZ = settings(
@@ -214,7 +214,7 @@ def test_readers_agree_on_a_real_session(n: int, tmp_path: Path) -> None:
 
 
 def test_json_output_never_crashes_on_odd_values() -> None:
-    from agent_ft_cli.render import to_json
+    from agent_ft_cli.cli.render import to_json
 
     deep: Any = "leaf"
     for _ in range(300):  # orjson refuses to write this deep

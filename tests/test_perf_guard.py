@@ -27,8 +27,8 @@ from typer.testing import CliRunner
 from agent_ft_cli import load_session
 from agent_ft_cli import session as fmt
 from agent_ft_cli.cli import app
+from agent_ft_cli.cli.render import write_thread_json
 from agent_ft_cli.errors import SessionError
-from agent_ft_cli.render import write_thread_json
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))

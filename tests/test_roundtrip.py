@@ -10,7 +10,7 @@ import pytest
 from conftest import make_pair, run_chat
 
 from agent_ft_cli import SessionRecorder, load_session, save_session
-from agent_ft_cli.replay import replay_pair
+from agent_ft_cli.classic.replay import replay_pair
 
 
 def _plain(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

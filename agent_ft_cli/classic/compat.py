@@ -11,7 +11,7 @@ import functools
 import warnings
 from types import ModuleType
 
-from .errors import AutogenUnavailableError
+from ..errors import AutogenUnavailableError
 
 INSTALL_HINT = "install the classic API: pip install 'pyautogen>=0.2.20,<0.10' (or 'autogen>=0.10,<0.15')"
 

@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import orjson
 
-from .jsonio import json_default, to_json
+from ..jsonio import json_default, to_json
 
 FOLD_CHARS = 600
 FOLD_LINES = 12

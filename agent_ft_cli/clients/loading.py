@@ -21,14 +21,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from .errors import ClientLoadError, UsageError
-
-#: What autogen's ModelClient protocol needs from a custom client class.
-MODEL_CLIENT_METHODS = ("create", "message_retrieval", "cost", "get_usage")
-#: What agent-ft needs on top of it to run an update.
-UPDATE_METHOD = "update_model"
+from ..errors import ClientLoadError
+from .protocol import MODEL_CLIENT_METHODS, UPDATE_METHODS
 
 
 def _is_dotted(name: str) -> bool:
@@ -127,7 +121,7 @@ def _classes_defined_in(obj: Any) -> list[str]:
 
 def missing_methods(cls: type, *, need_update: bool = True) -> list[str]:
     """Names of protocol methods the class lacks (or has as non-callables)."""
-    wanted = MODEL_CLIENT_METHODS + ((UPDATE_METHOD,) if need_update else ())
+    wanted = MODEL_CLIENT_METHODS + (UPDATE_METHODS if need_update else ())
     return [m for m in wanted if not callable(getattr(cls, m, None))]
 
 
@@ -146,21 +140,3 @@ def check_protocol(cls: type, spec: str | None = None, *, need_update: bool = Tr
 def load_client(spec: str, *, need_update: bool = True) -> type:
     """Import a client class and check the protocol."""
     return check_protocol(import_client(spec), spec, need_update=need_update)
-
-
-def parse_key_values(items: list[str] | None, option: str) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs from the command line; values are JSON when they parse, strings otherwise."""
-    out: dict[str, Any] = {}
-    for position, item in enumerate(items or [], 1):
-        key, sep, raw = item.partition("=")
-        key = key.strip()
-        if not sep or not key or not key.replace("_", "a").replace("-", "a").isalnum() or key[0].isdigit():
-            # never echo the item: a mistyped --client-arg may well carry an API key
-            shown = f" (key {key!r})" if sep and key and len(key) <= 40 else ""
-            raise UsageError(f"{option} #{position}{shown}: expected KEY=VALUE with KEY a Python identifier")
-        try:
-            value: Any = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            value = raw
-        out[key.replace("-", "_")] = value
-    return out

@@ -4,6 +4,9 @@ Agents are built from the config when one is given, else from the definitions in
 are assigned directly (``agent.chat_messages[peer] = messages``), never re-sent through the agents, so replay is
 exact and costs no more than the list itself. The updated agent gets the client class registered; its
 ``config_list`` is given ``model_client_cls`` = the class name where it names none.
+
+:func:`build_pair` is the one place that builds two agents and registers a client: a replay (:func:`replay_pair`)
+and a live recording (``workflows.record``) both go through it.
 """
 
 from __future__ import annotations
@@ -11,15 +14,16 @@ from __future__ import annotations
 import copy
 import pkgutil
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from .clients import import_client
+from ..clients.loading import import_client
+from ..config import AgentConfig, PairConfig, errors_name
+from ..errors import ClientLoadError, ConfigError, SessionError
+from ..redact import describe_exception, remember_secrets
+from ..session import Session
 from .compat import require_autogen, silence_autogen_logging
-from .config import AgentConfig, PairConfig, errors_name
-from .errors import ClientLoadError, ConfigError, SessionError
-from .redact import describe_exception, remember_secrets
-from .session import Session
 
 
 @dataclass
@@ -129,6 +133,50 @@ def build_agent(spec: AgentConfig, *, from_config: bool, llm_config: Any = False
         return autogen.ConversableAgent(**kwargs)
 
 
+@dataclass
+class ClientToRegister:
+    """A loaded client class, the keyword arguments for its constructor and how to name it in errors."""
+
+    cls: type
+    args: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+
+def build_pair(
+    agent: AgentConfig,
+    peer: AgentConfig,
+    *,
+    client: ClientToRegister | None,
+    agent_from_config: bool,
+    peer_from_config: bool,
+    source: Path | None = None,
+    agent_llm_config: Any = False,
+    peer_llm_config: Any = False,
+) -> ReplayedPair:
+    """Build both agents (errors name ``source``, a config file) and register ``client`` on the first.
+
+    With a client, the agent's llm_config points every entry at the client class; without one it is
+    ``agent_llm_config``."""
+    require_autogen()
+    silence_autogen_logging()
+    llm_config: Any = agent_llm_config
+    with errors_name(source):
+        if client is not None:
+            llm_config = client_llm_config(agent, client.cls, from_config=agent_from_config)
+        updated = build_agent(agent, from_config=agent_from_config, llm_config=llm_config)
+        other = build_agent(peer, from_config=peer_from_config, llm_config=peer_llm_config)
+    if client is not None:
+        try:
+            updated.register_model_client(model_client_cls=client.cls, **client.args)
+        except Exception as e:
+            reason = describe_exception(e, remember_secrets([client.args, llm_config]))
+            raise ClientLoadError(
+                f"client {client.label or client.cls.__name__} could not be created or registered: "
+                f"{type(e).__name__}: {reason}"
+            ) from e
+    return ReplayedPair(agent=updated, peer=other)
+
+
 def replay_pair(
     session: Session,
     agent: str,
@@ -139,8 +187,6 @@ def replay_pair(
     config: PairConfig | None = None,
 ) -> ReplayedPair:
     """Build the pair, assign both views of their thread, and register ``client_cls`` on ``agent``."""
-    require_autogen()
-    silence_autogen_logging()
     specs: dict[str, AgentConfig] = {}
     for name in (agent, peer):
         if config is not None and name in config.agents:
@@ -151,22 +197,16 @@ def replay_pair(
             specs[name] = _agent_config_from_session(session, name)
         else:  # a peer the session names only in its threads (e.g. a group chat manager)
             specs[name] = AgentConfig(name=name)
-    from_config = config is not None and agent in config.agents
-    llm_config: Any = False
-    with errors_name(config.source if config is not None else None):
-        if client_cls is not None:
-            llm_config = client_llm_config(specs[agent], client_cls, from_config=from_config)
-        updated = build_agent(specs[agent], from_config=from_config, llm_config=llm_config)
-        other = build_agent(specs[peer], from_config=config is not None and peer in config.agents)
-    if client_cls is not None:
-        try:
-            updated.register_model_client(model_client_cls=client_cls, **(client_args or {}))
-        except Exception as e:
-            reason = describe_exception(e, remember_secrets([client_args or {}, llm_config]))
-            raise ClientLoadError(
-                f"client {client_cls.__name__} could not be created or registered: {type(e).__name__}: {reason}"
-            ) from e
-    updated.chat_messages[other] = session.threads.get((agent, peer), [])
+    client = ClientToRegister(client_cls, dict(client_args or {})) if client_cls is not None else None
+    pair = build_pair(
+        specs[agent],
+        specs[peer],
+        client=client,
+        agent_from_config=config is not None and agent in config.agents,
+        peer_from_config=config is not None and peer in config.agents,
+        source=config.source if config is not None else None,
+    )
+    pair.agent.chat_messages[pair.peer] = session.threads.get((agent, peer), [])
     if (peer, agent) in session.threads:
-        other.chat_messages[updated] = session.threads[(peer, agent)]
-    return ReplayedPair(agent=updated, peer=other)
+        pair.peer.chat_messages[pair.agent] = session.threads[(peer, agent)]
+    return pair

@@ -1,7 +1,8 @@
 """Dataset commands (``export``, ``import``): registered on the main Typer app by :func:`register`.
 
-Same rules as :mod:`agent_ft_cli.cli`: the work runs in a ``work()`` closure through ``cli._run`` (errors become
-one line and an exit code), stdout carries only the requested output (``--json``), talk goes to stderr.
+Same rules as every command (:mod:`agent_ft_cli.cli.app`): the work runs in a ``work()`` closure through
+``guarded`` (errors become one line and an exit code), stdout carries only the requested output (``--json``),
+talk goes to stderr.
 """
 
 from pathlib import Path
@@ -9,16 +10,15 @@ from typing import Annotated, Any
 
 import typer
 
-# No ``from __future__ import annotations`` (typer would eval the strings at start-up; see cli.py). The shared
-# option types are spelled here rather than imported from ``cli`` (which imports this module at its end).
+from .app import StrictOpt, escape, guarded, warn
+
+# No ``from __future__ import annotations`` (typer would eval the strings at start-up; see app.py). --agent,
+# --peer and --json say something else here than on the thread commands, so their option types are their own.
 AgentOpt = Annotated[
     str | None, typer.Option("--agent", "-a", help="Agent whose thread is exported (default: inferred).")
 ]
 PeerOpt = Annotated[str | None, typer.Option("--peer", "-p", help="The other agent of the thread (default: inferred).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout and nothing else.")]
-StrictOpt = Annotated[
-    bool, typer.Option("--strict", help="Treat a final line cut short by a crash as an error instead of a warning.")
-]
 
 
 def _summary_table(summary: dict[str, Any]) -> Any:
@@ -44,7 +44,6 @@ def _summary_table(summary: dict[str, Any]) -> Any:
 
 def register(app: Any) -> None:
     """Add the dataset commands to ``app``."""
-    from .cli import _escape, _run, _warn
 
     @app.command("export")
     def export_cmd(
@@ -91,8 +90,8 @@ def register(app: Any) -> None:
 
         Example: agent-ft export --session chats/ --prefs prefs.json --format trl-preference --out dpo.jsonl
         """
-        from .export import ExportOptions, expand_sessions
-        from .export import export as run_export
+        from ..export import ExportOptions, expand_sessions
+        from ..export import export as run_export
         from .render import stderr_console, write_json
 
         def work() -> None:
@@ -102,7 +101,7 @@ def register(app: Any) -> None:
             )
             data = None
             if prefs is not None:
-                from .prefs import load_prefs
+                from ..prefs import load_prefs
 
                 data = load_prefs(prefs)
             console = stderr_console()
@@ -119,17 +118,17 @@ def register(app: Any) -> None:
                 ) as progress:
                     task = progress.add_task("sessions", total=len(paths))
                     summary = run_export(
-                        paths, out, options, data, on_warning=_warn, on_session=lambda _p: progress.advance(task)
+                        paths, out, options, data, on_warning=warn, on_session=lambda _p: progress.advance(task)
                     )
             else:
-                summary = run_export(paths, out, options, data, on_warning=_warn)
+                summary = run_export(paths, out, options, data, on_warning=warn)
             result = summary.as_dict()
             if json_out:
                 write_json(result)
                 return
             console.print(_summary_table(result))
 
-        _run(work)
+        guarded(work)
 
     @app.command("import")
     def import_cmd(
@@ -162,7 +161,7 @@ def register(app: Any) -> None:
 
         Example: agent-ft import logs.db --out sessions/
         """
-        from .importers import ImportOptions, run_import
+        from ..importers import ImportOptions, run_import
         from .render import stderr_console, write_json
 
         def work() -> None:
@@ -170,16 +169,16 @@ def register(app: Any) -> None:
                 source,
                 out,
                 ImportOptions(kind=kind, session_id=session_id, agent=agent, peer=peer, force=force),
-                on_warning=_warn,
+                on_warning=warn,
             )
             if json_out:
                 write_json([str(p) for p in result.written])
                 return
             console = stderr_console()
             console.print(
-                f"imported {len(result.written)} conversation(s) from {_escape(str(source))} ({result.kind})"
+                f"imported {len(result.written)} conversation(s) from {escape(str(source))} ({result.kind})"
             )
             for p in result.written:
                 typer.echo(str(p))
 
-        _run(work)
+        guarded(work)

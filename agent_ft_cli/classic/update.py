@@ -6,39 +6,15 @@
 ``{"update_stats": ..., "inference_messages": ..., "preference_data": ...}``.
 
 No client: ``ValueError``; several: ``ValueError``; a client without ``update_model``: ``NotImplementedError``.
-``preference_data`` is passed on as-is.
+``preference_data`` is passed on as-is. The protocol itself lives in :mod:`agent_ft_cli.clients.protocol`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from autogen import Agent, ConversableAgent
-
-
-@runtime_checkable
-class UpdateableModelClient(Protocol):
-    """A custom autogen model client that can also learn from preference data.
-
-    It has autogen's ModelClient methods (``create``, ``message_retrieval``, ``cost``, ``get_usage``) plus
-    ``update_model``.
-    """
-
-    def create(self, params: dict[str, Any]) -> Any: ...
-
-    def message_retrieval(self, response: Any) -> list[Any]: ...
-
-    def cost(self, response: Any) -> float: ...
-
-    @staticmethod
-    def get_usage(response: Any) -> dict[str, Any]: ...
-
-    def update_model(
-        self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any
-    ) -> dict[str, Any]:
-        """Learn from the preference data; return a dict of learning stats."""
-        ...
 
 
 def registered_clients(update_agent: Any) -> list[Any]:
@@ -49,7 +25,9 @@ def registered_clients(update_agent: Any) -> list[Any]:
     return list(getattr(wrapper, "_clients", []))
 
 
-def _the_client(update_agent: Any) -> Any:
+def the_client(update_agent: Any) -> Any:
+    """The one client able to learn, with the seed's errors: none or several (``ValueError``), no ``update_model``
+    (``NotImplementedError``)."""
     if getattr(update_agent, "client", None) is None:
         raise ValueError("No OpenAIWrapper client is found.")
     clients = registered_clients(update_agent)
@@ -82,10 +60,10 @@ def update_model(
         ValueError: the agent has no model client, or more than one.
         NotImplementedError: the client has no ``update_model``.
     """
-    return run_update(update_agent, preference_data, other_agent, **kwargs)
+    return update_with_options(update_agent, preference_data, other_agent, **kwargs)
 
 
-def run_update(
+def update_with_options(
     update_agent: Any,
     preference_data: Any,
     other_agent: Any,
@@ -93,8 +71,8 @@ def run_update(
     _include_system_message: bool = False,
     **kwargs: Any,
 ) -> dict[str, Any]:
-    """:func:`update_model` with agent-ft's own option to prepend the system message (used by the CLI)."""
-    client = _the_client(update_agent)
+    """:func:`update_model` with agent-ft's own option to prepend the system message (used by the update workflow)."""
+    client = the_client(update_agent)
     inference_messages = inference_thread(update_agent, other_agent, include_system_message=_include_system_message)
     stats = client.update_model(preference_data, inference_messages, **kwargs)
     return {

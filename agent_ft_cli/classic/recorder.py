@@ -19,8 +19,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from . import session as fmt
-from .redact import redact
+from .. import session as fmt
+from ..redact import redact
 
 
 def describe_agent(agent: Any) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -21,6 +20,7 @@ import orjson
 
 from ..align import Skipped, align, is_prompt, text_of
 from ..fsutil import atomic_write_bytes
+from .protocol import ModelClientBase, chat_response
 
 DEFAULT_STATE = ".agent-ft/local-model.json"
 DEFAULT_REPLY = "I don't know the answer to that yet."
@@ -76,8 +76,10 @@ def similarity(question: frozenset[str], learned: frozenset[str]) -> float:
     return 2 * recall * precision / (recall + precision)
 
 
-class LocalLearningClient:
+class LocalLearningClient(ModelClientBase):
     """A custom model client (autogen's ModelClient protocol) that learns question -> answer from preferences."""
+
+    model = "agent-ft-local"
 
     def __init__(
         self,
@@ -87,7 +89,7 @@ class LocalLearningClient:
         threshold: float = 0.6,
         **_: Any,
     ) -> None:
-        self.model = (config or {}).get("model", "agent-ft-local")
+        super().__init__(config)
         path = state_path or os.environ.get("AGENT_FT_LOCAL_STATE") or DEFAULT_STATE
         self.state_path = Path(path).expanduser()
         self.default_reply = default_reply
@@ -130,25 +132,7 @@ class LocalLearningClient:
         messages = params.get("messages") or []
         question = next((text_of(m) for m in reversed(messages) if is_prompt(m)), None)
         reply = (self.answer_for(question) if question else None) or self.default_reply
-        message = SimpleNamespace(content=reply, role="assistant", function_call=None, tool_calls=None)
-        # An ``id`` makes autogen 0.14 call message_retrieval instead of reading the message's attributes itself.
-        return SimpleNamespace(
-            id=f"agent-ft-local-{uuid.uuid4().hex}",
-            choices=[SimpleNamespace(message=message, finish_reason="stop")],
-            model=self.model,
-            cost=0.0,
-            usage=None,
-        )
-
-    def message_retrieval(self, response: Any) -> list[str]:
-        return [c.message.content for c in response.choices]
-
-    def cost(self, response: Any) -> float:
-        return 0.0
-
-    @staticmethod
-    def get_usage(response: Any) -> dict[str, Any]:
-        return {}
+        return chat_response(reply, model=self.model)
 
     # -- learning -------------------------------------------------------------------------------------------------
     def update_model(self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
@@ -185,3 +169,8 @@ class LocalLearningClient:
             "learned_answers": learned,
             "state_path": str(self.state_path),
         }
+
+
+# Session headers name a client by its class's module; this stable path (a shim re-exporting this module) is the
+# one written since agent-ft 0.1, so sessions recorded now replay with earlier releases too.
+LocalLearningClient.__module__ = "agent_ft_cli.local"

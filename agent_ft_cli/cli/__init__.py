@@ -1,0 +1,16 @@
+"""The ``agent-ft`` command: parse arguments, call a workflow, render. No logic of its own.
+
+:mod:`.app` holds the Typer app, the error translation and the shared option types; each command group has its
+module, registered here in the order ``--help`` lists them. ``agent-ft = agent_ft_cli.cli:run``.
+"""
+
+from . import check, data, record, update
+from .app import app, run
+
+app.command()(check.inspect)
+app.command()(update.update)
+app.command()(check.validate)
+app.command()(record.record)
+data.register(app)
+
+__all__ = ["app", "run"]

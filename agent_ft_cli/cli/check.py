@@ -1,0 +1,117 @@
+"""``inspect`` (stops after reading the session; never imports autogen) and ``validate`` (every step but the last)."""
+
+# No ``from __future__ import annotations``: typer would eval every annotation string of every command (~8 ms of
+# start-up on each run, docs/benchmarks.md); the annotations here are valid at runtime on Python 3.10+.
+import itertools
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from .app import (
+    AgentOpt,
+    ClientOpt,
+    ConfigOpt,
+    JsonOpt,
+    PeerOpt,
+    SessionOpt,
+    StrictOpt,
+    cli_message,
+    escape,
+    guarded,
+    warn,
+)
+
+
+def inspect(
+    session: SessionOpt,
+    agent: AgentOpt = None,
+    peer: PeerOpt = None,
+    last: Annotated[
+        int | None, typer.Option("--last", "-n", min=1, help="Only the last N messages (reads from the end).")
+    ] = None,
+    json_out: JsonOpt = False,
+    full: Annotated[bool, typer.Option("--full", help="Show long content in full instead of folded.")] = False,
+    include_system_message: Annotated[
+        bool, typer.Option("--include-system-message", help="Show the agent's system message first, as update would.")
+    ] = False,
+    strict: StrictOpt = False,
+) -> None:
+    """Show the exact thread that update would hand to the client.
+
+    Example: agent-ft inspect --session chat.jsonl --last 5
+    """
+    from .. import session as fmt
+    from .render import prefetch, render_thread, render_thread_header, stdout_console, write_thread_json
+
+    def work() -> None:
+        header, _ = fmt.read_header(session)
+        a, p = fmt.choose_pair(header, agent, peer, path=session)
+        system: list[dict[str, Any]] = []
+        if include_system_message:
+            definition = fmt.agent_def(header, a) or {}
+            if definition.get("system_message"):
+                system = [{"content": definition["system_message"], "role": "system"}]
+        if last is not None:
+            messages: Any = system + fmt.tail_thread(session, a, p, last, strict=strict, on_warning=warn)
+        else:
+            thread = fmt.iter_thread(session, a, p, strict=strict, on_warning=warn, as_bytes=json_out)
+            messages = itertools.chain(system, thread)
+        messages = prefetch(messages)  # a bad line is an error before anything reaches stdout
+        if json_out:
+            write_thread_json(a, p, messages)
+            return
+        console = stdout_console()
+        counts = None if last is not None else fmt.thread_counts(session, strict=strict, on_warning=lambda _: None)
+        note = f"(last {last})" if last is not None else ""
+        render_thread_header(console, header, a, p, str(session), note, counts=counts)
+        n = render_thread(console, messages, full=full)
+        console.rule(style="dim")
+        console.print(f"{n} message(s)", style="dim")
+
+    guarded(work)
+
+
+def validate(
+    session: SessionOpt,
+    prefs: Annotated[str | None, typer.Option("--prefs", help="Preference data file to check.")] = None,
+    client: ClientOpt = None,
+    config: ConfigOpt = None,
+    agent: AgentOpt = None,
+    peer: PeerOpt = None,
+    json_out: JsonOpt = False,
+    strict: StrictOpt = False,
+) -> None:
+    """Check every input without running update_model; exit 0 only when all pass.
+
+    Example: agent-ft validate --session chat.jsonl --prefs prefs.json --client mypkg.mod:MyClient
+    """
+    from ..workflows.validate import run as run_validate
+    from .render import checks_text, render_checks, stderr_console, stdout_console, write_json
+
+    def work() -> int:
+        checks = run_validate(
+            session, prefs_path=prefs, client=client, config_path=config, agent=agent, peer=peer, strict=strict,
+            on_warning=warn,
+        )
+        ok = all(c.ok for c in checks)
+        if json_out:
+            write_json({"ok": ok, "checks": [c.as_dict() for c in checks]})
+        elif sys.stdout.isatty():
+            render_checks(stdout_console(), [c.as_dict() for c in checks])
+        else:  # CI logs and pipes get plain aligned lines (and skip loading rich)
+            sys.stdout.write(checks_text([c.as_dict() for c in checks]))
+        failed = next((c for c in checks if not c.ok), None)
+        if failed is not None:  # the report is on stdout; the first failure is also the one-line error on stderr
+            stderr_console().print(f"[bold red]Error:[/] {escape(failed_message(failed))}")
+            return failed.exit_code
+        return 0
+
+    code = guarded(work)
+    if code:
+        raise typer.Exit(code)
+
+
+def failed_message(check: Any) -> str:
+    """A failed check's detail in the command line's words."""
+    return cli_message(check.error) if check.error is not None else str(check.detail)

@@ -1,0 +1,144 @@
+"""The client protocol, written once, and a base class with the boilerplate every model client repeats.
+
+:class:`ModelClient` is what classic autogen reads from a custom model client (``create``, ``message_retrieval``,
+``cost``, ``get_usage``); :class:`UpdateableModelClient` adds agent-ft's ``update_model``. The method-name tuples the
+loader checks (:data:`MODEL_CLIENT_METHODS`, :data:`UPDATE_METHODS`) are read off these two classes, so the
+protocol has one source.
+
+:class:`ModelClientBase` carries what every supported autogen version (pyautogen 0.2-0.9, autogen 0.10-0.14) needs
+besides the reply itself: a client implements :meth:`~ModelClientBase.create` by building its reply with
+:func:`chat_response` and gets ``message_retrieval``, ``cost`` and ``get_usage`` for free. Nothing here imports
+autogen.
+"""
+
+from __future__ import annotations
+
+import uuid
+from types import FunctionType, SimpleNamespace
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class ModelClient(Protocol):
+    """What classic autogen calls on a custom model client (its ``ModelClient`` protocol)."""
+
+    def create(self, params: dict[str, Any]) -> Any: ...
+
+    def message_retrieval(self, response: Any) -> list[Any]: ...
+
+    def cost(self, response: Any) -> float: ...
+
+    @staticmethod
+    def get_usage(response: Any) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class UpdateableModelClient(ModelClient, Protocol):
+    """A custom autogen model client that can also learn from preference data.
+
+    It has autogen's ModelClient methods (``create``, ``message_retrieval``, ``cost``, ``get_usage``) plus
+    ``update_model``.
+    """
+
+    def update_model(
+        self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any
+    ) -> dict[str, Any]:
+        """Learn from the preference data; return a dict of learning stats."""
+        ...
+
+
+def _methods(protocol: type) -> tuple[str, ...]:
+    """The methods a protocol class defines itself, in the order it defines them."""
+    return tuple(
+        name
+        for name, value in vars(protocol).items()
+        if not name.startswith("_") and isinstance(value, (FunctionType, staticmethod, classmethod))
+    )
+
+
+#: What autogen's ModelClient protocol needs from a custom client class.
+MODEL_CLIENT_METHODS = _methods(ModelClient)
+#: What agent-ft needs on top of it to run an update.
+UPDATE_METHODS = _methods(UpdateableModelClient)
+
+#: The usage keys autogen's ``get_usage`` contract names.
+USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens", "cost", "model")
+
+
+class ChatMessage(dict):  # type: ignore[type-arg]
+    """A reply message that is a dict (autogen 0.2-0.9 read dicts) and has attributes (autogen 0.10+ reads them)."""
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+def chat_response(
+    reply: str | dict[str, Any] | None,
+    *,
+    model: str,
+    prompt_tokens: int | None = None,
+    completion_tokens: int | None = None,
+    cost: float = 0.0,
+) -> SimpleNamespace:
+    """An OpenAI-shaped completion holding one reply: its text, or a whole message (e.g. with ``tool_calls``).
+
+    The ``id`` makes autogen 0.14 call ``message_retrieval`` instead of reading the message's attributes itself.
+    Token counts, when given, are reported by :meth:`ModelClientBase.get_usage`.
+    """
+    if isinstance(reply, dict):
+        message = ChatMessage(reply)
+        message.setdefault("role", "assistant")
+    else:
+        message = ChatMessage(content=reply, role="assistant", function_call=None, tool_calls=None)
+    usage = None
+    if prompt_tokens is not None or completion_tokens is not None:
+        p, c = prompt_tokens or 0, completion_tokens or 0
+        usage = SimpleNamespace(prompt_tokens=p, completion_tokens=c, total_tokens=p + c)
+    return SimpleNamespace(
+        id=f"{model}-{uuid.uuid4().hex}",
+        choices=[SimpleNamespace(message=message, finish_reason="stop")],
+        model=model,
+        cost=cost,
+        usage=usage,
+    )
+
+
+class ModelClientBase:
+    """The model-client boilerplate: a subclass writes ``create`` (returning :func:`chat_response`) and, to learn,
+    ``update_model``."""
+
+    model: str = "agent-ft"
+
+    def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        self.model = (config or {}).get("model", self.model)
+
+    def create(self, params: dict[str, Any]) -> Any:  # pragma: no cover - every subclass writes its own
+        raise NotImplementedError
+
+    def message_retrieval(self, response: Any) -> list[Any]:
+        """Each choice's text; the whole message when it carries tool or function calls."""
+        out: list[Any] = []
+        for choice in response.choices:
+            message = choice.message
+            calls = getattr(message, "tool_calls", None) or getattr(message, "function_call", None)
+            out.append(message if calls else getattr(message, "content", None))
+        return out
+
+    def cost(self, response: Any) -> float:
+        return float(getattr(response, "cost", 0.0) or 0.0)
+
+    @staticmethod
+    def get_usage(response: Any) -> dict[str, Any]:
+        usage = getattr(response, "usage", None)
+        if usage is None:
+            return {}
+        return {
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens,
+            "cost": float(getattr(response, "cost", 0.0) or 0.0),
+            "model": getattr(response, "model", None),
+        }

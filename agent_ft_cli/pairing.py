@@ -1,0 +1,120 @@
+"""Which agent, which peer, which client: resolved once, here, for every command.
+
+* :func:`resolve_pair`: the caller's choice first, then the config's ``update``/``peer``, then inference from the
+  session (:func:`agent_ft_cli.session.choose_pair`).
+* :func:`resolve_client`: the caller's client, else the config's, else (when the caller allows it) the one client
+  the session header recorded for the agent. ``update`` and ``validate`` both call it, so ``validate`` checks exactly
+  the client ``update`` will import. The result says where the client came from (:attr:`ClientChoice.origin`):
+  a rule about a client named only by session data (consent before running it) belongs in :func:`resolve_client`.
+
+Nothing here imports autogen, yaml or the client: it only decides names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .errors import ClientLoadError, ConfigError
+from .session import choose_pair
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import AgentConfig, PairConfig
+
+#: Where a client import path came from: the caller (the command line), the YAML config, or the session header.
+ClientOrigin = Literal["given", "config", "session"]
+
+
+class NoClientError(ClientLoadError):
+    """No client import path for an agent that needs one (none given, none in the config or the session)."""
+
+    def __init__(self, agent: str) -> None:
+        super().__init__(
+            f"no client for agent {agent!r}: name a client class 'package.module:ClassName' or set 'client' in the "
+            "YAML config"
+        )
+        self.agent = agent
+
+
+class ConfigNeedsClientError(ConfigError):
+    """A config whose updated agent names a custom ``model_client_cls`` but no client import path."""
+
+    def __init__(self, config_path: Path, agent: str) -> None:
+        super().__init__(
+            f"{config_path}: agents.{agent} uses a custom model_client_cls but no client import path is given; "
+            "set 'client.path' in the config"
+        )
+        self.config_path = config_path
+        self.agent = agent
+
+
+@dataclass(frozen=True)
+class ClientChoice:
+    """The client to load: its import path, where the path came from, and its constructor's keyword arguments."""
+
+    spec: str
+    origin: ClientOrigin
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_pair(
+    header: dict[str, Any],
+    agent: str | None,
+    peer: str | None,
+    *,
+    path: Path | str,
+    config: PairConfig | None = None,
+) -> tuple[str, str]:
+    """Command-line choice first, then the config's ``update``/``peer``, then inference from the session."""
+    if config is not None:
+        agent = agent or config.update
+        peer = peer or config.peer
+    return choose_pair(header, agent, peer, path=path)
+
+
+def recorded_client(header: dict[str, Any], agent: str) -> str | None:
+    """The one importable client the session header recorded for ``agent`` (``__main__`` classes are not)."""
+    for a in header.get("agents") or []:
+        if a.get("name") == agent:
+            recorded = [p for p in a.get("model_clients") or [] if not p.startswith("__main__:")]
+            if len(recorded) == 1:
+                return str(recorded[0])
+    return None
+
+
+def resolve_client(
+    client: str | None,
+    config: PairConfig | None,
+    *,
+    header: dict[str, Any] | None = None,
+    agent: str | None = None,
+    client_args: dict[str, Any] | None = None,
+) -> ClientChoice | None:
+    """The given client, else the config's, else the one ``header`` recorded for ``agent``; None when none is named.
+
+    The constructor's arguments are the config's ``client.args`` (unless a client is given, which may not take
+    them) overlaid with ``client_args``."""
+    args = {**(config.client_args if config is not None and not client else {}), **(client_args or {})}
+    if client:
+        return ClientChoice(client, "given", args)
+    if config is not None and config.client_path:
+        return ClientChoice(config.client_path, "config", args)
+    if header is not None and agent is not None:
+        spec = recorded_client(header, agent)
+        if spec is not None:
+            return ClientChoice(spec, "session", args)
+    return None
+
+
+def require_client(choice: ClientChoice | None, agent: str) -> ClientChoice:
+    """``choice``, or :class:`NoClientError` for ``agent``."""
+    if choice is None:
+        raise NoClientError(agent)
+    return choice
+
+
+def check_config_client(config_path: Path, agent: str, spec: AgentConfig, choice: ClientChoice | None) -> None:
+    """A config agent with a custom ``model_client_cls`` cannot run without a client class."""
+    if choice is None and spec.has_model_client():
+        raise ConfigNeedsClientError(config_path, agent)

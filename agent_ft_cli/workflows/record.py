@@ -1,0 +1,98 @@
+"""``record``: run a live chat between the configured pair and stream it to a session file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import AgentFtError, ClientUpdateError
+from ..pairing import check_config_client, resolve_client, resolve_pair
+from ..redact import describe_exception
+from .walk import load_config, stdout_to_stderr
+
+
+@dataclass
+class RecordJob:
+    config_path: Path
+    message: str
+    out: Path
+    client: str | None = None
+    client_args: dict[str, Any] = field(default_factory=dict)
+    max_turns: int | None = None
+    quiet: bool = False
+
+
+@dataclass
+class RecordResult:
+    """Where the chat was written, between whom, how many messages, and the agent's final reply."""
+
+    session: str
+    agent: str
+    peer: str
+    messages: int
+    reply: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "session": self.session,
+            "agent": self.agent,
+            "peer": self.peer,
+            "messages": self.messages,
+            "reply": self.reply,
+        }
+
+
+def run(job: RecordJob) -> RecordResult:
+    """Run a live chat between the configured pair (the initiator sends ``message``) and stream it to ``job.out``."""
+    from ..classic.compat import require_autogen, silence_autogen_logging
+    from ..classic.recorder import SessionRecorder
+    from ..classic.replay import ClientToRegister, build_pair
+    from ..clients.loading import load_client
+
+    config = load_config(job.config_path)
+    agent, peer = resolve_pair({"agents": config.header_agents()}, None, None, path=job.config_path, config=config)
+    choice = resolve_client(job.client, config, client_args=job.client_args)
+    updated_spec = config.agents[agent]
+    client_cls = load_client(choice.spec, need_update=False) if choice is not None else None
+    check_config_client(job.config_path, agent, updated_spec, choice)
+    require_autogen()
+    silence_autogen_logging()
+    with stdout_to_stderr(quiet=job.quiet):
+        client = (
+            ClientToRegister(client_cls, choice.args, repr(choice.spec))
+            if client_cls is not None and choice is not None
+            else None
+        )
+        pair = build_pair(
+            updated_spec,
+            config.agents[peer],
+            client=client,
+            agent_from_config=True,
+            peer_from_config=True,
+            source=job.config_path,
+            agent_llm_config=updated_spec.llm_config,
+            peer_llm_config=config.agents[peer].llm_config,
+        )
+        updated, other = pair.agent, pair.peer
+        by_name = {agent: updated, peer: other}
+        initiator_name = config.chat.get("initiator", peer)
+        initiator = by_name[initiator_name]
+        recipient = other if initiator is updated else updated
+        chat_kwargs: dict[str, Any] = {"message": job.message, "silent": job.quiet or config.chat.get("silent", False)}
+        max_turns = job.max_turns if job.max_turns is not None else config.chat.get("max_turns")
+        if max_turns is not None:
+            chat_kwargs["max_turns"] = max_turns
+        with SessionRecorder(job.out, updated, other) as rec:
+            try:
+                initiator.initiate_chat(recipient, **chat_kwargs)
+            except AgentFtError:
+                raise
+            except Exception as e:
+                raise ClientUpdateError(
+                    f"the chat failed after {rec.messages_written} recorded message(s) (kept in {job.out}): "
+                    f"{type(e).__name__}: {describe_exception(e)}"
+                ) from e
+    thread = updated.chat_messages[other]
+    reply = next((m.get("content") for m in reversed(thread) if m.get("role") == "assistant"), None)
+    return RecordResult(str(job.out), agent, peer, rec.messages_written, reply)
