@@ -16,23 +16,22 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import autogen
 
 from agent_ft_cli import SessionRecorder
-from agent_ft_cli.local import DEFAULT_REPLY, LocalLearningClient
+from agent_ft_cli.clients.local import DEFAULT_REPLY, LocalLearningClient
+from agent_ft_cli.clients.protocol import ModelClientBase, chat_response
 
 HERE = Path(__file__).resolve().parent
 SYSTEM = "You are a concise assistant. Answer in one sentence."
 
 
-class WeatherDemoClient:
+class WeatherDemoClient(ModelClientBase):
     """A scripted model: asks for the weather tool once, then answers from the tool's result."""
 
-    def __init__(self, config: dict[str, Any], **_: Any) -> None:
-        self.model = config.get("model", "weather-demo")
+    model = "weather-demo"
 
     def create(self, params: dict[str, Any]) -> Any:
         messages = params.get("messages") or []
@@ -52,27 +51,7 @@ class WeatherDemoClient:
                     }
                 ],
             }
-        return SimpleNamespace(
-            choices=[SimpleNamespace(message=_AttrDict(message), finish_reason="stop")], model=self.model, cost=0.0
-        )
-
-    def message_retrieval(self, response: Any) -> list[Any]:
-        return [c.message for c in response.choices]
-
-    def cost(self, response: Any) -> float:
-        return 0.0
-
-    @staticmethod
-    def get_usage(response: Any) -> dict[str, Any]:
-        return {}
-
-
-class _AttrDict(dict):  # type: ignore[type-arg]
-    def __getattr__(self, key: str) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(key) from None
+        return chat_response(message, model=self.model)
 
 
 def _pair(client_cls: type, state: Path | None = None) -> tuple[Any, Any]:

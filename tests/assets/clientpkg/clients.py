@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
-from types import SimpleNamespace
 from typing import Any
+
+from agent_ft_cli.clients.protocol import ModelClientBase, chat_response
 
 TOOL_CALL = {
     "id": "call_0001",
@@ -20,50 +20,23 @@ TOOL_CALL = {
 }
 
 
-class Message(dict):  # type: ignore[type-arg]
-    """A message that is a dict (autogen 0.2-0.9 read dicts) and has attributes (autogen 0.10+ reads attributes)."""
-
-    def __getattr__(self, key: str) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            raise AttributeError(key) from None
-
-
-def _response(message: dict[str, Any], model: str) -> SimpleNamespace:
-    return SimpleNamespace(
-        id=f"resp-{uuid.uuid4().hex}",
-        choices=[SimpleNamespace(message=Message(message), finish_reason="stop")],
-        model=model,
-        cost=0.0,
-    )
-
-
-class ScriptedClient:
+class ScriptedClient(ModelClientBase):
     """Step 1: a tool call; afterwards: numbered answers with unicode."""
 
+    model = "scripted"
+
     def __init__(self, config: dict[str, Any], **kwargs: Any) -> None:
-        self.model = config.get("model", "scripted")
+        super().__init__(config)
         self.calls = 0
         self.kwargs = kwargs
 
-    def create(self, params: dict[str, Any]) -> SimpleNamespace:
+    def create(self, params: dict[str, Any]) -> Any:
         self.calls += 1
         if self.calls == 1 and params.get("tools"):
             msg = {"content": None, "role": "assistant", "tool_calls": [dict(TOOL_CALL)]}
         else:
             msg = {"content": f"Réponse n°{self.calls}: 21.5 °C ≈ 70.7 °F ✓ — 你好", "role": "assistant"}
-        return _response(msg, self.model)
-
-    def message_retrieval(self, response: Any) -> list[Any]:
-        return [c.message for c in response.choices]
-
-    def cost(self, response: Any) -> float:
-        return 0.0
-
-    @staticmethod
-    def get_usage(response: Any) -> dict[str, Any]:
-        return {}
+        return chat_response(msg, model=self.model)
 
     def update_model(self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
         return {"pairs": len(preference_data), "messages": len(inference_messages)}
