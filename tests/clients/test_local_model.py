@@ -141,3 +141,37 @@ def test_questions_sharing_common_words_stay_apart(tmp_path: Path) -> None:
     client.update_model([["Two: Phobos and Deimos.", DEFAULT_REPLY]], thread)
     assert client.answer_for("how many moons has mars got") == "Two: Phobos and Deimos."
     assert client.answer_for("How many moons does Jupiter have?") is None
+
+
+def test_atomic_writes_leave_the_old_file_and_no_temporary(isolated: Path) -> None:
+    from agent_ft_cli.fsutil import atomic_writer
+    from agent_ft_cli.local import LocalLearningClient
+
+    target = isolated / "out.json"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError), atomic_writer(target) as fh:
+        fh.write(b"half of the new cont")
+        raise RuntimeError("killed mid-write")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in isolated.iterdir()) == ["out.json"]
+
+    # the bundled local model saves its state the same way: a failing save keeps the previous state whole
+    state = isolated / "state.json"
+    client = LocalLearningClient({}, state_path=state)
+    client._save([{"key": "q", "answer": "a"}])
+    before = state.read_bytes()
+
+    import agent_ft_cli.fsutil as fsutil
+
+    def fail_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    real_fsync = fsutil.os.fsync
+    fsutil.os.fsync = fail_fsync  # type: ignore[assignment]
+    try:
+        with pytest.raises(OSError):
+            client._save([{"key": "q", "answer": "a new answer, never half written"}])
+    finally:
+        fsutil.os.fsync = real_fsync  # type: ignore[assignment]
+    assert state.read_bytes() == before
+    assert sorted(p.name for p in isolated.iterdir()) == ["out.json", "state.json"]
