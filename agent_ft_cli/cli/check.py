@@ -4,7 +4,7 @@
 # start-up on each run, docs/benchmarks.md); the annotations here are valid at runtime on Python 3.10+.
 import itertools
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,6 +21,9 @@ from .app import (
     guarded,
     warn,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..workflows.validate import Check
 
 
 def inspect(
@@ -112,6 +115,10 @@ def validate(
         raise typer.Exit(code)
 
 
-def failed_message(check: Any) -> str:
+def failed_message(check: "Check") -> str:
     """A failed check's detail in the command line's words."""
-    return cli_message(check.error) if check.error is not None else str(check.detail)
+    if check.error is None:
+        return check.detail
+    from ..redact import scrub_known
+
+    return scrub_known(cli_message(check.error))
