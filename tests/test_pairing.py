@@ -118,7 +118,7 @@ def test_validate_passes_a_good_recorded_client(isolated: Path) -> None:
     assert result.exit_code == 0, result.output
     checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
     assert checks["client"]["ok"] and checks["client"]["detail"].startswith("clientpkg.clients:CaptureClient -> ")
-    assert checks["autogen"]["ok"]
+    assert "autogen" not in checks  # checked when a client is named; a recorded session validates at reading speed
 
 
 def test_the_cli_names_the_flags_the_core_leaves_out(isolated: Path) -> None:

@@ -1,7 +1,7 @@
 """``validate``: every step of the walk but the last, each recorded as a :class:`Check` instead of raised.
 
 The client checked is the one ``update`` would load (:func:`agent_ft_cli.pairing.resolve_client`, the session's
-recorded client included). autogen is imported only when there is a client to check.
+recorded client included). autogen is imported only when the caller names a client (directly or in the config).
 """
 
 from __future__ import annotations
@@ -104,7 +104,11 @@ def run(
         attempt("prefs", check_prefs)
 
     choice = resolve_client(client, config, header=header, agent=pair[0] if pair else None)
-    if choice is not None and attempt("client", lambda: _check_client(choice)):
+    checked = choice is not None and attempt("client", lambda: _check_client(choice))
+    # autogen is checked (imported: ~2.5 s) when the caller names a client, as before; a client found only in the
+    # session header is imported and checked against the protocol, so validating a recorded session stays as
+    # cheap as reading it (docs/benchmarks.md).
+    if checked and choice is not None and choice.origin != "session":
 
         def check_autogen() -> str:
             from ..classic.compat import autogen_version
