@@ -45,11 +45,12 @@ def inspect(
     Example: agent-ft inspect --session chat.jsonl --last 5
     """
     from .. import session as fmt
+    from ..pairing import resolve_pair
     from .render import prefetch, render_thread, render_thread_header, stdout_console, write_thread_json
 
     def work() -> None:
         header, _ = fmt.read_header(session)
-        a, p = fmt.choose_pair(header, agent, peer, path=session)
+        a, p = resolve_pair(header, agent, peer, path=session)
         system: list[dict[str, Any]] = []
         if include_system_message:
             definition = fmt.agent_def(header, a) or {}
@@ -89,11 +90,11 @@ def validate(
 
     Example: agent-ft validate --session chat.jsonl --prefs prefs.json --client mypkg.mod:MyClient
     """
-    from ..workflows.validate import run as run_validate
+    from ..workflows import validate as workflow
     from .render import checks_text, render_checks, stderr_console, stdout_console, write_json
 
     def work() -> int:
-        checks = run_validate(
+        checks = workflow.run(
             session, prefs_path=prefs, client=client, config_path=config, agent=agent, peer=peer, strict=strict,
             on_warning=warn,
         )

@@ -26,14 +26,13 @@ def record(
     agent-ft record --config configs/local.yaml --message "What is the capital of Australia?" --out chat.jsonl
     """
     from ..fsutil import check_output_path
-    from ..workflows.record import RecordJob
-    from ..workflows.record import run as run_record
+    from ..workflows import record as workflow
     from .render import stderr_console, write_json
 
     def work() -> None:
         check_output_path(out, option="--out", inputs=[config])
-        result = run_record(
-            RecordJob(
+        result = workflow.run(
+            workflow.RecordJob(
                 config_path=config,
                 message=message,
                 out=out,

@@ -54,14 +54,13 @@ def update(
     """
     from ..fsutil import check_output_path, write_output
     from ..jsonio import to_json
-    from ..workflows.update import UpdateJob
-    from ..workflows.update import run as run_update
+    from ..workflows import update as workflow
     from .render import render_stats, stderr_console, stdout_console, write_json
 
     def work() -> None:
         if output is not None:
             check_output_path(output, inputs=[session, prefs, config])
-        job = UpdateJob(
+        job = workflow.UpdateJob(
             session_path=session,
             prefs_path=prefs,
             client=client,
@@ -73,7 +72,7 @@ def update(
             include_system_message=include_system_message,
             strict=strict,
         )
-        result = run_update(job, on_warning=warn)
+        result = workflow.run(job, on_warning=warn)
         if output is not None:
             write_output(output, to_json(result.as_dict(), indent=True) + b"\n")
         if json_out:
