@@ -175,3 +175,17 @@ def test_atomic_writes_leave_the_old_file_and_no_temporary(isolated: Path) -> No
         fsutil.os.fsync = real_fsync  # type: ignore[assignment]
     assert state.read_bytes() == before
     assert sorted(p.name for p in isolated.iterdir()) == ["out.json", "state.json"]
+
+
+def test_recordings_name_the_local_model_by_its_stable_path() -> None:
+    """Session headers (and configs/local.yaml) say agent_ft_cli.local:LocalLearningClient; the class lives in
+    agent_ft_cli.clients.local and both paths are the same class."""
+    from conftest import make_pair
+
+    from agent_ft_cli.classic.recorder import describe_agent
+    from agent_ft_cli.clients import local
+    from agent_ft_cli.clients.loading import load_client
+
+    assert load_client("agent_ft_cli.local:LocalLearningClient") is local.LocalLearningClient is LocalLearningClient
+    assistant, _ = make_pair(LocalLearningClient, tools=False)
+    assert describe_agent(assistant)["model_clients"] == ["agent_ft_cli.local:LocalLearningClient"]
