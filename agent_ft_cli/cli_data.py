@@ -4,10 +4,13 @@ Same rules as :mod:`agent_ft_cli.cli`: the work runs in a ``work()`` closure thr
 one line and an exit code), stdout carries only the requested output (``--json``), talk goes to stderr.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from .errors import AgentFtError
 
 # No ``from __future__ import annotations`` (typer would eval the strings at start-up; see cli.py). The shared
 # option types are spelled here rather than imported from ``cli`` (which imports this module at its end).
@@ -40,6 +43,23 @@ def _summary_table(summary: dict[str, Any]) -> Any:
     for s in summary["skipped_sessions"]:
         table.add_row(Text("skipped session", style="yellow"), Text(f"{s['session']}: {s['reason']}"))
     return table
+
+
+#: Library option keys whose flag is not ``--key-with-dashes``.
+_FLAGS = {"kind": "--from"}
+
+
+def _with_flags(work: Callable[[], None]) -> Callable[[], None]:
+    """``work`` with the library's option keys in its error messages spelled as this command's flags."""
+
+    def run() -> None:
+        try:
+            work()
+        except AgentFtError as e:
+            e.spell_options(lambda key: _FLAGS.get(key) or "--" + key.replace("_", "-"))
+            raise
+
+    return run
 
 
 def register(app: Any) -> None:
@@ -129,7 +149,7 @@ def register(app: Any) -> None:
                 return
             console.print(_summary_table(result))
 
-        _run(work)
+        _run(_with_flags(work))
 
     @app.command("import")
     def import_cmd(
@@ -162,7 +182,7 @@ def register(app: Any) -> None:
 
         Example: agent-ft import logs.db --out sessions/
         """
-        from .importers import ImportOptions, run_import
+        from .adapters import ImportOptions, run_import
         from .render import stderr_console, write_json
 
         def work() -> None:
@@ -182,4 +202,4 @@ def register(app: Any) -> None:
             for p in result.written:
                 typer.echo(str(p))
 
-        _run(work)
+        _run(_with_flags(work))

@@ -13,8 +13,9 @@ import pytest
 from conftest import REPO, make_pair, run_chat
 from typer.testing import CliRunner
 
+from agent_ft_cli.adapters import ImportOptions, run_import
+from agent_ft_cli.adapters.runtime_log import parse_repr
 from agent_ft_cli.cli import app
-from agent_ft_cli.importers import ImportOptions, parse_repr, run_import
 from agent_ft_cli.session import load_session
 
 runner = CliRunner()
