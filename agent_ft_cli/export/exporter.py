@@ -9,12 +9,12 @@ from typing import Any
 
 from ..align import Aligned, Pair, SkipKind, align_pairs, normalize_pairs
 from ..errors import SessionError, UsageError
-from ..session import choose_pair, load_session, read_header
+from ..session import WarnFn, choose_pair, load_session, read_header
 from .formats import Format, Row, Tools, check_options, get_format
 from .messages import Message, answer_message, convert_message, convert_thread, system_messages, tools_of
 from .options import ExportOptions
 
-WarnFn = Callable[[str], None]
+__all__ = ["ExportSummary", "Exporter", "WarnFn"]
 
 
 @dataclass

@@ -13,9 +13,7 @@ from typing import Any
 
 from ..align import text_of
 from ..jsonio import to_json
-from ..session import agent_def
-
-Message = dict[str, Any]
+from ..session import Message, agent_def
 
 _OPENAI_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 

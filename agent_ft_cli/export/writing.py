@@ -52,7 +52,10 @@ def export(
         exporter.summary.dataset = str(out)
         return exporter.summary
     out = Path(out)
-    check_output_path(out, option="--out")
+    try:
+        check_output_path(out, option="{out}")
+    except UsageError as e:  # fsutil names the option as given: here a field the CLI spells as its flag
+        raise UsageError(e.message, hint=e.hint, options=("out",)) from None
     if out.exists() and any(out.resolve() == s.resolve() for s in sessions):
         raise UsageError(f"{{out}} {str(out)!r} is also a {{session}}; write to another file", options=("out", "session"))
     with atomic_writer(out) as fh:
