@@ -13,6 +13,11 @@ code  meaning
 4     the client cannot be imported or does not follow the protocol, or the installed autogen is not the classic API
 130   interrupted (Ctrl-C)
 ====  =====================================================================
+
+Core messages name files, keys and values, never command-line flags: a message about an option writes it as a
+``{key}`` field and lists the key in ``options`` (``UsageError("{format} 'x' is not one of: ...",
+options=("format",))``). ``str(error)`` reads ``format 'x' ...``; the CLI calls :meth:`AgentFtError.spell_options`
+with its flag names first, so its users read ``--format 'x' ...``.
 """
 
 from __future__ import annotations

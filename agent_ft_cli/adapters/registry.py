@@ -50,7 +50,11 @@ def get_adapter(kind: str) -> Adapter:
 @cache
 def _load(kind: str, target: str) -> Adapter:
     module_name, _, function = target.partition(":")
-    module = importlib.import_module(module_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:  # an adapter whose optional dependency is missing (an extra not installed)
+        missing = f"module {e.name!r}, which is not installed" if e.name else f"what it imports ({e})"
+        raise UsageError(f"source kind {kind!r} needs {missing}") from None
     return Adapter(
         kind=kind,
         read=getattr(module, function),

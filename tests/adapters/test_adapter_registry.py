@@ -140,3 +140,10 @@ def test_importing_the_adapters_stays_cheap() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_an_adapter_that_cannot_be_imported_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(registry.ADAPTERS, "absent", "agent_ft_cli_no_such_module:read")
+    with pytest.raises(UsageError) as info:
+        get_adapter("absent")
+    assert str(info.value) == "source kind 'absent' needs module 'agent_ft_cli_no_such_module', which is not installed"
