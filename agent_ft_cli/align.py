@@ -7,12 +7,14 @@ The thread is the updated agent's view (``agent.chat_messages[peer]``): its own 
 what it was asked has role ``user``. A pair is tied to the *most recent* assistant answer whose text equals the
 rejected side (whitespace-normalised) and not already used by another pair; its prompt is the nearest user message
 with text before that answer. A pair with an explicit ``prompt`` and no matching answer is tied to that prompt.
-Anything else is reported as skipped, with the reason, never dropped silently.
+Anything else is reported as skipped, with the reason, never dropped silently: a :class:`Skipped` carries its
+:class:`SkipKind` for code to act on and the human text for people.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 Message = dict[str, Any]
@@ -34,10 +36,22 @@ class Aligned:
     answer_index: int | None  # index of the rejected answer in the thread (None when not found)
 
 
+class SkipKind(str, Enum):
+    """Why a pair was not tied (what code reads; :attr:`Skipped.reason` is the text people read)."""
+
+    NOT_A_LIST = "not-a-list"  # the preference data as a whole is not a list of pairs
+    NOT_A_PAIR = "not-a-pair"  # an item is neither [chosen, rejected] nor {"chosen", "rejected"}
+    NO_CHOSEN_TEXT = "no-chosen-text"
+    NO_PROMPT = "no-prompt"  # the rejected answer was found but nothing was asked before it
+    NOT_FOUND = "not-found"  # the rejected answer does not appear in the thread
+    OTHER = "other"  # a caller's own reason (e.g. the bundled local model's)
+
+
 @dataclass
 class Skipped:
     index: int
     reason: str
+    kind: SkipKind = SkipKind.OTHER
 
 
 def text_of(value: Any) -> str | None:
@@ -61,7 +75,7 @@ def normalize_pairs(preference_data: Any) -> tuple[list[Pair], list[Skipped]]:
     if isinstance(preference_data, dict) and ("chosen" in preference_data or "pairs" in preference_data):
         preference_data = preference_data.get("pairs", [preference_data])
     if not isinstance(preference_data, (list, tuple)):
-        return [], [Skipped(0, f"preference data is a {type(preference_data).__name__}, not a list of pairs")]
+        return [], [Skipped(0, f"preference data is a {type(preference_data).__name__}, not a list of pairs", SkipKind.NOT_A_LIST)]
     pairs: list[Pair] = []
     skipped: list[Skipped] = []
     for i, item in enumerate(preference_data):
@@ -71,12 +85,13 @@ def normalize_pairs(preference_data: Any) -> tuple[list[Pair], list[Skipped]]:
             prompt = text_of(item.get("prompt")) if item.get("prompt") is not None else None
             pairs.append(Pair(i, item["chosen"], item["rejected"], prompt))
         else:
-            skipped.append(Skipped(i, "not a [chosen, rejected] pair nor an object with 'chosen' and 'rejected'"))
+            reason = "not a [chosen, rejected] pair nor an object with 'chosen' and 'rejected'"
+            skipped.append(Skipped(i, reason, SkipKind.NOT_A_PAIR))
             continue
         p = pairs[-1]
         if text_of(p.chosen) is None:
             pairs.pop()
-            skipped.append(Skipped(i, "the chosen answer has no text"))
+            skipped.append(Skipped(i, "the chosen answer has no text", SkipKind.NO_CHOSEN_TEXT))
     return pairs, skipped
 
 
@@ -132,7 +147,8 @@ def align_pairs(
                     tied.append(Aligned(pair, pair.prompt, None, answer_index))
                     used.add(answer_index)
                 else:
-                    skipped.append(Skipped(pair.index, "the rejected answer has no user prompt before it in the thread"))
+                    reason = "the rejected answer has no user prompt before it in the thread"
+                    skipped.append(Skipped(pair.index, reason, SkipKind.NO_PROMPT))
                 continue
             used.add(answer_index)
             prompt = pair.prompt or text_of(messages[prompt_index]) or ""
@@ -140,5 +156,5 @@ def align_pairs(
         elif pair.prompt:
             tied.append(Aligned(pair, pair.prompt, None, None))
         else:
-            skipped.append(Skipped(pair.index, "the rejected answer does not appear in the thread"))
+            skipped.append(Skipped(pair.index, "the rejected answer does not appear in the thread", SkipKind.NOT_FOUND))
     return tied, skipped

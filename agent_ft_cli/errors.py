@@ -13,9 +13,16 @@ code  meaning
 4     the client cannot be imported or does not follow the protocol, or the installed autogen is not the classic API
 130   interrupted (Ctrl-C)
 ====  =====================================================================
+
+Core messages name files, keys and values, never command-line flags: a message about an option writes it as a
+``{key}`` field and lists the key in ``options`` (``UsageError("{format} 'x' is not one of: ...",
+options=("format",))``). ``str(error)`` reads ``format 'x' ...``; the CLI calls :meth:`AgentFtError.spell_options`
+with its flag names first, so its users read ``--format 'x' ...``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
 
 EXIT_OK = 0
 EXIT_CLIENT_FAILED = 1
@@ -30,10 +37,24 @@ class AgentFtError(Exception):
 
     exit_code: int = EXIT_CLIENT_FAILED
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, options: Iterable[str] = ()) -> None:
         super().__init__(message)
-        self.message = message
+        #: The input keys (``"format"``, ``"session_id"``) this message names as ``{key}`` fields: the core speaks
+        #: of keys, the CLI calls :meth:`spell_options` so its users read flags (``--format``, ``--session-id``).
+        self.options = tuple(options)
+        self.template = message
+        self.message = self._render(str)
         self.hint = hint
+
+    def _render(self, spell: Callable[[str], str]) -> str:
+        text = self.template
+        for key in self.options:
+            text = text.replace("{" + key + "}", spell(key))
+        return text
+
+    def spell_options(self, spell: Callable[[str], str]) -> None:
+        """Name the options this message is about as ``spell(key)`` does (the CLI passes its flag names)."""
+        self.message = self._render(spell)
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message

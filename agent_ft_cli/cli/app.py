@@ -76,7 +76,17 @@ def cli_message(error: AgentFtError) -> str:
         )
     if isinstance(error, ConfigNeedsClientError):
         return f"{error} or pass --client"
+    error.spell_options(flag_name)
     return str(error)
+
+
+#: Library option keys whose flag is not ``--key-with-dashes``.
+_FLAGS = {"kind": "--from"}
+
+
+def flag_name(key: str) -> str:
+    """The command-line flag for a library option key (``session_id`` -> ``--session-id``)."""
+    return _FLAGS.get(key) or "--" + key.replace("_", "-")
 
 
 def guarded(fn: Callable[[], T]) -> T:

@@ -161,7 +161,7 @@ def register(app: Any) -> None:
 
         Example: agent-ft import logs.db --out sessions/
         """
-        from ..importers import ImportOptions, run_import
+        from ..adapters import ImportOptions, run_import
         from .render import stderr_console, write_json
 
         def work() -> None:

@@ -81,7 +81,7 @@ def test_import_lists_files_on_stdout(tmp_path: Path) -> None:
 
 def test_dataset_modules_stay_cheap() -> None:
     code = (
-        "import sys, agent_ft_cli.cli.data, agent_ft_cli.export, agent_ft_cli.importers, agent_ft_cli.cli; "
+        "import sys, agent_ft_cli.cli.data, agent_ft_cli.export, agent_ft_cli.adapters, agent_ft_cli.cli; "
         "bad = [m for m in ('autogen', 'sqlite3', 'datasets') if m in sys.modules]; print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,0 +1,51 @@
+"""What an adapter receives and returns (see the package docstring for the contract)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Message = dict[str, Any]
+WarnFn = Callable[[str], None]
+AgentDef = dict[str, Any]  # a session header's agent definition: name, class, system_message, llm_config ...
+
+
+@dataclass
+class Conversation:
+    """One session file to write: the agents' definitions and their threads."""
+
+    name: str
+    agents: list[AgentDef]
+    threads: list[tuple[str, str, list[Message]]]  # (agent, peer, agent.chat_messages[peer])
+    source: dict[str, Any] = field(default_factory=dict)  # written to the header as ``imported_from``
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """The choices a user can make about one source; an adapter declares in ``OPTIONS`` which ones it reads."""
+
+    session_id: str | None = None  # only this logging session
+    agent: str | None = None  # the name to give the answering side, for sources that do not name agents
+    peer: str | None = None  # the name to give the asking side
+
+    def given(self) -> list[str]:
+        """The names of the options that are set (an empty string counts as not set)."""
+        return [k for k in ("session_id", "agent", "peer") if getattr(self, k)]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What detection shows an adapter's ``sniff``: the file, its first bytes, and one of its first lines."""
+
+    path: Path
+    head: bytes  # the first 16 bytes of the file
+    line: str  # one of the first five non-blank lines, stripped ("" for a file with none)
+    record: Any  # that line parsed as JSON, or None when it is not JSON
+
+
+#: The adapter function: ``read(source, options, on_warning) -> conversations``.
+Reader = Callable[[Path, SourceOptions, WarnFn], list[Conversation]]
+#: The optional detection hook: ``sniff(probe) -> True`` when the probe shows this kind.
+Sniffer = Callable[[Probe], bool]

@@ -1,0 +1,105 @@
+"""``openai-jsonl``: OpenAI-style chat JSON Lines.
+
+``{"messages": [...]}`` per line (one session per line, with the line's ``tools`` in the agent's ``llm_config``),
+or one message per line (the whole file is one session). The answering side is named ``agent`` (default
+``assistant``), the asking side ``peer`` (default ``user``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..errors import InputDataError, UsageError
+from ..fsutil import read_text
+from .model import Conversation, Message, Probe, SourceOptions, WarnFn
+from .threads import clean_tool_calls, fold_tool_messages, split_system
+
+OPTIONS = frozenset({"agent", "peer"})
+_MESSAGE_KEYS = ("content", "function_call", "tool_calls", "tool_responses", "tool_call_id", "name", "role")
+
+
+def sniff(probe: Probe) -> bool:
+    """A JSON object with ``messages`` (a conversation) or ``role`` (a message)."""
+    return isinstance(probe.record, dict) and ("messages" in probe.record or "role" in probe.record)
+
+
+def to_agent_view(messages: list[Any], agent: str, peer: str, where: str) -> tuple[list[str], list[Message]]:
+    """OpenAI chat messages as the agent's thread: leading system messages apart, tool results folded, names set."""
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict) or not isinstance(m.get("role"), str):
+            raise InputDataError(f"{where}: message {i + 1} is not an object with a 'role'")
+    system, rest = split_system(messages)
+    kept = []
+    for m in rest:
+        msg = {k: m[k] for k in _MESSAGE_KEYS if k in m}
+        if msg.get("tool_calls"):
+            msg["tool_calls"] = clean_tool_calls(msg["tool_calls"])
+            msg.setdefault("content", None)
+        elif "name" not in msg and msg["role"] in ("user", "assistant"):
+            msg["name"] = peer if msg["role"] == "user" else agent
+        msg.setdefault("content", "" if msg["role"] != "assistant" else None)
+        kept.append(msg)
+    return system, fold_tool_messages(kept, peer)
+
+
+def read(path: Path, options: SourceOptions, on_warning: WarnFn) -> list[Conversation]:
+    """One conversation per ``{"messages": [...]}`` line, or the whole file when each line is one message."""
+    agent = options.agent or "assistant"
+    peer = options.peer or "user"
+    if agent == peer:
+        raise UsageError(
+            f"{{agent}} and {{peer}} are both {agent!r}; choose two different names", options=("agent", "peer")
+        )
+    text = read_text(path, noun="chat JSONL file", error=InputDataError)
+    records: list[tuple[int, Any]] = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append((lineno, orjson.loads(line)))
+        except ValueError as e:
+            raise InputDataError(f"{path}:{lineno}: not valid JSON ({str(e).split(':', 1)[0]})") from None
+    if not records:
+        raise InputDataError(f"{path}: no records; expected {{\"messages\": [...]}} per line")
+    per_line = all(isinstance(r, dict) and "messages" in r for _, r in records)
+    per_message = all(isinstance(r, dict) and "role" in r for _, r in records)
+    if not per_line and not per_message:
+        bad = next(n for n, r in records if not (isinstance(r, dict) and ("messages" in r or "role" in r)))
+        raise InputDataError(f"{path}:{bad}: expected an object with 'messages' (or one message with 'role') per line")
+    groups: list[tuple[str, int | None, list[Any], Any]] = []
+    if per_line:
+        width = max(4, len(str(len(records))))
+        for i, (lineno, rec) in enumerate(records, 1):
+            msgs = rec.get("messages")
+            if not isinstance(msgs, list):
+                raise InputDataError(f"{path}:{lineno}: 'messages' must be a list")
+            groups.append((f"{path.stem}-{i:0{width}d}", lineno, msgs, rec.get("tools")))
+    else:
+        groups.append((path.stem, None, [r for _, r in records], None))
+    conversations = []
+    for name, at_line, msgs, tools in groups:
+        where = f"{path}:{at_line}" if at_line else str(path)
+        system, thread = to_agent_view(msgs, agent, peer, where)
+        if not thread:
+            raise InputDataError(f"{where}: no messages besides the system message")
+        llm_config: dict[str, Any] = {"config_list": []}
+        if isinstance(tools, list) and tools:
+            llm_config["tools"] = tools
+        agents: list[dict[str, Any]] = [
+            {
+                "name": agent,
+                "class": "ConversableAgent",
+                "system_message": "\n\n".join(system) if system else None,
+                "human_input_mode": None,
+                "description": None,
+                "llm_config": llm_config,
+            },
+            {"name": peer, "class": "ConversableAgent", "system_message": None, "llm_config": False},
+        ]
+        conversations.append(
+            Conversation(name, agents, [(agent, peer, thread)], {"kind": "openai-jsonl", "path": str(path), "line": at_line})
+        )
+    return conversations

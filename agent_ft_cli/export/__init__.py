@@ -1,0 +1,69 @@
+"""Sessions (+ preference pairs) out as training data: TRL and OpenAI fine-tuning formats.
+
+The thread exported is the updated agent's view (``agent.chat_messages[peer]``, chosen with
+:func:`~agent_ft_cli.session.choose_pair`): its own answers have role ``assistant``, what it received role ``user``.
+The agent's system message (from the session header) comes first. Each preference pair is tied to the prompt it
+answers by :mod:`agent_ft_cli.align` (the same code the bundled local model learns with); a pair that cannot be tied
+is reported in the summary with its reason, never dropped silently.
+
+The package: :mod:`.exporter` (orchestration: sessions in, rows and a summary out), :mod:`.messages` (autogen
+messages as a format's messages), :mod:`.formats` (one row builder per format, in the :data:`FORMATS` registry),
+:mod:`.sessions` (session arguments as files) and :mod:`.writing` (JSON Lines or a dataset folder).
+
+Message mapping (documented in ``docs/export-import.md``):
+
+* an autogen tool result is ONE message ``{"role": "tool", "tool_responses": [...], "content": "a\\n\\nb"}``; it
+  becomes one ``{"role": "tool", "tool_call_id": ..., "content": ...}`` message per response (the joined
+  ``content`` is dropped, it only repeats the responses);
+* ``tool_calls`` are kept in OpenAI form (``id``, ``type``, ``function.name``, ``function.arguments`` as a JSON
+  string); ``function_call`` and role ``function`` messages (the legacy API) are kept as they are;
+* ``name``: kept by the OpenAI formats on system/user/assistant messages when it matches OpenAI's
+  ``^[a-zA-Z0-9_-]{1,64}$``, dropped otherwise and always dropped by the TRL formats;
+* ``content: null`` next to tool calls: omitted by the OpenAI formats, ``""`` in the TRL formats;
+* anything else autogen keeps on a message (``context``, ``override_role`` ...) is dropped.
+"""
+
+from __future__ import annotations
+
+from . import messages as _messages
+from .exporter import Exporter, ExportSummary
+from .formats import FORMATS, PAIR_FORMATS, Format, formats_text, get_format
+from .messages import Message, Style, answer_message, system_messages, tools_of
+from .options import ExportOptions
+from .sessions import expand_sessions
+from .writing import export, is_dataset_dir
+
+__all__ = [
+    "FORMATS",
+    "PAIR_FORMATS",
+    "ExportOptions",
+    "ExportSummary",
+    "Exporter",
+    "Format",
+    "Message",
+    "Style",
+    "answer_message",
+    "convert_message",
+    "convert_thread",
+    "expand_sessions",
+    "export",
+    "formats_text",
+    "get_format",
+    "is_dataset_dir",
+    "system_messages",
+    "tools_of",
+]
+
+
+def _style(fmt: str | Style) -> Style:
+    return fmt if isinstance(fmt, Style) else get_format(fmt).style
+
+
+def convert_message(message: Message, fmt: str | Style) -> list[Message]:
+    """One autogen message as format ``fmt`` (a name such as ``"openai-sft"``, or a :class:`Style`) wants it."""
+    return _messages.convert_message(message, _style(fmt))
+
+
+def convert_thread(messages: list[Message], fmt: str | Style) -> list[Message]:
+    """:func:`convert_message` over a thread."""
+    return _messages.convert_thread(messages, _style(fmt))

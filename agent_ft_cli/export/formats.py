@@ -1,0 +1,125 @@
+"""The training formats, one row builder each, in one registry (:data:`FORMATS`).
+
+A format builds its rows in one of two ways:
+
+* from a **tied pair** (``pair_rows``): the conversation up to the answer the pair replaces is the prompt, the two
+  sides are the answers (TRL preference and KTO, OpenAI DPO);
+* from a **whole thread** (``thread_row``): one conversation per session, the chosen side in place of each tied
+  rejected answer (TRL and OpenAI SFT).
+
+Adding a format is one builder here plus one :data:`FORMATS` entry; its options (``standard``,
+``train_last_only``) are declared on the entry and checked by the exporter, never by comparing names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..align import Aligned, text_of
+from ..errors import UsageError
+from .messages import Message, Style, answer_message
+from .options import ExportOptions
+
+Row = dict[str, Any]
+Tools = list[Any] | None
+PairRows = Callable[[Aligned, list[Message], Tools, ExportOptions], list[Row]]
+ThreadRow = Callable[[list[Message], Tools, ExportOptions], Row]
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    style: Style
+    pair_rows: PairRows | None = None
+    thread_row: ThreadRow | None = None
+    options: frozenset[str] = frozenset()  # the ExportOptions fields only this format reads
+
+    @property
+    def needs_pairs(self) -> bool:
+        return self.pair_rows is not None
+
+
+# -- pair formats ---------------------------------------------------------------------------------------------------
+
+
+def trl_preference(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOptions) -> list[Row]:
+    if options.standard:
+        return [{"prompt": tie.prompt, "chosen": text_of(tie.pair.chosen) or "", "rejected": text_of(tie.pair.rejected) or ""}]
+    chosen, rejected = answer_message(tie.pair.chosen, Style.TRL), answer_message(tie.pair.rejected, Style.TRL)
+    return [{"prompt": prompt, "chosen": [chosen], "rejected": [rejected]}]
+
+
+def trl_kto(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOptions) -> list[Row]:
+    chosen, rejected = answer_message(tie.pair.chosen, Style.TRL), answer_message(tie.pair.rejected, Style.TRL)
+    return [
+        {"prompt": prompt, "completion": [chosen], "label": True},
+        {"prompt": prompt, "completion": [rejected], "label": False},
+    ]
+
+
+def openai_dpo(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOptions) -> list[Row]:
+    chosen, rejected = answer_message(tie.pair.chosen, Style.OPENAI), answer_message(tie.pair.rejected, Style.OPENAI)
+    inp: dict[str, Any] = {"messages": prompt}
+    if tools:
+        inp["tools"] = tools
+    return [{"input": inp, "preferred_output": [chosen], "non_preferred_output": [rejected]}]
+
+
+# -- thread formats -------------------------------------------------------------------------------------------------
+
+
+def _messages_row(messages: list[Message], tools: Tools) -> Row:
+    row: Row = {"messages": messages}
+    if tools:
+        row["tools"] = tools
+    return row
+
+
+def trl_sft(messages: list[Message], tools: Tools, options: ExportOptions) -> Row:
+    return _messages_row(messages, tools)
+
+
+def openai_sft(messages: list[Message], tools: Tools, options: ExportOptions) -> Row:
+    if options.train_last_only:
+        last = max(i for i, m in enumerate(messages) if m.get("role") == "assistant")
+        messages = [{**m, "weight": 0} if m.get("role") == "assistant" and i != last else m for i, m in enumerate(messages)]
+    return _messages_row(messages, tools)
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("trl-preference", Style.TRL, pair_rows=trl_preference, options=frozenset({"standard"})),
+        Format("trl-sft", Style.TRL, thread_row=trl_sft),
+        Format("trl-kto", Style.TRL, pair_rows=trl_kto),
+        Format("openai-sft", Style.OPENAI, thread_row=openai_sft, options=frozenset({"train_last_only"})),
+        Format("openai-dpo", Style.OPENAI, pair_rows=openai_dpo),
+    )
+}
+
+#: The names of the formats built from preference pairs.
+PAIR_FORMATS = tuple(name for name, f in FORMATS.items() if f.needs_pairs)
+
+
+def formats_text() -> str:
+    """The format names for help text: ``"a, b or c"``."""
+    names = list(FORMATS)
+    return ", ".join(names[:-1]) + f" or {names[-1]}"
+
+
+def get_format(name: str) -> Format:
+    """The registered format called ``name``; an unknown name is a one-line error naming the choices."""
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise UsageError(f"{{format}} {name!r} is not one of: {', '.join(FORMATS)}", options=("format",)) from None
+
+
+def check_options(fmt: Format, options: ExportOptions) -> None:
+    """Refuse a format-specific option set for a format that does not read it."""
+    for key in ("standard", "train_last_only"):
+        if getattr(options, key) and key not in fmt.options:
+            takers = " or ".join(n for n, f in FORMATS.items() if key in f.options)
+            raise UsageError(f"{{{key}}} applies to {{format}} {takers} only", options=(key, "format"))

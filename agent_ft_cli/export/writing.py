@@ -1,0 +1,87 @@
+"""Rows out: JSON Lines written atomically, or a Hugging Face dataset folder (optional ``datasets``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputDataError, UsageError
+from ..fsutil import atomic_writer, check_output_path
+from ..jsonio import to_json
+from .exporter import Exporter, ExportSummary, WarnFn
+from .formats import Row
+from .options import ExportOptions
+
+
+def is_dataset_dir(out: Path | str) -> bool:
+    """``out`` ending in a separator (or an existing folder) asks for a Hugging Face dataset, not a JSONL file."""
+    return str(out).endswith(("/", "\\")) or Path(out).is_dir()
+
+
+def export(
+    sessions: list[Path],
+    out: Path | str,
+    options: ExportOptions,
+    prefs: Any = None,
+    *,
+    on_warning: WarnFn | None = None,
+    on_session: Callable[[Path], None] | None = None,
+) -> ExportSummary:
+    """Write the rows of ``sessions`` to ``out`` (JSON Lines, atomically) or, for a folder, a HF dataset."""
+    exporter = Exporter(options, prefs, on_warning=on_warning)
+    if is_dataset_dir(out):
+        try:
+            import datasets  # noqa: F401
+        except ImportError:
+            raise UsageError(
+                f"{{out}} {str(out)!r} is a folder: saving a Hugging Face dataset needs the 'datasets' library "
+                "(pip install datasets), or give a .jsonl file name",
+                options=("out",),
+            ) from None
+        parent = Path(str(out).rstrip("/\\")).parent
+        if not parent.is_dir():
+            raise UsageError(
+                f"{{out}} {str(out)!r}: folder {str(parent)!r} does not exist; create it first", options=("out",)
+            )
+        rows = list(exporter.rows(sessions, on_session))
+        if not rows:
+            raise InputDataError(_nothing(exporter.summary), options=("format",))
+        _save_dataset(rows, Path(str(out).rstrip("/\\")))
+        exporter.summary.rows = len(rows)
+        exporter.summary.dataset = str(out)
+        return exporter.summary
+    out = Path(out)
+    try:
+        check_output_path(out, option="{out}")
+    except UsageError as e:  # fsutil names the option as given: here a field the CLI spells as its flag
+        raise UsageError(e.message, hint=e.hint, options=("out",)) from None
+    if out.exists() and any(out.resolve() == s.resolve() for s in sessions):
+        raise UsageError(f"{{out}} {str(out)!r} is also a {{session}}; write to another file", options=("out", "session"))
+    with atomic_writer(out) as fh:
+        n = 0
+        for row in exporter.rows(sessions, on_session):
+            fh.write(to_json(row) + b"\n")  # to_json: rows deeper than orjson writes still go out
+            n += 1
+        if n == 0:
+            raise InputDataError(_nothing(exporter.summary), options=("format",))
+    exporter.summary.rows = n
+    exporter.summary.out = str(out)
+    return exporter.summary
+
+
+def _nothing(summary: ExportSummary) -> str:
+    why = ""
+    if summary.skipped_pairs:
+        first = summary.skipped_pairs[0]
+        why = f"; pair {first['pair']}: {first['reason']}"
+    elif summary.skipped_sessions:
+        first = summary.skipped_sessions[0]
+        why = f"; {first['reason']}"
+    return f"nothing to export: no row could be built for {{format}} {summary.format} (output not written){why}"
+
+
+def _save_dataset(rows: list[Row], folder: Path) -> None:  # pragma: no cover - needs the optional 'datasets'
+    import datasets
+
+    datasets.Dataset.from_list(rows).save_to_disk(str(folder))
