@@ -305,9 +305,12 @@ _LLM_STRING_KEYS = ("api_key", "base_url", "model", "api_type", "api_version", "
 
 
 def _check_llm_strings(where: str, prefix: str, mapping: dict[str, Any]) -> None:
+    """Worded as autogen's own (pydantic) refusal that ``update`` printed when it built the agents, never with the
+    value (it may be a secret)."""
     for key in _LLM_STRING_KEYS:
-        if key in mapping and mapping[key] is not None:
-            _check_type(where, f"{prefix}.{key}", mapping[key], (str,))
+        value = mapping.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{where}: {prefix}.{key}: Input should be a valid string (got {type(value).__name__})")
 
 
 def _agent(where: str, name: str, spec: Any) -> AgentConfig:

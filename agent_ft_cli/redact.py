@@ -62,11 +62,15 @@ _TOKEN_SHAPES = re.compile(
 _NOT_A_SECRET_VALUE = {"", "none", "null", "~", "false", "true", REDACTED.lower(), f"'{REDACTED}'", f'"{REDACTED}"'}
 
 
+# A bare value that is one short word of letters reads as prose; credentials carry digits or symbols, or are long.
+_PROSE_WORD = re.compile(r"[A-Za-z]{1,15}")
 _NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
 
 
 def _text_key_is_secret(key: str) -> bool:
     low = key.lower()
+    if low == "key":  # too common in prose ("KEY=VALUE", "press any key: ..."); known secrets still get scrubbed
+        return False
     return is_secret_key(key) and not low.endswith(("error", "exception", "warning", "_id", "_name", "_path", "_file"))
 
 
@@ -75,6 +79,8 @@ def _redact_value(m: re.Match[str]) -> str:
     bare = value.strip("\"'")
     if not _text_key_is_secret(key) or bare.lower() in _NOT_A_SECRET_VALUE or _NUMBER.fullmatch(bare):
         return m.group(0)
+    if value[:1] not in "\"'" and not re.match(r"(?i)(bearer|basic|token)\s", value) and _PROSE_WORD.fullmatch(value):
+        return m.group(0)  # a plain word ("api_key: Input should be a valid string"), not a credential
     scheme = re.match(r"(?i)(bearer|basic|token)\s+", value)
     if scheme:
         shown = scheme.group(0) + REDACTED
