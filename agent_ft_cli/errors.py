@@ -83,6 +83,9 @@ class OutputWriteError(UsageError, OSError):
 
     Also an ``OSError``, so code that already caught the operating system's error keeps catching it."""
 
+    path: str = ""
+    reason: str = ""
+
 
 class LockTimeoutError(UsageError):
     """Another process holds the lock on a file or folder this one must write, and did not release it in time."""

@@ -265,8 +265,10 @@ def check_output_path(path: Path, *, option: str = "--output", inputs: Iterable[
 
 def _write_error(path: Path, e: OSError, what: str) -> OutputWriteError:
     code = errno.errorcode.get(e.errno or 0, "")
-    reason = f"{e.strerror or e}" + (f" ({code})" if code else "")
-    return OutputWriteError(f"cannot write {what} {str(path)!r}: {reason}; nothing was written")
+    reason = f"{e.strerror or e}" + (f", {code}" if code else "")
+    err = OutputWriteError(f"cannot write {what} {str(path)!r} ({reason}); nothing was written")
+    err.path, err.reason = str(path), reason
+    return err
 
 
 def write_output(path: Path, data: bytes, *, option: str = "--output") -> None:
@@ -279,7 +281,7 @@ def write_output(path: Path, data: bytes, *, option: str = "--output") -> None:
     try:
         atomic_write_bytes(path, data)
     except OutputWriteError as e:
-        raise OutputWriteError(f"{option} {e.message}") from None
+        raise OutputWriteError(f"{option} {str(path)!r}: cannot write it ({e.reason}); nothing was written") from None
     except OSError as e:
         raise UsageError(f"{option} {str(path)!r}: cannot write it ({e.strerror or e}); nothing was written") from None
 

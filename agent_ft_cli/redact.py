@@ -77,7 +77,8 @@ def _text_key_is_secret(key: str) -> bool:
 def _redact_value(m: re.Match[str]) -> str:
     key, value = m.group("key"), m.group("value")
     bare = value.strip("\"'")
-    if not _text_key_is_secret(key) or bare.lower() in _NOT_A_SECRET_VALUE or _NUMBER.fullmatch(bare):
+    counted = "token" in key.lower() and _NUMBER.fullmatch(bare)  # "tokens_used: 512" is a count, not a token
+    if not _text_key_is_secret(key) or bare.lower() in _NOT_A_SECRET_VALUE or counted:
         return m.group(0)
     if value[:1] not in "\"'" and not re.match(r"(?i)(bearer|basic|token)\s", value) and _PROSE_WORD.fullmatch(value):
         return m.group(0)  # a plain word ("api_key: Input should be a valid string"), not a credential

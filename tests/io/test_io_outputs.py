@@ -128,7 +128,7 @@ def test_a_full_device_is_a_clean_error_naming_the_path() -> None:
         pytest.skip("no /dev/full")
     with pytest.raises(OutputWriteError) as info:
         write_output(Path("/dev/full"), b"x" * 100_000)
-    assert str(info.value).startswith("--output cannot write output file '/dev/full': No space left on device (ENOSPC)")
+    assert str(info.value) == "--output '/dev/full': cannot write it (No space left on device, ENOSPC); nothing was written"
     assert info.value.exit_code == 2
 
 
@@ -180,7 +180,7 @@ def test_file_size_limit_is_a_clean_error_with_nothing_partial(folder: Path) -> 
     target.write_text("old")
     for mode in ("fsize", "fsize-named"):
         out = subprocess.run([sys.executable, "-c", _CHILD, mode, str(target)], capture_output=True, text=True, timeout=30)
-        assert f"cannot write output file '{target}': File too large (EFBIG); nothing was written" in out.stdout, out
+        assert f"--output '{target}': cannot write it (File too large, EFBIG); nothing was written" in out.stdout, out
         assert target.read_text() == "old"
         assert _listing(folder) == ["out.json"]
 

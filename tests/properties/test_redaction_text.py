@@ -7,6 +7,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from agent_ft_cli.config import load_config, parse_yaml
 from agent_ft_cli.errors import ConfigError
@@ -40,7 +42,8 @@ KEY = "sk-proj-A1b2C3d4E5f6G7h8"
         (f"failed with key {KEY} at startup", f"failed with key {REDACTED} at startup"),
         # left alone: prose, numbers, placeholders, error class names, non-secret keys
         ("api_key: Input should be a valid string", "api_key: Input should be a valid string"),
-        ("max_tokens: 512, token_count=3", "max_tokens: 512, token_count=3"),
+        ("max_tokens: 512, token_count=3, tokens_used: 40", "max_tokens: 512, token_count=3, tokens_used: 40"),
+        ("password: 123456", f"password: {REDACTED}"),
         ("expected KEY=VALUE with KEY a Python identifier", "expected KEY=VALUE with KEY a Python identifier"),
         ("unexpected KeyError: 'assistant'", "unexpected KeyError: 'assistant'"),
         (f"api_key: {REDACTED}, password: null", f"api_key: {REDACTED}, password: null"),
@@ -141,3 +144,28 @@ def test_registries_are_objects_and_scopes_keep_secrets_apart() -> None:
         assert "thread-secret-2" in seen_in_thread[0] and "outer-secret-1" not in seen_in_thread[0]
         assert outer.scrub("x outer-secret-1 y") == f"x {REDACTED} y"
     assert "outer-secret-1" not in known_secrets()  # the scope ended; the process registry never saw it
+
+
+_TOKEN = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", min_size=8, max_size=40).filter(
+    lambda t: any(c.isdigit() for c in t) and any(c.isalpha() for c in t)
+)
+
+
+@given(
+    key=st.sampled_from(["api_key", "API-KEY", "x-api-key", "token", "client_secret", "password", "Authorization"]),
+    sep=st.sampled_from([": ", "=", " = ", ":"]),
+    quote=st.sampled_from(["", '"', "'"]),
+    token=_TOKEN,
+    before=st.sampled_from(["", "error: ", "headers: {", "config "]),
+)
+def test_a_credential_after_a_secret_key_never_survives(key: str, sep: str, quote: str, token: str, before: str) -> None:
+    text = f"{before}{key}{sep}{quote}{token}{quote} and more"
+    out = scrub_patterns(text)
+    assert token not in out, out
+    assert scrub_patterns(out) == out  # idempotent
+
+
+@given(user=_TOKEN, password=_TOKEN, host=st.sampled_from(["host", "api.example.com:8443", "10.0.0.1"]))
+def test_url_userinfo_never_survives(user: str, password: str, host: str) -> None:
+    out = scrub_patterns(f"base_url https://{user}:{password}@{host}/v1")
+    assert password not in out and user not in out and out.endswith(f"@{host}/v1")
