@@ -436,12 +436,15 @@ def atomic_writer(path: Path, *, what: str = "output file") -> Iterator[BinaryIO
         try:
             try:
                 yield fh
+            except OSError as e:
+                if raw.failed is None:  # the caller's own work failed (reading an input, say): not ours to rename
+                    raise
+                raise _write_error(path, e, what) from None
+            try:
                 fh.flush()
                 os.fchmod(fd, _mode_for(target))
                 os.fsync(fd)
             except OSError as e:
-                if raw.failed is None and not _in_our_frames(e):
-                    raise
                 raise _write_error(path, e, what) from None
             if tmp is None:  # give the unnamed file a name (already locked), then rename it over the target
                 linked = parent / _tmp_name(target.name)
@@ -464,14 +467,6 @@ def atomic_writer(path: Path, *, what: str = "output file") -> Iterator[BinaryIO
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         os.close(fd)
-
-
-def _in_our_frames(e: OSError) -> bool:
-    """Whether ``e`` was raised by this module's own flush/fsync (its traceback ends here), not the caller's work."""
-    tb = e.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb is not None and tb.tb_frame.f_code.co_filename == __file__
 
 
 @contextlib.contextmanager

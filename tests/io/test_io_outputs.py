@@ -272,3 +272,23 @@ def test_new_file_mode_follows_umask_and_existing_mode_is_kept(folder: Path) -> 
         assert target.stat().st_mode & 0o777 == 0o600
     finally:
         os.umask(old)
+
+
+def test_a_failing_fsync_is_a_write_error_and_leaves_nothing(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ENOSPC/EDQUOT often surface only when the data is flushed to disk (network and quota file systems)."""
+    import errno
+
+    import agent_ft_cli.fsutil as fsutil
+
+    target = folder / "out.json"
+    target.write_text("old")
+
+    def fsync(fd: int) -> None:
+        raise OSError(errno.EDQUOT, os.strerror(errno.EDQUOT))
+
+    monkeypatch.setattr(fsutil.os, "fsync", fsync)
+    with pytest.raises(OutputWriteError) as info:
+        atomic_write_bytes(target, b"new")
+    assert str(info.value) == f"cannot write output file '{target}' (Disk quota exceeded, EDQUOT); nothing was written"
+    assert isinstance(info.value, OSError)
+    assert target.read_text() == "old" and _listing(folder) == ["out.json"]
