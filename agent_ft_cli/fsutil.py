@@ -252,7 +252,11 @@ def check_output_path(path: Path, *, option: str = "--output", inputs: Iterable[
     if st is not None and not os.access(target, os.W_OK):
         raise UsageError(f"{option} {str(path)!r} exists and is not writable")
     # os.access says yes to root everywhere and knows nothing of read-only or special file systems: really try
-    # to create the temporary file the atomic write will need.
+    # to create the temporary file the atomic write will need (unnamed where possible: nothing to leave behind).
+    unnamed = _open_unnamed(parent)
+    if unnamed is not None:
+        os.close(unnamed)
+        return path
     try:
         fd, probe = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".probe")
     except OSError as e:
