@@ -43,7 +43,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
-from .redact import is_secret_key, remember_secrets, scrub_known
+from .redact import REDACTED, is_secret_key, remember_secrets, scrub_known
 
 KNOWN_CLASSES = ("ConversableAgent", "AssistantAgent", "UserProxyAgent")
 HUMAN_INPUT_MODES = ("ALWAYS", "TERMINATE", "NEVER")
@@ -169,7 +169,8 @@ def parse_yaml(text: str, where: str) -> Any:
         mark = e.problem_mark
         pos = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         raise ConfigError(
-            f"{where}{pos}: {e.problem} (tags such as !!python/... are refused; YAML is loaded safely)"
+            f"{where}{pos}: {_safe_problem(str(e.problem), text, e)} (tags such as !!python/... are refused; "
+            "YAML is loaded safely)"
         ) from None
     except RecursionError:
         raise ConfigError(f"{where}: YAML nested too deeply to read") from None
@@ -177,7 +178,29 @@ def parse_yaml(text: str, where: str) -> Any:
         mark = getattr(e, "problem_mark", None)
         pos = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigError(f"{where}{pos}: invalid YAML: {problem}") from None
+        raise ConfigError(f"{where}{pos}: invalid YAML: {_safe_problem(problem, text, e)}") from None
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_SECRET_LINE = re.compile(r"^[\s\-{,]*[\"']?([A-Za-z0-9_.\-]+)[\"']?\s*:")
+
+
+def _safe_problem(problem: str, text: str, error: Any) -> str:
+    """A YAML error's problem, safe to print: what it quotes from a line that holds a secret-named key (``api_key:
+    *sk-...`` gives "found undefined alias 'sk-...'") is replaced, and so is anything that looks like a credential."""
+    lines = text.splitlines()
+    near: set[int] = set()
+    for attr in ("problem_mark", "context_mark"):
+        mark = getattr(error, attr, None)
+        if mark is not None:
+            near.update({mark.line - 1, mark.line})
+    for i in near:
+        if 0 <= i < len(lines):
+            m = _SECRET_LINE.match(lines[i])
+            if m and is_secret_key(m.group(1)):
+                problem = _QUOTED.sub(lambda q: f"{q.group(0)[0]}{REDACTED}{q.group(0)[0]}", problem)
+                break
+    return scrub_known(problem)
 
 
 @contextlib.contextmanager
@@ -276,6 +299,20 @@ def _check_keys(where: str, prefix: str, mapping: dict[str, Any], allowed: dict[
         _check_type(where, f"{prefix}.{key}", value, allowed[key])
 
 
+# Keys of an llm_config (or one config_list entry) that autogen needs as text; anything else there is checked by
+# autogen itself when the agents are built. Checked here so that `validate` and `update` refuse the same configs.
+_LLM_STRING_KEYS = ("api_key", "base_url", "model", "api_type", "api_version", "model_client_cls")
+
+
+def _check_llm_strings(where: str, prefix: str, mapping: dict[str, Any]) -> None:
+    """Worded as autogen's own (pydantic) refusal that ``update`` printed when it built the agents, never with the
+    value (it may be a secret)."""
+    for key in _LLM_STRING_KEYS:
+        value = mapping.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"{where}: {prefix}.{key}: Input should be a valid string (got {type(value).__name__})")
+
+
 def _agent(where: str, name: str, spec: Any) -> AgentConfig:
     prefix = f"agents.{name}"
     if spec is None:
@@ -301,6 +338,9 @@ def _agent(where: str, name: str, spec: Any) -> AgentConfig:
             not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries)
         ):
             raise ConfigError(f"{where}: key '{prefix}.llm_config.config_list' must be a list of mappings")
+        _check_llm_strings(where, f"{prefix}.llm_config", llm_config)
+        for i, entry in enumerate(entries or []):
+            _check_llm_strings(where, f"{prefix}.llm_config.config_list[{i}]", entry)
     extra = {k: spec[k] for k in ("max_consecutive_auto_reply", "code_execution_config", "default_auto_reply") if k in spec}
     extra.update(spec.get("kwargs") or {})
     return AgentConfig(

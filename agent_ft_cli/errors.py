@@ -12,6 +12,7 @@ code  meaning
 3     bad input data (session, preference data, YAML config)
 4     the client cannot be imported or does not follow the protocol, or the installed autogen is not the classic API
 130   interrupted (Ctrl-C)
+143   terminated (SIGTERM, once :func:`raise_on_sigterm` is installed); cleaned up the same way as Ctrl-C
 ====  =====================================================================
 
 Core messages name files, keys and values, never command-line flags: a message about an option writes it as a
@@ -22,7 +23,9 @@ with its flag names first, so its users read ``--format 'x' ...``.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Iterable
+from typing import Any
 
 EXIT_OK = 0
 EXIT_CLIENT_FAILED = 1
@@ -30,6 +33,7 @@ EXIT_USAGE = 2
 EXIT_BAD_INPUT = 3
 EXIT_CLIENT_LOAD = 4
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 
 class AgentFtError(Exception):
@@ -94,6 +98,19 @@ class AutogenUnavailableError(ClientLoadError):
     """The installed ``autogen`` is missing or is not the classic ConversableAgent API."""
 
 
+class OutputWriteError(UsageError, OSError):
+    """An output file could not be written (disk full, quota, I/O error); nothing partial was left behind.
+
+    Also an ``OSError``, so code that already caught the operating system's error keeps catching it."""
+
+    path: str = ""
+    reason: str = ""
+
+
+class LockTimeoutError(UsageError):
+    """Another process holds the lock on a file or folder this one must write, and did not release it in time."""
+
+
 class ClientUpdateError(AgentFtError):
     """The client's own ``update_model`` raised."""
 
@@ -102,3 +119,32 @@ class ClientUpdateError(AgentFtError):
 
 class SessionWarning(UserWarning):
     """A recoverable problem in a session file (such as a final line cut short by a crash)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process was (see :func:`raise_on_sigterm`).
+
+    A ``KeyboardInterrupt`` subclass so every ``except BaseException``/``finally`` clean-up (atomic writers remove
+    their temporary file) runs exactly as for Ctrl-C; the CLI catches it before ``KeyboardInterrupt`` and exits with
+    :data:`EXIT_TERMINATED`.
+    """
+
+    exit_code = EXIT_TERMINATED
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def raise_on_sigterm() -> bool:
+    """Turn SIGTERM into :class:`Terminated` in this process (main thread only; returns whether it was installed).
+
+    Leaves a SIGTERM handler someone else installed (a host program, accelerate) alone.
+    """
+    try:
+        if signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None, _on_sigterm):
+            return False
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread
+        return False
+    return True

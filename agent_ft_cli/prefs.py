@@ -1,20 +1,21 @@
 """Preference data from a file (JSON, JSON Lines or YAML) or stdin (``-``), passed on to the client as-is.
 
-The shape belongs to the client's author (the seed's contract); agent-ft only parses. The format is chosen by
-extension (``.json``, ``.jsonl``/``.ndjson``, ``.yaml``/``.yml``); other names are tried as JSON, then JSON Lines.
-Errors give the file and the line (and column) of the problem.
+The shape belongs to the client's author (the seed's contract); agent-ft only parses, and
+:func:`check_prefs_shape` says (for ``validate``/``--strict``) when the data cannot be preference pairs. The format
+is chosen by extension (``.json``, ``.jsonl``/``.ndjson``, ``.yaml``/``.yml``); stdin and other names are detected
+from the content (JSON, then JSON Lines, then YAML). Errors give the file and the line (and column) of the problem.
+What is read is bounded (:func:`~agent_ft_cli.fsutil.max_input_bytes`).
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from .errors import PrefsError
-from .fsutil import read_text
+from .fsutil import read_stdin_text, read_text
 
 
 def _json_position(text: str, err: orjson.JSONDecodeError) -> str:
@@ -59,12 +60,31 @@ def _parse_yaml(text: str, where: str) -> Any:
         raise PrefsError(e.message) from None
 
 
+def _looks_like_jsonl(text: str) -> bool:
+    """Two or more lines, each of the first few a JSON value of its own."""
+    lines = [ln for ln in text.splitlines() if ln.strip()][:3]
+    if len(lines) < 2:
+        return False
+    try:
+        for ln in lines:
+            orjson.loads(ln)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
 def parse_prefs(text: str, where: str, kind: str | None = None) -> Any:
-    """Parse preference text of a given kind (``json``, ``jsonl``, ``yaml``, or ``None`` to guess)."""
+    """Parse preference text of a given kind (``json``, ``jsonl``, ``yaml``, or ``None`` to detect it from the
+    content: JSON, JSON Lines, then YAML)."""
     if not text.strip():
         raise PrefsError(f"{where} is empty; preference data is JSON, JSON Lines or YAML (see the README)")
     if kind == "json":
-        return _parse_json(text, where)
+        try:
+            return _parse_json(text, where)
+        except PrefsError as e:
+            if _looks_like_jsonl(text):
+                raise PrefsError(e.message, hint="the file holds JSON Lines, one record per line: name it .jsonl") from None
+            raise
     if kind == "jsonl":
         return _parse_jsonl(text, where)
     if kind == "yaml":
@@ -75,19 +95,60 @@ def parse_prefs(text: str, where: str, kind: str | None = None) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError as first:
+        json_error = first
+    if _looks_like_jsonl(text):
+        return _parse_jsonl(text, where)
+    start = text.lstrip()[:1]
+    if start in ("{", "[", '"'):  # JSON (or JSON Lines) that is broken: say where, as JSON
         lines = [ln for ln in text.splitlines() if ln.strip()]
-        if len(lines) > 1 and lines[0].lstrip()[:1] in "{[\"":
+        if len(lines) > 1 and all(ln.lstrip()[:1] in "{[\"" for ln in lines[:3]):
             return _parse_jsonl(text, where)
-        reason = str(first).split(":", 1)[0]
-        raise PrefsError(f"{where}{_json_position(text, first)}: invalid JSON ({reason})") from None
+        reason = str(json_error).split(":", 1)[0]
+        raise PrefsError(f"{where}{_json_position(text, json_error)}: invalid JSON ({reason})") from None
+    data = _parse_yaml(text, where)
+    if not isinstance(data, (dict, list)):
+        raise PrefsError(
+            f"{where}: not JSON, JSON Lines or YAML preference data (the text reads only as a YAML "
+            f"{'plain string' if isinstance(data, str) else type(data).__name__})"
+        )
+    return data
 
 
 def load_prefs(path: str | Path) -> Any:
     """Read preference data from ``path`` (``-`` for stdin)."""
     if str(path) == "-":
-        return parse_prefs(sys.stdin.read(), "<stdin>")
+        return parse_prefs(read_stdin_text(error=PrefsError), "<stdin>")
     p = Path(path)
     text = read_text(p, noun="preference file", error=PrefsError)
     suffix = p.suffix.lower()
     kind = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}.get(suffix)
     return parse_prefs(text, str(p), kind)
+
+
+MAX_SHAPE_PROBLEMS = 20
+
+
+def check_prefs_shape(data: Any) -> list[str]:
+    """What keeps ``data`` from being preference pairs (``[[chosen, rejected], ...]`` or ``{"chosen", "rejected",
+    "prompt"?}`` objects, or ``{"pairs": [...]}``); empty when it can be.
+
+    Never used to refuse data on its own: the seed passes ``preference_data`` to the client as-is and its shape
+    belongs to the client's author. ``validate`` and ``--strict`` report these problems.
+    """
+    from .align import normalize_pairs
+
+    if isinstance(data, dict) and not ("chosen" in data or "pairs" in data):
+        keys = ", ".join(map(repr, list(data)[:5])) or "no keys"
+        return [f"preference data is a mapping ({keys}) without 'chosen'/'rejected' or 'pairs'; expected a list of pairs"]
+    if isinstance(data, dict) and "pairs" in data and not isinstance(data["pairs"], (list, tuple)):
+        return [f"key 'pairs' is a {type(data['pairs']).__name__}, not a list of pairs"]
+    if not isinstance(data, (list, tuple, dict)):
+        name = type(data).__name__
+        return [f"preference data is {'an' if name[:1] in 'aeiou' else 'a'} {name}, not a list of [chosen, rejected] pairs"]
+    pairs, skipped = normalize_pairs(data)
+    problems = [f"item {s.index}: {s.reason}" for s in skipped]
+    if not pairs and not skipped:
+        problems.append("preference data holds no pairs")
+    if len(problems) > MAX_SHAPE_PROBLEMS:
+        problems = [*problems[:MAX_SHAPE_PROBLEMS], f"... and {len(problems) - MAX_SHAPE_PROBLEMS} more"]
+    return problems
