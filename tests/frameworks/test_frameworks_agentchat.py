@@ -1,0 +1,185 @@
+"""AgentChat (autogen-agentchat 0.7): save_state() and TaskResult JSON imported as sessions.
+
+Skipped unless ``autogen-agentchat`` and ``autogen-ext`` are installed: ``pip install -e '.[agentchat,test]'``
+(``.ci/frameworks`` does). The importer itself reads plain JSON and needs neither.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("autogen_agentchat", reason="autogen-agentchat is not installed (pip install 'agent-ft[agentchat]')")
+pytest.importorskip("autogen_ext.models.replay", reason="autogen-ext is not installed (pip install 'agent-ft[agentchat]')")
+
+from autogen_agentchat.agents import AssistantAgent  # noqa: E402
+from autogen_agentchat.conditions import MaxMessageTermination  # noqa: E402
+from autogen_agentchat.messages import MultiModalMessage  # noqa: E402
+from autogen_agentchat.teams import RoundRobinGroupChat  # noqa: E402
+from autogen_core import FunctionCall, Image  # noqa: E402
+from autogen_core.models import (  # noqa: E402
+    AssistantMessage,
+    CreateResult,
+    FunctionExecutionResultMessage,
+    RequestUsage,
+    UserMessage,
+)
+from autogen_ext.models.replay import ReplayChatCompletionClient  # noqa: E402
+from framework_helpers import (  # noqa: E402
+    FOLLOW_UP,
+    LAST_ANSWER,
+    QUESTION,
+    SYSTEM,
+    TOOL_ANSWER,
+    convert_temperature,
+    expected_thread,
+    validate_and_export_everything,
+    write_prefs,
+)
+
+from agent_ft_cli import session as fmt  # noqa: E402
+from agent_ft_cli.adapters.agentchat import detect, read_agentchat  # noqa: E402
+from agent_ft_cli.errors import InputDataError  # noqa: E402
+from agent_ft_cli.local import LocalLearningClient  # noqa: E402
+
+THOUGHT = "Je convertis d'abord…"
+MODEL_INFO = {"vision": True, "function_calling": True, "json_output": False, "family": "unknown", "structured_output": False}
+
+
+def replay(*answers: Any) -> ReplayChatCompletionClient:
+    return ReplayChatCompletionClient(list(answers), model_info=MODEL_INFO)  # type: ignore[arg-type]
+
+
+def tool_agent() -> AssistantAgent:
+    call = FunctionCall(id="call_1", name="convert_temperature", arguments='{"celsius": 21.5}')
+    first = CreateResult(finish_reason="function_calls", content=[call], usage=RequestUsage(0, 0), cached=False, thought=THOUGHT)
+    client = replay(first, TOOL_ANSWER, LAST_ANSWER)
+    return AssistantAgent("assistant", model_client=client, tools=[convert_temperature], system_message=SYSTEM, reflect_on_tool_use=True)
+
+
+async def run_tool_chat(tmp_path: Path) -> tuple[AssistantAgent, Path, Path]:
+    """Two runs, saved the framework's own ways: the agent's save_state() and both TaskResults."""
+    agent = tool_agent()
+    first = await agent.run(task=QUESTION)
+    second = await agent.run(task=FOLLOW_UP)
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(await agent.save_state(), ensure_ascii=False), encoding="utf-8")
+    results = tmp_path / "results.json"
+    results.write_text(f"[{first.model_dump_json()},{second.model_dump_json()}]", encoding="utf-8")
+    return agent, state, results
+
+
+def write_session(conversation: Any, path: Path) -> Path:
+    header = fmt.make_header(conversation.agents, autogen_version=None, imported_from=conversation.source)
+    fmt.write_session(path, header, conversation.threads)
+    return path
+
+
+def test_save_state_and_task_results_equal_the_agents_model_context(tmp_path: Path) -> None:
+    agent, state, results = asyncio.run(run_tool_chat(tmp_path))
+    [from_state] = read_agentchat(state)
+    [from_results] = read_agentchat(results)
+    [(name, peer, thread)] = from_state.threads
+    assert (name, peer) == ("assistant", "user")
+    assert thread == expected_thread("call_1", thought=THOUGHT)
+    assert from_results.threads == from_state.threads
+    # Message for message against what the agent itself holds (its model context, as objects).
+    held = asyncio.run(agent.model_context.get_messages())
+    assert len(held) == len(thread)
+    for ours, theirs in zip(thread, held, strict=True):
+        if isinstance(theirs, UserMessage):
+            assert (ours["role"], ours["content"], ours["name"]) == ("user", theirs.content, theirs.source)
+        elif isinstance(theirs, AssistantMessage) and isinstance(theirs.content, list):
+            assert ours["content"] == theirs.thought
+            assert [(c["id"], c["function"]["name"], c["function"]["arguments"]) for c in ours["tool_calls"]] == [
+                (c.id, c.name, c.arguments) for c in theirs.content
+            ]
+        elif isinstance(theirs, AssistantMessage):
+            assert (ours["role"], ours["content"], ours["name"]) == ("assistant", theirs.content, theirs.source)
+        else:
+            assert isinstance(theirs, FunctionExecutionResultMessage)
+            assert [(r["tool_call_id"], r["content"]) for r in ours["tool_responses"]] == [
+                (r.call_id, r.content) for r in theirs.content
+            ]
+    assert from_state.source["framework"]["saved"] == "AssistantAgentState"
+    assert from_results.source["framework"]["saved"] == "TaskResult"
+
+
+def test_imported_session_validates_exports_and_trains_the_local_model(tmp_path: Path) -> None:
+    _, state, _ = asyncio.run(run_tool_chat(tmp_path))
+    session = write_session(read_agentchat(state)[0], tmp_path / "state.jsonl")
+    prefs = write_prefs(tmp_path / "prefs.json", TOOL_ANSWER)
+    rows = validate_and_export_everything(session, prefs, tmp_path)
+    assert rows["trl-preference"][0]["prompt"][-1] == {"role": "tool", "tool_call_id": "call_1", "content": "70.7 °F"}
+    # update: classic replay into the bundled local model, which then answers the question with the chosen text.
+    from framework_helpers import LOCAL, agent_ft
+
+    store = tmp_path / "local.json"
+    done = agent_ft(
+        "update", "--session", str(session), "--prefs", str(prefs),
+        "--client", LOCAL, "--client-arg", f"state_path={json.dumps(str(store))}", "--json",
+    )  # fmt: skip
+    assert json.loads(done.stdout)["update_stats"]["learned"] == 1
+    model = LocalLearningClient({}, state_path=store)
+    answer = model.create({"messages": [{"role": "user", "content": QUESTION}]}).choices[0].message.content
+    assert answer == "21,5 °C font 70,7 °F (conversion exacte)."
+
+
+def pixel() -> Image:
+    from PIL import Image as PILImage
+
+    return Image.from_pil(PILImage.new("RGB", (1, 1), (255, 0, 0)))
+
+
+async def run_team(tmp_path: Path) -> tuple[Path, Path]:
+    a1 = AssistantAgent("a1", model_client=replay("Bonjour de a1 🌍"))
+    a2 = AssistantAgent("a2", model_client=replay("Salut de a2 🌙"))
+    team = RoundRobinGroupChat([a1, a2], termination_condition=MaxMessageTermination(3))
+    result = await team.run(task=MultiModalMessage(content=["Regarde 👀", pixel()], source="user"))
+    state = tmp_path / "team.json"
+    state.write_text(json.dumps(await team.save_state(), ensure_ascii=False, indent=1), encoding="utf-8")
+    results = tmp_path / "team-result.json"
+    results.write_text(result.model_dump_json(indent=1), encoding="utf-8")
+    return state, results
+
+
+def test_team_state_and_result_give_one_thread_per_agent(tmp_path: Path) -> None:
+    state, results = asyncio.run(run_team(tmp_path))
+    [team] = read_agentchat(state)
+    [run] = read_agentchat(results)
+    assert [(a, p) for a, p, _ in team.threads] == [("a1", "user"), ("a2", "user")]
+    assert run.threads == team.threads
+    a2 = dict(((a, p), t) for a, p, t in team.threads)[("a2", "user")]
+    image = {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{pixel().to_base64()}"}}
+    assert a2 == [
+        {"content": [{"type": "text", "text": "Regarde 👀"}, image], "role": "user", "name": "user"},
+        {"content": "Bonjour de a1 🌍", "role": "user", "name": "a1"},
+        {"content": "Salut de a2 🌙", "role": "assistant", "name": "a2"},
+    ]
+    assert [a["name"] for a in team.agents] == ["a1", "a2", "user"]
+    session = write_session(team, tmp_path / "team.jsonl")
+    assert fmt.load_session(session).thread("a2", "user") == a2
+    [only] = read_agentchat(state, agent="a2")
+    assert [a for a, _, _ in only.threads] == ["a2"]
+
+
+def test_detection_and_bad_input(tmp_path: Path) -> None:
+    _, state, results = asyncio.run(run_tool_chat(tmp_path))
+    assert detect(state) and detect(results)
+    chat = tmp_path / "chat.jsonl"
+    chat.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n', encoding="utf-8")
+    assert not detect(chat)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"type": "AssistantAgentState", "llm_context": {"messages": [{"type": "Weird"}]}}', encoding="utf-8")
+    with pytest.raises(InputDataError, match=r"bad\.json.*message 1: unknown LLM message type 'Weird'"):
+        read_agentchat(bad)
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(InputDataError, match=r"bad\.json: not valid JSON"):
+        read_agentchat(bad)
+    bad.write_text('{"type": "Other"}', encoding="utf-8")
+    with pytest.raises(InputDataError, match="not an AgentChat save_state"):
+        read_agentchat(bad)
