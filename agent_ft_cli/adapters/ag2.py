@@ -39,6 +39,7 @@ first, tool results unrolled, as classic autogen sends it), so one model impleme
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import pkgutil
@@ -124,10 +125,8 @@ def _content(parts: list[dict[str, Any]]) -> Any:
 
 def _tool_call(call: Any) -> dict[str, Any]:
     arguments = call.arguments or "{}"
-    try:  # the canonical JSON text, as ag2 sends it back to a provider
+    with contextlib.suppress(ValueError):  # the canonical JSON text, as ag2 sends it back to a provider
         arguments = json.dumps(json.loads(arguments))
-    except ValueError:
-        pass
     return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": arguments}}
 
 

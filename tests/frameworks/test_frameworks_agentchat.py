@@ -16,20 +16,20 @@ import pytest
 pytest.importorskip("autogen_agentchat", reason="autogen-agentchat is not installed (pip install 'agent-ft[agentchat]')")
 pytest.importorskip("autogen_ext.models.replay", reason="autogen-ext is not installed (pip install 'agent-ft[agentchat]')")
 
-from autogen_agentchat.agents import AssistantAgent  # noqa: E402
-from autogen_agentchat.conditions import MaxMessageTermination  # noqa: E402
-from autogen_agentchat.messages import MultiModalMessage  # noqa: E402
-from autogen_agentchat.teams import RoundRobinGroupChat  # noqa: E402
-from autogen_core import FunctionCall, Image  # noqa: E402
-from autogen_core.models import (  # noqa: E402
+from autogen_agentchat.agents import AssistantAgent
+from autogen_agentchat.conditions import MaxMessageTermination
+from autogen_agentchat.messages import MultiModalMessage
+from autogen_agentchat.teams import RoundRobinGroupChat
+from autogen_core import FunctionCall, Image
+from autogen_core.models import (
     AssistantMessage,
     CreateResult,
     FunctionExecutionResultMessage,
     RequestUsage,
     UserMessage,
 )
-from autogen_ext.models.replay import ReplayChatCompletionClient  # noqa: E402
-from framework_helpers import (  # noqa: E402
+from autogen_ext.models.replay import ReplayChatCompletionClient
+from framework_helpers import (
     FOLLOW_UP,
     LAST_ANSWER,
     QUESTION,
@@ -41,10 +41,10 @@ from framework_helpers import (  # noqa: E402
     write_prefs,
 )
 
-from agent_ft_cli import session as fmt  # noqa: E402
-from agent_ft_cli.adapters.agentchat import detect, read_agentchat  # noqa: E402
-from agent_ft_cli.errors import InputDataError  # noqa: E402
-from agent_ft_cli.local import LocalLearningClient  # noqa: E402
+from agent_ft_cli import session as fmt
+from agent_ft_cli.adapters.agentchat import detect, read_agentchat
+from agent_ft_cli.errors import InputDataError
+from agent_ft_cli.local import LocalLearningClient
 
 THOUGHT = "Je convertis d'abord…"
 MODEL_INFO = {"vision": True, "function_calling": True, "json_output": False, "family": "unknown", "structured_output": False}
