@@ -238,3 +238,35 @@ def test_record_update_record_returns_the_learned_answer(tmp_path: Path) -> None
     assert json.loads(done.stdout)["update_stats"]["learned"] == 1
     assert asyncio.run(chat(tmp_path / "two.jsonl")) == learned
     assert load_session(tmp_path / "two.jsonl").thread("assistant", "user")[-1]["content"] == learned
+
+
+def test_multimodal_request_is_kept_as_openai_parts(tmp_path: Path) -> None:
+    from ag2 import DataInput, ImageInput
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(16))
+    agent = Agent("assistant", config=TestConfig("Deux images rouges 🟥"))
+
+    async def chat() -> list[Any]:
+        with SessionStorage(tmp_path / "s.jsonl", agent) as storage:
+            reply = await agent.ask(
+                "Décris 🖼️",
+                ImageInput("https://example.invalid/red.png"),
+                ImageInput(data=png, media_type="image/png"),
+                DataInput({"taille": "1×1"}),
+                stream=MemoryStream(storage),
+            )
+        return list(await reply.history.get_events())
+
+    events = asyncio.run(chat())
+    thread = load_session(tmp_path / "s.jsonl").thread("assistant", "user")
+    parts = thread[0]["content"]
+    assert parts[:3] == [
+        {"type": "text", "text": "Décris 🖼️"},
+        {"type": "image_url", "image_url": {"url": "https://example.invalid/red.png"}},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgoAAQIDBAUGBwgJCgsMDQ4P"}},
+    ]
+    assert parts[3]["type"] == "text" and json.loads(parts[3]["text"]) == {"taille": "1×1"}
+    assert thread[1] == {"content": "Deux images rouges 🟥", "role": "assistant", "name": "assistant"}
+    mappers = pytest.importorskip("ag2.config.openai.mappers", reason="ag2[openai] not installed")
+    theirs = mappers.convert_messages(agent.system_prompt, events, agent.serializer)
+    assert [{k: v for k, v in m.items() if k != "name"} for m in openai_messages(thread, "")] == theirs[1:]
