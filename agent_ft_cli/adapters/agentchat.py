@@ -60,7 +60,8 @@ def detect(path: Path) -> bool:
         return False
     if _STATE_RE.search(head) and (b'"llm_context"' in head or b'"agent_states"' in head or b'"agent_state"' in head):
         return True
-    return bool(b'"messages"' in head and b'"source"' in head and _EVENT_RE.search(head))
+    # A TaskResult: its messages carry a source and (before a possibly huge content) models_usage, then a type.
+    return bool(b'"messages"' in head and b'"source"' in head and (b'"models_usage"' in head or _EVENT_RE.search(head)))
 
 
 # ---------------------------------------------------------------------------------------------------------------
