@@ -65,6 +65,7 @@ def write_prefs(path: Path, rejected: str, chosen: str = CHOSEN) -> Path:
 
 def validate_and_export_everything(session: Path, prefs: Path, work: Path) -> dict[str, list[dict[str, Any]]]:
     """``validate`` passes and every export format writes rows; returns the rows per format."""
+    assert_schema_valid(session)
     agent_ft("validate", "--session", str(session), "--prefs", str(prefs), "--client", LOCAL)
     rows: dict[str, list[dict[str, Any]]] = {}
     for fmt in FORMATS:
@@ -73,3 +74,14 @@ def validate_and_export_everything(session: Path, prefs: Path, work: Path) -> di
         rows[fmt] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
         assert rows[fmt], fmt
     return rows
+
+
+def assert_schema_valid(session: Path) -> None:
+    """Every line of the session validates against the shipped JSON Schema."""
+    import jsonschema
+
+    schema_path = Path(__file__).resolve().parents[2] / "agent_ft_cli" / "schemas" / "session-v1.schema.json"
+    validator = jsonschema.Draft202012Validator(json.loads(schema_path.read_text(encoding="utf-8")))
+    for lineno, line in enumerate(session.read_text(encoding="utf-8").splitlines(), 1):
+        errors = [e.message for e in validator.iter_errors(json.loads(line))]
+        assert not errors, f"{session}:{lineno}: {errors}"
