@@ -8,7 +8,8 @@ Read without importing AgentChat (the files are plain JSON), three shapes, told 
   ``AssistantMessage`` (text, or a list of ``FunctionCall`` with an optional ``thought``) and
   ``FunctionExecutionResultMessage`` (a batch of results). One thread, the agent's view.
 * a team's ``save_state()``: ``{"type": "TeamState", "agent_states": {name: {"agent_state": {...}}}}``: one thread
-  per agent state that holds an ``llm_context`` (nested teams, e.g. a society-of-mind agent, are walked), followed
+  per agent state that holds an ``llm_context`` (nested teams, e.g. a society-of-mind agent's, are walked; agent
+  names are unique across them, as AgentChat's messages name their source by name alone), followed
   by the chat messages of its ``message_buffer`` (delivered to it, added to its context on its next turn).
 * a ``TaskResult`` saved as JSON (``result.model_dump_json()``), or a JSON list of them (several runs, in order):
   ``{"messages": [...], "stop_reason": ...}``. Each agent that spoke gets the view AgentChat builds for it: its
@@ -214,7 +215,7 @@ def _peer_def(name: str) -> dict[str, Any]:
     return {"name": name, "class": "UserProxyAgent", "system_message": None, "human_input_mode": "NEVER", "llm_config": False}
 
 
-def _agent_states(state: dict[str, Any], where: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
+def _agent_states(state: dict[str, Any], where: str) -> list[tuple[str, dict[str, Any]]]:
     """(agent name, AssistantAgentState) for every agent in a (possibly nested) team state."""
     found: list[tuple[str, dict[str, Any]]] = []
     states = state.get("agent_states")
@@ -228,9 +229,13 @@ def _agent_states(state: dict[str, Any], where: str, prefix: str = "") -> list[t
             continue
         if "llm_context" in inner:
             buffered = sub.get("message_buffer") if inner is not sub else None
-            found.append((prefix + str(name), dict(inner, _buffer=buffered if isinstance(buffered, list) else [])))
+            found.append((str(name), dict(inner, _buffer=buffered if isinstance(buffered, list) else [])))
         elif isinstance(inner.get("inner_team_state"), dict):
-            found.extend(_agent_states(inner["inner_team_state"], f"{where} ({name})", f"{prefix}{name}/"))
+            found.extend(_agent_states(inner["inner_team_state"], f"{where} ({name})"))
+    names = [n for n, _ in found]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputDataError(f"{where}: agent name(s) {', '.join(map(repr, twice))} used in more than one nested team")
     return found
 
 

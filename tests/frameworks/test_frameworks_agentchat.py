@@ -183,3 +183,38 @@ def test_detection_and_bad_input(tmp_path: Path) -> None:
     bad.write_text('{"type": "Other"}', encoding="utf-8")
     with pytest.raises(InputDataError, match="not an AgentChat save_state"):
         read_agentchat(bad)
+
+
+def test_nested_team_states_are_walked(tmp_path: Path) -> None:
+    """A team inside an agent (society of mind) inside a team: each inner member is a view."""
+    state, _ = asyncio.run(run_team(tmp_path))
+    team_state = json.loads(state.read_text(encoding="utf-8"))
+    som = {"type": "SocietyOfMindAgentState", "version": "1.0.0", "inner_team_state": team_state}
+    outer = {"type": "TeamState", "version": "1.0.0", "agent_states": {"som": {"type": "ChatAgentContainerState", "agent_state": som, "message_buffer": []}}}
+    nested = tmp_path / "nested.json"
+    nested.write_text(json.dumps(outer, ensure_ascii=False), encoding="utf-8")
+    [flat] = read_agentchat(state)
+    [conv] = read_agentchat(nested)
+    assert conv.threads == flat.threads
+    outer["agent_states"]["a1"] = team_state["agent_states"]["a1"]
+    nested.write_text(json.dumps(outer, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InputDataError, match="agent name\\(s\\) 'a1' used in more than one nested team"):
+        read_agentchat(nested)
+
+
+def test_an_empty_state_is_an_error(tmp_path: Path) -> None:
+    """A society-of-mind agent resets its inner team after each run: its saved state holds no conversation."""
+    from autogen_agentchat.agents import SocietyOfMindAgent
+
+    inner = RoundRobinGroupChat([AssistantAgent("writer", model_client=replay("Brouillon ✍️"))], termination_condition=MaxMessageTermination(2))
+    som = SocietyOfMindAgent("som", team=inner, model_client=replay("Réponse finale 🎯"))
+
+    async def run() -> dict[str, Any]:
+        await som.run(task="Écris une phrase.")
+        return dict(await som.save_state())
+
+    state = tmp_path / "som.json"
+    state.write_text(json.dumps(asyncio.run(run()), ensure_ascii=False), encoding="utf-8")
+    assert detect(state)
+    with pytest.raises(InputDataError, match=r"som\.json: no agent view with messages in this SocietyOfMindAgentState"):
+        read_agentchat(state)
