@@ -144,12 +144,17 @@ def test_replaced_history_and_second_stream(tmp_path: Path) -> None:
             await reply.ask("2")
             kept = list(await reply.history.get_events())[:2]
             await reply.history.replace(kept)  # what compaction and tool-call repair do
-            await agent.ask("3", stream=MemoryStream(storage), config=TestConfig("trois"))
+            second = MemoryStream(storage)
+            await agent.ask("3", stream=second, config=TestConfig("trois"))
+            third = MemoryStream(storage)
+            await agent.ask("4", stream=third, config=TestConfig("quatre"))
+            await third.history.storage.drop_history(third.id)
 
     asyncio.run(chat())
     session = load_session(path)
     assert [m["content"] for m in session.thread("assistant", "user")] == ["1", "un"]
     assert [m["content"] for m in session.thread("assistant", "user-2")] == ["3", "trois"]
+    assert session.threads.get(("assistant", "user-3"), []) == []  # dropped: written as a clear after its 2 messages
 
 
 class ToolCallingClient:
