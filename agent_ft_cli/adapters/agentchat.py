@@ -35,9 +35,15 @@ from typing import Any
 
 from ..errors import InputDataError
 from ..fsutil import read_text
-from ..importers import Conversation
+
+try:  # the adapters package's own model (the registry's contract)
+    from .model import Conversation
+except ImportError:  # pragma: no cover - before the adapters registry, the importers module held it
+    from ..importers import Conversation  # type: ignore[no-redef]
 
 KIND = "agentchat"
+#: The import options this adapter reads (the adapters registry's contract).
+OPTIONS = frozenset({"agent", "peer"})
 Message = dict[str, Any]
 
 _STATE_TYPES = ("AssistantAgentState", "TeamState", "SocietyOfMindAgentState", "ChatAgentContainerState")
@@ -63,6 +69,17 @@ def detect(path: Path) -> bool:
         return True
     # A TaskResult: its messages carry a source and (before a possibly huge content) models_usage, then a type.
     return bool(b'"messages"' in head and b'"source"' in head and (b'"models_usage"' in head or _EVENT_RE.search(head)))
+
+
+def sniff(probe: Any) -> bool:
+    """The registry's detection hook: :func:`detect` on the probed file (it reads the file's head itself, since a
+    pretty-printed state spreads one object over many lines and a one-line TaskResult must not pass for chat JSONL)."""
+    return detect(Path(probe.path))
+
+
+def read(source: Path, options: Any, on_warning: Any = None) -> list[Conversation]:
+    """The registry's adapter function: :func:`read_agentchat` with the ``agent``/``peer`` import options."""
+    return read_agentchat(Path(source), agent=getattr(options, "agent", None) or None, peer=getattr(options, "peer", None) or None)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -218,3 +218,30 @@ def test_an_empty_state_is_an_error(tmp_path: Path) -> None:
     assert detect(state)
     with pytest.raises(InputDataError, match=r"som\.json: no agent view with messages in this SocietyOfMindAgentState"):
         read_agentchat(state)
+
+
+def test_agent_ft_import_detects_and_reads_agentchat_files(tmp_path: Path) -> None:
+    """``agent-ft import`` through the adapters registry (its ``agentchat`` line), detection included."""
+    import importlib.util
+
+    if importlib.util.find_spec("agent_ft_cli.adapters.registry") is None:
+        pytest.skip("no adapters registry in this tree yet (agent_ft_cli/adapters/registry.py)")
+    from agent_ft_cli.adapters.registry import ADAPTERS
+    from framework_helpers import agent_ft
+
+    assert ADAPTERS.get("agentchat") == "agent_ft_cli.adapters.agentchat:read"
+    kinds = list(ADAPTERS)
+    assert kinds.index("agentchat") < kinds.index("openai-jsonl"), "a one-line TaskResult would pass for chat JSONL"
+    _, state, results = asyncio.run(run_tool_chat(tmp_path))
+    one_line = tmp_path / "run.json"
+    one_line.write_text(json.dumps(json.loads(results.read_text(encoding="utf-8"))[0], ensure_ascii=False), encoding="utf-8")
+    for source, length in ((state, 6), (one_line, 4)):
+        out = tmp_path / f"out-{source.stem}"
+        agent_ft("import", str(source), "--out", str(out))
+        [written] = sorted(out.glob("*.jsonl"))
+        thread = fmt.load_session(written).thread("assistant", "user")
+        assert thread == expected_thread("call_1", thought=THOUGHT)[:length]
+        header, _ = fmt.read_header(written)
+        assert header["imported_from"]["kind"] == "agentchat"
+    agent_ft("import", str(state), "--out", str(tmp_path / "x"), "--agent", "nobody", "--peer", "user")
+    assert fmt.load_session(next((tmp_path / "x").glob("*.jsonl"))).pairs() == [("nobody", "user")]
