@@ -35,11 +35,7 @@ from typing import Any
 
 from ..errors import InputDataError
 from ..fsutil import read_text
-
-try:  # the adapters package's own model (the registry's contract)
-    from .model import Conversation
-except ImportError:  # pragma: no cover - before the adapters registry, the importers module held it
-    from ..importers import Conversation  # type: ignore[no-redef]
+from .model import Conversation
 
 KIND = "agentchat"
 #: The import options this adapter reads (the adapters registry's contract).

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import InputDataError, UsageError
 from .detect import detect_kind
 from .model import Conversation, SourceOptions, WarnFn
-from .registry import get_adapter, kinds, kinds_text
+from .registry import either, get_adapter, kinds, kinds_text
 
 _UNSAFE = re.compile(r"[^\w.-]+")
 
@@ -77,7 +77,7 @@ def _check_options(kind: str, options: SourceOptions) -> None:
         if key not in readers:
             takers = [k for k in kinds() if key in get_adapter(k).options]
             raise UsageError(
-                f"{{{key}}} applies to {{kind}} {' or '.join(takers)} only, not {kind}", options=(key, "kind")
+                f"{{{key}}} applies to {{kind}} {either(takers)} only, not {kind}", options=(key, "kind")
             )
 
 
@@ -99,3 +99,4 @@ def run_import(source: Path, out: Path, options: ImportOptions, *, on_warning: W
         raise InputDataError(f"{source}: no conversation could be rebuilt (no usable chat completions)")
     written = write_conversations(conversations, Path(out), force=options.force)
     return ImportResult(kind, written, conversations)
+

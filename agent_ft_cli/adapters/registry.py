@@ -7,6 +7,7 @@ cheap. The order of :data:`ADAPTERS` is the order detection asks the adapters in
 from __future__ import annotations
 
 import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -17,6 +18,8 @@ from .model import Reader, Sniffer
 ADAPTERS: dict[str, str] = {
     "sqlite": "agent_ft_cli.adapters.sqlite:read",
     "runtime-log": "agent_ft_cli.adapters.runtime_log:read",
+    # before openai-jsonl: a one-line TaskResult has "messages" too, which openai-jsonl's sniff would claim
+    "agentchat": "agent_ft_cli.adapters.agentchat:read",
     "openai-jsonl": "agent_ft_cli.adapters.openai_jsonl:read",
 }
 
@@ -26,10 +29,14 @@ def kinds() -> tuple[str, ...]:
     return tuple(ADAPTERS)
 
 
+def either(names: Sequence[str]) -> str:
+    """Names as prose: ``"a"``, ``"a or b"``, ``"a, b or c"``."""
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
+
+
 def kinds_text() -> str:
     """The kinds for help text: ``"a, b or c"``."""
-    names = kinds()
-    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
+    return either(kinds())
 
 
 @dataclass(frozen=True)

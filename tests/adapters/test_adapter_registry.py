@@ -32,8 +32,8 @@ def _write(folder: Path, name: str, text: str) -> Path:
 
 
 def test_kinds_come_from_the_registry() -> None:
-    assert kinds() == tuple(ADAPTERS) == ("sqlite", "runtime-log", "openai-jsonl")
-    assert kinds_text() == "sqlite, runtime-log or openai-jsonl"
+    assert kinds() == tuple(ADAPTERS) == ("sqlite", "runtime-log", "agentchat", "openai-jsonl")
+    assert kinds_text() == "sqlite, runtime-log, agentchat or openai-jsonl"
     for kind in kinds():
         adapter = get_adapter(kind)
         assert adapter.kind == kind and callable(adapter.read) and adapter.sniff is not None
@@ -45,9 +45,9 @@ def test_unknown_kind_is_one_line_naming_the_choices(tmp_path: Path) -> None:
     src = _write(tmp_path, "c.jsonl", CHAT)
     with pytest.raises(UsageError) as info:
         run_import(src, tmp_path / "s", ImportOptions(kind="nope"))
-    assert str(info.value) == "kind 'nope' is not one of: sqlite, runtime-log, openai-jsonl"
+    assert str(info.value) == "kind 'nope' is not one of: sqlite, runtime-log, agentchat, openai-jsonl"
     info.value.spell_options(lambda key: "--from")
-    assert str(info.value) == "--from 'nope' is not one of: sqlite, runtime-log, openai-jsonl"
+    assert str(info.value) == "--from 'nope' is not one of: sqlite, runtime-log, agentchat, openai-jsonl"
     assert not (tmp_path / "s").exists()
 
 
@@ -74,7 +74,7 @@ def test_undetectable_is_one_line_naming_the_choices(tmp_path: Path, text: str) 
         detect_kind(src)
     message = str(info.value)
     assert "cannot tell" in message and "\n" not in message and "--" not in message
-    assert "sqlite|runtime-log|openai-jsonl" in message
+    assert "sqlite|runtime-log|agentchat|openai-jsonl" in message
 
 
 def test_an_option_the_kind_does_not_read_names_the_kinds_that_do(tmp_path: Path) -> None:
@@ -82,7 +82,7 @@ def test_an_option_the_kind_does_not_read_names_the_kinds_that_do(tmp_path: Path
     with pytest.raises(UsageError) as info:
         run_import(src, tmp_path / "s", ImportOptions(session_id="x"))
     assert str(info.value) == "session_id applies to kind sqlite or runtime-log only, not openai-jsonl"
-    with pytest.raises(UsageError, match="agent applies to kind openai-jsonl only, not runtime-log"):
+    with pytest.raises(UsageError, match="agent applies to kind agentchat or openai-jsonl only, not runtime-log"):
         run_import(_write(tmp_path, "r.log", "Started new session with Session ID: 1\n"), tmp_path / "s", ImportOptions(agent="a"))
 
 
@@ -121,7 +121,7 @@ def test_a_new_source_is_one_module_and_one_registry_line(tmp_path: Path, monkey
     _write(tmp_path, "toy_adapter.py", TOY)
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setitem(registry.ADAPTERS, "toy", "toy_adapter:read")
-    assert kinds_text() == "sqlite, runtime-log, openai-jsonl or toy"
+    assert kinds_text() == "sqlite, runtime-log, agentchat, openai-jsonl or toy"
     src = _write(tmp_path, "chat.toy", "TOY hello\nTOY again\n")
     assert detect_kind(src) == "toy"
     warnings: list[str] = []
@@ -129,7 +129,7 @@ def test_a_new_source_is_one_module_and_one_registry_line(tmp_path: Path, monkey
     assert result.kind == "toy" and warnings == ["toy warning"]
     [path] = result.written
     assert [m["content"] for m in load_session(path).threads[("robot", "human")]] == ["hello", "again"]
-    with pytest.raises(UsageError, match="agent applies to kind openai-jsonl or toy only, not sqlite"):
+    with pytest.raises(UsageError, match="agent applies to kind agentchat, openai-jsonl or toy only, not sqlite"):
         run_import(src, tmp_path / "s2", ImportOptions(kind="sqlite", agent="robot"))
 
 

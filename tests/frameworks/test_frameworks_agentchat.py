@@ -226,8 +226,9 @@ def test_agent_ft_import_detects_and_reads_agentchat_files(tmp_path: Path) -> No
 
     if importlib.util.find_spec("agent_ft_cli.adapters.registry") is None:
         pytest.skip("no adapters registry in this tree yet (agent_ft_cli/adapters/registry.py)")
-    from agent_ft_cli.adapters.registry import ADAPTERS
     from framework_helpers import agent_ft
+
+    from agent_ft_cli.adapters.registry import ADAPTERS
 
     assert ADAPTERS.get("agentchat") == "agent_ft_cli.adapters.agentchat:read"
     kinds = list(ADAPTERS)
