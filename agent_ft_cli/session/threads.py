@@ -12,9 +12,10 @@ loader and the counter feed it every record; the one-thread readers (:func:`.rea
 did not skip. A property test (``tests/session/test_reader_properties.py``) holds every reader equal to this reducer
 fed every record.
 
-Keys are built in :func:`message_key` and compared in :func:`clears` only, so giving a thread a stronger identity
+A record's key is taken in :func:`message_key` and :meth:`ThreadReducer.message`, and compared in :func:`clears`
+only (the byte fast paths derive their prefixes from the same two names), so giving a thread a stronger identity
 than two names (issue #9: two distinct agents with one name must not share a thread) is a change to
-:class:`ThreadKey`, these two functions and the writer's records, not to every reader.
+:class:`ThreadKey`, these functions and the writer's records, not to every reader.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class ThreadReducer:
 
     ``threads`` maps each kept thread to its messages after its last clear (a cleared thread stays, empty), or with
     ``count_only`` to how many there are. ``pairs``/``agents`` limit which threads are kept (all by default).
+    Its keys are plain ``(agent, peer)`` tuples, equal to the :class:`ThreadKey` of the thread: ``Session.threads``
+    has always had tuple keys, and callers serialise them.
     """
 
     __slots__ = ("agents", "count_only", "pairs", "threads")
@@ -60,7 +63,7 @@ class ThreadReducer:
     def __init__(
         self, *, pairs: Iterable[Pair] | None = None, agents: Iterable[str] | None = None, count_only: bool = False
     ) -> None:
-        self.threads: dict[Pair, Any] = {}  # keys are ThreadKeys
+        self.threads: dict[Pair, Any] = {}
         self.pairs = set(pairs) if pairs is not None else None
         self.agents = set(agents) if agents is not None else None
         self.count_only = count_only
@@ -75,11 +78,11 @@ class ThreadReducer:
         if (self.pairs is not None and key not in self.pairs) or (self.agents is not None and agent not in self.agents):
             return
         threads = self.threads
-        thread = threads.get(key)  # a plain tuple finds its ThreadKey
+        thread = threads.get(key)
         if thread is None:
-            threads[ThreadKey(agent, peer)] = 1 if self.count_only else [message]
+            threads[key] = 1 if self.count_only else [message]
         elif self.count_only:
-            threads[key] = thread + 1  # the stored key (a ThreadKey) is kept
+            threads[key] = thread + 1
         else:
             thread.append(message)
 
