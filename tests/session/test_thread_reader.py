@@ -15,6 +15,7 @@ from agent_ft_cli import load_session
 from agent_ft_cli import session as fmt
 from agent_ft_cli.cli import app
 from agent_ft_cli.errors import SessionError, SessionWarning
+from agent_ft_cli.session import _scan
 
 PAIRS = [("assistant", "user"), ("user", "assistant"), ("assistant", "critic")]
 
@@ -41,7 +42,7 @@ def _lines() -> list[bytes]:
 
 @pytest.fixture(params=[64, 1000, 1 << 20], ids=["64B", "1KB", "1MB"])
 def chunk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(fmt, "_CHUNK", request.param)
+    monkeypatch.setattr(_scan, "_CHUNK", request.param)
     return int(request.param)
 
 
@@ -136,7 +137,7 @@ def _two_agent_lines(n: int = 400) -> list[bytes]:
 
 @pytest.mark.parametrize("block", [256, 4096, 1 << 20])
 def test_two_agent_blocks_read_like_a_full_parse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
-    monkeypatch.setattr(fmt, "_CHUNK", block)
+    monkeypatch.setattr(_scan, "_CHUNK", block)
     path = tmp_path / "pair.jsonl"
     path.write_bytes(b"".join(_two_agent_lines()))
     full = load_session(path)
@@ -155,7 +156,7 @@ def test_two_agent_blocks_read_like_a_full_parse(tmp_path: Path, monkeypatch: py
 def test_damaged_line_of_the_wanted_thread_in_a_two_agent_block(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int, damage: Any
 ) -> None:
-    monkeypatch.setattr(fmt, "_CHUNK", block)
+    monkeypatch.setattr(_scan, "_CHUNK", block)
     lines = _two_agent_lines()
     target = 301  # an assistant->user line: index 301 is line 302 of the file
     assert lines[target].startswith(b'{"type":"message","agent":"assistant"')

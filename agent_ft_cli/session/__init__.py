@@ -1,0 +1,65 @@
+"""The session file format (v1): JSON Lines, one record per line, streamed in and out. This package is its only
+owner; the rest of agent-ft imports the names below from ``agent_ft_cli.session``.
+
+Each line belongs to one *thread*: ``agent.chat_messages[peer]``. Both agents' views are stored, so replay is a
+plain assignment on every autogen version. A ``clear`` record empties a thread (``clear_history``, or a history
+replaced wholesale, which is written as ``clear`` followed by the new messages).
+
+* :mod:`.records`: the header, agent definitions, record constructors and the shape checks of a record;
+* :mod:`.threads`: :class:`ThreadKey` and :class:`ThreadReducer`, the one place that says what a record means for a
+  thread (message append, clear); the :class:`Session` model and :func:`choose_pair`;
+* :mod:`.reader`: every reader (:func:`load_session`, :func:`iter_records`, :func:`thread_counts`,
+  :func:`iter_thread`, :func:`tail_thread`), one line-judging function and one location string;
+* :mod:`._scan`: byte-level fast paths that only decide which lines the one-thread readers may skip;
+* :mod:`.writer`: whole sessions written atomically.
+
+Readers never hold more than they need: :func:`load_session` keeps the selected threads, :func:`iter_thread`
+streams one thread with flat memory, and :func:`tail_thread` walks the file backwards from its end.
+"""
+
+from ..jsonio import json_default
+from .reader import iter_records, iter_thread, load_session, parse_header, read_header, tail_thread, thread_counts
+from .records import (
+    FORMAT,
+    MAJOR,
+    VERSION,
+    Message,
+    WarnFn,
+    agent_def,
+    clear_record,
+    dumps_record,
+    has_model_client,
+    make_header,
+    message_record,
+)
+from .threads import Pair, Session, ThreadKey, ThreadReducer, choose_pair
+from .writer import write_records, write_session
+
+__all__ = [
+    "FORMAT",
+    "MAJOR",
+    "VERSION",
+    "Message",
+    "Pair",
+    "Session",
+    "ThreadKey",
+    "ThreadReducer",
+    "WarnFn",
+    "agent_def",
+    "choose_pair",
+    "clear_record",
+    "dumps_record",
+    "has_model_client",
+    "iter_records",
+    "iter_thread",
+    "json_default",
+    "load_session",
+    "make_header",
+    "message_record",
+    "parse_header",
+    "read_header",
+    "tail_thread",
+    "thread_counts",
+    "write_records",
+    "write_session",
+]

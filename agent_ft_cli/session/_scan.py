@@ -1,0 +1,203 @@
+"""Byte-level fast paths for the one-thread readers: they decide which lines to *skip*, never what a record means.
+
+Reading one thread out of a big file is mostly skipping the lines of other threads. Parsing them to find that out
+is the cost the readers avoid, so this module looks at bytes only:
+
+* :class:`LineFilter` tells, from a line's bytes, that it is a whole message record of *another* thread (a line
+  framed exactly as :func:`.records.dumps_record` writes it, see :func:`.records.message_line_prefix`); runs of such
+  lines are skipped at once. Anything it cannot vouch for goes to the reader's full parse and checks.
+* :func:`last_match_end` finds, from the end of the file with mmap, the last line holding a token (``"clear"``) for
+  which the reader's predicate (parse + :func:`.threads.clears`) says yes: the reader then skips everything before.
+* :func:`line_at` and :func:`line_around` locate lines by byte offset, for error messages and the search above.
+
+``_CHUNK`` (the read block) and ``_WINDOW`` (the mmap window) are module knobs: tests shrink them to exercise the
+block borders.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from collections.abc import Callable
+
+import orjson
+
+from .records import message_line_prefix
+
+_CHUNK = 1 << 20
+_WINDOW = 16 << 20  # bytes mapped at a time when searching a file
+
+_PROBE = message_line_prefix("a", "p")  # {"type":"message","agent":"a","peer":"p","message":{
+_MSG_HEAD = _PROBE[: _PROBE.index(b'"a",')]  # {"type":"message","agent":
+_MSG_BODY = _PROBE[_PROBE.index(b'"p",') + len(b'"p"') :]  # ,"message":{
+_REC_OPEN = _MSG_HEAD[: _MSG_HEAD.index(b":") + 1]  # {"type": (two of them: two records run together)
+
+
+class LineFilter:
+    """Tells from its bytes alone that a line is a whole message record of *another* thread, so a reader that
+    wants one thread can skip it without parsing it.
+
+    Only lines that start the way agent-ft's writer starts them (``{"type":"message","agent":...,"peer":...,
+    "message":{``) qualify; the agent/peer bytes are decoded with orjson once per distinct prefix and remembered.
+    A skipped line must also look whole: it ends with ``}}`` (and its newline), holds exactly one ``{"type":`` (two
+    records run together do not) and no NUL byte. Everything else (the wanted thread's lines, clear records,
+    unknown records, damaged lines, a final line without its newline) goes to the full parser, so those errors are
+    reported as before; ``validate`` and :func:`.reader.load_session` parse every line.
+    """
+
+    __slots__ = ("known", "ours", "pair")
+
+    def __init__(self, agent: str, peer: str) -> None:
+        self.pair = (agent, peer)
+        self.ours = message_line_prefix(agent, peer)
+        self.known: dict[bytes, bool] = {}
+
+    def foreign(self, raw: bytes, end: bytes = b"}}\n") -> bool:
+        if not raw.startswith(_MSG_HEAD) or raw.startswith(self.ours):
+            return False
+        cut = raw.find(_MSG_BODY, len(_MSG_HEAD))
+        if cut < 0:
+            return False
+        key = raw[:cut]
+        other = self.known.get(key)
+        if other is None:
+            other = self._decide(key)
+        return other and raw.endswith(end) and raw.count(_REC_OPEN) == 1 and b"\x00" not in raw
+
+    def pair_block(self, buf: bytes, hi: int) -> int:
+        """Whether every line of ``buf[:hi]`` (whole lines, ``hi`` just after a newline) is a message record framed
+        as the writer frames it, either of this thread or of one single other thread: the layout of a two-agent
+        session. Then a reader can walk this thread's lines with ``find`` and skip all the others at once.
+
+        Checked for the whole block with a few counts of long patterns (the fast ones): every line break is ``}}``,
+        newline, one of the two prefixes; the first line starts with one and the last ends with ``}}``; each line
+        holds exactly one message head (two records run together do not) and there is no NUL byte."""
+        n = buf.count(b"\n", 0, hi)
+        if not n or buf.count(_MSG_HEAD, 0, hi) != n or not buf.endswith(b"}}\n", 0, hi) or b"\x00" in buf:
+            return 0
+        at = 0
+        for _ in range(64):  # the first line that is not ours gives the other thread's prefix
+            if not buf.startswith(self.ours, at):
+                break
+            at = buf.find(b"\n", at, hi) + 1
+            if not at or at >= hi:
+                return n if buf.count(b"}}\n" + self.ours, 0, hi) == n - 1 else 0  # only our lines
+        else:
+            return 0
+        end = buf.find(b"\n", at, hi) + 1
+        line = buf[at:end]
+        cut = line.find(_MSG_BODY, len(_MSG_HEAD))
+        if cut < 0 or not self.foreign(line):
+            return 0
+        other = line[: cut + len(_MSG_BODY)]
+        if not (buf.startswith(self.ours) or buf.startswith(other)):
+            return 0
+        joins = buf.count(b"}}\n" + self.ours, 0, hi) + buf.count(b"}}\n" + other, 0, hi)
+        return n if joins == n - 1 else 0
+
+    def run_of_foreign(self, buf: bytes, lo: int, hi: int, closed: bool = True) -> int:
+        """How many lines ``buf[lo:hi]`` holds (whole lines; the last ends with its newline at ``hi`` when ``closed``,
+        else just before ``hi``) when every one of them would pass :meth:`foreign`, else 0. Checked for the whole
+        range at once, in place (no copy): all lines start like the last one, end with ``}}``, hold one record
+        each and no NUL byte."""
+        last_at = buf.rfind(b"\n", lo, hi - 1 if closed else hi) + 1 or lo
+        last = buf[last_at:hi]
+        cut = last.find(_MSG_BODY, len(_MSG_HEAD))
+        if cut < 0 or not self.foreign(last, b"}}\n" if closed else b"}}"):
+            return 0
+        if last_at == lo:
+            return 1
+        prefix = last[: cut + len(_MSG_BODY)]
+        if not buf.startswith(prefix, lo):
+            return 0
+        n = buf.count(b"\n", lo, hi) + (0 if closed else 1)
+        if (
+            buf.count(b"}}\n" + prefix, lo, hi) == n - 1
+            and buf.count(_MSG_HEAD, lo, hi) == n
+            and buf.find(b"\x00", lo, hi) < 0
+        ):
+            return n
+        return 0
+
+    def _decide(self, key: bytes) -> bool:
+        try:
+            names = orjson.loads(b'{"agent":' + key[len(_MSG_HEAD) :] + b"}")
+        except orjson.JSONDecodeError:
+            return False
+        other = (
+            type(names) is dict
+            and len(names) == 2
+            and type(names.get("agent")) is str
+            and type(names.get("peer")) is str
+            and (names["agent"], names["peer"]) != self.pair
+        )
+        if len(self.known) < 1024:
+            self.known[key] = other
+        return other
+
+
+def last_match_end(fd: int, start: int, token: bytes, matches: Callable[[bytes], bool]) -> int:
+    """Byte offset just after the last line (at or after ``start``) that holds ``token`` and for which
+    ``matches(line)`` is true; ``start`` if there is none.
+
+    Searches for the token from the end with mmap, one window at a time, so the pages it touches never add up to
+    more than a window of resident memory. With ``token=b'"clear"'``: inside a JSON string the quotes would be
+    escaped, so only real ``type`` values (and a rare key) match, and the caller confirms each by parsing its line.
+    """
+    size = os.fstat(fd).st_size
+    hi = size
+    while hi > start:
+        lo = max(start, hi - _WINDOW)
+        base = lo - lo % mmap.ALLOCATIONGRANULARITY
+        with mmap.mmap(fd, hi - base, offset=base, access=mmap.ACCESS_READ) as mm:
+            end = hi - base
+            while True:
+                hit = mm.rfind(token, lo - base, end)
+                if hit < 0:
+                    break
+                line_start, raw = line_around(fd, base + hit, start, size)
+                if matches(raw):
+                    return max(line_start + len(raw), start)
+                end = hit
+        if lo <= start:
+            break
+        hi = lo + len(token) - 1  # windows overlap so a token across their border is still found
+    return start
+
+
+def line_around(fd: int, offset: int, start: int, size: int) -> tuple[int, bytes]:
+    """The offset and bytes (newline included) of the line holding byte ``offset``, read with pread."""
+    lo = offset
+    while lo > start:
+        step = min(_CHUNK, lo - start)
+        chunk = os.pread(fd, step, lo - step)
+        nl = chunk.rfind(b"\n")
+        if nl >= 0:
+            lo = lo - step + nl + 1
+            break
+        lo -= step
+    parts = []
+    pos = lo
+    while pos < size:
+        chunk = os.pread(fd, _CHUNK, pos)
+        if not chunk:
+            break
+        nl = chunk.find(b"\n", max(0, offset - pos))
+        if nl >= 0:
+            parts.append(chunk[: nl + 1])
+            break
+        parts.append(chunk)
+        pos += len(chunk)
+    return lo, b"".join(parts)
+
+
+def line_at(fd: int, offset: int) -> int:
+    """The 1-based number of the line holding byte ``offset``; for error paths only (reads the file up to there)."""
+    pos, count = 0, 0
+    while pos < offset:
+        chunk = os.pread(fd, min(_CHUNK, offset - pos), pos)
+        if not chunk:
+            break
+        count += chunk.count(b"\n")
+        pos += len(chunk)
+    return count + 1

@@ -1,0 +1,150 @@
+"""What a session file holds, record by record: the header, agent definitions and the record constructors.
+
+Format v1 (documented in README.md; JSON Schema in ``agent_ft_cli/schemas/session-v1.schema.json``)::
+
+    {"type":"header","format":"agent-ft-session","version":"1.0","created_at":...,"autogen_version":...,
+     "agent_ft_version":...,"agents":[{"name":...,"class":...,"system_message":...,"llm_config":...}, ...]}
+    {"type":"message","agent":"assistant","peer":"user","message":{...exactly as in chat_messages[peer]...}}
+    {"type":"clear","agent":"assistant","peer":"user"}        # peer null: every thread of that agent
+
+This module builds records and checks their *shape* (:func:`check_header`, :func:`check_record`); what a record
+*means* for a thread is said once, in :mod:`.threads`. Records are serialised by :func:`dumps_record` only, so the
+byte layout the fast readers in :mod:`._scan` rely on comes from here too (:func:`message_line_prefix`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..errors import SessionError
+from ..jsonio import dumps_line, json_default  # noqa: F401  (json_default re-exported)
+
+FORMAT = "agent-ft-session"
+VERSION = "1.0"
+MAJOR = 1
+
+Message = dict[str, Any]
+WarnFn = Callable[[str], None]
+
+
+def dumps_record(record: dict[str, Any]) -> bytes:
+    """One record as a line of bytes (compact JSON plus ``\\n``)."""
+    return dumps_line(record)
+
+
+def make_header(agents: list[dict[str, Any]], *, autogen_version: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A v1 header record for the given agent definitions (already redacted)."""
+    from .. import __version__
+
+    header: dict[str, Any] = {
+        "type": "header",
+        "format": FORMAT,
+        "version": VERSION,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "agent_ft_version": __version__,
+        "autogen_version": autogen_version,
+        "agents": agents,
+    }
+    header.update(extra)
+    return header
+
+
+def message_record(agent: str, peer: str, message: Message) -> dict[str, Any]:
+    """A message of ``agent.chat_messages[peer]``."""
+    return {"type": "message", "agent": agent, "peer": peer, "message": message}
+
+
+def clear_record(agent: str, peer: str | None) -> dict[str, Any]:
+    """``agent``'s thread with ``peer`` emptied (``peer=None``: every thread of ``agent``)."""
+    return {"type": "clear", "agent": agent, "peer": peer}
+
+
+def message_line_prefix(agent: str, peer: str) -> bytes:
+    """The bytes every line :func:`dumps_record` writes for a message of this thread starts with, up to and
+    including the ``{`` that opens the message object (a line is this prefix, the message, then ``}}\\n``)."""
+    line = dumps_record(message_record(agent, peer, {}))
+    return line[: -len(b"}}\n")]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# agent definitions
+
+
+def agent_def(header: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """A copy of the header's definition of the agent called ``name`` (``None`` when there is none)."""
+    for a in header.get("agents") or []:
+        if a.get("name") == name:
+            return dict(a)
+    return None
+
+
+def has_model_client(agent: dict[str, Any]) -> bool:
+    """Whether an agent definition's llm_config names a custom ``model_client_cls``."""
+    cfg = agent.get("llm_config")
+    if not isinstance(cfg, dict):
+        return False
+    entries = cfg.get("config_list") or []
+    return any(isinstance(e, dict) and e.get("model_client_cls") for e in entries)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# shape checks (the location string ``where`` comes from the reader, :func:`.reader.where`)
+
+
+def check_header(path: Path, header: Any) -> dict[str, Any]:
+    """Validate the parsed line 1 of a session file."""
+    if not isinstance(header, dict) or header.get("type") != "header" or header.get("format") != FORMAT:
+        raise SessionError(
+            f"{path}:1: not an agent-ft session (the first line must be a header with format {FORMAT!r}); "
+            "record sessions with save_session, SessionRecorder or agent-ft record"
+        )
+    version = header.get("version")
+    try:
+        major = int(str(version).split(".", 1)[0])
+    except ValueError:
+        raise SessionError(f"{path}:1: header has an invalid format version {version!r}") from None
+    if major > MAJOR:
+        raise SessionError(
+            f"{path}: written in session format {version}, newer than this agent-ft reads ({VERSION}); "
+            "upgrade agent-ft"
+        )
+    if major < 1:
+        raise SessionError(f"{path}:1: header has an invalid format version {version!r}")
+    agents = header.get("agents")
+    if not isinstance(agents, list) or not all(isinstance(a, dict) and isinstance(a.get("name"), str) for a in agents):
+        raise SessionError(f"{path}:1: header field 'agents' must be a list of objects with a 'name'")
+    return header
+
+
+def is_message(rec: Any) -> bool:
+    """Whether a parsed line is a well-formed message record (the common case, checked first by every reader)."""
+    return (
+        type(rec) is dict
+        and rec.get("type") == "message"
+        and type(rec.get("message")) is dict
+        and type(rec.get("agent")) is str
+        and type(rec.get("peer")) is str
+    )
+
+
+def record_problem(rec: Any) -> str | None:
+    """What is wrong with a parsed line as a record (``None``: a well-formed record, known type or not)."""
+    if type(rec) is not dict:
+        return f"each line must be a JSON object, got {type(rec).__name__}"
+    kind = rec.get("type")
+    if kind == "message":
+        if type(rec.get("agent")) is not str or type(rec.get("peer")) is not str:
+            return "message record needs string fields 'agent' and 'peer'"
+        if type(rec.get("message")) is not dict:
+            return "message record needs an object in field 'message'"
+    elif kind == "clear":
+        if type(rec.get("agent")) is not str or not (rec.get("peer") is None or type(rec.get("peer")) is str):
+            return "clear record needs a string 'agent' and a string or null 'peer'"
+    elif kind == "header":
+        return "a second header; sessions cannot be concatenated, record into a new file"
+    elif not isinstance(kind, str):
+        return "record has no 'type' field"
+    return None

@@ -1,0 +1,47 @@
+"""Writing sessions: a header, then records, streamed into a temporary file that replaces the target atomically.
+
+Records come from :mod:`.records` and are serialised by :func:`.records.dumps_record` only, so every line has the
+canonical framing the fast readers (:mod:`._scan`) recognise. The live recorder (``agent_ft_cli.recorder``) appends
+the same records itself; this module writes whole sessions (``save_session``, the importers, the benchmarks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..fsutil import atomic_writer
+from .records import Message, dumps_record, message_record
+
+
+def write_records(path: Path | str, header: dict[str, Any], records: Iterable[dict[str, Any]]) -> None:
+    """Write a header and records atomically, streaming (records may be a generator)."""
+    with atomic_writer(Path(path)) as fh:
+        fh.write(dumps_record(header))
+        for record in records:
+            fh.write(dumps_record(record))
+
+
+def _end_aligned(threads: list[tuple[str, str, Sequence[Message]]]) -> Iterator[dict[str, Any]]:
+    rounds = max((len(msgs) for _, _, msgs in threads), default=0)
+    for r in range(rounds):
+        for agent, peer, msgs in threads:
+            i = r - (rounds - len(msgs))
+            if i >= 0:
+                yield message_record(agent, peer, msgs[i])
+
+
+def write_session(path: Path | str, header: dict[str, Any], threads: Iterable[tuple[str, str, Iterable[Message]]]) -> None:
+    """Write a whole session atomically: the header, then every thread's messages in order.
+
+    When the threads are lists, they are interleaved *aligned at their ends* (the last message of every thread is
+    in the last round), as a live recording lays them out: the tail of every thread is then at the end of the file,
+    where ``inspect --last N`` reads. Threads given as iterators are written one after the other.
+    """
+    items = list(threads)
+    seqs = [(agent, peer, msgs) for agent, peer, msgs in items if isinstance(msgs, Sequence)]
+    if len(seqs) == len(items):
+        write_records(path, header, _end_aligned(seqs))
+    else:
+        write_records(path, header, (message_record(a, p, m) for a, p, msgs in items for m in msgs))
