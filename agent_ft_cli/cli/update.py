@@ -2,8 +2,9 @@
 
 # No ``from __future__ import annotations``: typer would eval every annotation string of every command (~8 ms of
 # start-up on each run, docs/benchmarks.md); the annotations here are valid at runtime on Python 3.10+.
+import contextlib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,6 +22,10 @@ from .app import (
     parse_key_values,
     warn,
 )
+from .eval import BaselineOpt, HeldoutOpt, MaxDropOpt, MinAccuracyOpt, progress_bar, render_before_after, render_gates
+
+#: Said with a missed gate: the update itself ran and was kept.
+APPLIED = "the update itself was applied"
 
 
 def update(
@@ -47,8 +52,18 @@ def update(
         bool, typer.Option("--include-system-message", help="Prepend the agent's system message to the thread.")
     ] = False,
     strict: StrictOpt = False,
+    evaluate: Annotated[
+        bool,
+        typer.Option("--eval", help="Evaluate before and after the update (as 'agent-ft eval') and show both."),
+    ] = False,
+    heldout: HeldoutOpt = None,
+    min_accuracy: MinAccuracyOpt = None,
+    baseline: BaselineOpt = None,
+    max_drop: MaxDropOpt = None,
 ) -> None:
     """Replay a saved session into the client's update_model and show the stats.
+
+    --eval (implied by --heldout and the gates) evaluates before and after; a missed gate exits 5 after the update.
 
     Example: agent-ft update --session chat.jsonl --prefs prefs.json --client mypkg.mod:MyClient
     """
@@ -60,6 +75,13 @@ def update(
     def work() -> None:
         if output is not None:
             check_output_path(output, inputs=[session, prefs, config])
+        from ..workflows import eval as evaluation
+
+        evaluation.check_options(min_accuracy, max_drop, baseline)
+        base = evaluation.load_baseline(baseline) if baseline is not None else None
+        wants_eval = evaluate or heldout is not None or min_accuracy is not None or baseline is not None
+        progress = stack.enter_context(progress_bar()) if wants_eval else None
+        evaluator = evaluation.Evaluator(heldout, include_system_message, progress) if wants_eval else None
         job = workflow.UpdateJob(
             session_path=session,
             prefs_path=prefs,
@@ -71,12 +93,20 @@ def update(
             kwargs=parse_key_values(kwarg, "--kwarg"),
             include_system_message=include_system_message,
             strict=strict,
+            evaluator=evaluator,
         )
         result = workflow.run(job, on_warning=warn)
+        stack.close()
+        data = result.as_dict()
+        gates: list[Any] = []
+        if result.eval_after is not None:
+            gates = evaluation.check_gates(result.eval_after, min_accuracy=min_accuracy, baseline=base, max_drop=max_drop)
+            data["eval"]["gates"] = [g.as_dict() for g in gates]
         if output is not None:
-            write_output(output, to_json(result.as_dict(), indent=True) + b"\n")
+            write_output(output, to_json(data, indent=True) + b"\n")
         if json_out:
-            write_json(result.as_dict())
+            write_json(data)
+            evaluation.raise_on_failed_gates(gates, hint=APPLIED)
             return
         stderr_console().print(
             f"updated [bold]{escape(result.agent)}[/] from {result.messages} message(s) of its thread with "
@@ -84,5 +114,10 @@ def update(
             + (f"; result written to {escape(str(output))}" if output else "")
         )
         render_stats(stdout_console(), result.update_stats)
+        if result.eval_after is not None:
+            render_before_after(result.eval_before, result.eval_after)
+            render_gates(gates)
+        evaluation.raise_on_failed_gates(gates, hint=APPLIED)
 
-    guarded(work)
+    with contextlib.ExitStack() as stack:
+        guarded(work)
