@@ -162,6 +162,9 @@ def _sets(evaluation: Any) -> list[tuple[str, Any]]:
     return out
 
 
+_TEXT_COLUMNS = ("prompt", "reply", "")
+
+
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     """A rich table on a terminal; tab-free aligned plain text otherwise (pipes, files, CI logs)."""
     from ..textsafe import inert
@@ -174,8 +177,8 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
         from rich.text import Text
 
         table = Table(title=title, title_justify="left")
-        for c in columns:
-            table.add_column(c, overflow="fold")
+        for c in columns:  # text folds; names and numbers stay whole
+            table.add_column(c, overflow="fold", no_wrap=c not in _TEXT_COLUMNS, min_width=len(c) if c not in _TEXT_COLUMNS else None)
         for row in rows:
             table.add_row(*(Text(cell) for cell in row))
         console.print(table)
@@ -195,14 +198,26 @@ def _short(text: str, limit: int = 60) -> str:
 def render_evaluation(evaluation: Any, *, verbose: bool = False) -> None:
     """The summary table (pairs, accuracy, mean margin, skipped, method) and, with ``verbose``, one row per pair."""
     rows = [
-        [name, r.source, str(r.pairs), str(r.preferred), _num(r.accuracy), _num(r.mean_margin), _skipped_text(r), r.method]
+        [name, str(r.pairs), str(r.preferred), _num(r.accuracy), _num(r.mean_margin), r.method, str(len(r.skipped))]
         for name, r in _sets(evaluation)
     ]
-    _table("evaluation", ["set", "file", "pairs", "preferred", "accuracy", "mean margin", "skipped", "method"], rows)
+    _table("evaluation", ["set", "pairs", "preferred", "accuracy", "mean margin", "method", "skipped"], rows)
+    _sources(evaluation)
     _comparison_line(evaluation)
     if verbose:
         for name, report in _sets(evaluation):
             render_pairs(name, report)
+
+
+def _sources(evaluation: Any) -> None:
+    """Where each set's pairs come from, and why pairs were skipped (below the table: paths and reasons are long)."""
+    from ..textsafe import inert
+
+    lines = []
+    for name, r in _sets(evaluation):
+        lines.append(f"{name}: {r.source}" + (f"; skipped {_skipped_text(r)}" if r.skipped else ""))
+    sys.stdout.write(inert("\n".join(lines)) + "\n")
+    sys.stdout.flush()
 
 
 def _comparison_line(evaluation: Any) -> None:

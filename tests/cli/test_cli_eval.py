@@ -120,8 +120,9 @@ def test_eval_table_and_verbose_rows(heldout: str) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     summary = {ln.split()[0]: ln.split() for ln in lines[:4] if ln.startswith(("pairs ", "held-out "))}
-    assert summary["pairs"][2:5] == ["3", "0", "0"] and summary["pairs"][-1] == "score"
-    assert summary["held-out"][2:5] == ["2", "0", "0"]
+    assert summary["pairs"][1:6] == ["3", "0", "0", summary["pairs"][4], "score"] and float(summary["pairs"][4]) < 0
+    assert summary["held-out"][1:4] == ["2", "0", "0"]
+    assert f"pairs: {SAMPLES / 'trivia.prefs.json'}\n" in result.stdout and f"held-out: {heldout}\n" in result.stdout
     assert "Who wrote 'Le Petit Prince'?" in result.stdout  # a per-pair row
     assert "What is the capital of France?" in result.stdout
     assert not result.stdout.lstrip().startswith("{")
