@@ -207,9 +207,22 @@ def _create_params(agent: Any, messages: list[Message]) -> dict[str, Any]:
 
 
 def _reply_text(client: Any, response: Any) -> str:
+    """The first reply's text; a reply that only calls tools is written as its calls' JSON (``tool_calls: [...]``)."""
     replies = client.message_retrieval(response)
     first = replies[0] if replies else None
-    return text_of(first) or (str(getattr(first, "content", "") or "") if first is not None else "")
+    if first is None or isinstance(first, str):
+        return first or ""
+    text = text_of(first) or str(getattr(first, "content", "") or "")
+    calls = _get(first, "tool_calls") or _get(first, "function_call")
+    if text or not calls:
+        return text
+    from ..jsonio import to_json
+
+    return "tool_calls: " + to_json(calls).decode()
+
+
+def _get(message: Any, key: str) -> Any:
+    return message.get(key) if isinstance(message, dict) else getattr(message, key, None)
 
 
 def evaluate(

@@ -228,8 +228,57 @@ def test_client_without_score_is_evaluated_by_generation(heldout: str) -> None:
 
     table = cli("eval", *TRIVIA, *MEMO, "--verbose")
     assert table.exit_code == 0
+    # its last pair (Mars) was judged on the agent's thread up to its answer, exactly
+    thread = as_json(cli("inspect", "--session", TRIVIA[1], "--json"))["messages"]
+    answer = max(i for i, m in enumerate(thread) if m["role"] == "assistant")
+    assert json.loads(Path("memo.json").read_text())["last_messages"] == thread[:answer]
+    assert thread[answer - 1]["content"] == "How many moons does Mars have?"
     assert "generation: the client's reply (create) compared by text similarity" in table.stdout
     assert "Antoine de Saint-Exupéry wrote it." in table.stdout
+
+
+def test_eval_needs_no_update_model_and_passes_the_agents_config_to_create(tmp_path: Path) -> None:
+    """A live chat with the scripted client (tool call, tool response, unicode); its last answer rejected."""
+    from conftest import make_pair, run_chat
+
+    from agent_ft_cli import save_session
+
+    assistant, user = make_pair()
+    run_chat(assistant, user)
+    save_session("chat.jsonl", assistant, user)
+    thread = assistant.chat_messages[user]
+    last = max(i for i, m in enumerate(thread) if m.get("role") == "assistant" and m.get("content"))
+    write("prefs.json", [["Environ 70,7 °F.", thread[last]["content"]]])
+    result = cli("eval", "-s", "chat.jsonl", "--prefs", "prefs.json", "--client", "clientpkg.clients:NoUpdateClient",
+                 "--json")
+    assert result.exit_code == 0, result.output
+    out = as_json(result)
+    assert out["method"] == "generation" and out["pairs"] == 1 and out["mean_margin"] is None
+    # create gets the agent's config entry (its tools) with the thread: the scripted client's first reply to a
+    # request with tools is a tool call, shown as its JSON and like neither answer
+    reply = out["results"][0]["reply"]
+    assert reply.startswith("tool_calls: ") and "convert_temperature" in reply
+    assert out["accuracy"] == 0.0 and out["results"][0]["preferred"] is False
+    # update cannot use that client, eval can
+    upd = cli("update", "-s", "chat.jsonl", "--prefs", "prefs.json", "--client", "clientpkg.clients:NoUpdateClient")
+    assert upd.exit_code == 4
+
+
+def test_update_output_file_holds_the_evaluation_even_when_a_gate_fails() -> None:
+    result = cli("update", *CAPITAL, *LOCAL, "--min-accuracy", "1", "--heldout", str(SAMPLES / "capital.prefs.json"),
+                 "--output", "result.json")
+    assert result.exit_code == 0, result.output
+    saved = json.loads(Path("result.json").read_text())
+    assert saved["eval"]["after"]["accuracy"] == 1.0 and saved["eval"]["before"]["accuracy"] == 0.0
+    assert saved["eval"]["gates"] == [{"name": "min-accuracy", "ok": True, "detail": "accuracy 1 (needs at least 1)"}]
+    assert as_json(cli("eval", *CAPITAL, *LOCAL, "--baseline", "result.json", "--json"))["gates"][0]["ok"] is True
+    unlearn = write("unlearn.json", [{"prompt": AUSTRALIA, "chosen": DONT_KNOW, "rejected": CANBERRA}])
+    missed = cli("update", CAPITAL[0], CAPITAL[1], "--prefs", unlearn, *LOCAL, "--heldout", str(SAMPLES / "capital.prefs.json"),
+                 "--baseline", "result.json", "--output", "result2.json")
+    one_error_line(missed, EXIT_GATE_FAILED, "max-drop (held-out)")
+    saved = json.loads(Path("result2.json").read_text())
+    assert [g["ok"] for g in saved["eval"]["gates"]] == [True, False]
+    assert "evaluation before / after the update" in missed.stdout and "FAIL  gate max-drop (held-out)" in missed.stdout
 
 
 # -- bad input: one line each -----------------------------------------------------------------------------------------

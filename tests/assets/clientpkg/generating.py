@@ -2,8 +2,8 @@
 
 ``MemoClient`` answers a question with the chosen answer it was taught for exactly that question (the text of the
 last user message), else with ``I don't know the answer to that yet.``; ``update_model`` ties each pair to its
-prompt (:mod:`agent_ft_cli.align`) and remembers the chosen answer in the JSON file ``state_path``. It records each
-``create`` call's params in the state file's ``"calls"`` so a test can see what ``eval`` passed.
+prompt (:mod:`agent_ft_cli.align`) and remembers the chosen answer in the JSON file ``state_path``. It counts its
+``create`` calls in the state file (``"calls"``) and keeps the last call's messages (``"last_messages"``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class MemoClient(ModelClientBase):
     def create(self, params: dict[str, Any]) -> Any:
         state = self._state()
         state["calls"] = state.get("calls", 0) + 1
+        state["last_messages"] = params.get("messages", [])
         self.state_path.write_text(json.dumps(state))
         asked = [m for m in params.get("messages", []) if m.get("role") == "user"]
         question = " ".join((text_of(asked[-1]) or "").split()) if asked else ""
