@@ -82,7 +82,7 @@ def eval_(
     from .render import write_json
 
     def work() -> None:
-        workflow.check_options(min_accuracy, max_drop, baseline)
+        workflow.check_options(min_accuracy, max_drop, baseline, prefs=prefs, heldout=heldout)
         base = workflow.load_baseline(baseline) if baseline is not None else None
         job = workflow.EvalJob(
             session_path=session,

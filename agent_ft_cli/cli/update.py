@@ -77,7 +77,7 @@ def update(
             check_output_path(output, inputs=[session, prefs, config])
         from ..workflows import eval as evaluation
 
-        evaluation.check_options(min_accuracy, max_drop, baseline)
+        evaluation.check_options(min_accuracy, max_drop, baseline, prefs=prefs, heldout=heldout)
         base = evaluation.load_baseline(baseline) if baseline is not None else None
         wants_eval = evaluate or heldout is not None or min_accuracy is not None or baseline is not None
         progress = stack.enter_context(progress_bar()) if wants_eval else None

@@ -433,8 +433,12 @@ def load_baseline(path: str | Path) -> Baseline:
     return Baseline(where, accuracy, _accuracy_of(heldout))
 
 
-def check_options(min_accuracy: float | None, max_drop: float | None, baseline: Any) -> None:
-    """Refuse gate options out of range or given without what they need."""
+def check_options(
+    min_accuracy: float | None, max_drop: float | None, baseline: Any, *, prefs: Any = None, heldout: Any = None
+) -> None:
+    """Refuse gate options out of range or given without what they need, and two inputs both from stdin."""
+    if str(prefs) == "-" and str(heldout) == "-":
+        raise UsageError("{prefs} and {heldout} cannot both be read from stdin (-)", options=("prefs", "heldout"))
     if min_accuracy is not None and not 0 <= min_accuracy <= 1:
         raise UsageError(f"{{min_accuracy}} {min_accuracy} is not between 0 and 1", options=("min_accuracy",))
     if max_drop is not None and not 0 <= max_drop <= 1:

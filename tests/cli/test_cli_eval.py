@@ -326,6 +326,7 @@ def test_baseline_of_the_wrong_shape_is_bad_input(content: str, needle: str) -> 
         (["--max-drop", "0.1"], "--max-drop needs --baseline"),
         (["--min-accuracy", "-0.1"], "--min-accuracy -0.1 is not between 0 and 1"),
         (["--baseline", "x.json", "--max-drop", "2"], "--max-drop 2.0 is not between 0 and 1"),
+        (["--prefs", "-", "--heldout", "-"], "--prefs and --heldout cannot both be read from stdin (-)"),
     ],
 )
 def test_gate_options_out_of_range_are_usage_errors(args: list[str], needle: str) -> None:
