@@ -137,7 +137,7 @@ def main(
     """Record AutoGen chats, inspect them, and replay them into a custom model client's update_model.
 
     Exit codes: 0 ok, 1 the client's update_model failed, 2 usage error, 3 bad input data (session, prefs,
-    config), 4 client cannot be loaded or breaks the protocol, 5 a quality gate failed (eval), 130 interrupted.
+    config), 4 client cannot be loaded or breaks the protocol, 130 interrupted.
     """
     _state["debug"] = debug
 

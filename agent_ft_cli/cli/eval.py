@@ -95,10 +95,12 @@ def eval_(
             peer=peer,
             include_system_message=include_system_message,
             strict=strict,
+            min_accuracy=min_accuracy,
+            baseline=base,
+            max_drop=max_drop,
         )
         with progress_bar() as progress:
             result = workflow.run(job, on_warning=warn, progress=progress)
-        result.gates = workflow.check_gates(result.evaluation, min_accuracy=min_accuracy, baseline=base, max_drop=max_drop)
         if json_out:
             write_json(result.as_dict())
         else:

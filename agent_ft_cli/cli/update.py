@@ -2,9 +2,8 @@
 
 # No ``from __future__ import annotations``: typer would eval every annotation string of every command (~8 ms of
 # start-up on each run, docs/benchmarks.md); the annotations here are valid at runtime on Python 3.10+.
-import contextlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -80,8 +79,7 @@ def update(
         evaluation.check_options(min_accuracy, max_drop, baseline, prefs=prefs, heldout=heldout)
         base = evaluation.load_baseline(baseline) if baseline is not None else None
         wants_eval = evaluate or heldout is not None or min_accuracy is not None or baseline is not None
-        progress = stack.enter_context(progress_bar()) if wants_eval else None
-        evaluator = evaluation.Evaluator(heldout, include_system_message, progress) if wants_eval else None
+        evaluator = evaluation.Evaluator(heldout, include_system_message, None, None, min_accuracy, base, max_drop)
         job = workflow.UpdateJob(
             session_path=session,
             prefs_path=prefs,
@@ -93,20 +91,16 @@ def update(
             kwargs=parse_key_values(kwarg, "--kwarg"),
             include_system_message=include_system_message,
             strict=strict,
-            evaluator=evaluator,
+            evaluator=evaluator if wants_eval else None,
         )
-        result = workflow.run(job, on_warning=warn)
-        stack.close()
-        data = result.as_dict()
-        gates: list[Any] = []
-        if result.eval_after is not None:
-            gates = evaluation.check_gates(result.eval_after, min_accuracy=min_accuracy, baseline=base, max_drop=max_drop)
-            data["eval"]["gates"] = [g.as_dict() for g in gates]
+        with progress_bar() as progress:
+            evaluator.progress = progress
+            result = workflow.run(job, on_warning=warn)
         if output is not None:
-            write_output(output, to_json(data, indent=True) + b"\n")
+            write_output(output, to_json(result.as_dict(), indent=True) + b"\n")
         if json_out:
-            write_json(data)
-            evaluation.raise_on_failed_gates(gates, hint=APPLIED)
+            write_json(result.as_dict())
+            evaluation.raise_on_failed_gates(evaluator.gates, hint=APPLIED)
             return
         stderr_console().print(
             f"updated [bold]{escape(result.agent)}[/] from {result.messages} message(s) of its thread with "
@@ -114,10 +108,9 @@ def update(
             + (f"; result written to {escape(str(output))}" if output else "")
         )
         render_stats(stdout_console(), result.update_stats)
-        if result.eval_after is not None:
-            render_before_after(result.eval_before, result.eval_after)
-            render_gates(gates)
-        evaluation.raise_on_failed_gates(gates, hint=APPLIED)
+        if evaluator.runs:
+            render_before_after(evaluator.before, evaluator.after)
+            render_gates(evaluator.gates)
+        evaluation.raise_on_failed_gates(evaluator.gates, hint=APPLIED)
 
-    with contextlib.ExitStack() as stack:
-        guarded(work)
+    guarded(work)

@@ -233,7 +233,7 @@ def evaluate(
     source: str,
     include_system_message: bool = False,
     progress: ProgressFn | None = None,
-    spec: str = "the client",
+    spec: str | None = None,
 ) -> EvalReport:
     """Evaluate the model behind ``agent`` (a live agent holding its thread with ``peer``) on ``preference_data``.
 
@@ -265,7 +265,7 @@ def evaluate(
                 raise
             except Exception as e:
                 raise ClientUpdateError(
-                    f"the client's score ({spec}) failed: {type(e).__name__}: {describe_exception(e, secrets)}"
+                    f"the client's score{_named(spec)} failed: {type(e).__name__}: {describe_exception(e, secrets)}"
                 ) from e
             c, r = _two_scores(scores, spec)
             results.append(PairResult(item.pair.index, item.prompt, c > r, chosen_score=c, rejected_score=r))
@@ -276,7 +276,7 @@ def evaluate(
                 raise
             except Exception as e:
                 raise ClientUpdateError(
-                    f"the client's create ({spec}) failed: {type(e).__name__}: {describe_exception(e, secrets)}"
+                    f"the client's create{_named(spec)} failed: {type(e).__name__}: {describe_exception(e, secrets)}"
                 ) from e
             sc, sr = similarity(reply, chosen), similarity(reply, rejected)
             results.append(
@@ -287,29 +287,39 @@ def evaluate(
     return EvalReport(source, method, results, skipped)
 
 
-def _two_scores(scores: Any, spec: str) -> tuple[float, float]:
+def _named(spec: str | None) -> str:
+    return f" ({spec})" if spec else ""
+
+
+def _two_scores(scores: Any, spec: str | None) -> tuple[float, float]:
     try:
         c, r = (float(s) for s in scores)
     except (TypeError, ValueError):
         raise ClientLoadError(
-            f"the client's score ({spec}) must return one number per candidate (2 here), not {str(scores)[:80]!r}"
+            f"the client's score{_named(spec)} must return one number per candidate (2 here), not {str(scores)[:80]!r}"
         ) from None
     if math.isnan(c) or math.isnan(r):
-        raise ClientLoadError(f"the client's score ({spec}) returned NaN")
+        raise ClientLoadError(f"the client's score{_named(spec)} returned NaN")
     return c, r
 
 
 @dataclass
 class Evaluator:
-    """Evaluates a replayed pair on the pairs and the held-out pairs: what ``update`` calls before and after.
+    """Evaluates a replayed pair on the pairs and the held-out pairs, and checks the gates on its latest run.
 
-    The held-out file is read when the evaluator is made, so a bad one fails before anything runs."""
+    ``update --eval`` calls it before and after the update, in one run on one client (:attr:`runs` holds both;
+    :meth:`as_dict` is the result's ``eval``); ``eval`` calls it once. The held-out file is read when the evaluator
+    is made, so a bad one fails before anything runs."""
 
     heldout_path: str | None = None
     include_system_message: bool = False
     progress: ProgressFn | None = None
-    spec: str = "the client"
+    spec: str | None = None
+    min_accuracy: float | None = None
+    baseline: Baseline | None = None
+    max_drop: float | None = None
     heldout_data: Any = None
+    runs: list[Evaluation] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.heldout_path is not None and self.heldout_data is None:
@@ -325,7 +335,31 @@ class Evaluator:
         heldout = None
         if self.heldout_path is not None:
             heldout = evaluate(agent, peer, self.heldout_data, source=self.heldout_path, **options)
-        return Evaluation(pairs, heldout)
+        self.runs.append(Evaluation(pairs, heldout))
+        return self.runs[-1]
+
+    @property
+    def before(self) -> Evaluation:
+        return self.runs[0]
+
+    @property
+    def after(self) -> Evaluation:
+        return self.runs[-1]
+
+    @property
+    def gates(self) -> list[Gate]:
+        """The gates asked for, checked on the latest run (after the update)."""
+        if not self.runs:
+            return []
+        return check_gates(self.after, min_accuracy=self.min_accuracy, baseline=self.baseline, max_drop=self.max_drop)
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"before": ..., "after": ..., "gates": [...]}``: what ``update --json`` adds as ``eval``."""
+        return {
+            "before": self.before.as_dict() if self.runs else None,
+            "after": self.after.as_dict() if self.runs else None,
+            "gates": [g.as_dict() for g in self.gates],
+        }
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -344,6 +378,9 @@ class EvalJob:
     peer: str | None = None
     include_system_message: bool = False
     strict: bool = False
+    min_accuracy: float | None = None
+    baseline: Baseline | None = None  # :func:`load_baseline`
+    max_drop: float | None = None
 
 
 @dataclass
@@ -367,7 +404,9 @@ class EvalResult:
 
 
 def run(job: EvalJob, on_warning: WarnFn | None = None, progress: ProgressFn | None = None) -> EvalResult:
-    """Everything ``agent-ft eval`` does but the gates: the walk, then :func:`evaluate` on the pairs and held-out."""
+    """Everything ``agent-ft eval`` does: the walk, then :func:`evaluate` on the pairs and held-out pairs, and the
+    job's gates checked. Raising on a missed gate is left to the caller, after it has shown the result
+    (:func:`raise_on_failed_gates`)."""
     from ..clients.loading import load_client
     from ..pairing import require_client
     from ..prefs import load_prefs
@@ -378,13 +417,15 @@ def run(job: EvalJob, on_warning: WarnFn | None = None, progress: ProgressFn | N
     )
     prefs = load_prefs(job.prefs_path)
     choice = require_client(walk.client, walk.agent)
-    evaluator = Evaluator(job.heldout_path, job.include_system_message, progress, choice.spec)
+    evaluator = Evaluator(
+        job.heldout_path, job.include_system_message, progress, choice.spec, job.min_accuracy, job.baseline, job.max_drop
+    )
     client_cls = load_client(choice.spec, need_update=False)
     remember_secrets([choice.args])
     with stdout_to_stderr():
         pair = replay(walk, client_cls, strict=job.strict, on_warning=on_warning)
         evaluation = evaluator(pair.agent, pair.peer, prefs, source=job.prefs_path)
-    return EvalResult(str(job.session_path), walk.agent, walk.peer, choice.spec, evaluation)
+    return EvalResult(str(job.session_path), walk.agent, walk.peer, choice.spec, evaluation, evaluator.gates)
 
 
 # ---------------------------------------------------------------------------------------------------------------

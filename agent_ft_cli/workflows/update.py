@@ -39,8 +39,7 @@ class UpdateResult:
     agent: str
     peer: str
     client: str
-    eval_before: Any = None  # .eval.Evaluation when the job had an evaluator
-    eval_after: Any = None
+    evaluation: Any = None  # the job's evaluator, after its runs before and after the update
 
     @property
     def messages(self) -> int:
@@ -53,8 +52,8 @@ class UpdateResult:
             "inference_messages": self.inference_messages,
             "preference_data": self.preference_data,
         }
-        if self.eval_before is not None:
-            out["eval"] = {"before": self.eval_before.as_dict(), "after": self.eval_after.as_dict()}
+        if self.evaluation is not None:
+            out["eval"] = self.evaluation.as_dict()
         return out
 
 
@@ -85,8 +84,8 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
             the_client(pair.agent)  # the seed's own checks: exactly one client, with update_model
         except (ValueError, NotImplementedError) as e:
             raise ClientLoadError(f"cannot update {agent!r}: {e}") from e
-        evaluate = job.evaluator
-        before = evaluate(pair.agent, pair.peer, prefs, source=job.prefs_path) if evaluate else None
+        if job.evaluator is not None:  # before the update
+            job.evaluator(pair.agent, pair.peer, prefs, source=job.prefs_path)
         try:
             result = update_with_options(
                 pair.agent, prefs, pair.peer, _include_system_message=job.include_system_message, **job.kwargs
@@ -97,7 +96,8 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
             raise ClientUpdateError(
                 f"the client's update_model ({choice.spec}) failed: {type(e).__name__}: {describe_exception(e, secrets)}"
             ) from e
-        after = evaluate(pair.agent, pair.peer, prefs, source=job.prefs_path) if evaluate else None
+        if job.evaluator is not None:  # and after it, on the same client
+            job.evaluator(pair.agent, pair.peer, prefs, source=job.prefs_path)
     return UpdateResult(
         update_stats=scrub_data(result["update_stats"], known_secrets()),
         inference_messages=result["inference_messages"],
@@ -106,6 +106,5 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
         agent=agent,
         peer=peer,
         client=choice.spec,
-        eval_before=before,
-        eval_after=after,
+        evaluation=job.evaluator,
     )

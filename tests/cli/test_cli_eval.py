@@ -330,4 +330,5 @@ def test_baseline_of_the_wrong_shape_is_bad_input(content: str, needle: str) -> 
     ],
 )
 def test_gate_options_out_of_range_are_usage_errors(args: list[str], needle: str) -> None:
-    one_error_line(cli("eval", *CAPITAL, *LOCAL, *args), EXIT_USAGE, needle)
+    given = ["--prefs", CAPITAL[3]] if "--prefs" not in args else []
+    one_error_line(cli("eval", *CAPITAL[:2], *given, *LOCAL, *args), EXIT_USAGE, needle)
