@@ -5,8 +5,7 @@ preference pair to the question it answers (:mod:`agent_ft_cli.align`) and remem
 question. Questions are matched by their content words (case, punctuation, contractions, plurals and small words
 such as "what", "the", "tell me" do not matter), so a paraphrase gets the learned answer and an unrelated question
 does not. What it learned is written atomically to a JSON state file (``state_path``), read again on every call,
-so a later process (the next ``agent-ft record``) uses it. ``score`` (the optional scoring protocol) tells how
-likely each candidate reply is, so ``agent-ft eval`` can see what it learned.
+so a later process (the next ``agent-ft record``) uses it.
 """
 
 from __future__ import annotations
