@@ -11,6 +11,7 @@ code  meaning
 2     usage error (bad or conflicting arguments, unwritable output)
 3     bad input data (session, preference data, YAML config)
 4     the client cannot be imported or does not follow the protocol, or the installed autogen is not the classic API
+5     a quality gate failed (``eval``/``update --eval``: accuracy below the minimum, or dropped from the baseline)
 130   interrupted (Ctrl-C)
 143   terminated (SIGTERM, once :func:`raise_on_sigterm` is installed); cleaned up the same way as Ctrl-C
 ====  =====================================================================
@@ -32,6 +33,7 @@ EXIT_CLIENT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BAD_INPUT = 3
 EXIT_CLIENT_LOAD = 4
+EXIT_GATE_FAILED = 5
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
@@ -115,6 +117,13 @@ class ClientUpdateError(AgentFtError):
     """The client's own ``update_model`` raised."""
 
     exit_code = EXIT_CLIENT_FAILED
+
+
+class QualityGateError(AgentFtError):
+    """An evaluation ran and its results were shown, but missed a quality gate (a minimum accuracy, or a drop from
+    a baseline larger than allowed)."""
+
+    exit_code = EXIT_GATE_FAILED
 
 
 class SessionWarning(UserWarning):

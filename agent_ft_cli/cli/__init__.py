@@ -5,10 +5,12 @@ module, registered here in the order ``--help`` lists them. ``agent-ft = agent_f
 """
 
 from . import check, data, record, update
+from . import eval as evaluate
 from .app import app, run
 
 app.command()(check.inspect)
 app.command()(update.update)
+app.command(name="eval")(evaluate.eval_)
 app.command()(check.validate)
 app.command()(record.record)
 data.register(app)

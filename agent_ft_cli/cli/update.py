@@ -21,6 +21,10 @@ from .app import (
     parse_key_values,
     warn,
 )
+from .eval import BaselineOpt, HeldoutOpt, MaxDropOpt, MinAccuracyOpt, progress_bar, render_before_after, render_gates
+
+#: Said with a missed gate: the update itself ran and was kept.
+APPLIED = "the update itself was applied"
 
 
 def update(
@@ -47,8 +51,18 @@ def update(
         bool, typer.Option("--include-system-message", help="Prepend the agent's system message to the thread.")
     ] = False,
     strict: StrictOpt = False,
+    evaluate: Annotated[
+        bool,
+        typer.Option("--eval", help="Evaluate before and after the update (as 'agent-ft eval') and show both."),
+    ] = False,
+    heldout: HeldoutOpt = None,
+    min_accuracy: MinAccuracyOpt = None,
+    baseline: BaselineOpt = None,
+    max_drop: MaxDropOpt = None,
 ) -> None:
     """Replay a saved session into the client's update_model and show the stats.
+
+    --eval (implied by --heldout and the gates) evaluates before and after; a missed gate exits 5 after the update.
 
     Example: agent-ft update --session chat.jsonl --prefs prefs.json --client mypkg.mod:MyClient
     """
@@ -60,6 +74,12 @@ def update(
     def work() -> None:
         if output is not None:
             check_output_path(output, inputs=[session, prefs, config])
+        from ..workflows import eval as evaluation
+
+        evaluation.check_options(min_accuracy, max_drop, baseline, prefs=prefs, heldout=heldout)
+        base = evaluation.load_baseline(baseline) if baseline is not None else None
+        wants_eval = evaluate or heldout is not None or min_accuracy is not None or baseline is not None
+        evaluator = evaluation.Evaluator(heldout, include_system_message, None, None, min_accuracy, base, max_drop)
         job = workflow.UpdateJob(
             session_path=session,
             prefs_path=prefs,
@@ -71,12 +91,16 @@ def update(
             kwargs=parse_key_values(kwarg, "--kwarg"),
             include_system_message=include_system_message,
             strict=strict,
+            evaluator=evaluator if wants_eval else None,
         )
-        result = workflow.run(job, on_warning=warn)
+        with progress_bar() as progress:
+            evaluator.progress = progress
+            result = workflow.run(job, on_warning=warn)
         if output is not None:
             write_output(output, to_json(result.as_dict(), indent=True) + b"\n")
         if json_out:
             write_json(result.as_dict())
+            evaluation.raise_on_failed_gates(evaluator.gates, hint=APPLIED)
             return
         stderr_console().print(
             f"updated [bold]{escape(result.agent)}[/] from {result.messages} message(s) of its thread with "
@@ -84,5 +108,9 @@ def update(
             + (f"; result written to {escape(str(output))}" if output else "")
         )
         render_stats(stdout_console(), result.update_stats)
+        if evaluator.runs:
+            render_before_after(evaluator.before, evaluator.after)
+            render_gates(evaluator.gates)
+        evaluation.raise_on_failed_gates(evaluator.gates, hint=APPLIED)
 
     guarded(work)

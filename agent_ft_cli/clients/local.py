@@ -10,6 +10,7 @@ so a later process (the next ``agent-ft record``) uses it.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -133,6 +134,30 @@ class LocalLearningClient(ModelClientBase):
         question = next((text_of(m) for m in reversed(messages) if is_prompt(m)), None)
         reply = (self.answer_for(question) if question else None) or self.default_reply
         return chat_response(reply, model=self.model)
+
+    # -- scoring (the optional protocol ``eval`` compares answers with) ---------------------------------------------
+    def score(self, messages: list[dict[str, Any]], candidates: list[Any]) -> list[float]:
+        """The log-probability of each candidate as this model's reply after ``messages``.
+
+        The model is certain-ish of what :meth:`create` would answer (the learned answer of a matching question,
+        else the default reply): that reply gets probability 0.9. Any other candidate gets a share of the remaining
+        0.1 by how many content words it has in common with that reply (Jaccard), never below 0.001. So before an
+        update the taught question's chosen answer scores below the default reply it rejected, and after it above.
+        """
+        question = next((text_of(m) for m in reversed(messages) if is_prompt(m)), None)
+        expected = (self.answer_for(question) if question else None) or self.default_reply
+        key, words = normalize(expected), content_words(expected)
+        scores: list[float] = []
+        for candidate in candidates:
+            text = text_of(candidate) or ""
+            if normalize(text) == key:
+                p = 0.9
+            else:
+                other = content_words(text)
+                overlap = len(words & other) / len(words | other) if words | other else 0.0
+                p = max(0.001, 0.1 * overlap)
+            scores.append(math.log(p))
+        return scores
 
     # -- learning -------------------------------------------------------------------------------------------------
     def update_model(self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:

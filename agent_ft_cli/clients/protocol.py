@@ -1,7 +1,8 @@
 """The client protocol, written once, and a base class with the boilerplate every model client repeats.
 
 :class:`ModelClient` is what classic autogen reads from a custom model client (``create``, ``message_retrieval``,
-``cost``, ``get_usage``); :class:`UpdateableModelClient` adds agent-ft's ``update_model``. The method-name tuples the
+``cost``, ``get_usage``); :class:`UpdateableModelClient` adds agent-ft's ``update_model``; :class:`ScoringModelClient`
+is the optional ``score`` that ``eval`` compares answers with (:func:`can_score`). The method-name tuples the
 loader checks (:data:`MODEL_CLIENT_METHODS`, :data:`UPDATE_METHODS`) are read off these two classes, so the
 protocol has one source.
 
@@ -47,6 +48,28 @@ class UpdateableModelClient(ModelClient, Protocol):
         ...
 
 
+@runtime_checkable
+class ScoringModelClient(Protocol):
+    """OPTIONAL, next to ``update_model``: a client that can say how likely each candidate reply is.
+
+    ``score(messages, candidates)`` returns one float per candidate, in order: the log-probability of that candidate
+    as the assistant's next reply after ``messages`` (the agent's own thread up to the answer being judged, ending
+    with what it was asked). Higher means more preferred; only differences between candidates of one call are
+    compared. A candidate is a string or a message dict. ``agent-ft eval`` and ``update --eval`` use it to tell whether
+    a chosen answer beats its rejected one, and by how much; a client without it is evaluated by generation
+    (``create``). Check with :func:`can_score`.
+    """
+
+    def score(self, messages: list[dict[str, Any]], candidates: list[Any]) -> list[float]:
+        """The log-probability of each candidate reply after ``messages``."""
+        ...
+
+
+def can_score(client: Any) -> bool:
+    """Whether ``client`` (an instance or a class) implements the optional :class:`ScoringModelClient` protocol."""
+    return callable(getattr(client, "score", None))
+
+
 def _methods(protocol: type) -> tuple[str, ...]:
     """The methods a protocol class defines itself, in the order it defines them."""
     return tuple(
@@ -60,6 +83,9 @@ def _methods(protocol: type) -> tuple[str, ...]:
 MODEL_CLIENT_METHODS = _methods(ModelClient)
 #: What agent-ft needs on top of it to run an update.
 UPDATE_METHODS = _methods(UpdateableModelClient)
+
+#: The optional scoring method (see :class:`ScoringModelClient`).
+SCORE_METHODS = _methods(ScoringModelClient)
 
 #: The usage keys autogen's ``get_usage`` contract names.
 USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens", "cost", "model")

@@ -24,6 +24,8 @@ class UpdateJob:
     kwargs: dict[str, Any] = field(default_factory=dict)
     include_system_message: bool = False
     strict: bool = False
+    #: Evaluate before and after the update in this run (``update --eval``): a :class:`.eval.Evaluator`.
+    evaluator: Any = None
 
 
 @dataclass
@@ -37,6 +39,7 @@ class UpdateResult:
     agent: str
     peer: str
     client: str
+    evaluation: Any = None  # the job's evaluator, after its runs before and after the update
 
     @property
     def messages(self) -> int:
@@ -44,11 +47,14 @@ class UpdateResult:
 
     def as_dict(self) -> dict[str, Any]:
         """The seed's result dict, as ``update_model`` returns it (what ``--json`` and ``--output`` write)."""
-        return {
+        out = {
             "update_stats": self.update_stats,
             "inference_messages": self.inference_messages,
             "preference_data": self.preference_data,
         }
+        if self.evaluation is not None:
+            out["eval"] = self.evaluation.as_dict()
+        return out
 
 
 def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
@@ -78,6 +84,8 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
             the_client(pair.agent)  # the seed's own checks: exactly one client, with update_model
         except (ValueError, NotImplementedError) as e:
             raise ClientLoadError(f"cannot update {agent!r}: {e}") from e
+        if job.evaluator is not None:  # before the update
+            job.evaluator(pair.agent, pair.peer, prefs, source=job.prefs_path)
         try:
             result = update_with_options(
                 pair.agent, prefs, pair.peer, _include_system_message=job.include_system_message, **job.kwargs
@@ -88,6 +96,8 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
             raise ClientUpdateError(
                 f"the client's update_model ({choice.spec}) failed: {type(e).__name__}: {describe_exception(e, secrets)}"
             ) from e
+        if job.evaluator is not None:  # and after it, on the same client
+            job.evaluator(pair.agent, pair.peer, prefs, source=job.prefs_path)
     return UpdateResult(
         update_stats=scrub_data(result["update_stats"], known_secrets()),
         inference_messages=result["inference_messages"],
@@ -96,4 +106,5 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
         agent=agent,
         peer=peer,
         client=choice.spec,
+        evaluation=job.evaluator,
     )

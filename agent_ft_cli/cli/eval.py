@@ -1,0 +1,269 @@
+"""``eval``: does the model prefer the chosen answers? The table, the JSON, and the CI gates.
+
+The views here are shared with ``update --eval`` (:func:`render_before_after`, :func:`gate_results`).
+"""
+
+# No ``from __future__ import annotations``: typer would eval every annotation string of every command (~8 ms of
+# start-up on each run, docs/benchmarks.md); the annotations here are valid at runtime on Python 3.10+.
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .app import (
+    AgentOpt,
+    ClientArgOpt,
+    ClientOpt,
+    ConfigOpt,
+    PeerOpt,
+    SessionOpt,
+    StrictOpt,
+    client_args,
+    guarded,
+    warn,
+)
+
+HeldoutOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--heldout",
+        help="Held-out preference pairs (prompts not trained on), reported separately; give each a 'prompt'.",
+    ),
+]
+MinAccuracyOpt = Annotated[
+    float | None,
+    typer.Option("--min-accuracy", help="Gate: exit 5 when accuracy on the pairs is below this (0..1)."),
+]
+BaselineOpt = Annotated[
+    Path | None,
+    typer.Option("--baseline", help="Gate: an earlier 'eval --json' or 'update --eval --json' output to compare with."),
+]
+MaxDropOpt = Annotated[
+    float | None,
+    typer.Option("--max-drop", help="Gate: exit 5 when accuracy (pairs or held-out) fell more than this below --baseline (default 0)."),
+]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Also show one row per pair.")]
+
+#: Show a progress bar on stderr (when it is a terminal) from this many pairs on.
+PROGRESS_FROM = 20
+
+
+def eval_(
+    session: SessionOpt,
+    prefs: Annotated[
+        str, typer.Option("--prefs", help="Preference data: JSON, JSON Lines or YAML file, or - for stdin.", show_default=False)
+    ],
+    client: ClientOpt = None,
+    config: ConfigOpt = None,
+    agent: AgentOpt = None,
+    peer: PeerOpt = None,
+    client_arg: ClientArgOpt = None,
+    heldout: HeldoutOpt = None,
+    min_accuracy: MinAccuracyOpt = None,
+    baseline: BaselineOpt = None,
+    max_drop: MaxDropOpt = None,
+    verbose: VerboseOpt = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object on stdout and nothing else.")] = False,
+    include_system_message: Annotated[
+        bool, typer.Option("--include-system-message", help="Prepend the agent's system message to the thread.")
+    ] = False,
+    strict: StrictOpt = False,
+) -> None:
+    """Show whether the client prefers the chosen answers: accuracy, margin, held-out pairs, CI gates.
+
+    Each pair is tied to its prompt as update ties it; a client with score() is compared by log-probability,
+    any other by generation (its reply's similarity to chosen vs rejected). Exit 5 when a gate fails.
+    Example: agent-ft eval --session chat.jsonl --prefs prefs.json --config configs/local.yaml --min-accuracy 0.9
+    """
+    from ..workflows import eval as workflow
+    from .render import write_json
+
+    def work() -> None:
+        workflow.check_options(min_accuracy, max_drop, baseline, prefs=prefs, heldout=heldout)
+        base = workflow.load_baseline(baseline) if baseline is not None else None
+        job = workflow.EvalJob(
+            session_path=session,
+            prefs_path=prefs,
+            heldout_path=heldout,
+            client=client,
+            client_args=client_args(client_arg),
+            config_path=config,
+            agent=agent,
+            peer=peer,
+            include_system_message=include_system_message,
+            strict=strict,
+            min_accuracy=min_accuracy,
+            baseline=base,
+            max_drop=max_drop,
+        )
+        with progress_bar() as progress:
+            result = workflow.run(job, on_warning=warn, progress=progress)
+        if json_out:
+            write_json(result.as_dict())
+        else:
+            render_evaluation(result.evaluation, verbose=verbose)
+            render_gates(result.gates)
+        workflow.raise_on_failed_gates(result.gates)
+
+    guarded(work)
+
+
+@contextlib.contextmanager
+def progress_bar() -> Iterator[Any]:
+    """A progress callback drawing a bar on stderr once there are many pairs (and stderr is a terminal)."""
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if total < PROGRESS_FROM or not sys.stderr.isatty():
+            return
+        if "bar" not in state:
+            from rich.progress import Progress
+
+            from .render import stderr_console
+
+            bar = Progress(console=stderr_console(), transient=True)
+            bar.start()
+            state["bar"], state["task"] = bar, bar.add_task("evaluating pairs", total=total)
+        if state["bar"].tasks[0].total != total:  # the held-out pairs after the pairs
+            state["bar"].reset(state["task"], total=total)
+        state["bar"].update(state["task"], completed=done)
+
+    try:
+        yield update
+    finally:
+        if "bar" in state:
+            state["bar"].stop()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# views
+
+
+def _num(value: Any, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.4g}" if signed else f"{value:.4g}"
+
+
+def _skipped_text(report: Any) -> str:
+    if not report.skipped:
+        return "0"
+    reasons: dict[str, int] = {}
+    for s in report.skipped:
+        reasons[s.reason] = reasons.get(s.reason, 0) + 1
+    return f"{len(report.skipped)} (" + "; ".join(f"{n} x {r}" for r, n in reasons.items()) + ")"
+
+
+def _sets(evaluation: Any) -> list[tuple[str, Any]]:
+    out = [("pairs", evaluation.pairs)]
+    if evaluation.heldout is not None:
+        out.append(("held-out", evaluation.heldout))
+    return out
+
+
+_TEXT_COLUMNS = ("prompt", "reply", "")
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    """A rich table on a terminal; tab-free aligned plain text otherwise (pipes, files, CI logs)."""
+    from ..textsafe import inert
+    from .render import stdout_console
+
+    console = stdout_console()
+    rows = [[inert(cell, one_line=True) for cell in row] for row in rows]
+    if console.is_terminal:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=title, title_justify="left")
+        for c in columns:  # text folds; names and numbers stay whole
+            table.add_column(c, overflow="fold", no_wrap=c not in _TEXT_COLUMNS, min_width=len(c) if c not in _TEXT_COLUMNS else None)
+        for row in rows:
+            table.add_row(*(Text(cell) for cell in row))
+        console.print(table)
+        return
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+    lines = [title, "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_evaluation(evaluation: Any, *, verbose: bool = False) -> None:
+    """The summary table (pairs, accuracy, mean margin, skipped, method) and, with ``verbose``, one row per pair."""
+    rows = [
+        [name, str(r.pairs), str(r.preferred), _num(r.accuracy), _num(r.mean_margin), r.method, str(len(r.skipped))]
+        for name, r in _sets(evaluation)
+    ]
+    _table("evaluation", ["set", "pairs", "preferred", "accuracy", "mean margin", "method", "skipped"], rows)
+    _sources(evaluation)
+    _comparison_line(evaluation)
+    if verbose:
+        for name, report in _sets(evaluation):
+            render_pairs(name, report)
+
+
+def _sources(evaluation: Any) -> None:
+    """Where each set's pairs come from, and why pairs were skipped (below the table: paths and reasons are long)."""
+    from ..textsafe import inert
+
+    lines = []
+    for name, r in _sets(evaluation):
+        lines.append(f"{name}: {r.source}" + (f"; skipped {_skipped_text(r)}" if r.skipped else ""))
+    sys.stdout.write(inert("\n".join(lines)) + "\n")
+    sys.stdout.flush()
+
+
+def _comparison_line(evaluation: Any) -> None:
+    from ..workflows.eval import COMPARISONS
+
+    methods = {r.method for _, r in _sets(evaluation)}
+    for m in sorted(methods):
+        sys.stdout.write(f"{m}: {COMPARISONS[m]}\n")
+    sys.stdout.flush()
+
+
+def render_pairs(name: str, report: Any) -> None:
+    if report.method == "score":
+        columns = ["#", "prompt", "preferred", "chosen", "rejected", "margin"]
+        rows = [
+            [str(p.index), _short(p.prompt), "yes" if p.preferred else "no", _num(p.chosen_score), _num(p.rejected_score),
+             _num(p.margin, signed=True)]
+            for p in report.results
+        ]
+    else:
+        columns = ["#", "prompt", "preferred", "reply", "sim. chosen", "sim. rejected"]
+        rows = [
+            [str(p.index), _short(p.prompt), "yes" if p.preferred else "no", _short(p.reply or "", 40),
+             _num(p.chosen_similarity), _num(p.rejected_similarity)]
+            for p in report.results
+        ]
+    _table(f"{name}: {report.source}", columns, rows)
+
+
+def render_before_after(before: Any, after: Any) -> None:
+    """``update --eval``'s one table: each set's accuracy and mean margin before, after, and the change."""
+    rows: list[list[str]] = []
+    for (name, b), (_, a) in zip(_sets(before), _sets(after), strict=True):
+        rows.append([f"{name} accuracy ({a.pairs} pairs)", _num(b.accuracy), _num(a.accuracy), _num(a.accuracy - b.accuracy, signed=True)])
+        if a.mean_margin is not None and b.mean_margin is not None:
+            rows.append([f"{name} mean margin", _num(b.mean_margin), _num(a.mean_margin), _num(a.mean_margin - b.mean_margin, signed=True)])
+        if a.skipped:
+            rows.append([f"{name} skipped", _skipped_text(b), _skipped_text(a), ""])
+    _table("evaluation before / after the update", ["", "before", "after", "delta"], rows)
+    _comparison_line(after)
+
+
+def render_gates(gates: list[Any]) -> None:
+    if not gates:
+        return
+    sys.stdout.write("".join(f"{'ok' if g.ok else 'FAIL':<4}  gate {g.name}: {g.detail}\n" for g in gates))
+    sys.stdout.flush()

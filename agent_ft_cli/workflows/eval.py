@@ -1,0 +1,518 @@
+"""``eval``: does the model behind an agent prefer the chosen answers? Accuracy, margin, held-out drift, gates.
+
+The walk is the one ``update`` takes (:mod:`.walk`: plan, then replay with the client registered on the agent), and
+each preference pair is tied to its prompt by the one tying code (:mod:`agent_ft_cli.align`) in the agent's own
+thread, exactly as ``export`` and ``update`` tie it. The prompt a pair is judged on is the agent's thread up to the
+tied answer (``messages[:answer_index]``, what the Hugging Face client trains on); a pair whose answer is not in the
+thread, or whose own ``prompt`` is not the question asked before that answer, is judged on a fresh thread: the
+agent's system message (when the thread has one) and that prompt.
+
+Two methods, chosen by what the client can do:
+
+* ``score``: a client with the optional ``score(messages, candidates)`` (:class:`~agent_ft_cli.clients.protocol.
+  ScoringModelClient`) gives the log-probability of the chosen and the rejected answer after the prompt; the pair is
+  preferred when chosen > rejected, its margin is chosen - rejected.
+* ``generation``: any other client is asked for a reply (``create`` on the prompt thread); the reply is compared
+  with both answers by text similarity (:func:`similarity`: difflib's ratio on case-folded, whitespace-normalised
+  text, 1.0 for the same text); the pair is preferred when the reply is closer to the chosen answer than to the
+  rejected one (a tie is not preferred). There is no margin.
+
+Accuracy is the share of tied pairs preferred. Held-out pairs (a second preference file, prompts that were not
+trained on) are tied the same way against the same thread and reported separately: give them a ``prompt`` so
+they are asked as their own question. No pair tied is bad input (:class:`~agent_ft_cli.errors.InputDataError`).
+
+Gates (:func:`check_gates`): a minimum accuracy on the pairs, and a largest drop of accuracy (pairs and held-out)
+from a baseline, an earlier ``eval`` or ``update`` result (:func:`load_baseline`). A missed gate is
+:class:`~agent_ft_cli.errors.QualityGateError` (its own exit code), raised by :func:`raise_on_failed_gates` after
+the caller has shown the results. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..align import Aligned, Skipped, align, text_of
+from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, InputDataError, QualityGateError, UsageError
+from ..redact import describe_exception, known_secrets, remember_secrets
+from .walk import WarnFn, plan, replay, stdout_to_stderr
+
+Message = dict[str, Any]
+#: Called after each pair with (pairs done, pairs in all).
+ProgressFn = Callable[[int, int], None]
+
+SCORE = "score"
+GENERATION = "generation"
+COMPARISONS = {
+    SCORE: "log-probability of the chosen vs the rejected answer (the client's score)",
+    GENERATION: "the client's reply (create) compared by text similarity with the chosen vs the rejected answer",
+}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# results
+
+
+@dataclass
+class PairResult:
+    """One tied pair: was the chosen answer preferred, and by how much (scores) or how close (generation)."""
+
+    index: int
+    prompt: str
+    preferred: bool
+    chosen_score: float | None = None
+    rejected_score: float | None = None
+    reply: str | None = None
+    chosen_similarity: float | None = None
+    rejected_similarity: float | None = None
+
+    @property
+    def margin(self) -> float | None:
+        if self.chosen_score is None or self.rejected_score is None:
+            return None
+        return self.chosen_score - self.rejected_score
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, "prompt": self.prompt, "preferred": self.preferred}
+        if self.chosen_score is not None:
+            out.update(chosen_score=_r(self.chosen_score), rejected_score=_r(self.rejected_score), margin=_r(self.margin))
+        else:
+            out.update(
+                reply=self.reply, chosen_similarity=_r(self.chosen_similarity), rejected_similarity=_r(self.rejected_similarity)
+            )
+        return out
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+@dataclass
+class EvalReport:
+    """One preference file evaluated: the keys ``--json`` prints (:meth:`as_dict`)."""
+
+    source: str
+    method: str
+    results: list[PairResult]
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def pairs(self) -> int:
+        return len(self.results)
+
+    @property
+    def preferred(self) -> int:
+        return sum(r.preferred for r in self.results)
+
+    @property
+    def accuracy(self) -> float:
+        return self.preferred / self.pairs if self.pairs else 0.0
+
+    @property
+    def mean_margin(self) -> float | None:
+        margins = [m for m in (r.margin for r in self.results) if m is not None]
+        return sum(margins) / len(margins) if margins and len(margins) == len(self.results) else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "pairs": self.pairs,
+            "preferred": self.preferred,
+            "accuracy": round(self.accuracy, 4),
+            "mean_margin": _r(self.mean_margin),
+            "method": self.method,
+            "comparison": COMPARISONS[self.method],
+            "skipped": [{"index": s.index, "kind": s.kind.value, "reason": s.reason} for s in self.skipped],
+            "results": [r.as_dict() for r in self.results],
+        }
+
+
+@dataclass
+class Evaluation:
+    """The pairs and, when given, the held-out pairs, evaluated on one model state."""
+
+    pairs: EvalReport
+    heldout: EvalReport | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.pairs.as_dict(), "heldout": self.heldout.as_dict() if self.heldout else None}
+
+
+@dataclass
+class Gate:
+    name: str
+    ok: bool
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# evaluating one model state
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two texts are, 0..1: difflib's ratio on case-folded, whitespace-normalised text."""
+    x, y = " ".join(a.casefold().split()), " ".join(b.casefold().split())
+    if x == y:
+        return 1.0
+    return difflib.SequenceMatcher(None, x, y, autojunk=False).ratio()
+
+
+def prompt_thread(item: Aligned, messages: list[Message]) -> list[Message]:
+    """The thread a tied pair is judged on: the agent's thread up to the tied answer, or a fresh one holding the
+    pair's own prompt (after the thread's system message, if any) when its answer is not in the thread or its
+    ``prompt`` is not the question asked before that answer."""
+    own = item.pair.prompt
+    asked = text_of(messages[item.prompt_index]) if item.prompt_index is not None else None
+    same = not own or (asked is not None and " ".join(own.split()).casefold() == " ".join(asked.split()).casefold())
+    if same and item.answer_index is not None and item.prompt_index is not None:
+        return messages[: item.answer_index]
+    if same and item.prompt_index is not None:
+        return messages[: item.prompt_index + 1]
+    system = [m for m in messages[:1] if m.get("role") == "system"]
+    return [*system, {"role": "user", "content": item.prompt}]
+
+
+def the_one_client(agent: Any) -> Any:
+    """The model client registered on the agent (exactly one, as ``update`` requires; ``update_model`` not needed)."""
+    from ..classic.update import registered_clients
+
+    clients = registered_clients(agent)
+    if len(clients) != 1:
+        found = "no model client" if not clients else f"{len(clients)} model clients"
+        raise ClientLoadError(f"cannot evaluate {getattr(agent, 'name', 'the agent')!r}: it has {found}; it needs exactly one")
+    return clients[0]
+
+
+def can_score(client: Any) -> bool:
+    from ..clients.protocol import can_score as check
+
+    return check(client)
+
+
+def _create_params(agent: Any, messages: list[Message]) -> dict[str, Any]:
+    """What autogen's wrapper would pass to the client's ``create``: its config entry (autogen's own keys dropped)
+    and the messages."""
+    wrapper = getattr(agent, "client", None)
+    entries = getattr(wrapper, "_config_list", None) or [{}]
+    own = set(getattr(wrapper, "extra_kwargs", ())) | {"cache_seed", "cache"}
+    entry = entries[0] if isinstance(entries[0], dict) else {}
+    return {**{k: v for k, v in entry.items() if k not in own}, "messages": messages}
+
+
+def _reply_text(client: Any, response: Any) -> str:
+    """The first reply's text; a reply that only calls tools is written as its calls' JSON (``tool_calls: [...]``)."""
+    replies = client.message_retrieval(response)
+    first = replies[0] if replies else None
+    if first is None or isinstance(first, str):
+        return first or ""
+    text = text_of(first) or str(getattr(first, "content", "") or "")
+    calls = _get(first, "tool_calls") or _get(first, "function_call")
+    if text or not calls:
+        return text
+    from ..jsonio import to_json
+
+    return "tool_calls: " + to_json(calls).decode()
+
+
+def _get(message: Any, key: str) -> Any:
+    return message.get(key) if isinstance(message, dict) else getattr(message, key, None)
+
+
+def evaluate(
+    agent: Any,
+    peer: Any,
+    preference_data: Any,
+    *,
+    source: str,
+    include_system_message: bool = False,
+    progress: ProgressFn | None = None,
+    spec: str | None = None,
+) -> EvalReport:
+    """Evaluate the model behind ``agent`` (a live agent holding its thread with ``peer``) on ``preference_data``.
+
+    Raises :class:`InputDataError` when no pair is tied to a prompt (``source`` names the file)."""
+    from ..classic.update import inference_thread
+
+    client = the_one_client(agent)
+    messages = inference_thread(agent, peer, include_system_message=include_system_message)
+    tied, skipped = align(preference_data, messages)
+    if not tied:
+        reasons: dict[str, int] = {}
+        for s in skipped:
+            reasons[s.reason] = reasons.get(s.reason, 0) + 1
+        why = "; ".join(f"{n} x {r}" for r, n in reasons.items()) or "no pairs given"
+        raise InputDataError(
+            f"{source}: no preference pair is tied to a prompt in thread {getattr(agent, 'name', '?')}->"
+            f"{getattr(peer, 'name', '?')} ({why}); nothing to evaluate"
+        )
+    method = SCORE if can_score(client) else GENERATION
+    secrets = known_secrets()
+    results: list[PairResult] = []
+    for done, item in enumerate(tied, 1):
+        prompt = prompt_thread(item, messages)
+        chosen, rejected = text_of(item.pair.chosen) or "", text_of(item.pair.rejected) or ""
+        if method == SCORE:
+            try:
+                scores = client.score(prompt, [chosen, rejected])
+            except AgentFtError:
+                raise
+            except Exception as e:
+                raise ClientUpdateError(
+                    f"the client's score{_named(spec)} failed: {type(e).__name__}: {describe_exception(e, secrets)}"
+                ) from e
+            c, r = _two_scores(scores, spec)
+            results.append(PairResult(item.pair.index, item.prompt, c > r, chosen_score=c, rejected_score=r))
+        else:
+            try:
+                reply = _reply_text(client, client.create(_create_params(agent, prompt)))
+            except AgentFtError:
+                raise
+            except Exception as e:
+                raise ClientUpdateError(
+                    f"the client's create{_named(spec)} failed: {type(e).__name__}: {describe_exception(e, secrets)}"
+                ) from e
+            sc, sr = similarity(reply, chosen), similarity(reply, rejected)
+            results.append(
+                PairResult(item.pair.index, item.prompt, sc > sr, reply=reply, chosen_similarity=sc, rejected_similarity=sr)
+            )
+        if progress is not None:
+            progress(done, len(tied))
+    return EvalReport(source, method, results, skipped)
+
+
+def _named(spec: str | None) -> str:
+    return f" ({spec})" if spec else ""
+
+
+def _two_scores(scores: Any, spec: str | None) -> tuple[float, float]:
+    try:
+        c, r = (float(s) for s in scores)
+    except (TypeError, ValueError):
+        raise ClientLoadError(
+            f"the client's score{_named(spec)} must return one number per candidate (2 here), not {str(scores)[:80]!r}"
+        ) from None
+    if math.isnan(c) or math.isnan(r):
+        raise ClientLoadError(f"the client's score{_named(spec)} returned NaN")
+    return c, r
+
+
+@dataclass
+class Evaluator:
+    """Evaluates a replayed pair on the pairs and the held-out pairs, and checks the gates on its latest run.
+
+    ``update --eval`` calls it before and after the update, in one run on one client (:attr:`runs` holds both;
+    :meth:`as_dict` is the result's ``eval``); ``eval`` calls it once. The held-out file is read when the evaluator
+    is made, so a bad one fails before anything runs."""
+
+    heldout_path: str | None = None
+    include_system_message: bool = False
+    progress: ProgressFn | None = None
+    spec: str | None = None
+    min_accuracy: float | None = None
+    baseline: Baseline | None = None
+    max_drop: float | None = None
+    heldout_data: Any = None
+    runs: list[Evaluation] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.heldout_path is not None and self.heldout_data is None:
+            from ..prefs import load_prefs
+
+            self.heldout_data = load_prefs(self.heldout_path)
+
+    def __call__(self, agent: Any, peer: Any, preference_data: Any, *, source: str) -> Evaluation:
+        options: dict[str, Any] = {
+            "include_system_message": self.include_system_message, "progress": self.progress, "spec": self.spec
+        }
+        pairs = evaluate(agent, peer, preference_data, source=source, **options)
+        heldout = None
+        if self.heldout_path is not None:
+            heldout = evaluate(agent, peer, self.heldout_data, source=self.heldout_path, **options)
+        self.runs.append(Evaluation(pairs, heldout))
+        return self.runs[-1]
+
+    @property
+    def before(self) -> Evaluation:
+        return self.runs[0]
+
+    @property
+    def after(self) -> Evaluation:
+        return self.runs[-1]
+
+    @property
+    def gates(self) -> list[Gate]:
+        """The gates asked for, checked on the latest run (after the update)."""
+        if not self.runs:
+            return []
+        return check_gates(self.after, min_accuracy=self.min_accuracy, baseline=self.baseline, max_drop=self.max_drop)
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"before": ..., "after": ..., "gates": [...]}``: what ``update --json`` adds as ``eval``."""
+        return {
+            "before": self.before.as_dict() if self.runs else None,
+            "after": self.after.as_dict() if self.runs else None,
+            "gates": [g.as_dict() for g in self.gates],
+        }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the eval command
+
+
+@dataclass
+class EvalJob:
+    session_path: Path
+    prefs_path: str
+    heldout_path: str | None = None
+    client: str | None = None
+    client_args: dict[str, Any] = field(default_factory=dict)
+    config_path: Path | None = None
+    agent: str | None = None
+    peer: str | None = None
+    include_system_message: bool = False
+    strict: bool = False
+    min_accuracy: float | None = None
+    baseline: Baseline | None = None  # :func:`load_baseline`
+    max_drop: float | None = None
+
+
+@dataclass
+class EvalResult:
+    session: str
+    agent: str
+    peer: str
+    client: str
+    evaluation: Evaluation
+    gates: list[Gate] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "session": self.session,
+            "agent": self.agent,
+            "peer": self.peer,
+            "client": self.client,
+            **self.evaluation.as_dict(),
+            "gates": [g.as_dict() for g in self.gates],
+        }
+
+
+def run(job: EvalJob, on_warning: WarnFn | None = None, progress: ProgressFn | None = None) -> EvalResult:
+    """Everything ``agent-ft eval`` does: the walk, then :func:`evaluate` on the pairs and held-out pairs, and the
+    job's gates checked. Raising on a missed gate is left to the caller, after it has shown the result
+    (:func:`raise_on_failed_gates`)."""
+    from ..clients.loading import load_client
+    from ..pairing import require_client
+    from ..prefs import load_prefs
+
+    walk = plan(
+        job.session_path, agent=job.agent, peer=job.peer, config_path=job.config_path, client=job.client,
+        client_args=job.client_args,
+    )
+    prefs = load_prefs(job.prefs_path)
+    choice = require_client(walk.client, walk.agent)
+    evaluator = Evaluator(
+        job.heldout_path, job.include_system_message, progress, choice.spec, job.min_accuracy, job.baseline, job.max_drop
+    )
+    client_cls = load_client(choice.spec, need_update=False)
+    remember_secrets([choice.args])
+    with stdout_to_stderr():
+        pair = replay(walk, client_cls, strict=job.strict, on_warning=on_warning)
+        evaluation = evaluator(pair.agent, pair.peer, prefs, source=job.prefs_path)
+    return EvalResult(str(job.session_path), walk.agent, walk.peer, choice.spec, evaluation, evaluator.gates)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# gates
+
+
+@dataclass
+class Baseline:
+    """The accuracies an earlier run reported: on the pairs, and on the held-out pairs when it had them."""
+
+    source: str
+    accuracy: float
+    heldout: float | None = None
+
+
+def _accuracy_of(value: Any) -> float | None:
+    acc = value.get("accuracy") if isinstance(value, dict) else None
+    if isinstance(acc, bool) or not isinstance(acc, (int, float)) or not 0 <= acc <= 1:
+        return None
+    return float(acc)
+
+
+def load_baseline(path: str | Path) -> Baseline:
+    """An earlier ``eval`` result (``accuracy`` at the top) or ``update`` result with evaluation (``eval.after``).
+
+    Anything else is :class:`InputDataError`, one line naming the file."""
+    import orjson
+
+    from ..fsutil import read_text
+
+    where = str(path)
+    text = read_text(Path(path), noun="baseline", error=InputDataError)
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as e:
+        raise InputDataError(f"baseline {where!r}: not valid JSON ({str(e).split(':', 1)[0]})") from None
+    if isinstance(data, dict) and isinstance(data.get("eval"), dict):
+        data = data["eval"].get("after")
+    accuracy = _accuracy_of(data)
+    if accuracy is None:
+        raise InputDataError(
+            f"baseline {where!r}: not an evaluation result; expected an object with 'accuracy' (0..1) as "
+            "'agent-ft eval' prints it, or 'eval.after.accuracy' as 'agent-ft update' prints it when it evaluates"
+        )
+    heldout = data.get("heldout") if isinstance(data, dict) else None
+    return Baseline(where, accuracy, _accuracy_of(heldout))
+
+
+def check_options(
+    min_accuracy: float | None, max_drop: float | None, baseline: Any, *, prefs: Any = None, heldout: Any = None
+) -> None:
+    """Refuse gate options out of range or given without what they need, and two inputs both from stdin."""
+    if str(prefs) == "-" and str(heldout) == "-":
+        raise UsageError("{prefs} and {heldout} cannot both be read from stdin (-)", options=("prefs", "heldout"))
+    if min_accuracy is not None and not 0 <= min_accuracy <= 1:
+        raise UsageError(f"{{min_accuracy}} {min_accuracy} is not between 0 and 1", options=("min_accuracy",))
+    if max_drop is not None and not 0 <= max_drop <= 1:
+        raise UsageError(f"{{max_drop}} {max_drop} is not between 0 and 1", options=("max_drop",))
+    if max_drop is not None and baseline is None:
+        raise UsageError("{max_drop} needs {baseline}: the earlier result to compare with", options=("max_drop", "baseline"))
+
+
+def check_gates(
+    evaluation: Evaluation, *, min_accuracy: float | None = None, baseline: Baseline | None = None, max_drop: float | None = None
+) -> list[Gate]:
+    """The gates asked for, each passed or not: accuracy on the pairs at least ``min_accuracy``; accuracy on the
+    pairs, and on the held-out pairs when both runs have them, no more than ``max_drop`` (default 0) below
+    ``baseline``."""
+    gates: list[Gate] = []
+    eps = 1e-9
+    acc = evaluation.pairs.accuracy
+    if min_accuracy is not None:
+        gates.append(Gate("min-accuracy", acc + eps >= min_accuracy, f"accuracy {acc:.4g} (needs at least {min_accuracy:g})"))
+    if baseline is not None:
+        drop = max_drop or 0.0
+        runs = [("pairs", acc, baseline.accuracy)]
+        if evaluation.heldout is not None and baseline.heldout is not None:
+            runs.append(("held-out", evaluation.heldout.accuracy, baseline.heldout))
+        for name, now, before in runs:
+            ok = now + eps >= before - drop
+            detail = f"{name} accuracy {now:.4g}, baseline {before:.4g} (may drop by at most {drop:g})"
+            gates.append(Gate(f"max-drop ({name})", ok, detail))
+    return gates
+
+
+def raise_on_failed_gates(gates: list[Gate], *, hint: str | None = None) -> None:
+    """:class:`QualityGateError` naming every missed gate; nothing when all passed (or none was asked for)."""
+    failed = [g for g in gates if not g.ok]
+    if failed:
+        raise QualityGateError("quality gate failed: " + "; ".join(f"{g.name}: {g.detail}" for g in failed), hint=hint)
