@@ -79,11 +79,12 @@ def eval_(
     Example: agent-ft eval --session chat.jsonl --prefs prefs.json --config configs/local.yaml --min-accuracy 0.9
     """
     from ..workflows import eval as workflow
+    from ..workflows import gates
     from .render import write_json
 
     def work() -> None:
-        workflow.check_options(min_accuracy, max_drop, baseline, prefs=prefs, heldout=heldout)
-        base = workflow.load_baseline(baseline) if baseline is not None else None
+        gates.check_options(min_accuracy, max_drop, baseline, prefs=prefs, heldout=heldout)
+        base = gates.load_baseline(baseline) if baseline is not None else None
         job = workflow.EvalJob(
             session_path=session,
             prefs_path=prefs,
@@ -106,7 +107,7 @@ def eval_(
         else:
             render_evaluation(result.evaluation, verbose=verbose)
             render_gates(result.gates)
-        workflow.raise_on_failed_gates(result.gates)
+        gates.raise_on_failed_gates(result.gates)
 
     guarded(work)
 

@@ -75,9 +75,10 @@ def update(
         if output is not None:
             check_output_path(output, inputs=[session, prefs, config])
         from ..workflows import eval as evaluation
+        from ..workflows import gates
 
-        evaluation.check_options(min_accuracy, max_drop, baseline, prefs=prefs, heldout=heldout)
-        base = evaluation.load_baseline(baseline) if baseline is not None else None
+        gates.check_options(min_accuracy, max_drop, baseline, prefs=prefs, heldout=heldout)
+        base = gates.load_baseline(baseline) if baseline is not None else None
         wants_eval = evaluate or heldout is not None or min_accuracy is not None or baseline is not None
         evaluator = evaluation.Evaluator(heldout, include_system_message, None, None, min_accuracy, base, max_drop)
         job = workflow.UpdateJob(
@@ -100,7 +101,7 @@ def update(
             write_output(output, to_json(result.as_dict(), indent=True) + b"\n")
         if json_out:
             write_json(result.as_dict())
-            evaluation.raise_on_failed_gates(evaluator.gates, hint=APPLIED)
+            gates.raise_on_failed_gates(evaluator.gates, hint=APPLIED)
             return
         stderr_console().print(
             f"updated [bold]{escape(result.agent)}[/] from {result.messages} message(s) of its thread with "
@@ -111,6 +112,6 @@ def update(
         if evaluator.runs:
             render_before_after(evaluator.before, evaluator.after)
             render_gates(evaluator.gates)
-        evaluation.raise_on_failed_gates(evaluator.gates, hint=APPLIED)
+        gates.raise_on_failed_gates(evaluator.gates, hint=APPLIED)
 
     guarded(work)

@@ -17,6 +17,7 @@ from agent_ft_cli.clients.protocol import SCORE_METHODS, ScoringModelClient, can
 from agent_ft_cli.errors import EXIT_CLIENT_FAILED, EXIT_CLIENT_LOAD, InputDataError, QualityGateError
 from agent_ft_cli.local import DEFAULT_REPLY, LocalLearningClient
 from agent_ft_cli.workflows import eval as workflow
+from agent_ft_cli.workflows import gates as gating
 
 SAMPLES = REPO / "sample_sessions"
 CONFIG = REPO / "configs" / "local.yaml"
@@ -105,18 +106,18 @@ def evaluation(acc: float, heldout: float | None = None) -> workflow.Evaluation:
 
 
 def test_gates() -> None:
-    assert workflow.check_gates(evaluation(0.75)) == []
-    assert [g.ok for g in workflow.check_gates(evaluation(0.75), min_accuracy=0.75)] == [True]
-    assert [g.ok for g in workflow.check_gates(evaluation(0.5), min_accuracy=0.75)] == [False]
-    base = workflow.Baseline("b.json", 1.0, heldout=0.75)
-    gates = workflow.check_gates(evaluation(1.0, heldout=0.5), baseline=base, max_drop=0.2)
+    assert gating.check_gates(evaluation(0.75)) == []
+    assert [g.ok for g in gating.check_gates(evaluation(0.75), min_accuracy=0.75)] == [True]
+    assert [g.ok for g in gating.check_gates(evaluation(0.5), min_accuracy=0.75)] == [False]
+    base = gating.Baseline("b.json", 1.0, heldout=0.75)
+    gates = gating.check_gates(evaluation(1.0, heldout=0.5), baseline=base, max_drop=0.2)
     assert [(g.name, g.ok) for g in gates] == [("max-drop (pairs)", True), ("max-drop (held-out)", False)]
-    assert [g.ok for g in workflow.check_gates(evaluation(0.75, heldout=0.5), baseline=base, max_drop=0.25)] == [True, True]
+    assert [g.ok for g in gating.check_gates(evaluation(0.75, heldout=0.5), baseline=base, max_drop=0.25)] == [True, True]
     # without --max-drop no drop at all is allowed; a run without held-out pairs compares the pairs only
-    assert [g.ok for g in workflow.check_gates(evaluation(0.75), baseline=base)] == [False]
-    workflow.raise_on_failed_gates([workflow.Gate("x", True, "fine")])
+    assert [g.ok for g in gating.check_gates(evaluation(0.75), baseline=base)] == [False]
+    gating.raise_on_failed_gates([gating.Gate("x", True, "fine")])
     with pytest.raises(QualityGateError) as err:
-        workflow.raise_on_failed_gates(workflow.check_gates(evaluation(0.5), min_accuracy=0.75), hint="applied")
+        gating.raise_on_failed_gates(gating.check_gates(evaluation(0.5), min_accuracy=0.75), hint="applied")
     assert err.value.exit_code == 5
     assert str(err.value) == "quality gate failed: min-accuracy: accuracy 0.5 (needs at least 0.75) (applied)"
 
@@ -124,14 +125,14 @@ def test_gates() -> None:
 def test_baseline_shapes(tmp_path: Path) -> None:
     eval_out = tmp_path / "eval.json"
     eval_out.write_text(json.dumps({"accuracy": 0.5, "heldout": {"accuracy": 1}}))
-    assert workflow.load_baseline(eval_out) == workflow.Baseline(str(eval_out), 0.5, 1.0)
+    assert gating.load_baseline(eval_out) == gating.Baseline(str(eval_out), 0.5, 1.0)
     update_out = tmp_path / "update.json"
     update_out.write_text(json.dumps({"update_stats": {}, "eval": {"before": {"accuracy": 0}, "after": {"accuracy": 1, "heldout": None}}}))
-    assert workflow.load_baseline(update_out) == workflow.Baseline(str(update_out), 1.0, None)
+    assert gating.load_baseline(update_out) == gating.Baseline(str(update_out), 1.0, None)
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"accuracy": True}))
     with pytest.raises(InputDataError, match="not an evaluation result"):
-        workflow.load_baseline(bad)
+        gating.load_baseline(bad)
 
 
 SCORERS = '''
