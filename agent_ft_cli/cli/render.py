@@ -14,6 +14,7 @@ from typing import IO, Any
 import orjson
 
 from ..jsonio import json_default, to_json
+from ..textsafe import inert
 
 FOLD_CHARS = 600
 FOLD_LINES = 12
@@ -25,12 +26,16 @@ def write_json(value: Any, stream: IO[bytes] | None = None) -> None:
     out.flush()
 
 
-def write_thread_json(agent: str, peer: str, messages: Iterable[Any], stream: IO[bytes] | None = None) -> int:
+def write_thread_json(
+    agent: str, peer: str, messages: Iterable[Any], stream: IO[bytes] | None = None, *, session: str | None = None
+) -> int:
     """Stream ``{"agent": ..., "peer": ..., "messages": [...]}`` without building the list; returns the count.
 
-    Each message is a dict, or already its JSON text (bytes, from ``iter_thread(as_bytes=True)``)."""
+    Each message is a dict, or already its JSON text (bytes, from ``iter_thread(as_bytes=True)``). ``session``
+    (several sessions, one object per line) is written first as ``"session"``."""
     out = stream or sys.stdout.buffer
-    out.write(b'{"agent":' + to_json(agent) + b',"peer":' + to_json(peer) + b',"messages":[')
+    named = b'{"session":' + to_json(session) + b"," if session is not None else b"{"
+    out.write(named + b'"agent":' + to_json(agent) + b',"peer":' + to_json(peer) + b',"messages":[')
     n = 0
     buf: list[bytes] = []
     dumps, opts, sep = orjson.dumps, orjson.OPT_NON_STR_KEYS, b""  # to_json's fast path, inlined (hot loop)
@@ -71,16 +76,48 @@ def _then(head: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
     yield from rest
 
 
-def stderr_console() -> Any:
+def plain_output() -> bool:
+    """Whether stdout gets plain lines (no table padding, no hard wrap, no colour): not a terminal, or ``CI`` set."""
+    import os
+
+    ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    try:
+        tty = sys.stdout.isatty()
+    except (ValueError, AttributeError):
+        tty = False
+    return ci or not tty
+
+
+def _console_class() -> Any:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich exits 1 on a closed pipe; the CLI's one closed-pipe rule (exit 0, as with --json) decides instead
+            raise BrokenPipeError()
+
+    return _Console
+
+
+def stderr_console() -> Any:
+    return _console_class()(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def stdout_console() -> Any:
-    from rich.console import Console
+    """The console for human output on stdout: rich on a terminal; plain, unwrapped lines otherwise."""
+    if plain_output():
+        return _console_class()(
+            highlight=False, soft_wrap=True, emoji=False, no_color=True, color_system=None, force_terminal=False
+        )
+    return _console_class()(highlight=False, soft_wrap=False, emoji=False)
 
-    return Console(highlight=False, soft_wrap=False)
+
+def rule(console: Any) -> None:
+    """A separator line: rich's on a terminal, ``---`` when plain (no padding to a width)."""
+    if plain_output() or not (console.encoding or "").lower().startswith("utf"):
+        console.print("---", style="dim")
+    else:
+        console.rule(style="dim")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -102,6 +139,13 @@ def _short_json(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def _one(text: str) -> str:
+    """A name or a one-line field made inert: no terminal sequence, no line break that could forge a line."""
+    from .app import shown
+
+    return shown(text)
+
+
 _ROLE_STYLE = {"user": "cyan", "assistant": "green", "system": "magenta", "tool": "yellow", "function": "yellow"}
 
 
@@ -112,9 +156,9 @@ def message_renderable(index: int, message: dict[str, Any], *, full: bool) -> An
     role = str(message.get("role", "?"))
     out = Text()
     out.append(f"#{index} ", style="dim")
-    out.append(role, style=f"bold {_ROLE_STYLE.get(role, 'white')}")
+    out.append(_one(role), style=f"bold {_ROLE_STYLE.get(role, 'white')}")
     if message.get("name"):
-        out.append(f" ({message['name']})", style="dim")
+        out.append(f" ({_one(str(message['name']))})", style="dim")
     out.append("\n")
     content = message.get("content")
     tool_calls = message.get("tool_calls")
@@ -130,33 +174,33 @@ def message_renderable(index: int, message: dict[str, Any], *, full: bool) -> An
         text = content if isinstance(content, str) else _short_json(content, 10_000 if full else FOLD_CHARS)
         shown, more = _fold(text, full)
         if not tool_responses:
-            out.append(shown + "\n")
+            out.append(inert(shown) + "\n")
             if more:
                 out.append(more + "\n", style="dim italic")
     for call in tool_calls:
         fn = call.get("function", {}) if isinstance(call, dict) else {}
         fn = fn if isinstance(fn, dict) else {}
         out.append("→ tool call ", style="yellow")
-        out.append(f"{fn.get('name', '?')}({_short_json(fn.get('arguments', ''), 10_000 if full else 300)})", style="bold")
+        out.append(_one(f"{fn.get('name', '?')}({_short_json(fn.get('arguments', ''), 10_000 if full else 300)})"), style="bold")
         if isinstance(call, dict) and call.get("id"):
-            out.append(f"  [{call['id']}]", style="dim")
+            out.append(f"  [{_one(str(call['id']))}]", style="dim")
         out.append("\n")
     if function_call:
         fc = function_call
         out.append("→ function call ", style="yellow")
-        out.append(f"{fc.get('name', '?')}({_short_json(fc.get('arguments', ''), 300)})\n", style="bold")
+        out.append(_one(f"{fc.get('name', '?')}({_short_json(fc.get('arguments', ''), 300)})") + "\n", style="bold")
     for resp in tool_responses:
         if not isinstance(resp, dict):
             continue
         shown, more = _fold(str(resp.get("content", "")), full)
         out.append("← tool response", style="yellow")
         if resp.get("tool_call_id"):
-            out.append(f" [{resp['tool_call_id']}]", style="dim")
-        out.append(": " + shown + "\n")
+            out.append(f" [{_one(str(resp['tool_call_id']))}]", style="dim")
+        out.append(": " + inert(shown) + "\n")
         if more:
             out.append(more + "\n", style="dim italic")
     if message.get("tool_call_id") and not tool_responses:
-        out.append(f"(response to {message['tool_call_id']})\n", style="dim")
+        out.append(f"(response to {_one(str(message['tool_call_id']))})\n", style="dim")
     out.rstrip()
     return out
 
@@ -171,28 +215,36 @@ def render_thread_header(
     *,
     counts: dict[tuple[str, str], int] | None = None,
 ) -> None:
-    from rich.table import Table
     from rich.text import Text
 
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
-    agents = ", ".join(a["name"] + f" ({str(a.get('class', '?')).rsplit('.', 1)[-1]})" for a in header.get("agents") or [])
+    agents = ", ".join(
+        _one(str(a.get("name"))) + f" ({_one(str(a.get('class', '?')).rsplit('.', 1)[-1])})"
+        for a in header.get("agents") or []
+    )
     rows = {
-        "session": path,
-        "format": f"{header.get('format')} {header.get('version')}",
-        "autogen": str(header.get("autogen_version") or "unknown"),
+        "session": _one(path),
+        "format": _one(f"{header.get('format')} {header.get('version')}"),
+        "autogen": _one(str(header.get("autogen_version") or "unknown")),
         "agents": agents,
-        "thread": f"{agent}.chat_messages[{peer}]"
+        "thread": f"{_one(agent)}.chat_messages[{_one(peer)}]"
         + (f": {counts.get((agent, peer), 0)} message(s)" if counts is not None else "")
         + (f"  {note}" if note else ""),
     }
     if counts is not None:
-        rows["threads"] = ", ".join(f"{a}→{p} {n}" for (a, p), n in counts.items()) or "none"
-    for key, value in rows.items():
-        table.add_row(key, Text(value))
-    console.print(table)
-    console.rule(style="dim")
+        rows["threads"] = ", ".join(f"{_one(a)}→{_one(p)} {n}" for (a, p), n in counts.items()) or "none"
+    if plain_output():  # plain `key: value` lines: nothing padded, wrapped or cut
+        for key, value in rows.items():
+            console.print(Text(f"{key}: {value}"))
+    else:
+        from rich.table import Table
+
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold")
+        table.add_column(overflow="fold")
+        for key, value in rows.items():
+            table.add_row(key, Text(value))
+        console.print(table)
+    rule(console)
 
 
 def render_thread(console: Any, messages: Iterable[dict[str, Any]], *, full: bool, first_index: int = 1) -> int:
@@ -228,6 +280,16 @@ def render_stats(console: Any, stats: Any, title: str = "update stats") -> None:
     from rich.table import Table
     from rich.text import Text
 
+    if plain_output():  # plain `key: value` lines: nothing padded, wrapped or cut
+        if not isinstance(stats, dict):
+            rows = [("(result)", _cell(stats))]
+        elif not stats:
+            rows = [("(empty)", "the client returned no stats")]
+        else:
+            rows = [(key, _cell(value)) for key, value in flatten(stats)]
+        for key, value in rows:
+            console.print(Text(f"{_one(key)}: {inert(value)}"))
+        return
     table = Table(title=title, title_justify="left", show_lines=False)
     table.add_column("stat", style="bold")
     table.add_column("value", overflow="fold")
@@ -241,10 +303,21 @@ def render_stats(console: Any, stats: Any, title: str = "update stats") -> None:
     console.print(table)
 
 
+def _status(check: dict[str, Any]) -> str:
+    return "FAIL" if not check["ok"] else ("warn" if check.get("warnings") else "ok")
+
+
 def checks_text(checks: list[dict[str, Any]]) -> str:
-    """The validation report as plain aligned lines: ``ok``/``FAIL``, the check, its detail."""
-    width = max((len(c["name"]) for c in checks), default=0)
-    return "".join(f"{'ok' if c['ok'] else 'FAIL':<4}  {c['name']:<{width}}  {c['detail']}\n" for c in checks)
+    """The validation report as plain lines (``ok``/``warn``/``FAIL``, the check, its detail; each warning on its own
+    indented line): no padding, no wrapping, every name made inert."""
+    lines = []
+    for c in checks:
+        detail = c["detail"]
+        if c.get("file") and not detail.startswith(c["file"]):
+            detail = f"{c['file']}: {detail}"
+        lines.append(f"{_status(c)}  {c['name']}  {_one(detail)}\n")
+        lines.extend(f"  warning: {_one(w)}\n" for w in c.get("warnings") or [])
+    return "".join(lines)
 
 
 def render_checks(console: Any, checks: list[dict[str, Any]]) -> None:
@@ -255,7 +328,9 @@ def render_checks(console: Any, checks: list[dict[str, Any]]) -> None:
     table.add_column("check", style="bold")
     table.add_column("result")
     table.add_column("detail", overflow="fold")
+    styles = {"ok": "green", "warn": "yellow", "FAIL": "bold red"}
     for c in checks:
-        status = Text("ok", style="green") if c["ok"] else Text("FAIL", style="bold red")
-        table.add_row(c["name"], status, Text(c["detail"]))
+        status = _status(c)
+        detail = "\n".join([_one(c["detail"]), *(f"warning: {_one(w)}" for w in c.get("warnings") or [])])
+        table.add_row(c["name"], Text(status, style=styles[status]), Text(detail))
     console.print(table)
