@@ -11,6 +11,7 @@ registered on :data:`app` by :mod:`agent_ft_cli.cli`.
 
 # No ``from __future__ import annotations``: typer would eval every annotation string of every command (~8 ms of
 # start-up on each run, docs/benchmarks.md); the annotations here are valid at runtime on Python 3.10+.
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -295,17 +296,13 @@ def safe_streams() -> None:
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if stream is None:
-            try:
+            with contextlib.suppress(OSError):
                 setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the process
-            except OSError:  # pragma: no cover
-                pass
             continue
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
-            try:
+            with contextlib.suppress(ValueError, OSError):  # a detached or closed stream
                 reconfigure(errors="backslashreplace")
-            except (ValueError, OSError):  # pragma: no cover - a detached or closed stream
-                pass
 
 
 def run() -> None:

@@ -50,6 +50,18 @@ class Check:
         return out
 
 
+@dataclass
+class _Read:
+    """What one session's checks found, for the checks after them."""
+
+    path: Path
+    header: dict[str, Any] = field(default_factory=dict)
+    pair: tuple[str, str] | None = None
+    thread: list[dict[str, Any]] | None = None
+    pair_error: AgentFtError | None = None
+    no_client: bool = False
+
+
 class StrictWarningError(InputDataError):
     """A warning (a skipped pair, a line cut short, prefs that are not pairs) refused under ``strict``."""
 
@@ -103,24 +115,18 @@ def run(
         attempt("config", check_config)
 
     # -- each session: readable, well-formed, its pair ------------------------------------------------------------
-    read: list[tuple[Path, dict[str, Any], tuple[str, str] | None, list[dict[str, Any]] | None]] = []
+    read: list[_Read] = []
     for raw_path in paths:
-        path = Path(raw_path)
-        header: dict[str, Any] = {}
-        pair: tuple[str, str] | None = None
-        thread: list[dict[str, Any]] | None = None
-        pair_error: AgentFtError | None = None
-        no_client = False
+        r = _Read(Path(raw_path))
 
-        def check_session(check: Check, path: Path = path) -> str:
-            nonlocal header, pair, thread, pair_error, no_client
-            header, _ = read_header(path)
+        def check_session(check: Check, r: _Read = r) -> str:
+            r.header, _ = read_header(r.path)
             try:
-                pair = resolve_pair(header, agent, peer, path=path, config=config)
+                r.pair = resolve_pair(r.header, agent, peer, path=r.path, config=config)
             except SessionError as e:
-                pair_error = e
-                no_client = (agent, peer, config) == (None, None, None) and not any(
-                    has_model_client(a) for a in header.get("agents") or []
+                r.pair_error = e
+                r.no_client = (agent, peer, config) == (None, None, None) and not any(
+                    has_model_client(a) for a in r.header.get("agents") or []
                 )
 
             def warn(text: str) -> None:
@@ -128,29 +134,31 @@ def run(
                 if on_warning is not None:
                     on_warning(text)
 
-            wanted = {"pairs": [pair]} if pair is not None and prefs_path is not None else {"agents": []}
-            s = load_session(path, strict=strict, on_warning=warn, **wanted)  # type: ignore[arg-type]
-            if pair is not None and prefs_path is not None:
-                thread = s.threads.get(pair, [])
+            tie = r.pair is not None and prefs_path is not None
+            if tie:
+                s = load_session(r.path, pairs=[r.pair], strict=strict, on_warning=warn)  # type: ignore[list-item]
+                r.thread = s.threads.get(r.pair, [])  # type: ignore[arg-type]
+            else:
+                s = load_session(r.path, agents=[], strict=strict, on_warning=warn)
             note = f"; {len(check.warnings)} warning(s): {check.warnings[0]}" if check.warnings else ""
             return (
-                f"{path}: format {s.header.get('version')}, {s.messages_total} messages, "
+                f"{r.path}: format {s.header.get('version')}, {s.messages_total} messages, "
                 f"agents {', '.join(s.agent_names)}{note}"
             )
 
-        if not attempt("session", check_session, str(path)):
+        if not attempt("session", check_session, str(r.path)):
             continue
 
-        def check_pair(_: Check, path: Path = path) -> str:
-            if pair is not None:
-                return f"update {pair[0]!r} from its thread with {pair[1]!r}"
-            if no_client:  # nothing to update: the file and all its threads were read and checked
-                return f"{path}: no agent has a model client; every thread was read and checked (nothing to update)"
-            assert pair_error is not None
-            raise pair_error
+        def check_pair(_: Check, r: _Read = r) -> str:
+            if r.pair is not None:
+                return f"update {r.pair[0]!r} from its thread with {r.pair[1]!r}"
+            if r.no_client:  # nothing to update: the file and all its threads were read and checked
+                return f"{r.path}: no agent has a model client; every thread was read and checked (nothing to update)"
+            assert r.pair_error is not None
+            raise r.pair_error
 
-        attempt("agents", check_pair, str(path))
-        read.append((path, header, pair, thread))
+        attempt("agents", check_pair, str(r.path))
+        read.append(r)
 
     # -- the preference data, then what update would skip in each thread --------------------------------------------
     if prefs_path is not None:
@@ -166,9 +174,9 @@ def run(
             return f"{prefs_path}: {size}"
 
         if attempt("prefs", check_prefs):
-            for path, _header, pair, thread in read:
-                if pair is not None and thread is not None:
-                    _check_ties(add, path, pair, thread, data)
+            for r in read:
+                if r.pair is not None and r.thread is not None:
+                    _check_ties(add, r.path, r.pair, r.thread, data)
 
     # -- each distinct client ---------------------------------------------------------------------------------------
     seen: set[tuple[str, str]] = set()
@@ -191,13 +199,17 @@ def run(
 
 
 def _client_choices(
-    client: str | None, config: PairConfig | None, read: list[tuple[Path, dict[str, Any], tuple[str, str] | None, Any]]
+    client: str | None, config: PairConfig | None, read: list[_Read]
 ) -> list[tuple[ClientChoice, str | None]]:
+    """The client ``update`` would load for each session (the caller's, the config's or the recorded one)."""
     out: list[tuple[ClientChoice, str | None]] = []
-    for path, header, pair, _ in read or [(None, {}, None, None)]:
-        choice = resolve_client(client, config, header=header, agent=pair[0] if pair else None)
+    readings: list[_Read | None] = [*read] or [None]
+    for r in readings:
+        header = r.header if r is not None else {}
+        agent = r.pair[0] if r is not None and r.pair is not None else None
+        choice = resolve_client(client, config, header=header, agent=agent)
         if choice is not None:
-            out.append((choice, str(path) if choice.origin == "session" and path is not None else None))
+            out.append((choice, str(r.path) if choice.origin == "session" and r is not None else None))
     return out
 
 
