@@ -18,6 +18,7 @@ from ..textsafe import inert
 
 FOLD_CHARS = 600
 FOLD_LINES = 12
+_LONG = 20_000  # characters past which the terminal, not rich, wraps a message (see render_thread)
 
 
 def write_json(value: Any, stream: IO[bytes] | None = None) -> None:
@@ -251,7 +252,10 @@ def render_thread(console: Any, messages: Iterable[dict[str, Any]], *, full: boo
     """Print messages one by one (memory stays flat); returns how many were printed."""
     n = 0
     for n, m in enumerate(messages, 1):
-        console.print(message_renderable(first_index + n - 1, m, full=full))
+        shown = message_renderable(first_index + n - 1, m, full=full)
+        # rich's word wrap grows faster than the text (a 10 MB message took 31 s): a long message is left to the
+        # terminal to wrap, which costs time in proportion to its length
+        console.print(shown, soft_wrap=len(shown) > _LONG or None)
     return n
 
 

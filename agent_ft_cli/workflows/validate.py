@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AgentFtError, InputDataError, SessionError
+from ..errors import AgentFtError, SessionError, StrictError
 from ..pairing import ClientChoice, resolve_client, resolve_pair
 from ..redact import scrub_known
 from ..session import has_model_client, load_session, read_header
@@ -62,13 +62,9 @@ class _Read:
     no_client: bool = False
 
 
-class StrictWarningError(InputDataError):
-    """A warning (a skipped pair, a line cut short, prefs that are not pairs) refused under ``strict``."""
-
-
-def _strict_error(what: str, warnings: list[str]) -> StrictWarningError:
+def _strict_error(what: str, warnings: list[str]) -> StrictError:
     more = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
-    return StrictWarningError(f"{what}: {warnings[0]}{more}; {{strict}} refuses every warning", options=("strict",))
+    return StrictError(f"{what}: {warnings[0]}{more}; {{strict}} refuses every warning", options=("strict",))
 
 
 def run(
