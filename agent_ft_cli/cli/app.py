@@ -59,7 +59,7 @@ app = typer.Typer(
     name="agent-ft",
     help="Record AutoGen chats, inspect them, and replay them into a custom model client's update_model.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish (imports nothing at start-up)
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,  # plain click help: typer's rich help costs ~3x the startup of the whole CLI (docs/benchmarks.md)
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -77,7 +77,7 @@ def fail(message: str, code: int) -> NoReturn:
     from ..redact import scrub_known
     from .render import stderr_console
 
-    stderr_console().print(f"[bold red]Error:[/] {escape(shown(scrub_known(message)))}")
+    stderr_console().print(f"[bold red]Error:[/] {escape(scrub_known(message))}")
     raise typer.Exit(code)
 
 
@@ -95,10 +95,10 @@ def shown(text: str, *, one_line: bool = True) -> str:
 
 
 def escape(text: str) -> str:
-    """``text`` made inert for rich markup."""
+    """``text`` (a name, a path, a message: one line) made inert for rich markup and for the terminal (:func:`shown`)."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape(text)
+    return rich_escape(shown(text))
 
 
 def warn(text: str) -> None:
@@ -108,7 +108,7 @@ def warn(text: str) -> None:
     from ..redact import scrub_known
     from .render import stderr_console
 
-    stderr_console().print(f"[yellow]Warning:[/] {escape(shown(scrub_known(text)))}")
+    stderr_console().print(f"[yellow]Warning:[/] {escape(scrub_known(text))}")
 
 
 def quiet() -> bool:

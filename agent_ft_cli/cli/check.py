@@ -21,7 +21,6 @@ from .app import (
     cli_message,
     escape,
     guarded,
-    shown,
     warn,
 )
 
@@ -132,7 +131,7 @@ def validate(
         failed = [c for c in checks if not c.ok]
         if failed:  # the report is on stdout; the first failure is also the one-line error on stderr
             more = f" ({len(failed)} checks failed; see the report)" if len(failed) > 1 else ""
-            stderr_console().print(f"[bold red]Error:[/] {escape(shown(failed_message(failed[0])) + more)}")
+            stderr_console().print(f"[bold red]Error:[/] {escape(failed_message(failed[0]) + more)}")
             return failed[0].exit_code
         return 0
 

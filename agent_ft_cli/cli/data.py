@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import StrictOpt, escape, guarded, warn
+from .app import QuietOpt, SessionsOpt, StrictOpt, escape, guarded, shown, warn
 
 # No ``from __future__ import annotations`` (typer would eval the strings at start-up; see app.py). --agent,
 # --peer and --json say something else here than on the thread commands, so their option types are their own.
@@ -30,15 +30,15 @@ def _summary_table(summary: dict[str, Any]) -> Any:
     table.add_column("", overflow="fold")
     table.show_header = False
     where = summary.get("out") or summary.get("dataset") or "-"
-    table.add_row("rows written", Text(f"{summary['rows']} to {where}"))
+    table.add_row("rows written", Text(f"{summary['rows']} to {shown(str(where))}"))
     table.add_row("sessions read", Text(str(summary["sessions"])))
     pairs = summary["pairs"]
     if pairs["total"]:
         table.add_row("pairs tied", Text(f"{pairs['tied']} of {pairs['total']}"))
     for s in summary["skipped_pairs"]:
-        table.add_row(Text(f"skipped pair {s['pair']}", style="yellow"), Text(s["reason"]))
+        table.add_row(Text(f"skipped pair {s['pair']}", style="yellow"), Text(shown(s["reason"])))
     for s in summary["skipped_sessions"]:
-        table.add_row(Text("skipped session", style="yellow"), Text(f"{s['session']}: {s['reason']}"))
+        table.add_row(Text("skipped session", style="yellow"), Text(shown(f"{s['session']}: {s['reason']}")))
     return table
 
 
@@ -47,15 +47,7 @@ def register(app: Any) -> None:
 
     @app.command("export")
     def export_cmd(
-        session: Annotated[
-            list[str],
-            typer.Option(
-                "--session",
-                "-s",
-                help="Session file, folder of *.jsonl sessions, or a quoted glob; repeatable.",
-                show_default=False,
-            ),
-        ],
+        session: SessionsOpt,
         fmt: Annotated[
             str,
             typer.Option(
@@ -85,6 +77,7 @@ def register(app: Any) -> None:
         ] = False,
         json_out: JsonOpt = False,
         strict: StrictOpt = False,
+        quiet: QuietOpt = False,
     ) -> None:
         """Write sessions (and preference pairs) as TRL or OpenAI fine-tuning data.
 
@@ -105,7 +98,7 @@ def register(app: Any) -> None:
 
                 data = load_prefs(prefs)
             console = stderr_console()
-            if len(paths) > 1:
+            if len(paths) > 1 and not quiet:
                 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
                 with Progress(
@@ -126,7 +119,8 @@ def register(app: Any) -> None:
             if json_out:
                 write_json(result)
                 return
-            console.print(_summary_table(result))
+            if not quiet:
+                console.print(_summary_table(result))
 
         guarded(work)
 
@@ -156,6 +150,7 @@ def register(app: Any) -> None:
         json_out: Annotated[
             bool, typer.Option("--json", help="Print the list of files written as JSON on stdout and nothing else.")
         ] = False,
+        quiet: QuietOpt = False,
     ) -> None:
         """Rebuild session files from AutoGen runtime logs or OpenAI-style chat JSONL.
 
@@ -174,11 +169,11 @@ def register(app: Any) -> None:
             if json_out:
                 write_json([str(p) for p in result.written])
                 return
-            console = stderr_console()
-            console.print(
-                f"imported {len(result.written)} conversation(s) from {escape(str(source))} ({result.kind})"
-            )
+            if not quiet:
+                stderr_console().print(
+                    f"imported {len(result.written)} conversation(s) from {escape(str(source))} ({result.kind})"
+                )
             for p in result.written:
-                typer.echo(str(p))
+                typer.echo(shown(str(p)))
 
         guarded(work)

@@ -13,6 +13,7 @@ from .app import (
     ClientOpt,
     ConfigOpt,
     PeerOpt,
+    QuietOpt,
     SessionOpt,
     StrictOpt,
     client_args,
@@ -47,6 +48,7 @@ def update(
         bool, typer.Option("--include-system-message", help="Prepend the agent's system message to the thread.")
     ] = False,
     strict: StrictOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Replay a saved session into the client's update_model and show the stats.
 
@@ -78,11 +80,12 @@ def update(
         if json_out:
             write_json(result.as_dict())
             return
-        stderr_console().print(
-            f"updated [bold]{escape(result.agent)}[/] from {result.messages} message(s) of its thread with "
-            f"[bold]{escape(result.peer)}[/] using {escape(result.client)}"
-            + (f"; result written to {escape(str(output))}" if output else "")
-        )
+        if not quiet:
+            stderr_console().print(
+                f"updated [bold]{escape(result.agent)}[/] from {result.messages} message(s) of its thread with "
+                f"[bold]{escape(result.peer)}[/] using {escape(result.client)}"
+                + (f"; result written to {escape(str(output))}" if output else "")
+            )
         render_stats(stdout_console(), result.update_stats)
 
     guarded(work)
