@@ -13,6 +13,7 @@ registered on :data:`app` by :mod:`agent_ft_cli.cli`.
 # start-up on each run, docs/benchmarks.md); the annotations here are valid at runtime on Python 3.10+.
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -91,7 +92,12 @@ def shown(text: str, *, one_line: bool = True) -> str:
             text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         except UnicodeEncodeError:
             text = text.encode("utf-8", "backslashreplace").decode("ascii")
+    if "\\udc" in text:  # a path's byte as repr() spells its surrogate escape: show the byte
+        text = _REPR_SURROGATE.sub(r"\\x\1", text)
     return inert(text, one_line=one_line)
+
+
+_REPR_SURROGATE = re.compile(r"\\udc([89a-f][0-9a-f])")
 
 
 def escape(text: str) -> str:
