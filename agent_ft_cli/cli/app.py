@@ -55,10 +55,17 @@ def refuse_repeated_options(cmd: Any, ctx: Any, args: list[str]) -> None:
         seen.add(param.name)
 
 
+HELP = """Record AutoGen chats, inspect them, and replay them into a custom model client's update_model.
+
+Exit codes: 0 ok, 1 the client's update_model failed, 2 usage error, 3 bad input data (session, prefs, config;
+any warning or skip under --strict), 4 client cannot be loaded or breaks the protocol, 130 interrupted,
+143 terminated (docs/errors.md).
+"""
+
 app = typer.Typer(
     cls=_Group,
     name="agent-ft",
-    help="Record AutoGen chats, inspect them, and replay them into a custom model client's update_model.",
+    help=HELP,
     no_args_is_help=True,
     add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish (imports nothing at start-up)
     pretty_exceptions_show_locals=False,
@@ -201,11 +208,7 @@ def main(
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
 ) -> None:
-    """Record AutoGen chats, inspect them, and replay them into a custom model client's update_model.
-
-    Exit codes: 0 ok, 1 the client's update_model failed, 2 usage error, 3 bad input data (session, prefs,
-    config), 4 client cannot be loaded or breaks the protocol, 130 interrupted.
-    """
+    """The options every command shares (the help text is :data:`HELP`)."""
     _state["debug"] = debug
     safe_streams()
 
