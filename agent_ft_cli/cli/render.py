@@ -280,17 +280,24 @@ def _cell(value: Any) -> str:
     return to_json(value, indent=isinstance(value, list) and len(to_json(value)) > 80).decode()
 
 
+def _plain_cell(value: Any) -> str:
+    """A stat on one line (compact JSON for lists and objects): plain output is never wrapped."""
+    if isinstance(value, (str, float)):
+        return _cell(value)
+    return to_json(value, indent=False).decode()
+
+
 def render_stats(console: Any, stats: Any, title: str = "update stats") -> None:
     from rich.table import Table
     from rich.text import Text
 
     if plain_output():  # plain `key: value` lines: nothing padded, wrapped or cut
         if not isinstance(stats, dict):
-            rows = [("(result)", _cell(stats))]
+            rows = [("(result)", _plain_cell(stats))]
         elif not stats:
             rows = [("(empty)", "the client returned no stats")]
         else:
-            rows = [(key, _cell(value)) for key, value in flatten(stats)]
+            rows = [(key, _plain_cell(value)) for key, value in flatten(stats)]
         for key, value in rows:
             console.print(Text(f"{_one(key)}: {inert(value)}"))
         return

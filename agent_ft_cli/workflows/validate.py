@@ -209,20 +209,38 @@ def _client_choices(
     return out
 
 
-def _check_ties(
-    add: Callable[[Check], Check], path: Path, pair: tuple[str, str], thread: list[dict[str, Any]], data: Any
-) -> None:
-    """A ``pairs`` check: the pairs ``update`` would tie to this thread, and every one it would skip, with why."""
+def tie_warnings(data: Any, thread: list[dict[str, Any]]) -> tuple[int, int, list[str]]:
+    """(tied, pairs, why each other pair would be skipped) for ``data`` on ``thread``: the one tying code
+    (:func:`agent_ft_cli.align.align`); shape problems are :func:`agent_ft_cli.prefs.check_prefs_shape`'s."""
     from ..align import SkipKind, align, normalize_pairs
 
     pairs, _ = normalize_pairs(data)
     if not pairs:
-        return  # nothing to tie; the prefs check already says why
+        return 0, 0, []
     tied, skipped = align(data, thread)
-    # shape problems are the prefs check's warnings; here only what this thread decides
     here = [s for s in skipped if s.kind in (SkipKind.NOT_FOUND, SkipKind.NO_PROMPT)]
-    detail = f"{len(tied)} of {len(pairs)} pair(s) tied to the thread {pair[0]}->{pair[1]}"
-    add(Check("pairs", True, detail, file=str(path), warnings=[f"pair {s.index}: {s.reason}" for s in here]))
+    return len(tied), len(pairs), [f"pair {s.index}: {s.reason}" for s in here]
+
+
+def skipped_pairs(data: Any, thread: list[dict[str, Any]]) -> list[str]:
+    """Every pair ``update`` would skip on ``thread``, and why (shape problems first): what ``--strict`` refuses.
+
+    For a workflow that runs ``update_model`` under ``strict`` (refuse before the client runs when this is not
+    empty), and for ``validate``'s report."""
+    from ..prefs import check_prefs_shape
+
+    return [*check_prefs_shape(data), *tie_warnings(data, thread)[2]]
+
+
+def _check_ties(
+    add: Callable[[Check], Check], path: Path, pair: tuple[str, str], thread: list[dict[str, Any]], data: Any
+) -> None:
+    """A ``pairs`` check: the pairs ``update`` would tie to this thread, and every one it would skip, with why."""
+    tied, total, warnings = tie_warnings(data, thread)
+    if not total:
+        return  # nothing to tie; the prefs check already says why
+    detail = f"{tied} of {total} pair(s) tied to the thread {pair[0]}->{pair[1]}"
+    add(Check("pairs", True, detail, file=str(path), warnings=warnings))
 
 
 def _check_client(choice: ClientChoice) -> str:

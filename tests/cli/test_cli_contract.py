@@ -398,3 +398,14 @@ def test_inspect_full_is_linear_in_the_message_size(isolated: Path) -> None:
 
     small, big = timed(5_000), timed(40_000)  # 0.5 MB and 4 MB, on a terminal (where rich wraps)
     assert big < 3 + small * 8 * 1.5, (small, big)
+
+
+def test_skipped_pairs_is_what_strict_refuses() -> None:
+    from agent_ft_cli.workflows.validate import skipped_pairs
+
+    assert skipped_pairs([["Canberra.", "Sydney."]], QA) == []
+    assert skipped_pairs([["Canberra.", "Sydney."], ["x", "nope"], "odd"], QA) == [
+        "item 2: not a [chosen, rejected] pair nor an object with 'chosen' and 'rejected'",
+        "pair 1: the rejected answer does not appear in the thread",
+    ]
+    assert skipped_pairs({"a": 1}, QA)[0].startswith("preference data is a mapping")
