@@ -77,13 +77,14 @@ def _then(head: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
     yield from rest
 
 
-def plain_output() -> bool:
-    """Whether stdout gets plain lines (no table padding, no hard wrap, no colour): not a terminal, or ``CI`` set."""
+def plain_output(stream: Any = None) -> bool:
+    """Whether ``stream`` (stdout by default) gets plain lines (no table padding, no hard wrap, no colour): it is not
+    a terminal, or ``CI`` is set."""
     import os
 
     ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
     try:
-        tty = sys.stdout.isatty()
+        tty = (stream or sys.stdout).isatty()
     except (ValueError, AttributeError):
         tty = False
     return ci or not tty
