@@ -34,8 +34,8 @@ class _Group(TyperGroup):
 
     def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
         name, cmd, rest = super().resolve_command(ctx, args)
-        if cmd is not None:
-            refuse_repeated_options(cmd, ctx, rest)
+        if cmd is not None and name is not None:
+            refuse_repeated_options(cmd, cmd.context_class(cmd, info_name=name, parent=ctx), rest)
         return name, cmd, rest
 
 

@@ -121,8 +121,6 @@ def validate(
         report = [c.as_dict() for c in checks]
         if json_out:
             write_json({"ok": ok, "checks": report})
-        elif quiet:
-            pass
         elif plain_output():  # CI logs and pipes get plain lines (and skip loading rich)
             sys.stdout.write(checks_text(report))
             sys.stdout.flush()

@@ -70,6 +70,7 @@ def test_a_repeated_single_value_option_is_a_usage_error(command: str, option: s
     result = runner.invoke(app, [command, option, "1", option, "2"])
     assert result.exit_code == 2, result.output
     assert f"Option {option}" in result.stderr and "more than once" in result.stderr, result.stderr
+    assert f"Usage: agent-ft {command} " in result.stderr
 
 
 def test_update_with_two_sessions_does_not_use_the_last_one(isolated: Path) -> None:
@@ -330,6 +331,8 @@ def test_quiet_silences_warnings_not_errors(isolated: Path) -> None:
     assert loud.exit_code == 0 and "Warning:" in loud.stderr
     quiet = runner.invoke(app, ["inspect", "-s", str(cut), "--json", "-q"])
     assert quiet.exit_code == 0 and quiet.stderr == "" and quiet.stdout == loud.stdout
+    report = runner.invoke(app, ["validate", "-s", str(cut), "-q"])
+    assert report.exit_code == 0 and report.stderr == "" and report.stdout.startswith("ok  session")  # output stays
     failed = runner.invoke(app, ["inspect", "-s", "missing.jsonl", "-q"])
     assert failed.exit_code == 3 and failed.stderr.startswith("Error:")
 
