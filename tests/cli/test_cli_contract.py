@@ -332,7 +332,7 @@ def test_quiet_silences_warnings_not_errors(isolated: Path) -> None:
     quiet = runner.invoke(app, ["inspect", "-s", str(cut), "--json", "-q"])
     assert quiet.exit_code == 0 and quiet.stderr == "" and quiet.stdout == loud.stdout
     report = runner.invoke(app, ["validate", "-s", str(cut), "-q"])
-    assert report.exit_code == 0 and report.stderr == "" and report.stdout.startswith("ok  session")  # output stays
+    assert report.exit_code == 0 and report.stderr == "" and report.stdout.startswith("warn  session")  # output stays
     failed = runner.invoke(app, ["inspect", "-s", "missing.jsonl", "-q"])
     assert failed.exit_code == 3 and failed.stderr.startswith("Error:")
 
