@@ -90,6 +90,11 @@ class ConfigError(InputDataError):
     """A YAML pair config that is invalid."""
 
 
+class StrictError(InputDataError):
+    """Under ``strict``: what would otherwise be a warning or a skip (a pair that cannot be tied, a skipped session,
+    a line cut short, preference data that are not pairs) is refused, with exit code 3."""
+
+
 class ClientLoadError(AgentFtError):
     """The client import path cannot be resolved, or the class breaks the protocol."""
 

@@ -129,7 +129,10 @@ P = ["--prefs", "prefs.json"]
 SESSION_CASES = [
     Case("session-missing", ["inspect", "-s", "nope.jsonl"], 3, "session file 'nope.jsonl' does not exist"),
     Case("session-missing-update", ["update", "-s", "nope.jsonl", *P, *CAP], 3, "'nope.jsonl' does not exist"),
-    Case("session-folder", ["inspect", "-s", "folder"], 3, "is a folder, not a session file"),
+    Case("session-folder", ["update", "-s", "folder", *P, *CAP], 3, "is a folder, not a session file"),
+    # inspect, validate and export take folders (their *.jsonl): one with none is the same cause as a missing file
+    Case("session-empty-folder", ["inspect", "-s", "folder"], 3, "session folder 'folder' holds no *.jsonl session files"),
+    Case("session-glob-no-match", ["inspect", "-s", "nothing*.jsonl"], 3, "session pattern 'nothing*.jsonl' matches no files"),
     Case("session-empty", ["inspect", "-s", "empty.jsonl"], 3, "empty.jsonl is empty"),
     Case("session-empty-last", ["inspect", "--last", "2", "-s", "empty.jsonl"], 3, "empty.jsonl is empty"),
     Case("session-blank-lines", ["inspect", "-s", "blank.jsonl"], 3, "blank.jsonl is empty"),

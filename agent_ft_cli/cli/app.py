@@ -11,30 +11,69 @@ registered on :data:`app` by :mod:`agent_ft_cli.cli`.
 
 # No ``from __future__ import annotations``: typer would eval every annotation string of every command (~8 ms of
 # start-up on each run, docs/benchmarks.md); the annotations here are valid at runtime on Python 3.10+.
+import contextlib
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from .. import __version__
-from ..errors import EXIT_INTERRUPTED, AgentFtError, UsageError
+from ..errors import EXIT_INTERRUPTED, EXIT_TERMINATED, AgentFtError, Terminated, UsageError
 
 T = TypeVar("T")
 
+
+class _Group(TyperGroup):
+    """The command group, with the one rule for repeated options: an option that takes one value, given twice, is a
+    usage error naming it (click would silently keep the last one)."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        if cmd is not None and name is not None:
+            refuse_repeated_options(cmd, cmd.context_class(cmd, info_name=name, parent=ctx), rest)
+        return name, cmd, rest
+
+
+def refuse_repeated_options(cmd: Any, ctx: Any, args: list[str]) -> None:
+    """Raise click's usage error (exit 2) when ``args`` give a single-value option of ``cmd`` more than once."""
+    try:
+        _, _, order = cmd.make_parser(ctx).parse_args(args=list(args))
+    except Exception:  # click's UsageError: the command's own parsing reports it, the same way
+        return
+    seen: set[str] = set()
+    for param in order:
+        if param.param_type_name != "option" or param.multiple or param.is_flag or param.count:
+            continue
+        if param.name in seen:
+            flags = " / ".join(sorted(param.opts, key=len, reverse=True))
+            ctx.fail(f"Option {flags} was given more than once; it takes one value: give it once.")
+        seen.add(param.name)
+
+
+HELP = """Record AutoGen chats, inspect them, and replay them into a custom model client's update_model.
+
+Exit codes: 0 ok, 1 the client's update_model failed, 2 usage error, 3 bad input data (session, prefs, config;
+any warning or skip under --strict), 4 client cannot be loaded or breaks the protocol, 130 interrupted,
+143 terminated (docs/errors.md).
+"""
+
 app = typer.Typer(
+    cls=_Group,
     name="agent-ft",
-    help="Record AutoGen chats, inspect them, and replay them into a custom model client's update_model.",
+    help=HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish (imports nothing at start-up)
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,  # plain click help: typer's rich help costs ~3x the startup of the whole CLI (docs/benchmarks.md)
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_state: dict[str, bool] = {"debug": False}
+_state: dict[str, bool] = {"debug": False, "quiet": False}
 
 
 def _debug() -> bool:
@@ -50,19 +89,49 @@ def fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
+def shown(text: str, *, one_line: bool = True) -> str:
+    """``text`` as a human may safely read it: terminal sequences inert (:func:`agent_ft_cli.textsafe.inert`; one
+    line unless told), and bytes of a path that were not UTF-8 (surrogate escapes) shown as ``\\xNN``."""
+    from ..textsafe import inert
+
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        try:
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "backslashreplace").decode("ascii")
+    if "\\udc" in text:  # a path's byte as repr() spells its surrogate escape: show the byte
+        text = _REPR_SURROGATE.sub(r"\\x\1", text)
+    return inert(text, one_line=one_line)
+
+
+_REPR_SURROGATE = re.compile(r"\\udc([89a-f][0-9a-f])")
+
+
 def escape(text: str) -> str:
-    """``text`` made inert for rich markup."""
+    """``text`` (a name, a path, a message: one line) made inert for rich markup and for the terminal (:func:`shown`)."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape(text)
+    return rich_escape(shown(text))
 
 
 def warn(text: str) -> None:
-    """Print ``Warning: text`` on stderr."""
+    """Print ``Warning: text`` on stderr (one line, terminal sequences inert); nothing under ``--quiet``."""
+    if _state["quiet"]:
+        return
     from ..redact import scrub_known
     from .render import stderr_console
 
     stderr_console().print(f"[yellow]Warning:[/] {escape(scrub_known(text))}")
+
+
+def quiet() -> bool:
+    """Whether ``--quiet`` was given: nothing on stderr but errors."""
+    return _state["quiet"]
+
+
+def _set_quiet(value: bool) -> bool:
+    _state["quiet"] = bool(value)
+    return value
 
 
 def cli_message(error: AgentFtError) -> str:
@@ -104,18 +173,23 @@ def guarded(fn: Callable[[], T]) -> T:
         if _debug():
             raise
         fail(cli_message(e), e.exit_code)
+    except Terminated:  # SIGTERM (a KeyboardInterrupt subclass): clean-up has run, as for Ctrl-C
+        if _debug():
+            raise
+        fail("terminated", EXIT_TERMINATED)
     except KeyboardInterrupt:
         if _debug():
             raise
         fail("interrupted", EXIT_INTERRUPTED)
-    except BrokenPipeError:  # e.g. `agent-ft inspect --json | head`
-        sys.stderr.close()
-        raise typer.Exit(0) from None
+    except BrokenPipeError:  # `agent-ft inspect | head`, with or without --json: the reader has what it wanted
+        closed_pipe()
     except (typer.Exit, typer.Abort):
         raise
     except Exception as e:  # a bug or an unexpected environment problem: one line unless --debug
         if _debug():
             raise
+        if isinstance(e, FileNotFoundError) and not _cwd_exists():
+            fail("the current directory no longer exists (it was deleted or moved); cd to an existing folder", 2)
         from ..redact import describe_exception
 
         fail(f"unexpected {type(e).__name__}: {describe_exception(e)} (run with --debug for the traceback)", 1)
@@ -134,12 +208,9 @@ def main(
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")] = False,
 ) -> None:
-    """Record AutoGen chats, inspect them, and replay them into a custom model client's update_model.
-
-    Exit codes: 0 ok, 1 the client's update_model failed, 2 usage error, 3 bad input data (session, prefs,
-    config), 4 client cannot be loaded or breaks the protocol, 130 interrupted.
-    """
+    """The options every command shares (the help text is :data:`HELP`)."""
     _state["debug"] = debug
+    safe_streams()
 
 
 # -- shared options ----------------------------------------------------------------------------------------------
@@ -152,7 +223,24 @@ AgentOpt = Annotated[
 PeerOpt = Annotated[str | None, typer.Option("--peer", "-p", help="The other agent of the thread (default: inferred).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout and nothing else.")]
 StrictOpt = Annotated[
-    bool, typer.Option("--strict", help="Treat a final line cut short by a crash as an error instead of a warning.")
+    bool,
+    typer.Option(
+        "--strict",
+        help="Fail (exit 3) on any warning or skip: a final line cut short, a pair that cannot be tied, a skipped "
+        "session.",
+    ),
+]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", callback=_set_quiet, help="Print nothing on stderr but errors.")
+]
+SessionsOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--session",
+        "-s",
+        help="Session file, folder of *.jsonl sessions, or a quoted glob; repeatable.",
+        show_default=False,
+    ),
 ]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML pair config (see configs/).")]
 ClientOpt = Annotated[
@@ -190,10 +278,55 @@ def client_args(items: list[str] | None) -> dict[str, Any]:
     return parse_key_values(items, "--client-arg")
 
 
+def _cwd_exists() -> bool:
+    try:
+        os.getcwd()
+    except OSError:
+        return False
+    return True
+
+
+def closed_pipe() -> NoReturn:
+    """The reader of stdout went away (``| head``): exit 0 quietly, the same for every command and view."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # what is still buffered is dropped, not flushed into a closed pipe
+    except (OSError, ValueError, AttributeError):
+        pass
+    raise typer.Exit(0)
+
+
+def safe_streams() -> None:
+    """Make output never fail on encoding or on a closed stream.
+
+    Human output that the terminal's encoding cannot show is escaped (``\\u00e0``) instead of raising (JSON is
+    written as UTF-8 bytes and never goes through this); a stdout or stderr closed by the caller (``>&-``) is
+    pointed at the null device, so the command still runs and exits with its own code."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            with contextlib.suppress(OSError):
+                setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the process
+            continue
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # a detached or closed stream
+                reconfigure(errors="backslashreplace")
+
+
 def run() -> None:
     """Console-script entry point."""
+    from ..errors import raise_on_sigterm
+
+    safe_streams()
+    raise_on_sigterm()
     try:
         app()
     except UsageError as e:  # pragma: no cover - raised only outside commands
         print(f"Error: {e}", file=sys.stderr)
         sys.exit(e.exit_code)
+    except BrokenPipeError:  # a pipe closed while click itself printed (--help | head)
+        try:
+            closed_pipe()
+        except typer.Exit:
+            sys.exit(0)

@@ -4,6 +4,7 @@
 # start-up on each run, docs/benchmarks.md); the annotations here are valid at runtime on Python 3.10+.
 import itertools
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -14,7 +15,8 @@ from .app import (
     ConfigOpt,
     JsonOpt,
     PeerOpt,
-    SessionOpt,
+    QuietOpt,
+    SessionsOpt,
     StrictOpt,
     cli_message,
     escape,
@@ -27,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def inspect(
-    session: SessionOpt,
+    session: SessionsOpt,
     agent: AgentOpt = None,
     peer: PeerOpt = None,
     last: Annotated[
@@ -39,45 +41,57 @@ def inspect(
         bool, typer.Option("--include-system-message", help="Show the agent's system message first, as update would.")
     ] = False,
     strict: StrictOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Show the exact thread that update would hand to the client.
+
+    Several sessions (files, folders, globs) are shown one after the other; with --json, one object per line.
 
     Example: agent-ft inspect --session chat.jsonl --last 5
     """
     from .. import session as fmt
+    from ..export import expand_sessions
     from ..pairing import resolve_pair
-    from .render import prefetch, render_thread, render_thread_header, stdout_console, write_thread_json
+    from .render import prefetch, render_thread, render_thread_header, rule, stdout_console, write_thread_json
 
-    def work() -> None:
-        header, _ = fmt.read_header(session)
-        a, p = resolve_pair(header, agent, peer, path=session)
+    def show(path: Path, name_it: bool) -> None:
+        header, _ = fmt.read_header(path)
+        a, p = resolve_pair(header, agent, peer, path=path)
         system: list[dict[str, Any]] = []
         if include_system_message:
             definition = fmt.agent_def(header, a) or {}
             if definition.get("system_message"):
                 system = [{"content": definition["system_message"], "role": "system"}]
         if last is not None:
-            messages: Any = system + fmt.tail_thread(session, a, p, last, strict=strict, on_warning=warn)
+            messages: Any = system + fmt.tail_thread(path, a, p, last, strict=strict, on_warning=warn_or_fail)
         else:
-            thread = fmt.iter_thread(session, a, p, strict=strict, on_warning=warn, as_bytes=json_out)
+            thread = fmt.iter_thread(path, a, p, strict=strict, on_warning=warn_or_fail, as_bytes=json_out)
             messages = itertools.chain(system, thread)
         messages = prefetch(messages)  # a bad line is an error before anything reaches stdout
         if json_out:
-            write_thread_json(a, p, messages)
+            write_thread_json(a, p, messages, session=str(path) if name_it else None)
             return
         console = stdout_console()
-        counts = None if last is not None else fmt.thread_counts(session, strict=strict, on_warning=lambda _: None)
+        counts = None if last is not None else fmt.thread_counts(path, strict=strict, on_warning=lambda _: None)
         note = f"(last {last})" if last is not None else ""
-        render_thread_header(console, header, a, p, str(session), note, counts=counts)
+        render_thread_header(console, header, a, p, str(path), note, counts=counts)
         n = render_thread(console, messages, full=full)
-        console.rule(style="dim")
+        rule(console)
         console.print(f"{n} message(s)", style="dim")
+
+    def warn_or_fail(text: str) -> None:
+        warn(text)
+
+    def work() -> None:
+        paths = expand_sessions(session)
+        for path in paths:
+            show(path, name_it=len(paths) > 1)
 
     guarded(work)
 
 
 def validate(
-    session: SessionOpt,
+    session: SessionsOpt,
     prefs: Annotated[str | None, typer.Option("--prefs", help="Preference data file to check.")] = None,
     client: ClientOpt = None,
     config: ConfigOpt = None,
@@ -85,30 +99,38 @@ def validate(
     peer: PeerOpt = None,
     json_out: JsonOpt = False,
     strict: StrictOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Check every input without running update_model; exit 0 only when all pass.
 
+    Reports every pair update would skip, and why (a failure under --strict). Sessions may be files, folders or
+    quoted globs; each is checked and reported.
+
     Example: agent-ft validate --session chat.jsonl --prefs prefs.json --client mypkg.mod:MyClient
     """
+    from ..export import expand_sessions
     from ..workflows import validate as workflow
-    from .render import checks_text, render_checks, stderr_console, stdout_console, write_json
+    from .render import checks_text, plain_output, render_checks, stderr_console, stdout_console, write_json
 
     def work() -> int:
         checks = workflow.run(
-            session, prefs_path=prefs, client=client, config_path=config, agent=agent, peer=peer, strict=strict,
-            on_warning=warn,
+            expand_sessions(session), prefs_path=prefs, client=client, config_path=config, agent=agent, peer=peer,
+            strict=strict, on_warning=warn,
         )
         ok = all(c.ok for c in checks)
+        report = [c.as_dict() for c in checks]
         if json_out:
-            write_json({"ok": ok, "checks": [c.as_dict() for c in checks]})
-        elif sys.stdout.isatty():
-            render_checks(stdout_console(), [c.as_dict() for c in checks])
-        else:  # CI logs and pipes get plain aligned lines (and skip loading rich)
-            sys.stdout.write(checks_text([c.as_dict() for c in checks]))
-        failed = next((c for c in checks if not c.ok), None)
-        if failed is not None:  # the report is on stdout; the first failure is also the one-line error on stderr
-            stderr_console().print(f"[bold red]Error:[/] {escape(failed_message(failed))}")
-            return failed.exit_code
+            write_json({"ok": ok, "checks": report})
+        elif plain_output():  # CI logs and pipes get plain lines (and skip loading rich)
+            sys.stdout.write(checks_text(report))
+            sys.stdout.flush()
+        else:
+            render_checks(stdout_console(), report)
+        failed = [c for c in checks if not c.ok]
+        if failed:  # the report is on stdout; the first failure is also the one-line error on stderr
+            more = f" ({len(failed)} checks failed; see the report)" if len(failed) > 1 else ""
+            stderr_console().print(f"[bold red]Error:[/] {escape(failed_message(failed[0]) + more)}")
+            return failed[0].exit_code
         return 0
 
     code = guarded(work)

@@ -5,12 +5,13 @@ Same rules as every command (:mod:`agent_ft_cli.cli.app`): the work runs in a ``
 talk goes to stderr.
 """
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from .app import StrictOpt, escape, guarded, warn
+from .app import QuietOpt, SessionsOpt, StrictOpt, escape, guarded, shown, warn
 
 # No ``from __future__ import annotations`` (typer would eval the strings at start-up; see app.py). --agent,
 # --peer and --json say something else here than on the thread commands, so their option types are their own.
@@ -21,6 +22,18 @@ PeerOpt = Annotated[str | None, typer.Option("--peer", "-p", help="The other age
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout and nothing else.")]
 
 
+def _summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """The export summary as (label, text) rows, every name and reason made inert."""
+    where = summary.get("out") or summary.get("dataset") or "-"
+    rows = [("rows written", f"{summary['rows']} to {shown(str(where))}"), ("sessions read", str(summary["sessions"]))]
+    pairs = summary["pairs"]
+    if pairs["total"]:
+        rows.append(("pairs tied", f"{pairs['tied']} of {pairs['total']}"))
+    rows.extend((f"skipped pair {s['pair']}", shown(s["reason"])) for s in summary["skipped_pairs"])
+    rows.extend(("skipped session", shown(f"{s['session']}: {s['reason']}")) for s in summary["skipped_sessions"])
+    return rows
+
+
 def _summary_table(summary: dict[str, Any]) -> Any:
     from rich.table import Table
     from rich.text import Text
@@ -29,16 +42,9 @@ def _summary_table(summary: dict[str, Any]) -> Any:
     table.add_column("", style="bold")
     table.add_column("", overflow="fold")
     table.show_header = False
-    where = summary.get("out") or summary.get("dataset") or "-"
-    table.add_row("rows written", Text(f"{summary['rows']} to {where}"))
-    table.add_row("sessions read", Text(str(summary["sessions"])))
-    pairs = summary["pairs"]
-    if pairs["total"]:
-        table.add_row("pairs tied", Text(f"{pairs['tied']} of {pairs['total']}"))
-    for s in summary["skipped_pairs"]:
-        table.add_row(Text(f"skipped pair {s['pair']}", style="yellow"), Text(s["reason"]))
-    for s in summary["skipped_sessions"]:
-        table.add_row(Text("skipped session", style="yellow"), Text(f"{s['session']}: {s['reason']}"))
+    for label, text in _summary_rows(summary):
+        style = "yellow" if label.startswith("skipped") else None
+        table.add_row(Text(label, style=style or ""), Text(text))
     return table
 
 
@@ -47,15 +53,7 @@ def register(app: Any) -> None:
 
     @app.command("export")
     def export_cmd(
-        session: Annotated[
-            list[str],
-            typer.Option(
-                "--session",
-                "-s",
-                help="Session file, folder of *.jsonl sessions, or a quoted glob; repeatable.",
-                show_default=False,
-            ),
-        ],
+        session: SessionsOpt,
         fmt: Annotated[
             str,
             typer.Option(
@@ -85,14 +83,17 @@ def register(app: Any) -> None:
         ] = False,
         json_out: JsonOpt = False,
         strict: StrictOpt = False,
+        quiet: QuietOpt = False,
     ) -> None:
         """Write sessions (and preference pairs) as TRL or OpenAI fine-tuning data.
 
         Example: agent-ft export --session chats/ --prefs prefs.json --format trl-preference --out dpo.jsonl
         """
+        from rich.text import Text
+
         from ..export import ExportOptions, expand_sessions
         from ..export import export as run_export
-        from .render import stderr_console, write_json
+        from .render import plain_output, stderr_console, write_json
 
         def work() -> None:
             paths = expand_sessions(session)
@@ -105,7 +106,7 @@ def register(app: Any) -> None:
 
                 data = load_prefs(prefs)
             console = stderr_console()
-            if len(paths) > 1:
+            if len(paths) > 1 and not quiet and not plain_output(sys.stderr):  # a bar only on a terminal
                 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
                 with Progress(
@@ -126,7 +127,13 @@ def register(app: Any) -> None:
             if json_out:
                 write_json(result)
                 return
-            console.print(_summary_table(result))
+            if quiet:
+                return
+            if plain_output(sys.stderr):  # CI logs: plain lines, nothing padded or cut
+                for key, value in _summary_rows(result):
+                    console.print(Text(f"{key}: {value}"))
+            else:
+                console.print(_summary_table(result))
 
         guarded(work)
 
@@ -156,6 +163,7 @@ def register(app: Any) -> None:
         json_out: Annotated[
             bool, typer.Option("--json", help="Print the list of files written as JSON on stdout and nothing else.")
         ] = False,
+        quiet: QuietOpt = False,
     ) -> None:
         """Rebuild session files from AutoGen runtime logs or OpenAI-style chat JSONL.
 
@@ -174,11 +182,11 @@ def register(app: Any) -> None:
             if json_out:
                 write_json([str(p) for p in result.written])
                 return
-            console = stderr_console()
-            console.print(
-                f"imported {len(result.written)} conversation(s) from {escape(str(source))} ({result.kind})"
-            )
+            if not quiet:
+                stderr_console().print(
+                    f"imported {len(result.written)} conversation(s) from {escape(str(source))} ({result.kind})"
+                )
             for p in result.written:
-                typer.echo(str(p))
+                typer.echo(shown(str(p)))
 
         guarded(work)

@@ -19,6 +19,7 @@ from .app import (
     ClientOpt,
     ConfigOpt,
     PeerOpt,
+    QuietOpt,
     SessionOpt,
     StrictOpt,
     client_args,
@@ -71,6 +72,7 @@ def eval_(
         bool, typer.Option("--include-system-message", help="Prepend the agent's system message to the thread.")
     ] = False,
     strict: StrictOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Show whether the client prefers the chosen answers: accuracy, margin, held-out pairs, CI gates.
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import ClientArgOpt, ClientOpt, client_args, escape, guarded
+from .app import ClientArgOpt, ClientOpt, QuietOpt, client_args, escape, guarded
 
 
 def record(
@@ -17,7 +17,7 @@ def record(
     client: ClientOpt = None,
     client_arg: ClientArgOpt = None,
     max_turns: Annotated[int | None, typer.Option("--max-turns", min=1, help="Stop the chat after N turns.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not echo the chat on stderr.")] = False,
+    quiet: QuietOpt = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout and nothing else.")] = False,
 ) -> None:
     """Run a live chat with the configured pair and record it to a session file.
@@ -45,7 +45,8 @@ def record(
         if json_out:
             write_json(result.as_dict())
             return
-        stderr_console().print(f"recorded {result.messages} message(s) to {escape(result.session)}")
+        if not quiet:
+            stderr_console().print(f"recorded {result.messages} message(s) to {escape(result.session)}")
         typer.echo(result.reply if result.reply is not None else "")
 
     guarded(work)

@@ -14,9 +14,11 @@ from typing import IO, Any
 import orjson
 
 from ..jsonio import json_default, to_json
+from ..textsafe import inert
 
 FOLD_CHARS = 600
 FOLD_LINES = 12
+_LONG = 20_000  # characters past which the terminal, not rich, wraps a message (see render_thread)
 
 
 def write_json(value: Any, stream: IO[bytes] | None = None) -> None:
@@ -25,12 +27,16 @@ def write_json(value: Any, stream: IO[bytes] | None = None) -> None:
     out.flush()
 
 
-def write_thread_json(agent: str, peer: str, messages: Iterable[Any], stream: IO[bytes] | None = None) -> int:
+def write_thread_json(
+    agent: str, peer: str, messages: Iterable[Any], stream: IO[bytes] | None = None, *, session: str | None = None
+) -> int:
     """Stream ``{"agent": ..., "peer": ..., "messages": [...]}`` without building the list; returns the count.
 
-    Each message is a dict, or already its JSON text (bytes, from ``iter_thread(as_bytes=True)``)."""
+    Each message is a dict, or already its JSON text (bytes, from ``iter_thread(as_bytes=True)``). ``session``
+    (several sessions, one object per line) is written first as ``"session"``."""
     out = stream or sys.stdout.buffer
-    out.write(b'{"agent":' + to_json(agent) + b',"peer":' + to_json(peer) + b',"messages":[')
+    named = b'{"session":' + to_json(session) + b"," if session is not None else b"{"
+    out.write(named + b'"agent":' + to_json(agent) + b',"peer":' + to_json(peer) + b',"messages":[')
     n = 0
     buf: list[bytes] = []
     dumps, opts, sep = orjson.dumps, orjson.OPT_NON_STR_KEYS, b""  # to_json's fast path, inlined (hot loop)
@@ -71,16 +77,49 @@ def _then(head: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
     yield from rest
 
 
-def stderr_console() -> Any:
+def plain_output(stream: Any = None) -> bool:
+    """Whether ``stream`` (stdout by default) gets plain lines (no table padding, no hard wrap, no colour): it is not
+    a terminal, or ``CI`` is set."""
+    import os
+
+    ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    try:
+        tty = (stream or sys.stdout).isatty()
+    except (ValueError, AttributeError):
+        tty = False
+    return ci or not tty
+
+
+def _console_class() -> Any:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich exits 1 on a closed pipe; the CLI's one closed-pipe rule (exit 0, as with --json) decides instead
+            raise BrokenPipeError()
+
+    return _Console
+
+
+def stderr_console() -> Any:
+    return _console_class()(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def stdout_console() -> Any:
-    from rich.console import Console
+    """The console for human output on stdout: rich on a terminal; plain, unwrapped lines otherwise."""
+    if plain_output():
+        return _console_class()(
+            highlight=False, soft_wrap=True, emoji=False, no_color=True, color_system=None, force_terminal=False
+        )
+    return _console_class()(highlight=False, soft_wrap=False, emoji=False)
 
-    return Console(highlight=False, soft_wrap=False)
+
+def rule(console: Any) -> None:
+    """A separator line: rich's on a terminal, ``---`` when plain (no padding to a width)."""
+    if plain_output() or not (console.encoding or "").lower().startswith("utf"):
+        console.print("---", style="dim")
+    else:
+        console.rule(style="dim")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -102,6 +141,13 @@ def _short_json(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def _one(text: str) -> str:
+    """A name or a one-line field made inert: no terminal sequence, no line break that could forge a line."""
+    from .app import shown
+
+    return shown(text)
+
+
 _ROLE_STYLE = {"user": "cyan", "assistant": "green", "system": "magenta", "tool": "yellow", "function": "yellow"}
 
 
@@ -112,9 +158,9 @@ def message_renderable(index: int, message: dict[str, Any], *, full: bool) -> An
     role = str(message.get("role", "?"))
     out = Text()
     out.append(f"#{index} ", style="dim")
-    out.append(role, style=f"bold {_ROLE_STYLE.get(role, 'white')}")
+    out.append(_one(role), style=f"bold {_ROLE_STYLE.get(role, 'white')}")
     if message.get("name"):
-        out.append(f" ({message['name']})", style="dim")
+        out.append(f" ({_one(str(message['name']))})", style="dim")
     out.append("\n")
     content = message.get("content")
     tool_calls = message.get("tool_calls")
@@ -130,33 +176,33 @@ def message_renderable(index: int, message: dict[str, Any], *, full: bool) -> An
         text = content if isinstance(content, str) else _short_json(content, 10_000 if full else FOLD_CHARS)
         shown, more = _fold(text, full)
         if not tool_responses:
-            out.append(shown + "\n")
+            out.append(inert(shown) + "\n")
             if more:
                 out.append(more + "\n", style="dim italic")
     for call in tool_calls:
         fn = call.get("function", {}) if isinstance(call, dict) else {}
         fn = fn if isinstance(fn, dict) else {}
         out.append("→ tool call ", style="yellow")
-        out.append(f"{fn.get('name', '?')}({_short_json(fn.get('arguments', ''), 10_000 if full else 300)})", style="bold")
+        out.append(_one(f"{fn.get('name', '?')}({_short_json(fn.get('arguments', ''), 10_000 if full else 300)})"), style="bold")
         if isinstance(call, dict) and call.get("id"):
-            out.append(f"  [{call['id']}]", style="dim")
+            out.append(f"  [{_one(str(call['id']))}]", style="dim")
         out.append("\n")
     if function_call:
         fc = function_call
         out.append("→ function call ", style="yellow")
-        out.append(f"{fc.get('name', '?')}({_short_json(fc.get('arguments', ''), 300)})\n", style="bold")
+        out.append(_one(f"{fc.get('name', '?')}({_short_json(fc.get('arguments', ''), 300)})") + "\n", style="bold")
     for resp in tool_responses:
         if not isinstance(resp, dict):
             continue
         shown, more = _fold(str(resp.get("content", "")), full)
         out.append("← tool response", style="yellow")
         if resp.get("tool_call_id"):
-            out.append(f" [{resp['tool_call_id']}]", style="dim")
-        out.append(": " + shown + "\n")
+            out.append(f" [{_one(str(resp['tool_call_id']))}]", style="dim")
+        out.append(": " + inert(shown) + "\n")
         if more:
             out.append(more + "\n", style="dim italic")
     if message.get("tool_call_id") and not tool_responses:
-        out.append(f"(response to {message['tool_call_id']})\n", style="dim")
+        out.append(f"(response to {_one(str(message['tool_call_id']))})\n", style="dim")
     out.rstrip()
     return out
 
@@ -171,35 +217,46 @@ def render_thread_header(
     *,
     counts: dict[tuple[str, str], int] | None = None,
 ) -> None:
-    from rich.table import Table
     from rich.text import Text
 
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
-    agents = ", ".join(a["name"] + f" ({str(a.get('class', '?')).rsplit('.', 1)[-1]})" for a in header.get("agents") or [])
+    agents = ", ".join(
+        _one(str(a.get("name"))) + f" ({_one(str(a.get('class', '?')).rsplit('.', 1)[-1])})"
+        for a in header.get("agents") or []
+    )
     rows = {
-        "session": path,
-        "format": f"{header.get('format')} {header.get('version')}",
-        "autogen": str(header.get("autogen_version") or "unknown"),
+        "session": _one(path),
+        "format": _one(f"{header.get('format')} {header.get('version')}"),
+        "autogen": _one(str(header.get("autogen_version") or "unknown")),
         "agents": agents,
-        "thread": f"{agent}.chat_messages[{peer}]"
+        "thread": f"{_one(agent)}.chat_messages[{_one(peer)}]"
         + (f": {counts.get((agent, peer), 0)} message(s)" if counts is not None else "")
         + (f"  {note}" if note else ""),
     }
     if counts is not None:
-        rows["threads"] = ", ".join(f"{a}→{p} {n}" for (a, p), n in counts.items()) or "none"
-    for key, value in rows.items():
-        table.add_row(key, Text(value))
-    console.print(table)
-    console.rule(style="dim")
+        rows["threads"] = ", ".join(f"{_one(a)}→{_one(p)} {n}" for (a, p), n in counts.items()) or "none"
+    if plain_output():  # plain `key: value` lines: nothing padded, wrapped or cut
+        for key, value in rows.items():
+            console.print(Text(f"{key}: {value}"))
+    else:
+        from rich.table import Table
+
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold")
+        table.add_column(overflow="fold")
+        for key, value in rows.items():
+            table.add_row(key, Text(value))
+        console.print(table)
+    rule(console)
 
 
 def render_thread(console: Any, messages: Iterable[dict[str, Any]], *, full: bool, first_index: int = 1) -> int:
     """Print messages one by one (memory stays flat); returns how many were printed."""
     n = 0
     for n, m in enumerate(messages, 1):
-        console.print(message_renderable(first_index + n - 1, m, full=full))
+        shown = message_renderable(first_index + n - 1, m, full=full)
+        # rich's word wrap grows faster than the text (a 10 MB message took 31 s): a long message is left to the
+        # terminal to wrap, which costs time in proportion to its length
+        console.print(shown, soft_wrap=len(shown) > _LONG or None)
     return n
 
 
@@ -224,10 +281,27 @@ def _cell(value: Any) -> str:
     return to_json(value, indent=isinstance(value, list) and len(to_json(value)) > 80).decode()
 
 
+def _plain_cell(value: Any) -> str:
+    """A stat on one line (compact JSON for lists and objects): plain output is never wrapped."""
+    if isinstance(value, (str, float)):
+        return _cell(value)
+    return to_json(value, indent=False).decode()
+
+
 def render_stats(console: Any, stats: Any, title: str = "update stats") -> None:
     from rich.table import Table
     from rich.text import Text
 
+    if plain_output():  # plain `key: value` lines: nothing padded, wrapped or cut
+        if not isinstance(stats, dict):
+            rows = [("(result)", _plain_cell(stats))]
+        elif not stats:
+            rows = [("(empty)", "the client returned no stats")]
+        else:
+            rows = [(key, _plain_cell(value)) for key, value in flatten(stats)]
+        for key, value in rows:
+            console.print(Text(f"{_one(key)}: {inert(value)}"))
+        return
     table = Table(title=title, title_justify="left", show_lines=False)
     table.add_column("stat", style="bold")
     table.add_column("value", overflow="fold")
@@ -241,10 +315,21 @@ def render_stats(console: Any, stats: Any, title: str = "update stats") -> None:
     console.print(table)
 
 
+def _status(check: dict[str, Any]) -> str:
+    return "FAIL" if not check["ok"] else ("warn" if check.get("warnings") else "ok")
+
+
 def checks_text(checks: list[dict[str, Any]]) -> str:
-    """The validation report as plain aligned lines: ``ok``/``FAIL``, the check, its detail."""
-    width = max((len(c["name"]) for c in checks), default=0)
-    return "".join(f"{'ok' if c['ok'] else 'FAIL':<4}  {c['name']:<{width}}  {c['detail']}\n" for c in checks)
+    """The validation report as plain lines (``ok``/``warn``/``FAIL``, the check, its detail; each warning on its own
+    indented line): no padding, no wrapping, every name made inert."""
+    lines = []
+    for c in checks:
+        detail = c["detail"]
+        if c.get("file") and not detail.startswith(c["file"]):
+            detail = f"{c['file']}: {detail}"
+        lines.append(f"{_status(c)}  {c['name']}  {_one(detail)}\n")
+        lines.extend(f"  warning: {_one(w)}\n" for w in c.get("warnings") or [])
+    return "".join(lines)
 
 
 def render_checks(console: Any, checks: list[dict[str, Any]]) -> None:
@@ -255,7 +340,9 @@ def render_checks(console: Any, checks: list[dict[str, Any]]) -> None:
     table.add_column("check", style="bold")
     table.add_column("result")
     table.add_column("detail", overflow="fold")
+    styles = {"ok": "green", "warn": "yellow", "FAIL": "bold red"}
     for c in checks:
-        status = Text("ok", style="green") if c["ok"] else Text("FAIL", style="bold red")
-        table.add_row(c["name"], status, Text(c["detail"]))
+        status = _status(c)
+        detail = "\n".join([_one(c["detail"]), *(f"warning: {_one(w)}" for w in c.get("warnings") or [])])
+        table.add_row(c["name"], Text(status, style=styles[status]), Text(detail))
     console.print(table)

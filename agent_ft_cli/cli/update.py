@@ -13,6 +13,7 @@ from .app import (
     ClientOpt,
     ConfigOpt,
     PeerOpt,
+    QuietOpt,
     SessionOpt,
     StrictOpt,
     client_args,
@@ -59,6 +60,7 @@ def update(
     min_accuracy: MinAccuracyOpt = None,
     baseline: BaselineOpt = None,
     max_drop: MaxDropOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Replay a saved session into the client's update_model and show the stats.
 
@@ -103,11 +105,12 @@ def update(
             write_json(result.as_dict())
             gates.raise_on_failed_gates(evaluator.gates, hint=APPLIED)
             return
-        stderr_console().print(
-            f"updated [bold]{escape(result.agent)}[/] from {result.messages} message(s) of its thread with "
-            f"[bold]{escape(result.peer)}[/] using {escape(result.client)}"
-            + (f"; result written to {escape(str(output))}" if output else "")
-        )
+        if not quiet:
+            stderr_console().print(
+                f"updated [bold]{escape(result.agent)}[/] from {result.messages} message(s) of its thread with "
+                f"[bold]{escape(result.peer)}[/] using {escape(result.client)}"
+                + (f"; result written to {escape(str(output))}" if output else "")
+            )
         render_stats(stdout_console(), result.update_stats)
         if evaluator.runs:
             render_before_after(evaluator.before, evaluator.after)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..align import Aligned, Pair, SkipKind, align_pairs, normalize_pairs
-from ..errors import SessionError, UsageError
+from ..errors import SessionError, StrictError, UsageError
 from ..session import WarnFn, choose_pair, load_session, read_header
 from .formats import Format, Row, Tools, check_options, get_format
 from .messages import Message, answer_message, convert_message, convert_thread, system_messages, tools_of
@@ -93,6 +93,8 @@ class Exporter:
         return self._rows_for(path, thread, system, tools, tied)
 
     def _skip_session(self, path: Path, reason: str) -> None:
+        if self.options.strict:  # nothing is written: the rows are streamed into an atomic writer
+            raise StrictError(f"skipped session {path}: {reason}; {{strict}} refuses every skip", options=("strict",))
         self.summary.skipped_sessions.append({"session": str(path), "reason": reason})
         if self.on_warning is not None:
             self.on_warning(f"skipped session {path}: {reason}")
@@ -135,6 +137,14 @@ class Exporter:
                 reason = self._last_reason.get(pair.index, "the rejected answer does not appear in any exported thread")
                 self.summary.skipped_pairs.append({"pair": pair.index, "reason": reason})
         self.summary.skipped_pairs.sort(key=lambda s: s["pair"])
+        if self.options.strict and self.summary.skipped_pairs:
+            first = self.summary.skipped_pairs[0]
+            n = len(self.summary.skipped_pairs)
+            raise StrictError(
+                f"{n} preference pair(s) skipped (pair {first['pair']}: {first['reason']}); {{strict}} refuses every "
+                "skip",
+                options=("strict",),
+            )
         return rows
 
     # -- rows --------------------------------------------------------------------------------------------------

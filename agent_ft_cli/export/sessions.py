@@ -22,11 +22,11 @@ def expand_sessions(items: Iterable[Path | str]) -> list[Path]:
         if p.is_dir():
             found = sorted(p.glob("*.jsonl"))
             if not found:
-                raise UsageError(f"{{session}} {text!r}: folder holds no *.jsonl session files", options=("session",))
+                raise SessionError(f"session folder {text!r} holds no *.jsonl session files")
         elif not p.exists() and _GLOB.search(text):
             found = sorted(Path(f) for f in glob.glob(text, recursive=True) if Path(f).is_file())
             if not found:
-                raise UsageError(f"{{session}} {text!r}: pattern matches no files", options=("session",))
+                raise SessionError(f"session pattern {text!r} matches no files")
         else:
             if not p.exists():
                 raise SessionError(f"session file {text!r} does not exist")

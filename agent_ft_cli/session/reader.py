@@ -110,6 +110,11 @@ def parse_header(path: Path, raw: bytes) -> dict[str, Any]:
     try:
         header = orjson.loads(raw)
     except orjson.JSONDecodeError as e:
+        if raw.strip() in (b"{", b"[") or (raw.lstrip()[:1] in (b"{", b"[") and path.suffix.lower() == ".json"):
+            raise SessionError(
+                f"{path}:1: a JSON document spread over several lines (pretty-printed), not a session file; a "
+                "session is JSON Lines, one record per line (record one with agent-ft record)"
+            ) from None
         unparsable(path, 1, raw, e, cut=False, strict=True, on_warning=None)
         raise  # unreachable: the line is not blank and not cut
     return check_header(path, header)

@@ -1,20 +1,28 @@
 """``validate``: every step of the walk but the last, each recorded as a :class:`Check` instead of raised.
 
-The client checked is the one ``update`` would load (:func:`agent_ft_cli.pairing.resolve_client`, the session's
-recorded client included). autogen is imported only when the caller names a client (directly or in the config).
+Many sessions are checked in one run (the CLI expands files, folders and globs with
+:func:`agent_ft_cli.export.expand_sessions`, the one expansion rule); the config, the preference data and each
+distinct client are checked once. The client checked is the one ``update`` would load
+(:func:`agent_ft_cli.pairing.resolve_client`, the session's recorded client included). autogen is imported only
+when the caller names a client (directly or in the config).
+
+A check passes, fails, or passes with *warnings*: a final line cut short, preference data that cannot be pairs
+(:func:`agent_ft_cli.prefs.check_prefs_shape`), a pair that cannot be tied to the thread (the one tying code,
+:func:`agent_ft_cli.align.align`), that is every pair ``update`` would skip, and why. ``strict`` turns every
+warning into a failure with exit code 3 (bad input data).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AgentFtError
+from ..errors import AgentFtError, SessionError, StrictError
 from ..pairing import ClientChoice, resolve_client, resolve_pair
 from ..redact import scrub_known
-from ..session import load_session
+from ..session import has_model_client, load_session, read_header
 from .walk import WarnFn, load_config
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,13 +36,39 @@ class Check:
     detail: str
     exit_code: int = 0
     error: AgentFtError | None = None
+    #: the session file this check is about (None for the config, the prefs and a client named by the caller)
+    file: str | None = None
+    #: what passes but would be skipped or dropped; a failure under ``strict``
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+        out: dict[str, Any] = {"name": self.name, "ok": self.ok, "detail": self.detail}
+        if self.file is not None:
+            out["file"] = self.file
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        return out
+
+
+@dataclass
+class _Read:
+    """What one session's checks found, for the checks after them."""
+
+    path: Path
+    header: dict[str, Any] = field(default_factory=dict)
+    pair: tuple[str, str] | None = None
+    thread: list[dict[str, Any]] | None = None
+    pair_error: AgentFtError | None = None
+    no_client: bool = False
+
+
+def _strict_error(what: str, warnings: list[str]) -> StrictError:
+    more = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
+    return StrictError(f"{what}: {warnings[0]}{more}; {{strict}} refuses every warning", options=("strict",))
 
 
 def run(
-    session_path: Path,
+    session_paths: Path | str | Sequence[Path | str],
     *,
     prefs_path: str | None = None,
     client: str | None = None,
@@ -46,77 +80,167 @@ def run(
 ) -> list[Check]:
     """Check every input without calling update_model; each check records its outcome instead of raising.
 
-    Warnings (a final line cut short) are kept in the session check's detail and also passed to ``on_warning``."""
+    Warnings are kept on their check (and passed to ``on_warning``); under ``strict`` a check with warnings fails."""
+    paths = [session_paths] if isinstance(session_paths, (str, Path)) else list(session_paths)
     checks: list[Check] = []
 
-    def attempt(name: str, fn: Callable[[], str]) -> bool:
+    def add(check: Check) -> Check:
+        if check.ok and check.warnings and strict:
+            error = _strict_error(check.file or check.name, check.warnings)
+            check.ok, check.exit_code, check.error = False, error.exit_code, error
+        checks.append(check)
+        return check
+
+    def attempt(name: str, fn: Callable[[Check], str], file: str | None = None) -> bool:
+        check = Check(name, True, "", file=file)
         try:
-            checks.append(Check(name, True, fn()))
-            return True
+            check.detail = fn(check)
         except AgentFtError as e:
-            checks.append(Check(name, False, scrub_known(str(e)), e.exit_code, e))
+            checks.append(Check(name, False, scrub_known(str(e)), e.exit_code, e, file=file))
             return False
+        return add(check).ok
 
     config: PairConfig | None = None
     if config_path is not None:
 
-        def check_config() -> str:
+        def check_config(_: Check) -> str:
             nonlocal config
             config = load_config(config_path)
             return f"{config_path}: agents {', '.join(config.agents)}"
 
         attempt("config", check_config)
 
-    header: dict[str, Any] = {}
-    warnings: list[str] = []
+    # -- each session: readable, well-formed, its pair ------------------------------------------------------------
+    read: list[_Read] = []
+    for raw_path in paths:
+        r = _Read(Path(raw_path))
 
-    def warn(text: str) -> None:
-        warnings.append(text)
-        if on_warning is not None:
-            on_warning(text)
+        def check_session(check: Check, r: _Read = r) -> str:
+            r.header, _ = read_header(r.path)
+            try:
+                r.pair = resolve_pair(r.header, agent, peer, path=r.path, config=config)
+            except SessionError as e:
+                r.pair_error = e
+                r.no_client = (agent, peer, config) == (None, None, None) and not any(
+                    has_model_client(a) for a in r.header.get("agents") or []
+                )
 
-    def check_session() -> str:
-        nonlocal header
-        s = load_session(session_path, agents=[], strict=strict, on_warning=warn)
-        header = s.header
-        note = f"; {len(warnings)} warning(s): {warnings[0]}" if warnings else ""
-        return f"{session_path}: format {header.get('version')}, {s.messages_total} messages, agents {', '.join(s.agent_names)}{note}"
+            def warn(text: str) -> None:
+                check.warnings.append(text)
+                if on_warning is not None:
+                    on_warning(text)
 
-    session_ok = attempt("session", check_session)
-    pair: tuple[str, str] | None = None
-    if session_ok:
+            tie = r.pair is not None and prefs_path is not None
+            if tie:
+                s = load_session(r.path, pairs=[r.pair], strict=strict, on_warning=warn)  # type: ignore[list-item]
+                r.thread = s.threads.get(r.pair, [])  # type: ignore[arg-type]
+            else:
+                s = load_session(r.path, agents=[], strict=strict, on_warning=warn)
+            note = f"; {len(check.warnings)} warning(s): {check.warnings[0]}" if check.warnings else ""
+            return (
+                f"{r.path}: format {s.header.get('version')}, {s.messages_total} messages, "
+                f"agents {', '.join(s.agent_names)}{note}"
+            )
 
-        def check_pair() -> str:
-            nonlocal pair
-            pair = resolve_pair(header, agent, peer, path=session_path, config=config)
-            return f"update {pair[0]!r} from its thread with {pair[1]!r}"
+        if not attempt("session", check_session, str(r.path)):
+            continue
 
-        attempt("agents", check_pair)
+        def check_pair(_: Check, r: _Read = r) -> str:
+            if r.pair is not None:
+                return f"update {r.pair[0]!r} from its thread with {r.pair[1]!r}"
+            if r.no_client:  # nothing to update: the file and all its threads were read and checked
+                return f"{r.path}: no agent has a model client; every thread was read and checked (nothing to update)"
+            assert r.pair_error is not None
+            raise r.pair_error
 
+        attempt("agents", check_pair, str(r.path))
+        read.append(r)
+
+    # -- the preference data, then what update would skip in each thread --------------------------------------------
     if prefs_path is not None:
-        from ..prefs import load_prefs
+        from ..prefs import check_prefs_shape, load_prefs
 
-        def check_prefs() -> str:
+        data: Any = None
+
+        def check_prefs(check: Check) -> str:
+            nonlocal data
             data = load_prefs(prefs_path)
+            check.warnings.extend(check_prefs_shape(data))
             size = f"{len(data)} item(s)" if isinstance(data, (list, dict)) else type(data).__name__
             return f"{prefs_path}: {size}"
 
-        attempt("prefs", check_prefs)
+        if attempt("prefs", check_prefs):
+            for r in read:
+                if r.pair is not None and r.thread is not None:
+                    _check_ties(add, r.path, r.pair, r.thread, data)
 
-    choice = resolve_client(client, config, header=header, agent=pair[0] if pair else None)
-    checked = choice is not None and attempt("client", lambda: _check_client(choice))
-    # autogen is checked (imported: ~2.5 s) when the caller names a client, as before; a client found only in the
-    # session header is imported and checked against the protocol, so validating a recorded session stays as
-    # cheap as reading it (docs/benchmarks.md).
-    if checked and choice is not None and choice.origin != "session":
+    # -- each distinct client ---------------------------------------------------------------------------------------
+    seen: set[tuple[str, str]] = set()
+    for choice, file in _client_choices(client, config, read):
+        if (choice.spec, choice.origin) in seen:
+            continue
+        seen.add((choice.spec, choice.origin))
+        checked = attempt("client", lambda _c, choice=choice: _check_client(choice), file)  # type: ignore[misc]
+        # autogen is checked (imported: ~2.5 s) when the caller names a client; a client found only in the session
+        # header is imported and checked against the protocol, so validating a recorded session keeps its speed.
+        if checked and choice.origin != "session" and not any(c.name == "autogen" for c in checks):
 
-        def check_autogen() -> str:
-            from ..classic.compat import autogen_version
+            def check_autogen(_: Check) -> str:
+                from ..classic.compat import autogen_version
 
-            return f"classic autogen {autogen_version()}"
+                return f"classic autogen {autogen_version()}"
 
-        attempt("autogen", check_autogen)
+            attempt("autogen", check_autogen)
     return checks
+
+
+def _client_choices(
+    client: str | None, config: PairConfig | None, read: list[_Read]
+) -> list[tuple[ClientChoice, str | None]]:
+    """The client ``update`` would load for each session (the caller's, the config's or the recorded one)."""
+    out: list[tuple[ClientChoice, str | None]] = []
+    readings: list[_Read | None] = [*read] or [None]
+    for r in readings:
+        header = r.header if r is not None else {}
+        agent = r.pair[0] if r is not None and r.pair is not None else None
+        choice = resolve_client(client, config, header=header, agent=agent)
+        if choice is not None:
+            out.append((choice, str(r.path) if choice.origin == "session" and r is not None else None))
+    return out
+
+
+def tie_warnings(data: Any, thread: list[dict[str, Any]]) -> tuple[int, int, list[str]]:
+    """(tied, pairs, why each other pair would be skipped) for ``data`` on ``thread``: the one tying code
+    (:func:`agent_ft_cli.align.align`); shape problems are :func:`agent_ft_cli.prefs.check_prefs_shape`'s."""
+    from ..align import SkipKind, align, normalize_pairs
+
+    pairs, _ = normalize_pairs(data)
+    if not pairs:
+        return 0, 0, []
+    tied, skipped = align(data, thread)
+    here = [s for s in skipped if s.kind in (SkipKind.NOT_FOUND, SkipKind.NO_PROMPT)]
+    return len(tied), len(pairs), [f"pair {s.index}: {s.reason}" for s in here]
+
+
+def skipped_pairs(data: Any, thread: list[dict[str, Any]]) -> list[str]:
+    """Every pair ``update`` would skip on ``thread``, and why (shape problems first): what ``--strict`` refuses.
+
+    For a workflow that runs ``update_model`` under ``strict`` (refuse before the client runs when this is not
+    empty), and for ``validate``'s report."""
+    from ..prefs import check_prefs_shape
+
+    return [*check_prefs_shape(data), *tie_warnings(data, thread)[2]]
+
+
+def _check_ties(
+    add: Callable[[Check], Check], path: Path, pair: tuple[str, str], thread: list[dict[str, Any]], data: Any
+) -> None:
+    """A ``pairs`` check: the pairs ``update`` would tie to this thread, and every one it would skip, with why."""
+    tied, total, warnings = tie_warnings(data, thread)
+    if not total:
+        return  # nothing to tie; the prefs check already says why
+    detail = f"{tied} of {total} pair(s) tied to the thread {pair[0]}->{pair[1]}"
+    add(Check("pairs", True, detail, file=str(path), warnings=warnings))
 
 
 def _check_client(choice: ClientChoice) -> str:
