@@ -58,8 +58,8 @@ def refuse_repeated_options(cmd: Any, ctx: Any, args: list[str]) -> None:
 HELP = """Record AutoGen chats, inspect them, and replay them into a custom model client's update_model.
 
 Exit codes: 0 ok, 1 the client's update_model failed, 2 usage error, 3 bad input data (session, prefs, config;
-any warning or skip under --strict), 4 client cannot be loaded or breaks the protocol, 130 interrupted,
-143 terminated (docs/errors.md).
+any warning or skip under --strict), 4 client cannot be loaded or breaks the protocol, 5 a quality gate failed
+(eval, update --eval), 130 interrupted, 143 terminated (docs/errors.md).
 """
 
 app = typer.Typer(
