@@ -285,9 +285,11 @@ def write_output(path: Path, data: bytes, *, option: str = "--output") -> None:
     try:
         atomic_write_bytes(path, data)
     except OutputWriteError as e:
-        raise OutputWriteError(f"{option} {str(path)!r}: cannot write it ({e.reason}); nothing was written") from None
+        err = OutputWriteError(f"{option} {str(path)!r}: cannot write it ({e.reason}); nothing was written")
+        err.path, err.reason = str(path), e.reason
+        raise err from None
     except OSError as e:
-        raise UsageError(f"{option} {str(path)!r}: cannot write it ({e.strerror or e}); nothing was written") from None
+        raise _write_error(path, e, option) from None
 
 
 # Temporary files of a named atomic write: ".<name>.<pid>.<random>.tmp"; only these are ever cleaned up.

@@ -47,19 +47,22 @@ def update(
         bool, typer.Option("--include-system-message", help="Prepend the agent's system message to the thread.")
     ] = False,
     strict: StrictOpt = False,
+    trust_session_client: Annotated[
+        bool,
+        typer.Option(
+            "--trust-session-client",
+            help="Import the client the session file names (without --client) even though it is not bundled with agent-ft: only for sessions you trust.",
+        ),
+    ] = False,
 ) -> None:
     """Replay a saved session into the client's update_model and show the stats.
 
     Example: agent-ft update --session chat.jsonl --prefs prefs.json --client mypkg.mod:MyClient
     """
-    from ..fsutil import check_output_path, write_output
-    from ..jsonio import to_json
     from ..workflows import update as workflow
     from .render import render_stats, stderr_console, stdout_console, write_json
 
     def work() -> None:
-        if output is not None:
-            check_output_path(output, inputs=[session, prefs, config])
         job = workflow.UpdateJob(
             session_path=session,
             prefs_path=prefs,
@@ -71,10 +74,10 @@ def update(
             kwargs=parse_key_values(kwarg, "--kwarg"),
             include_system_message=include_system_message,
             strict=strict,
+            trust_session_client=trust_session_client,
+            output=output,
         )
         result = workflow.run(job, on_warning=warn)
-        if output is not None:
-            write_output(output, to_json(result.as_dict(), indent=True) + b"\n")
         if json_out:
             write_json(result.as_dict())
             return

@@ -5,7 +5,8 @@ preference pair to the question it answers (:mod:`agent_ft_cli.align`) and remem
 question. Questions are matched by their content words (case, punctuation, contractions, plurals and small words
 such as "what", "the", "tell me" do not matter), so a paraphrase gets the learned answer and an unrelated question
 does not. What it learned is written atomically to a JSON state file (``state_path``), read again on every call,
-so a later process (the next ``agent-ft record``) uses it.
+so a later process (the next ``agent-ft record``) uses it. ``update_model`` reads, changes and writes the state under
+an exclusive lock (:func:`agent_ft_cli.fsutil.exclusive_lock`), so two concurrent updates both keep their answers.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 import orjson
 
 from ..align import Skipped, align, is_prompt, text_of
-from ..fsutil import atomic_write_bytes
+from ..errors import InputDataError
+from ..fsutil import atomic_write_bytes, exclusive_lock, read_bounded
 from .protocol import ModelClientBase, chat_response
 
 DEFAULT_STATE = ".agent-ft/local-model.json"
@@ -98,10 +100,11 @@ class LocalLearningClient(ModelClientBase):
     # -- state ----------------------------------------------------------------------------------------------------
     def _load(self) -> list[dict[str, Any]]:
         try:
-            data = orjson.loads(self.state_path.read_bytes())
+            with open(self.state_path, "rb") as fh:
+                data = orjson.loads(read_bounded(fh, str(self.state_path), error=InputDataError))
         except FileNotFoundError:
             return []
-        except (OSError, orjson.JSONDecodeError) as e:
+        except (OSError, orjson.JSONDecodeError, InputDataError) as e:
             raise RuntimeError(f"local model state {str(self.state_path)!r} is unreadable: {e}") from None
         return list(data.get("answers", [])) if isinstance(data, dict) else []
 
@@ -139,6 +142,11 @@ class LocalLearningClient(ModelClientBase):
         """Remember the chosen answer for each question a preference pair is tied to."""
         tied, skipped = align(preference_data, inference_messages)
         seen = len(tied) + len(skipped)
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        with exclusive_lock(self.state_path, what="model state"):
+            return self._learn(tied, skipped, seen)
+
+    def _learn(self, tied: list[Any], skipped: list[Skipped], seen: int) -> dict[str, Any]:
         answers = self._load()
         learned, unchanged = [], 0
         for item in tied:
