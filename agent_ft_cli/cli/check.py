@@ -85,6 +85,10 @@ def validate(
     peer: PeerOpt = None,
     json_out: JsonOpt = False,
     strict: StrictOpt = False,
+    trust_session_client: Annotated[
+        bool,
+        typer.Option("--trust-session-client", help="Check the client the session file names, as update would import it."),
+    ] = False,
 ) -> None:
     """Check every input without running update_model; exit 0 only when all pass.
 
@@ -96,7 +100,7 @@ def validate(
     def work() -> int:
         checks = workflow.run(
             session, prefs_path=prefs, client=client, config_path=config, agent=agent, peer=peer, strict=strict,
-            on_warning=warn,
+            on_warning=warn, trust_session_client=trust_session_client,
         )
         ok = all(c.ok for c in checks)
         if json_out:

@@ -110,7 +110,7 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
 
     output = _absolute(job.output)
     inputs: list[Any] = [job.session_path, job.prefs_path, job.config_path]
-    _check_output(output, inputs)
+    _check_output(job.output, inputs)
     walk = plan(
         job.session_path,
         agent=job.agent,
@@ -126,7 +126,7 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
     state = _state_path_before_loading(choice)
     if state is not None:
         inputs.append(state)
-        _check_output(output, inputs)
+        _check_output(job.output, inputs)
     client_cls = load_client(choice.spec)
 
     from ..classic.update import the_client, update_with_options

@@ -43,6 +43,7 @@ def run(
     peer: str | None = None,
     strict: bool = False,
     on_warning: WarnFn | None = None,
+    trust_session_client: bool = False,
 ) -> list[Check]:
     """Check every input without calling update_model; each check records its outcome instead of raising.
 
@@ -103,7 +104,18 @@ def run(
 
         attempt("prefs", check_prefs)
 
-    choice = resolve_client(client, config, header=header, agent=pair[0] if pair else None)
+    choice: ClientChoice | None = None
+
+    def choose_client() -> str:  # the consent rule update applies (a client named only by the session)
+        nonlocal choice
+        choice = resolve_client(
+            client, config, header=header, agent=pair[0] if pair else None, trust_session_client=trust_session_client
+        )
+        return ""
+
+    if not attempt("client", choose_client):
+        return checks
+    checks.pop()
     checked = choice is not None and attempt("client", lambda: _check_client(choice))
     # autogen is checked (imported: ~2.5 s) when the caller names a client, as before; a client found only in the
     # session header is imported and checked against the protocol, so validating a recorded session stays as
