@@ -97,6 +97,28 @@ def readline_bounded(fh: IO[bytes], limit: int) -> tuple[bytes, bool]:
             return line[:limit], False
 
 
+def iter_lines(path: Path, *, noun: str, error: type[AgentFtError]) -> Iterator[tuple[int, bytes]]:
+    """``(line number, line)`` of a JSON Lines input read one bounded line at a time (:func:`readline_bounded`):
+    the file is checked first (:func:`check_input_file`), a line longer than :func:`max_input_bytes` is
+    :func:`line_too_long`, and nothing but the current line is held in memory."""
+    path = Path(path)
+    check_input_file(path, noun=noun, error=error)
+    limit = max_input_bytes()
+    try:
+        with open(path, "rb") as fh:
+            lineno = 0
+            while True:
+                line, complete = readline_bounded(fh, limit)
+                if not line:
+                    return
+                lineno += 1
+                if not complete:
+                    raise line_too_long(str(path), lineno, limit, error)
+                yield lineno, line
+    except OSError as e:
+        raise error(f"cannot read {noun} {str(path)!r}: {e.strerror or e}") from None
+
+
 def _kind(mode: int) -> str | None:
     if stat.S_ISCHR(mode):
         return "a character device"
@@ -213,6 +235,12 @@ def _same_file(out: Path, given: Path | str) -> bool:
     with contextlib.suppress(OSError, ValueError):
         return real_target(out) == real_target(given)
     return False
+
+
+def same_file(out: Path | str, given: Path | str) -> bool:
+    """Whether writing ``out`` would land on ``given``: the same file (``samefile``, hard links), or the same
+    target once symbolic links are followed (also when ``out`` does not exist yet)."""
+    return _same_file(Path(out), given)
 
 
 def check_output_path(path: Path, *, option: str = "--output", inputs: Iterable[Path | str | None] = ()) -> Path:

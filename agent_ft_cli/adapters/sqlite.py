@@ -29,8 +29,12 @@ def read(path: Path, options: SourceOptions, on_warning: WarnFn) -> list[Convers
 
     session_id = options.session_id
 
+    from ..fsutil import check_input_file
+
+    check_input_file(path, noun="SQLite database", error=InputDataError)
+    # A URI built by pathlib: '#', '?' and '%' in the name are escaped (never a file 'my' for 'my#logs.db'); read-only
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
     except sqlite3.Error as e:
         raise InputDataError(f"{path}: cannot open the SQLite database ({e})") from None
     try:
