@@ -111,7 +111,7 @@ class LocalLearningClient(ModelClientBase):
     def _save(self, answers: list[dict[str, Any]]) -> None:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         data = {"format": "agent-ft-local-model", "version": 1, "answers": answers}
-        atomic_write_bytes(self.state_path, orjson.dumps(data, option=orjson.OPT_INDENT_2))
+        atomic_write_bytes(self.state_path, orjson.dumps(data, option=orjson.OPT_INDENT_2), what="model state")
 
     def answer_for(self, question: str) -> str | None:
         """The learned answer for a question (or a paraphrase of it), or None."""

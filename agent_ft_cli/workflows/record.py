@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AgentFtError, ClientUpdateError, OutputWriteError
+from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, OutputWriteError
 from ..pairing import check_config_client, resolve_client, resolve_pair
 from ..redact import describe_exception
 from .walk import load_config, stdout_to_stderr
@@ -90,16 +90,22 @@ def run(job: RecordJob) -> RecordResult:
             if client_cls is not None and choice is not None
             else None
         )
-        pair = build_pair(
-            updated_spec,
-            config.agents[peer],
-            client=client,
-            agent_from_config=True,
-            peer_from_config=True,
-            source=job.config_path,
-            agent_llm_config=updated_spec.llm_config,
-            peer_llm_config=config.agents[peer].llm_config,
-        )
+        try:
+            pair = build_pair(
+                updated_spec,
+                config.agents[peer],
+                client=client,
+                agent_from_config=True,
+                peer_from_config=True,
+                source=job.config_path,
+                agent_llm_config=updated_spec.llm_config,
+                peer_llm_config=config.agents[peer].llm_config,
+            )
+        except (SystemExit, GeneratorExit) as e:  # a client constructor exiting: its failure, never agent-ft's exit
+            label = repr(choice.spec) if choice is not None else "of the config"
+            raise ClientLoadError(
+                f"client {label} could not be created or registered: {type(e).__name__}: {describe_exception(e)}"
+            ) from e
         updated, other = pair.agent, pair.peer
         by_name = {agent: updated, peer: other}
         initiator_name = config.chat.get("initiator", peer)

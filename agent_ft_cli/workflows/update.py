@@ -94,7 +94,10 @@ def _absolute(path: Path | None) -> Path | None:
 
     if path is None or is_stdout(path):
         return path
-    return Path(os.path.abspath(path))
+    try:
+        return Path(os.path.abspath(path))
+    except OSError:  # the working folder was deleted: the output check names the problem
+        return path
 
 
 def _client_failure(exc: BaseException) -> bool:

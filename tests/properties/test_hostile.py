@@ -182,6 +182,21 @@ def test_a_session_cannot_make_update_or_validate_import_code(hostile: Path, rec
         assert json.loads(trusted.stdout)["update_stats"] == {"ok": 1}
 
 
+def test_a_session_cannot_name_an_agent_class_to_import(hostile: Path) -> None:
+    marker = hostile / "ran"
+    (hostile / "payload").mkdir()
+    (hostile / "payload" / "__init__.py").write_text("")
+    (hostile / "payload" / "evil.py").write_text(f"open({str(marker)!r}, 'w')\nclass Evil: pass\n")
+    lines = (hostile / "capital.jsonl").read_text().splitlines()
+    header = json.loads(lines[0])
+    header["agents"][0]["class"] = "payload.evil.Evil"
+    (hostile / "capital.jsonl").write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+    proc = update(hostile, "hostile.py:Base", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "agent class 'payload.evil.Evil' from the session is not importable here" in proc.stderr
+    assert not marker.exists()
+
+
 # -- 2. endless input ------------------------------------------------------------------------------------------------
 
 
@@ -275,6 +290,18 @@ def test_two_update_commands_on_one_state_both_keep_their_answers(chat: Path) ->
 # -- 4. outputs never replace inputs -------------------------------------------------------------------------------
 
 
+def test_update_output_onto_the_configs_state_is_refused(chat: Path) -> None:
+    state = chat / "st.json"
+    first = run("update", "-s", "capital.jsonl", "--prefs", "capital.prefs.json", "--config",
+                str(REPO / "configs" / "local.yaml"), cwd=chat, AGENT_FT_STATE=str(state))
+    assert first.returncode == 0, first.stderr
+    before = state.read_bytes()
+    proc = run("update", "-s", "capital.jsonl", "--prefs", "capital.prefs.json", "--config",
+               str(REPO / "configs" / "local.yaml"), "--output", str(state), cwd=chat, AGENT_FT_STATE=str(state))
+    assert proc.returncode == 2 and "is also an input" in one_line_error(proc)
+    assert state.read_bytes() == before
+
+
 def test_update_output_onto_the_model_state_is_refused(chat: Path) -> None:
     state = chat / "state.json"
     first = update(chat, LOCAL, AGENT_FT_LOCAL_STATE=str(state))
@@ -341,6 +368,17 @@ def test_every_client_exit_is_the_clients_failure(hostile: Path, cls: str) -> No
     error = one_line_error(proc)
     assert kind in error and ("update_model" in error if code == 1 else "could not be created" in error)
     assert proc.stdout == "" and not (hostile / "out.json").exists()
+
+
+def test_a_client_exiting_in_its_constructor_during_record_is_a_load_failure(hostile: Path) -> None:
+    (hostile / "pair.yaml").write_text(
+        "agents:\n  assistant:\n    class: AssistantAgent\n  user:\n    class: UserProxyAgent\n"
+        "    human_input_mode: NEVER\n    max_consecutive_auto_reply: 0\nupdate: assistant\npeer: user\n"
+    )
+    proc = run("record", "--config", "pair.yaml", "-m", "hi", "--out", "rec.jsonl",
+               "--client", "hostile.py:ExitInInit", "--json", cwd=hostile)
+    assert proc.returncode == 4, proc.stderr
+    assert "SystemExit" in one_line_error(proc) and proc.stdout == ""
 
 
 def test_a_client_exiting_at_import_is_a_load_failure(hostile: Path) -> None:
