@@ -554,6 +554,16 @@ def test_deep_json_in_import_sources_is_never_an_internal_error(chat: Path, dept
             one_line_error(proc)
 
 
+def test_sqlite_rows_cut_short_are_counted_and_fail_under_strict(chat: Path) -> None:
+    request = json.dumps({"messages": [{"role": "user", "content": "hello", "name": "user"}]})
+    _logs_db(chat / "logs.db", request[: len(request) // 2])
+    proc = run("import", "logs.db", "-o", "out", cwd=chat)
+    assert proc.returncode == 3  # nothing left to import
+    assert "skipped 1 row(s) whose request is not JSON (row(s) 1)" in proc.stderr
+    strict = run("import", "logs.db", "-o", "out", "--strict", cwd=chat)
+    assert strict.returncode == 3 and "drop --strict" in one_line_error(strict)
+
+
 def test_mixed_openai_jsonl_is_a_clear_error(chat: Path) -> None:
     (chat / "mixed.jsonl").write_text(
         json.dumps({"messages": [{"role": "user", "content": "a"}]}) + "\n" + json.dumps({"role": "user", "content": "b"}) + "\n"
