@@ -42,6 +42,8 @@ class UpdateJob:
     trust_session_client: bool = False
     #: Also write the whole result as JSON here (atomically; ``-``: stdout), checked against the inputs first.
     output: Path | None = None
+    #: Other files the command reads (a held-out set, a baseline): the output may not replace them either.
+    extra_inputs: list[Path | str] = field(default_factory=list)
 
 
 @dataclass
@@ -112,7 +114,7 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
     from ..prefs import load_prefs
 
     output = _absolute(job.output)
-    inputs: list[Any] = [job.session_path, job.prefs_path, job.config_path]
+    inputs: list[Any] = [job.session_path, job.prefs_path, job.config_path, *job.extra_inputs]
     _check_output(job.output, inputs)
     walk = plan(
         job.session_path,
