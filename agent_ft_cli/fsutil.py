@@ -97,6 +97,28 @@ def readline_bounded(fh: IO[bytes], limit: int) -> tuple[bytes, bool]:
             return line[:limit], False
 
 
+def iter_lines(path: Path, *, noun: str, error: type[AgentFtError]) -> Iterator[tuple[int, bytes]]:
+    """``(line number, line)`` of a JSON Lines input read one bounded line at a time (:func:`readline_bounded`):
+    the file is checked first (:func:`check_input_file`), a line longer than :func:`max_input_bytes` is
+    :func:`line_too_long`, and nothing but the current line is held in memory."""
+    path = Path(path)
+    check_input_file(path, noun=noun, error=error)
+    limit = max_input_bytes()
+    try:
+        with open(path, "rb") as fh:
+            lineno = 0
+            while True:
+                line, complete = readline_bounded(fh, limit)
+                if not line:
+                    return
+                lineno += 1
+                if not complete:
+                    raise line_too_long(str(path), lineno, limit, error)
+                yield lineno, line
+    except OSError as e:
+        raise error(f"cannot read {noun} {str(path)!r}: {e.strerror or e}") from None
+
+
 def _kind(mode: int) -> str | None:
     if stat.S_ISCHR(mode):
         return "a character device"
@@ -215,6 +237,12 @@ def _same_file(out: Path, given: Path | str) -> bool:
     return False
 
 
+def same_file(out: Path | str, given: Path | str) -> bool:
+    """Whether writing ``out`` would land on ``given``: the same file (``samefile``, hard links), or the same
+    target once symbolic links are followed (also when ``out`` does not exist yet)."""
+    return _same_file(Path(out), given)
+
+
 def check_output_path(path: Path, *, option: str = "--output", inputs: Iterable[Path | str | None] = ()) -> Path:
     """Refuse, before any work is done, an output path that is one of the command's ``inputs`` (the same file
     through links, hard links, or the path an input resolves to), whose folder is missing or not writable, or that
@@ -285,9 +313,11 @@ def write_output(path: Path, data: bytes, *, option: str = "--output") -> None:
     try:
         atomic_write_bytes(path, data)
     except OutputWriteError as e:
-        raise OutputWriteError(f"{option} {str(path)!r}: cannot write it ({e.reason}); nothing was written") from None
+        err = OutputWriteError(f"{option} {str(path)!r}: cannot write it ({e.reason}); nothing was written")
+        err.path, err.reason = str(path), e.reason
+        raise err from None
     except OSError as e:
-        raise UsageError(f"{option} {str(path)!r}: cannot write it ({e.strerror or e}); nothing was written") from None
+        raise _write_error(path, e, option) from None
 
 
 # Temporary files of a named atomic write: ".<name>.<pid>.<random>.tmp"; only these are ever cleaned up.

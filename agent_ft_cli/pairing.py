@@ -5,7 +5,9 @@
 * :func:`resolve_client`: the caller's client, else the config's, else (when the caller allows it) the one client
   the session header recorded for the agent. ``update`` and ``validate`` both call it, so ``validate`` checks exactly
   the client ``update`` will import. The result says where the client came from (:attr:`ClientChoice.origin`):
-  a rule about a client named only by session data (consent before running it) belongs in :func:`resolve_client`.
+  a client named only by session data runs only with consent (``trust_session_client``, or the caller naming it),
+  except agent-ft's own bundled clients (:data:`BUNDLED_CLIENTS`): sessions are data people share, and data never
+  chooses code (the convention of transformers' ``trust_remote_code``).
 
 Nothing here imports autogen, yaml or the client: it only decides names.
 """
@@ -16,11 +18,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import ClientLoadError, ConfigError
+from .errors import ClientLoadError, ConfigError, UsageError
 from .session import choose_pair
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import AgentConfig, PairConfig
+
+#: agent-ft's own clients: a session header naming one of these runs without consent (it runs nothing foreign).
+BUNDLED_CLIENTS = frozenset(
+    {
+        "agent_ft_cli.local:LocalLearningClient",
+        "agent_ft_cli.clients.local:LocalLearningClient",
+        "agent_ft_cli.hf:HFClient",
+    }
+)
 
 #: Where a client import path came from: the caller (the command line), the YAML config, or the session header.
 ClientOrigin = Literal["given", "config", "session"]
@@ -46,6 +57,20 @@ class ConfigNeedsClientError(ConfigError):
             "set 'client.path' in the config"
         )
         self.config_path = config_path
+        self.agent = agent
+
+
+class UntrustedSessionClientError(UsageError):
+    """The client would come from the session header only, and the caller did not consent to run it (exit 2)."""
+
+    def __init__(self, spec: str, agent: str) -> None:
+        super().__init__(
+            f"the session records client {spec!r} for agent {agent!r}; code named by a session file is not imported "
+            f"without consent: name the client with {{client}} or pass {{trust_session_client}} if you trust this "
+            "session",
+            options=("client", "trust_session_client"),
+        )
+        self.spec = spec
         self.agent = agent
 
 
@@ -90,11 +115,14 @@ def resolve_client(
     header: dict[str, Any] | None = None,
     agent: str | None = None,
     client_args: dict[str, Any] | None = None,
+    trust_session_client: bool = False,
 ) -> ClientChoice | None:
     """The given client, else the config's, else the one ``header`` recorded for ``agent``; None when none is named.
 
     The constructor's arguments are the config's ``client.args`` (unless a client is given, which may not take
-    them) overlaid with ``client_args``."""
+    them) overlaid with ``client_args``. A client that only the session names is refused with
+    :class:`UntrustedSessionClientError` (exit 2) unless ``trust_session_client`` or it is one of
+    :data:`BUNDLED_CLIENTS` (:func:`check_session_client`)."""
     args = {**(config.client_args if config is not None and not client else {}), **(client_args or {})}
     if client:
         return ClientChoice(client, "given", args)
@@ -103,8 +131,20 @@ def resolve_client(
     if header is not None and agent is not None:
         spec = recorded_client(header, agent)
         if spec is not None:
-            return ClientChoice(spec, "session", args)
+            choice = ClientChoice(spec, "session", args)
+            check_session_client(choice, agent, trusted=trust_session_client)
+            return choice
     return None
+
+
+def check_session_client(choice: ClientChoice | None, agent: str, *, trusted: bool = False) -> None:
+    """The consent rule, once: a client named only by session data (``origin == "session"``) that is not bundled
+    with agent-ft is refused unless ``trusted``."""
+    if choice is None or choice.origin != "session" or trusted:
+        return
+    if choice.spec.strip() in BUNDLED_CLIENTS:
+        return
+    raise UntrustedSessionClientError(choice.spec, agent)
 
 
 def require_client(choice: ClientChoice | None, agent: str) -> ClientChoice:

@@ -224,4 +224,10 @@ def test_json_output_never_crashes_on_odd_values() -> None:
     deeper: Any = "leaf"
     for _ in range(5000):
         deeper = [deeper]
-    assert to_json({"k": deeper}) == b'"<value nested too deeply to show>"'
+    # issue #15: only the part too deep to show is replaced, the rest is kept
+    kept = json.loads(to_json({"k": deeper, "other": 1}))
+    assert kept["other"] == 1
+    node, depth = kept["k"], 0
+    while isinstance(node, list):
+        node, depth = node[0], depth + 1
+    assert node == "<nested too deeply to show>" and depth >= 100

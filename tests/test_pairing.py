@@ -56,11 +56,36 @@ def test_config_client_comes_next_with_its_args_overlaid() -> None:
 
 
 def test_session_recorded_client_comes_last() -> None:
-    choice = resolve_client(None, _config(path=None), header=_header("rec.mod:R"), agent="assistant")
-    assert choice == ClientChoice("rec.mod:R", "session", {})
-    assert resolve_client(None, None, header=_header("rec.mod:R"), agent="assistant") == ClientChoice(
-        "rec.mod:R", "session", {}
+    choice = resolve_client(
+        None, _config(path=None), header=_header("rec.mod:R"), agent="assistant", trust_session_client=True
     )
+    assert choice == ClientChoice("rec.mod:R", "session", {})
+    assert resolve_client(
+        None, None, header=_header("rec.mod:R"), agent="assistant", trust_session_client=True
+    ) == ClientChoice("rec.mod:R", "session", {})
+
+
+def test_a_client_named_only_by_the_session_needs_consent() -> None:
+    from agent_ft_cli.pairing import UntrustedSessionClientError
+
+    with pytest.raises(UntrustedSessionClientError) as info:
+        resolve_client(None, None, header=_header("payload/dir/x.py:C"), agent="assistant")
+    err = info.value
+    assert err.exit_code == 2 and "'payload/dir/x.py:C'" in str(err) and "'assistant'" in str(err)
+    err.spell_options(lambda k: "--" + k.replace("_", "-"))
+    assert "--trust-session-client" in str(err) and "--client" in str(err)
+    # naming it is consent; the config naming another client is the user's choice, not the session's
+    assert resolve_client("payload/dir/x.py:C", None, header=_header("payload/dir/x.py:C"), agent="assistant")
+    assert resolve_client(None, _config(), header=_header("payload/dir/x.py:C"), agent="assistant") == ClientChoice(
+        "cfg.mod:Client", "config", {}
+    )
+
+
+@pytest.mark.parametrize(
+    "spec", ["agent_ft_cli.local:LocalLearningClient", "agent_ft_cli.hf:HFClient", "agent_ft_cli.clients.local:LocalLearningClient"]
+)
+def test_bundled_clients_need_no_consent(spec: str) -> None:
+    assert resolve_client(None, None, header=_header(spec), agent="assistant") == ClientChoice(spec, "session", {})
 
 
 @pytest.mark.parametrize("clients", [(), ("__main__:Local",), ("a.b:One", "a.b:Two")])
@@ -103,8 +128,9 @@ def test_validate_checks_the_client_update_would_load(isolated: Path) -> None:
     """Without a client given, update imports the session's recorded client: validate checks that same one."""
     path = _session_recording(isolated, "clientpkg.clients:MissingMethods")
     (isolated / "prefs.json").write_text("[]")
-    validate = runner.invoke(app, ["validate", "-s", str(path), "--json"])
-    update = runner.invoke(app, ["update", "-s", str(path), "--prefs", "prefs.json"])
+    trust = ["--trust-session-client"]
+    validate = runner.invoke(app, ["validate", "-s", str(path), "--json", *trust])
+    update = runner.invoke(app, ["update", "-s", str(path), "--prefs", "prefs.json", *trust])
     assert validate.exit_code == update.exit_code == 4, (validate.output, update.output)
     report = json.loads(validate.stdout)
     assert report["checks"][-1]["name"] == "client"
@@ -114,11 +140,29 @@ def test_validate_checks_the_client_update_would_load(isolated: Path) -> None:
 
 def test_validate_passes_a_good_recorded_client(isolated: Path) -> None:
     path = _session_recording(isolated, "clientpkg.clients:CaptureClient")
-    result = runner.invoke(app, ["validate", "-s", str(path), "--json"])
+    result = runner.invoke(app, ["validate", "-s", str(path), "--json", "--trust-session-client"])
     assert result.exit_code == 0, result.output
     checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
     assert checks["client"]["ok"] and checks["client"]["detail"].startswith("clientpkg.clients:CaptureClient -> ")
     assert "autogen" not in checks  # checked when a client is named; a recorded session validates at reading speed
+
+
+def test_validate_and_update_refuse_a_recorded_client_without_consent(isolated: Path) -> None:
+    """Data never chooses code: the session's client is not imported (its module would run) without consent."""
+    payload = isolated / "payload"
+    payload.mkdir()
+    marker = isolated / "ran"
+    (payload / "evil.py").write_text(f"open({str(marker)!r}, 'w').write('x')\nclass C: pass\n")
+    path = _session_recording(isolated, "payload/evil.py:C")
+    (isolated / "prefs.json").write_text("[]")
+    validate = runner.invoke(app, ["validate", "-s", str(path), "--json"])
+    update = runner.invoke(app, ["update", "-s", str(path), "--prefs", "prefs.json", "--json"])
+    assert validate.exit_code == update.exit_code == 2, (validate.output, update.output)
+    for result in (validate, update):
+        assert "'payload/evil.py:C'" in result.stderr and "--trust-session-client" in result.stderr
+    assert json.loads(validate.stdout)["checks"][-1]["name"] == "client"
+    assert update.stdout == ""
+    assert not marker.exists()
 
 
 def test_the_cli_names_the_flags_the_core_leaves_out(isolated: Path) -> None:

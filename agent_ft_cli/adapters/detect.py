@@ -11,6 +11,7 @@ from .model import Probe
 from .registry import get_adapter, kinds
 
 _LINES = 5  # how many of the file's first lines are shown to the adapters
+_PROBE_BYTES = 1024 * 1024  # of each, at most this much (a longer line is shown cut, so it reads as no JSON)
 
 
 def probes(path: Path) -> list[Probe]:
@@ -19,7 +20,7 @@ def probes(path: Path) -> list[Probe]:
         with open(path, "rb") as fh:
             head = fh.read(16)
             fh.seek(0)
-            lines = [fh.readline() for _ in range(_LINES)]
+            lines = [fh.readline(_PROBE_BYTES) for _ in range(_LINES)]  # bounded: a huge first line is cut
     except OSError as e:
         raise InputDataError(f"cannot read {str(path)!r}: {e.strerror or e}") from None
     out = []

@@ -29,6 +29,7 @@ class SourceOptions:
     session_id: str | None = None  # only this logging session
     agent: str | None = None  # the name to give the answering side, for sources that do not name agents
     peer: str | None = None  # the name to give the asking side
+    strict: bool = False  # a line cut short (a crashed logger) is an error instead of a counted, named warning
 
     def given(self) -> list[str]:
         """The names of the options that are set (an empty string counts as not set)."""

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from ..errors import InputDataError, UsageError
-from ..fsutil import read_text
+from ..fsutil import iter_lines
 from .model import Conversation, Message, Probe, SourceOptions, WarnFn
 from .threads import clean_tool_calls, fold_tool_messages, split_system
 
@@ -53,22 +53,32 @@ def read(path: Path, options: SourceOptions, on_warning: WarnFn) -> list[Convers
         raise UsageError(
             f"{{agent}} and {{peer}} are both {agent!r}; choose two different names", options=("agent", "peer")
         )
-    text = read_text(path, noun="chat JSONL file", error=InputDataError)
     records: list[tuple[int, Any]] = []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
+    for lineno, raw in iter_lines(path, noun="chat JSONL file", error=InputDataError):
+        if not raw.strip():
             continue
         try:
-            records.append((lineno, orjson.loads(line)))
+            records.append((lineno, orjson.loads(raw)))
         except ValueError as e:
             raise InputDataError(f"{path}:{lineno}: not valid JSON ({str(e).split(':', 1)[0]})") from None
     if not records:
         raise InputDataError(f"{path}: no records; expected {{\"messages\": [...]}} per line")
-    per_line = all(isinstance(r, dict) and "messages" in r for _, r in records)
-    per_message = all(isinstance(r, dict) and "role" in r for _, r in records)
+    is_conv = [isinstance(r, dict) and "messages" in r for _, r in records]
+    is_msg = [isinstance(r, dict) and "role" in r and "messages" not in r for _, r in records]
+    per_line = all(is_conv)
+    per_message = all(is_msg)
     if not per_line and not per_message:
-        bad = next(n for n, r in records if not (isinstance(r, dict) and ("messages" in r or "role" in r)))
-        raise InputDataError(f"{path}:{bad}: expected an object with 'messages' (or one message with 'role') per line")
+        bad = next((n for (n, _), c, m in zip(records, is_conv, is_msg, strict=True) if not (c or m)), None)
+        if bad is not None:
+            raise InputDataError(
+                f"{path}:{bad}: expected an object with 'messages' (or one message with 'role') per line"
+            )
+        first_conv = next(n for (n, _), c in zip(records, is_conv, strict=True) if c)
+        first_msg = next(n for (n, _), m in zip(records, is_msg, strict=True) if m)
+        raise InputDataError(
+            f"{path}: mixes conversations ({{\"messages\": [...]}}, line {first_conv}) with single messages "
+            f"(line {first_msg}); a file holds one kind: split it"
+        )
     groups: list[tuple[str, int | None, list[Any], Any]] = []
     if per_line:
         width = max(4, len(str(len(records))))

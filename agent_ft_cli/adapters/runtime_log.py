@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from ..errors import InputDataError
+from ..fsutil import iter_lines
 from .model import Conversation, Probe, SourceOptions, WarnFn
 from .threads import AgentDefs, Completion, build_conversations
 
@@ -80,16 +81,13 @@ def _runtime_response(text: Any) -> Any:
 def read(path: Path, options: SourceOptions, on_warning: WarnFn) -> list[Conversation]:
     """Conversations from the file logger's ``runtime.log``."""
     session_id = options.session_id
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise InputDataError(f"cannot read {str(path)!r}: {e.strerror or e}") from None
     current: str | None = None
     completions: list[Completion] = []
     agent_defs: AgentDefs = {}
     lost = 0
-    for lineno, line in enumerate(raw.decode("utf-8", "replace").splitlines(), 1):
-        text = line.strip()
+    cut: list[int] = []
+    for lineno, raw in iter_lines(path, noun="runtime log", error=InputDataError):
+        text = raw.decode("utf-8", "replace").strip()
         if not text:
             continue
         m = _SESSION_LINE.match(text)
@@ -99,7 +97,9 @@ def read(path: Path, options: SourceOptions, on_warning: WarnFn) -> list[Convers
         try:
             rec = orjson.loads(text)
         except ValueError:
-            continue  # the logger's own error lines ("[file_logger] Failed to log ...")
+            if text.startswith("{"):  # a record cut short (the logger or the copy crashed) or damaged
+                cut.append(lineno)
+            continue  # else the logger's own error lines ("[file_logger] Failed to log ...")
         if not isinstance(rec, dict):
             continue
         if "invocation_id" in rec and "request" in rec:
@@ -126,6 +126,18 @@ def read(path: Path, options: SourceOptions, on_warning: WarnFn) -> list[Convers
             d = {k: args.get(k) for k in ("system_message", "human_input_mode", "description", "llm_config")}
             d["class"] = rec.get("agent_type")
             agent_defs[(rec.get("session_id") or current, str(rec["agent_name"]))] = d
+    if cut:
+        shown = ", ".join(map(str, cut[:10])) + (f" and {len(cut) - 10} more" if len(cut) > 10 else "")
+        if options.strict:
+            raise InputDataError(
+                f"{path}: {len(cut)} record line(s) are cut short or damaged (line(s) {shown}); drop {{strict}} to "
+                "import the rest",
+                options=("strict",),
+            )
+        on_warning(
+            f"{path}: skipped {len(cut)} record line(s) cut short or damaged (line(s) {shown}); the completions and "
+            "agents they held are missing from the imported sessions"
+        )
     if session_id is not None and not completions:
         raise InputDataError(
             f"{path}: no chat completions for {{session_id}} {session_id!r}", options=("session_id",)

@@ -29,8 +29,12 @@ def read(path: Path, options: SourceOptions, on_warning: WarnFn) -> list[Convers
 
     session_id = options.session_id
 
+    from ..fsutil import check_input_file
+
+    check_input_file(path, noun="SQLite database", error=InputDataError)
+    # A URI built by pathlib: '#', '?' and '%' in the name are escaped (never a file 'my' for 'my#logs.db'); read-only
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
     except sqlite3.Error as e:
         raise InputDataError(f"{path}: cannot open the SQLite database ({e})") from None
     try:
@@ -81,11 +85,21 @@ def read(path: Path, options: SourceOptions, on_warning: WarnFn) -> list[Convers
             f"{path}: no chat completions for {{session_id}} {session_id!r}", options=("session_id",)
         )
     completions = []
+    damaged: list[str] = []
     for rid, sid, source_name, request, response, is_cached in rows:
         where = f"{path} row {rid}"
         req = loads(request)
         if not isinstance(req, dict):
-            on_warning(f"{where}: the request is not JSON; skipped")
+            damaged.append(str(rid))
             continue
         completions.append(Completion(where, sid, source_name or None, req, loads(response), bool(is_cached)))
+    if damaged:
+        shown = ", ".join(damaged[:10]) + (f" and {len(damaged) - 10} more" if len(damaged) > 10 else "")
+        if options.strict:
+            raise InputDataError(
+                f"{path}: the request of {len(damaged)} row(s) is not JSON (cut short or damaged; row(s) {shown}); "
+                "drop {strict} to import the rest",
+                options=("strict",),
+            )
+        on_warning(f"{path}: skipped {len(damaged)} row(s) whose request is not JSON (row(s) {shown})")
     return build_conversations(completions, agent_defs, kind="sqlite", source=path, on_warning=on_warning)

@@ -32,8 +32,22 @@ class ReplayedPair:
     peer: Any
 
 
+_OWN_PACKAGES = ("autogen", "agent_ft_cli")  # installed code a session may name: never a module of its own choosing
+
+
 def _resolve_class(name: str, *, from_config: bool) -> Any:
     autogen = require_autogen()
+    if not from_config and name.replace(":", ".").split(".", 1)[0] not in _OWN_PACKAGES and "." in name.replace(":", "."):
+        # data never chooses code: a class the session header names is imported only from autogen itself
+        short = getattr(autogen, name.replace(":", ".").rsplit(".", 1)[-1], None)
+        if short is not None:
+            return short
+        warnings.warn(
+            f"agent class {name!r} from the session is not importable here (a session file never chooses code to "
+            "import; give the agent in a config to use it); using ConversableAgent",
+            stacklevel=2,
+        )
+        return autogen.ConversableAgent
     if ":" in name:
         try:
             return import_client(name)

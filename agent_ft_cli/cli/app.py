@@ -230,6 +230,14 @@ StrictOpt = Annotated[
         "session.",
     ),
 ]
+TrustSessionClientOpt = Annotated[
+    bool,
+    typer.Option(
+        "--trust-session-client",
+        help="Import the client the session file names (without --client) even though it is not bundled with "
+        "agent-ft: only for sessions you trust.",
+    ),
+]
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", callback=_set_quiet, help="Print nothing on stderr but errors.")
 ]

@@ -18,6 +18,7 @@ from .app import (
     QuietOpt,
     SessionsOpt,
     StrictOpt,
+    TrustSessionClientOpt,
     cli_message,
     escape,
     guarded,
@@ -100,6 +101,7 @@ def validate(
     json_out: JsonOpt = False,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
+    trust_session_client: TrustSessionClientOpt = False,
 ) -> None:
     """Check every input without running update_model; exit 0 only when all pass.
 
@@ -115,7 +117,7 @@ def validate(
     def work() -> int:
         checks = workflow.run(
             expand_sessions(session), prefs_path=prefs, client=client, config_path=config, agent=agent, peer=peer,
-            strict=strict, on_warning=warn,
+            strict=strict, on_warning=warn, trust_session_client=trust_session_client,
         )
         ok = all(c.ok for c in checks)
         report = [c.as_dict() for c in checks]

@@ -164,6 +164,9 @@ def register(app: Any) -> None:
             bool, typer.Option("--json", help="Print the list of files written as JSON on stdout and nothing else.")
         ] = False,
         quiet: QuietOpt = False,
+        strict: Annotated[
+            bool, typer.Option("--strict", help="Fail when source lines are cut short instead of skipping them with a warning.")
+        ] = False,
     ) -> None:
         """Rebuild session files from AutoGen runtime logs or OpenAI-style chat JSONL.
 
@@ -176,7 +179,7 @@ def register(app: Any) -> None:
             result = run_import(
                 source,
                 out,
-                ImportOptions(kind=kind, session_id=session_id, agent=agent, peer=peer, force=force),
+                ImportOptions(kind=kind, session_id=session_id, agent=agent, peer=peer, force=force, strict=strict),
                 on_warning=warn,
             )
             if json_out:

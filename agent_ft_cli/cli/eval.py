@@ -22,6 +22,7 @@ from .app import (
     QuietOpt,
     SessionOpt,
     StrictOpt,
+    TrustSessionClientOpt,
     client_args,
     guarded,
     warn,
@@ -73,6 +74,7 @@ def eval_(
     ] = False,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
+    trust_session_client: TrustSessionClientOpt = False,
 ) -> None:
     """Show whether the client prefers the chosen answers: accuracy, margin, held-out pairs, CI gates.
 
@@ -98,6 +100,7 @@ def eval_(
             peer=peer,
             include_system_message=include_system_message,
             strict=strict,
+            trust_session_client=trust_session_client,
             min_accuracy=min_accuracy,
             baseline=base,
             max_drop=max_drop,

@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import orjson
 
-from ..jsonio import json_default, to_json
+from ..jsonio import json_default, sanitize, to_json
 from ..textsafe import inert
 
 FOLD_CHARS = 600
@@ -305,6 +305,7 @@ def render_stats(console: Any, stats: Any, title: str = "update stats") -> None:
     table = Table(title=title, title_justify="left", show_lines=False)
     table.add_column("stat", style="bold")
     table.add_column("value", overflow="fold")
+    stats = sanitize(stats)  # the one sanitizer --json and --output use: cycles, depth, keys, values
     if not isinstance(stats, dict):
         table.add_row("(result)", Text(_cell(stats)))
     elif not stats:

@@ -16,6 +16,7 @@ from .app import (
     QuietOpt,
     SessionOpt,
     StrictOpt,
+    TrustSessionClientOpt,
     client_args,
     escape,
     guarded,
@@ -61,6 +62,7 @@ def update(
     baseline: BaselineOpt = None,
     max_drop: MaxDropOpt = None,
     quiet: QuietOpt = False,
+    trust_session_client: TrustSessionClientOpt = False,
 ) -> None:
     """Replay a saved session into the client's update_model and show the stats.
 
@@ -68,14 +70,10 @@ def update(
 
     Example: agent-ft update --session chat.jsonl --prefs prefs.json --client mypkg.mod:MyClient
     """
-    from ..fsutil import check_output_path, write_output
-    from ..jsonio import to_json
     from ..workflows import update as workflow
     from .render import render_stats, stderr_console, stdout_console, write_json
 
     def work() -> None:
-        if output is not None:
-            check_output_path(output, inputs=[session, prefs, config])
         from ..workflows import eval as evaluation
         from ..workflows import gates
 
@@ -95,12 +93,13 @@ def update(
             include_system_message=include_system_message,
             strict=strict,
             evaluator=evaluator if wants_eval else None,
+            trust_session_client=trust_session_client,
+            output=output,
+            extra_inputs=[p for p in (heldout, baseline) if p is not None],
         )
         with progress_bar() as progress:
             evaluator.progress = progress
             result = workflow.run(job, on_warning=warn)
-        if output is not None:
-            write_output(output, to_json(result.as_dict(), indent=True) + b"\n")
         if json_out:
             write_json(result.as_dict())
             gates.raise_on_failed_gates(evaluator.gates, hint=APPLIED)

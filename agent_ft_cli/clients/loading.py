@@ -8,21 +8,71 @@ Two forms, as uvicorn and fastapi-cli accept apps:
 Each failure is its own message: a malformed string, a missing module (told apart from a missing dependency
 *inside* the user's module), a module that raises on import (with the file and line of a syntax error), a missing
 attribute, something that is not a class, a class missing protocol methods (listed by name).
+
+Client code is foreign code: while it runs (:func:`client_stdout_to_stderr`, which :func:`import_client` uses and the
+workflows hold around construction, ``create`` and ``update_model``) file descriptor 1 points at stderr, so nothing
+it prints (``print``, ``os.write(1, ...)``, a subprocess, ``sys.__stdout__``, a logging handler on stdout) reaches
+the command's own stdout (``--json``). Every exception raised while importing it, ``SystemExit`` and
+``GeneratorExit`` included, is a :class:`~agent_ft_cli.errors.ClientLoadError`; ``KeyboardInterrupt`` stays an
+interrupt (Ctrl-C cannot be told from a client raising it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import inspect
 import os
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import ClientLoadError
 from .protocol import MODEL_CLIENT_METHODS, UPDATE_METHODS
+
+
+def _flush(stream: Any) -> None:
+    with contextlib.suppress(Exception):
+        if stream is not None:
+            stream.flush()
+
+
+@contextlib.contextmanager
+def client_stdout_to_stderr(*, quiet: bool = False) -> Iterator[None]:
+    """Run client code with stdout going to stderr, at both levels: ``sys.stdout`` (or a buffer that is dropped,
+    when ``quiet``) and file descriptor 1 (``os.dup2``, restored after), so what the code prints (``print``,
+    ``os.write(1, ...)``, a subprocess it starts, ``sys.__stdout__``) never lands in the command's stdout.
+
+    Re-entrant; where descriptors cannot be moved (no fd 1 or 2), only ``sys.stdout`` is redirected."""
+    import io
+
+    _flush(sys.stdout)
+    _flush(sys.__stdout__)
+    saved: int | None = None
+    try:
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:
+        if saved is not None:
+            os.close(saved)
+        saved = None
+    try:
+        with contextlib.redirect_stdout(io.StringIO() if quiet else sys.stderr):
+            yield
+    finally:
+        _flush(sys.__stdout__)  # what the client left in the buffer of the real stdout goes to stderr too
+        _flush(sys.stdout)
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def _failure(exc: BaseException) -> bool:
+    """Whether an exception from client code is the client's failure (everything but an interrupt)."""
+    return not isinstance(exc, KeyboardInterrupt)
 
 
 def _is_dotted(name: str) -> bool:
@@ -65,8 +115,10 @@ def _import_module(module: str, spec: str) -> Any:
             sys.path.insert(0, parent)  # so the file can import its siblings
         try:
             loader_spec.loader.exec_module(mod)
-        except Exception as e:
+        except BaseException as e:
             sys.modules.pop(name, None)
+            if not _failure(e):
+                raise
             raise ClientLoadError(f"client {spec!r}: importing {module!r} failed: {_origin_of_error(e)}") from e
         return mod
     cwd = os.getcwd()
@@ -83,7 +135,9 @@ def _import_module(module: str, spec: str) -> Any:
         raise ClientLoadError(
             f"client {spec!r}: module {module!r} was found but it imports {e.name!r}, which is not installed"
         ) from e
-    except Exception as e:
+    except BaseException as e:  # SystemExit and GeneratorExit too: the client's failure, never agent-ft's exit
+        if not _failure(e):
+            raise
         raise ClientLoadError(f"client {spec!r}: importing {module!r} failed: {_origin_of_error(e)}") from e
 
 
@@ -92,6 +146,11 @@ def import_client(spec: str) -> type:
     if not isinstance(spec, str) or not spec.strip():
         raise ClientLoadError("client import path is empty; use 'package.module:ClassName'")
     module, attr = _split(spec.strip())
+    with client_stdout_to_stderr():
+        return _resolve(spec, module, attr)
+
+
+def _resolve(spec: str, module: str, attr: str) -> type:
     obj: Any = _import_module(module, spec)
     for part in attr.split("."):
         try:

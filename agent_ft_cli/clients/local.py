@@ -5,7 +5,8 @@ preference pair to the question it answers (:mod:`agent_ft_cli.align`) and remem
 question. Questions are matched by their content words (case, punctuation, contractions, plurals and small words
 such as "what", "the", "tell me" do not matter), so a paraphrase gets the learned answer and an unrelated question
 does not. What it learned is written atomically to a JSON state file (``state_path``), read again on every call,
-so a later process (the next ``agent-ft record``) uses it.
+so a later process (the next ``agent-ft record``) uses it. ``update_model`` reads, changes and writes the state under
+an exclusive lock (:func:`agent_ft_cli.fsutil.exclusive_lock`), so two concurrent updates both keep their answers.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 import orjson
 
 from ..align import Skipped, align, is_prompt, text_of
-from ..fsutil import atomic_write_bytes
+from ..errors import InputDataError
+from ..fsutil import atomic_write_bytes, exclusive_lock, read_bounded
 from .protocol import ModelClientBase, chat_response
 
 DEFAULT_STATE = ".agent-ft/local-model.json"
@@ -99,17 +101,18 @@ class LocalLearningClient(ModelClientBase):
     # -- state ----------------------------------------------------------------------------------------------------
     def _load(self) -> list[dict[str, Any]]:
         try:
-            data = orjson.loads(self.state_path.read_bytes())
+            with open(self.state_path, "rb") as fh:
+                data = orjson.loads(read_bounded(fh, str(self.state_path), error=InputDataError))
         except FileNotFoundError:
             return []
-        except (OSError, orjson.JSONDecodeError) as e:
+        except (OSError, orjson.JSONDecodeError, InputDataError) as e:
             raise RuntimeError(f"local model state {str(self.state_path)!r} is unreadable: {e}") from None
         return list(data.get("answers", [])) if isinstance(data, dict) else []
 
     def _save(self, answers: list[dict[str, Any]]) -> None:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         data = {"format": "agent-ft-local-model", "version": 1, "answers": answers}
-        atomic_write_bytes(self.state_path, orjson.dumps(data, option=orjson.OPT_INDENT_2))
+        atomic_write_bytes(self.state_path, orjson.dumps(data, option=orjson.OPT_INDENT_2), what="model state")
 
     def answer_for(self, question: str) -> str | None:
         """The learned answer for a question (or a paraphrase of it), or None."""
@@ -164,6 +167,11 @@ class LocalLearningClient(ModelClientBase):
         """Remember the chosen answer for each question a preference pair is tied to."""
         tied, skipped = align(preference_data, inference_messages)
         seen = len(tied) + len(skipped)
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        with exclusive_lock(self.state_path, what="model state"):
+            return self._learn(tied, skipped, seen)
+
+    def _learn(self, tied: list[Any], skipped: list[Skipped], seen: int) -> dict[str, Any]:
         answers = self._load()
         learned, unchanged = [], 0
         for item in tied:

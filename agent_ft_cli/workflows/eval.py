@@ -364,6 +364,8 @@ class EvalJob:
     peer: str | None = None
     include_system_message: bool = False
     strict: bool = False
+    #: Run a client named only by the session header (consent; see :func:`agent_ft_cli.pairing.resolve_client`).
+    trust_session_client: bool = False
     min_accuracy: float | None = None
     baseline: Baseline | None = None  # :func:`load_baseline`
     max_drop: float | None = None
@@ -399,7 +401,7 @@ def run(job: EvalJob, on_warning: WarnFn | None = None, progress: ProgressFn | N
 
     walk = plan(
         job.session_path, agent=job.agent, peer=job.peer, config_path=job.config_path, client=job.client,
-        client_args=job.client_args,
+        client_args=job.client_args, trust_session_client=job.trust_session_client,
     )
     prefs = load_prefs(job.prefs_path)
     choice = require_client(walk.client, walk.agent)

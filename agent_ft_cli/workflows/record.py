@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AgentFtError, ClientUpdateError
+from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, OutputWriteError
 from ..pairing import check_config_client, resolve_client, resolve_pair
 from ..redact import describe_exception
 from .walk import load_config, stdout_to_stderr
@@ -43,6 +45,30 @@ class RecordResult:
         }
 
 
+_NO_SPACE = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def _chat_failed(job: RecordJob, rec: Any, e: BaseException) -> ClientUpdateError:
+    return ClientUpdateError(
+        f"the chat failed after {rec.messages_written} recorded message(s) (kept in {job.out}): "
+        f"{type(e).__name__}: {describe_exception(e)}"
+    )
+
+
+def _no_space(out: Path, e: OSError, written: int) -> OutputWriteError:
+    """Disk full or quota exceeded while recording: one line naming the file and what it holds."""
+    code = errno.errorcode.get(e.errno or 0, "")
+    reason = f"{e.strerror or e}" + (f", {code}" if code else "")
+    kept = f"the {written} message(s) recorded before it are kept there" if written else "no message was recorded"
+    with contextlib.suppress(OSError):
+        if written == 0 and out.stat().st_size == 0:
+            out.unlink()  # an empty file is not a session: leave nothing
+            kept += " (the empty file was removed)"
+    err = OutputWriteError(f"cannot write session file {str(out)!r} ({reason}); {kept}")
+    err.path, err.reason = str(out), reason
+    return err
+
+
 def run(job: RecordJob) -> RecordResult:
     """Run a live chat between the configured pair (the initiator sends ``message``) and stream it to ``job.out``."""
     from ..classic.compat import require_autogen, silence_autogen_logging
@@ -64,16 +90,22 @@ def run(job: RecordJob) -> RecordResult:
             if client_cls is not None and choice is not None
             else None
         )
-        pair = build_pair(
-            updated_spec,
-            config.agents[peer],
-            client=client,
-            agent_from_config=True,
-            peer_from_config=True,
-            source=job.config_path,
-            agent_llm_config=updated_spec.llm_config,
-            peer_llm_config=config.agents[peer].llm_config,
-        )
+        try:
+            pair = build_pair(
+                updated_spec,
+                config.agents[peer],
+                client=client,
+                agent_from_config=True,
+                peer_from_config=True,
+                source=job.config_path,
+                agent_llm_config=updated_spec.llm_config,
+                peer_llm_config=config.agents[peer].llm_config,
+            )
+        except (SystemExit, GeneratorExit) as e:  # a client constructor exiting: its failure, never agent-ft's exit
+            label = repr(choice.spec) if choice is not None else "of the config"
+            raise ClientLoadError(
+                f"client {label} could not be created or registered: {type(e).__name__}: {describe_exception(e)}"
+            ) from e
         updated, other = pair.agent, pair.peer
         by_name = {agent: updated, peer: other}
         initiator_name = config.chat.get("initiator", peer)
@@ -83,16 +115,25 @@ def run(job: RecordJob) -> RecordResult:
         max_turns = job.max_turns if job.max_turns is not None else config.chat.get("max_turns")
         if max_turns is not None:
             chat_kwargs["max_turns"] = max_turns
-        with SessionRecorder(job.out, updated, other) as rec:
-            try:
-                initiator.initiate_chat(recipient, **chat_kwargs)
-            except AgentFtError:
+        rec: Any = None
+        try:
+            with SessionRecorder(job.out, updated, other) as rec:
+                try:
+                    initiator.initiate_chat(recipient, **chat_kwargs)
+                except AgentFtError:
+                    raise
+                except OSError as e:
+                    if e.errno not in _NO_SPACE:
+                        raise _chat_failed(job, rec, e) from e
+                    raise
+                except BaseException as e:  # the client's create raising, SystemExit included; Ctrl-C stays one
+                    if isinstance(e, KeyboardInterrupt):
+                        raise
+                    raise _chat_failed(job, rec, e) from e
+        except OSError as e:
+            if isinstance(e, AgentFtError) or e.errno not in _NO_SPACE:
                 raise
-            except Exception as e:
-                raise ClientUpdateError(
-                    f"the chat failed after {rec.messages_written} recorded message(s) (kept in {job.out}): "
-                    f"{type(e).__name__}: {describe_exception(e)}"
-                ) from e
+            raise _no_space(job.out, e, rec.messages_written if rec is not None else 0) from None
     thread = updated.chat_messages[other]
     reply = next((m.get("content") for m in reversed(thread) if m.get("role") == "assistant"), None)
     return RecordResult(str(job.out), agent, peer, rec.messages_written, reply)

@@ -1,13 +1,27 @@
-"""``update``: replay a saved session into the client's ``update_model`` (the whole walk, then the seed's contract)."""
+"""``update``: replay a saved session into the client's ``update_model`` (the whole walk, then the seed's contract).
+
+Hostile clients and odd results (docs/errors.md):
+
+* the output file (``job.output``) is made absolute and checked against every input (the session, the preference
+  data, the config and the client's state file when it is known) before any client code runs, so neither a
+  client's ``chdir`` nor a state file named as the output can make the result replace an input;
+* client code (import, construction, ``update_model``) runs with stdout on stderr, file descriptor 1 included;
+* whatever the client raises, ``SystemExit`` and ``GeneratorExit`` included, is the client's failure: exit 4 from
+  its import or construction, exit 1 from ``update_model``; Ctrl-C stays an interrupt;
+* the stats are made showable once (:func:`agent_ft_cli.jsonio.sanitize`: cycles, depth, keys, values) and scrubbed
+  of secrets, so showing them never fails after the model changed; an output that cannot be written then says
+  that the model was updated.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AgentFtError, ClientLoadError, ClientUpdateError
-from ..pairing import require_client
+from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, OutputWriteError
+from ..pairing import BUNDLED_CLIENTS, ClientChoice, require_client
 from ..redact import describe_exception, known_secrets, remember_secrets, scrub_data
 from .walk import WarnFn, plan, replay, stdout_to_stderr
 
@@ -26,6 +40,12 @@ class UpdateJob:
     strict: bool = False
     #: Evaluate before and after the update in this run (``update --eval``): a :class:`.eval.Evaluator`.
     evaluator: Any = None
+    #: Run a client named only by the session header (consent; see :func:`agent_ft_cli.pairing.resolve_client`).
+    trust_session_client: bool = False
+    #: Also write the whole result as JSON here (atomically; ``-``: stdout), checked against the inputs first.
+    output: Path | None = None
+    #: Other files the command reads (a held-out set, a baseline): the output may not replace them either.
+    extra_inputs: list[Path | str] = field(default_factory=list)
 
 
 @dataclass
@@ -40,6 +60,7 @@ class UpdateResult:
     peer: str
     client: str
     evaluation: Any = None  # the job's evaluator, after its runs before and after the update
+    output: str | None = None  # where the result was written, when it was
 
     @property
     def messages(self) -> int:
@@ -57,11 +78,50 @@ class UpdateResult:
         return out
 
 
+def _state_path_before_loading(choice: ClientChoice) -> Path | None:
+    """The bundled local model's state file, known before its code runs (its argument, the environment, the
+    default); None for other clients (their ``state_path`` attribute is checked once they exist)."""
+    if choice.spec.strip() not in BUNDLED_CLIENTS or "Local" not in choice.spec:
+        return None
+    from ..clients.local import DEFAULT_STATE
+
+    raw = choice.args.get("state_path") or os.environ.get("AGENT_FT_LOCAL_STATE") or DEFAULT_STATE
+    return Path(str(raw)).expanduser()
+
+
+def _check_output(output: Path | None, inputs: list[Any]) -> None:
+    if output is not None:
+        from ..fsutil import check_output_path
+
+        check_output_path(output, inputs=inputs)
+
+
+def _absolute(path: Path | None) -> Path | None:
+    """An output path made absolute now, so client code that changes the working folder cannot move it."""
+    from ..fsutil import is_stdout
+
+    if path is None or is_stdout(path):
+        return path
+    try:
+        return Path(os.path.abspath(path))
+    except OSError:  # the working folder was deleted: the output check names the problem
+        return path
+
+
+def _client_failure(exc: BaseException) -> bool:
+    """Whether an exception raised while client code ran is the client's failure (all but an interrupt and agent-ft's
+    own errors, which keep their code)."""
+    return not isinstance(exc, (KeyboardInterrupt, AgentFtError))
+
+
 def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
     """Everything ``agent-ft update`` does: the walk, then the client's ``update_model`` through the seed's contract."""
     from ..clients.loading import load_client
     from ..prefs import load_prefs
 
+    output = _absolute(job.output)
+    inputs: list[Any] = [job.session_path, job.prefs_path, job.config_path, *job.extra_inputs]
+    _check_output(job.output, inputs)
     walk = plan(
         job.session_path,
         agent=job.agent,
@@ -69,37 +129,59 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
         config_path=job.config_path,
         client=job.client,
         client_args=job.client_args,
+        trust_session_client=job.trust_session_client,
     )
     agent, peer = walk.agent, walk.peer
     prefs = load_prefs(job.prefs_path)
     choice = require_client(walk.client, agent)
+    state = _state_path_before_loading(choice)
+    if state is not None:
+        inputs.append(state)
+        _check_output(job.output, inputs)
     client_cls = load_client(choice.spec)
 
     from ..classic.update import the_client, update_with_options
 
     secrets = remember_secrets([choice.args, job.kwargs])
     with stdout_to_stderr():
-        pair = replay(walk, client_cls, strict=job.strict, on_warning=on_warning)
         try:
-            the_client(pair.agent)  # the seed's own checks: exactly one client, with update_model
+            pair = replay(walk, client_cls, strict=job.strict, on_warning=on_warning)
+        except BaseException as e:  # a SystemExit or GeneratorExit from the client's constructor
+            if not _client_failure(e) or isinstance(e, Exception):
+                raise
+            raise ClientLoadError(
+                f"client {choice.spec!r} could not be created or registered: {type(e).__name__}: "
+                f"{describe_exception(e, secrets)}"
+            ) from e
+        try:
+            client = the_client(pair.agent)  # the seed's own checks: exactly one client, with update_model
         except (ValueError, NotImplementedError) as e:
             raise ClientLoadError(f"cannot update {agent!r}: {e}") from e
         if job.evaluator is not None:  # before the update
             job.evaluator(pair.agent, pair.peer, prefs, source=job.prefs_path)
+        known = getattr(client, "state_path", None)
+        if isinstance(known, (str, os.PathLike)):
+            inputs.append(Path(known))
+            _check_output(output, inputs)
         try:
             result = update_with_options(
                 pair.agent, prefs, pair.peer, _include_system_message=job.include_system_message, **job.kwargs
             )
-        except AgentFtError:
-            raise
-        except Exception as e:  # anything the client's own update_model raises (ValueError included)
+        except BaseException as e:  # anything the client's update_model raises (SystemExit, GeneratorExit too)
+            if not _client_failure(e):
+                raise
             raise ClientUpdateError(
                 f"the client's update_model ({choice.spec}) failed: {type(e).__name__}: {describe_exception(e, secrets)}"
             ) from e
         if job.evaluator is not None:  # and after it, on the same client
-            job.evaluator(pair.agent, pair.peer, prefs, source=job.prefs_path)
-    return UpdateResult(
-        update_stats=scrub_data(result["update_stats"], known_secrets()),
+            try:
+                job.evaluator(pair.agent, pair.peer, prefs, source=job.prefs_path)
+            except AgentFtError as e:
+                e.hint = "the model WAS updated: its client's update_model succeeded; only the evaluation after it failed"
+                raise
+    # From here on the model may have changed: nothing below may fail without saying so.
+    outcome = UpdateResult(
+        update_stats=showable_stats(result["update_stats"]),
         inference_messages=result["inference_messages"],
         preference_data=result["preference_data"],
         session=str(job.session_path),
@@ -108,3 +190,45 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
         client=choice.spec,
         evaluation=job.evaluator,
     )
+    if output is not None:
+        write_result(outcome, output, shown=job.output)
+    return outcome
+
+
+def showable_stats(stats: Any) -> Any:
+    """The client's stats as data every output can show: :func:`~agent_ft_cli.jsonio.sanitize` (only what cannot
+    be shown is replaced), then secrets scrubbed (known values, URL userinfo, auth headers, token shapes)."""
+    from ..jsonio import sanitize
+    from ..redact import REDACTED, is_secret_key, scrub_patterns
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, str):
+            return scrub_patterns(value)
+        if isinstance(value, dict):
+            return {
+                k: (REDACTED if is_secret_key(k) and isinstance(v, str) and v else scrub(v)) for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        return value
+
+    return scrub_data(scrub(sanitize(stats)), known_secrets())
+
+
+def write_result(result: UpdateResult, output: Path, *, shown: Path | None = None) -> None:
+    """Write the result JSON atomically; a failure says the model was updated all the same (it was)."""
+    from ..fsutil import write_output
+    from ..jsonio import to_json
+
+    try:
+        write_output(output, to_json(result.as_dict(), indent=True) + b"\n")
+    except OutputWriteError as e:
+        name = str(shown if shown is not None else output)
+        err = OutputWriteError(
+            f"the model of {result.agent!r} WAS updated (its client's update_model succeeded), but the result could "
+            f"not be written to {{output}} {name!r} ({e.reason or e}); nothing partial was left there"
+            , options=("output",)
+        )
+        err.path, err.reason = name, e.reason
+        raise err from None
+    result.output = str(output)

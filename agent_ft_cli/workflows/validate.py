@@ -77,6 +77,7 @@ def run(
     peer: str | None = None,
     strict: bool = False,
     on_warning: WarnFn | None = None,
+    trust_session_client: bool = False,
 ) -> list[Check]:
     """Check every input without calling update_model; each check records its outcome instead of raising.
 
@@ -174,9 +175,12 @@ def run(
                 if r.pair is not None and r.thread is not None:
                     _check_ties(add, r.path, r.pair, r.thread, data)
 
-    # -- each distinct client ---------------------------------------------------------------------------------------
+    # -- each distinct client: the one update would load, under the consent rule update applies -------------------
     seen: set[tuple[str, str]] = set()
-    for choice, file in _client_choices(client, config, read):
+    for choice, file in _client_choices(client, config, read, trust_session_client):
+        if isinstance(choice, AgentFtError):
+            checks.append(Check("client", False, scrub_known(str(choice)), choice.exit_code, choice, file=file))
+            continue
         if (choice.spec, choice.origin) in seen:
             continue
         seen.add((choice.spec, choice.origin))
@@ -195,17 +199,23 @@ def run(
 
 
 def _client_choices(
-    client: str | None, config: PairConfig | None, read: list[_Read]
-) -> list[tuple[ClientChoice, str | None]]:
-    """The client ``update`` would load for each session (the caller's, the config's or the recorded one)."""
-    out: list[tuple[ClientChoice, str | None]] = []
+    client: str | None, config: PairConfig | None, read: list[_Read], trust_session_client: bool
+) -> list[tuple[ClientChoice | AgentFtError, str | None]]:
+    """The client ``update`` would load for each session (the caller's, the config's or the recorded one), or the
+    error update would raise choosing it (a client only the session names, without consent)."""
+    out: list[tuple[ClientChoice | AgentFtError, str | None]] = []
     readings: list[_Read | None] = [*read] or [None]
     for r in readings:
         header = r.header if r is not None else {}
         agent = r.pair[0] if r is not None and r.pair is not None else None
-        choice = resolve_client(client, config, header=header, agent=agent)
+        file = str(r.path) if r is not None else None
+        try:
+            choice = resolve_client(client, config, header=header, agent=agent, trust_session_client=trust_session_client)
+        except AgentFtError as e:
+            out.append((e, file))
+            continue
         if choice is not None:
-            out.append((choice, str(r.path) if choice.origin == "session" and r is not None else None))
+            out.append((choice, file if choice.origin == "session" else None))
     return out
 
 

@@ -10,7 +10,6 @@ pointed at stderr (:func:`stdout_to_stderr`).
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,10 +36,11 @@ def load_config(path: Path) -> PairConfig:
 @contextlib.contextmanager
 def stdout_to_stderr(*, quiet: bool = False) -> Iterator[None]:
     """Everything autogen or a client prints goes to stderr (or nowhere when ``quiet``), so stdout carries only
-    the requested output."""
-    import io
+    the requested output: ``sys.stdout`` and file descriptor 1 both
+    (:func:`agent_ft_cli.clients.loading.client_stdout_to_stderr`)."""
+    from ..clients.loading import client_stdout_to_stderr
 
-    with contextlib.redirect_stdout(io.StringIO() if quiet else sys.stderr):
+    with client_stdout_to_stderr(quiet=quiet):
         yield
 
 
@@ -64,13 +64,16 @@ def plan(
     config_path: Path | None = None,
     client: str | None = None,
     client_args: dict[str, Any] | None = None,
+    trust_session_client: bool = False,
 ) -> Plan:
     """Read the config and the session header; resolve the pair and the client (the session's recorded client
-    included)."""
+    included, with consent: ``trust_session_client``, see :func:`agent_ft_cli.pairing.resolve_client`)."""
     config = load_config(config_path) if config_path else None
     header, _ = read_header(session_path)
     a, p = resolve_pair(header, agent, peer, path=session_path, config=config)
-    choice = resolve_client(client, config, header=header, agent=a, client_args=client_args)
+    choice = resolve_client(
+        client, config, header=header, agent=a, client_args=client_args, trust_session_client=trust_session_client
+    )
     return Plan(session_path, header, a, p, config, choice)
 
 

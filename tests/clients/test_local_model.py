@@ -106,7 +106,8 @@ def test_state_file_is_written_atomically(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(OSError):
         client.update_model([["A two.", DEFAULT_REPLY]], thread2)
     assert state.read_bytes() == before
-    assert [p.name for p in state.parent.iterdir()] == ["state.json"]
+    # the state and the empty lock file that guards its read-modify-write (it stays, by design): no temporary file
+    assert sorted(p.name for p in state.parent.iterdir()) == [".state.json.lock", "state.json"]
 
 
 def test_normalisation() -> None:

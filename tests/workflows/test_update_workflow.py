@@ -26,7 +26,7 @@ runner = CliRunner()
         ["inspect", "--json", "-s", "cutend.jsonl"],
         ["inspect", "--json", "--last", "3", "-s", "cutend.jsonl"],
         ["update", "--json", "-s", "cutend.jsonl", *P, *CAP],
-        ["validate", "--json", "-s", "cutend.jsonl"],
+        ["validate", "--json", "-s", "cutend.jsonl", "--trust-session-client"],
     ],
     ids=["inspect", "inspect-last", "update", "validate"],
 )
