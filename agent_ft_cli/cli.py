@@ -245,6 +245,8 @@ def update(
         )
         result = run_update(job, on_warning=_warn)
         meta = result.pop("meta")
+        if os.environ.get("RANK", "0") not in ("", "0"):
+            return  # a secondary process of `accelerate launch`/torchrun: only the main one prints and writes --output
         if output is not None:
             write_output(output, to_json(result, indent=True) + b"\n")
         if json_out:

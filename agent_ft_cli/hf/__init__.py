@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 from .errors import INSTALL, ExtraMissingError
@@ -26,6 +27,10 @@ def missing_extra() -> list[str]:
     """The ``hf`` extra's modules that cannot be imported here (without importing them)."""
     missing = []
     for name in EXTRA_MODULES:
+        if name in sys.modules:  # imported already, or blocked (None)
+            if sys.modules[name] is None:
+                missing.append(name)
+            continue
         try:
             found = importlib.util.find_spec(name) is not None
         except (ImportError, ValueError):

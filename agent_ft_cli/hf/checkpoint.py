@@ -123,7 +123,8 @@ def publish(output_dir: Path, staging: Path, *, keep: int = 2) -> Path:
     _fsync_tree(staging)
     runs = output_dir / RUNS
     runs.mkdir(exist_ok=True)
-    name = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{uuid.uuid4().hex[:6]}"
+    now = time.time_ns()  # names sort in publishing order (the newest last)
+    name = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now / 1e9)) + f"-{now % 10**9:09d}"
     final = runs / name
     os.rename(staging, final)
     tmp_link = output_dir / f".{CURRENT}-{uuid.uuid4().hex[:8]}"
