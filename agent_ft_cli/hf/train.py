@@ -120,6 +120,9 @@ def train(client: HFClient, rows: list[tuple[list[Message], str, str]], spec: Tr
     settings.setdefault("bf16", bf16)
     if not bf16:
         settings.setdefault("fp16", False)
+    if not torch.cuda.is_available():
+        # also makes a torchrun / `accelerate launch --multi_gpu` run on a machine without GPUs data-parallel on CPU
+        settings.setdefault("use_cpu", True)
     peft_config = None
     if spec.lora is not None:
         from peft import LoraConfig

@@ -15,6 +15,10 @@ from tiny_model import build_tiny_model  # noqa: E402
 
 QUESTION = "What is the capital of Australia?"
 
+# No hub here: huggingface_hub reads these once, when first imported, so they are set before any test imports it.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
