@@ -253,13 +253,14 @@ class HFClient:
             raise NothingTiedError(
                 f"no preference pair is tied to an answer in the thread ({why}); nothing trained, checkpoint untouched"
             )
-        settings = {**self.train_defaults, **kwargs}
+        settings = dict(kwargs)
         method = str(settings.pop("method", self.method)).lower()
         lora = settings.pop("lora", self.lora)
         if settings.pop("full_finetune", False):
             lora = None
         spec = TrainSpec(method=method, lora=None if lora is False else (dict(lora) if lora is not None else None),
-                         settings=settings_for(method, settings, lora=lora not in (None, False)))
+                         settings=settings_for(method, settings, lora=lora not in (None, False),
+                                              defaults=self.train_defaults))
         rows = [training_prompt(item, inference_messages) for item in tied]
         main = is_main_process()
         start = time.monotonic()

@@ -62,11 +62,27 @@ def _config_class(method: str) -> Any:
     return {"dpo": trl.DPOConfig, "sft": trl.SFTConfig, "kto": trl.KTOConfig}[method]
 
 
-def settings_for(method: str, settings: dict[str, Any], *, lora: bool) -> dict[str, Any]:
-    """The TRL config fields for ``method`` from the user's settings (aliases resolved, unknown names refused)."""
+def _fields(method: str) -> set[str]:
+    return {f.name for f in dataclasses.fields(_config_class(method))}
+
+
+def settings_for(
+    method: str, settings: dict[str, Any], *, lora: bool, defaults: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The TRL config fields for ``method`` from the user's settings (aliases resolved, unknown names refused).
+
+    ``defaults`` (the client's ``train`` dict) may hold settings of other methods too (``beta`` is DPO's and
+    KTO's, not SFT's): those are left out for this method; a name no method knows is refused.
+    """
     cls = _config_class(method)
-    known = {f.name for f in dataclasses.fields(cls)}
+    known = _fields(method)
     out: dict[str, Any] = {}
+    for key, value in (defaults or {}).items():
+        name = ALIASES.get(key, key)
+        if name in known:
+            out[name] = value
+        elif not any(name in _fields(m) for m in METHODS):
+            raise TrainingSettingError(f"unknown training setting {key!r} in the client's train settings")
     for key, value in settings.items():
         name = ALIASES.get(key, key)
         if name not in known:

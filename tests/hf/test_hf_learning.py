@@ -99,6 +99,7 @@ def test_record_then_dpo_update_through_the_cli_moves_the_taught_pairs_only(tiny
     ).choices[0].message.content
 
 
+@pytest.mark.hf_slow
 @pytest.mark.parametrize("method", ["sft", "kto"])
 def test_sft_and_kto_move_the_model_the_intended_way(tiny_model: Path, tmp_path: Path, method: str) -> None:
     from agent_ft_cli.hf import HFClient
@@ -122,3 +123,25 @@ def test_sft_and_kto_move_the_model_the_intended_way(tiny_model: Path, tmp_path:
         assert stats["training_rows"] == 2
     reloaded = HFClient({"model": str(tiny_model)}, output_dir=tmp_path / "ckpt")
     assert reloaded.score(prompt, [CHOSEN])[0] == pytest.approx(chosen_after, abs=1e-3)
+
+
+@pytest.mark.hf_slow
+def test_the_shipped_config_records_and_updates(tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """configs/hf-dpo.yaml as shipped, pointed at the tiny model; then --kwarg method=sft on the same config (its
+    DPO-only `beta` default is left out for SFT, a misspelt setting is refused)."""
+    from conftest import REPO_CONFIGS
+
+    monkeypatch.setenv("HF_MODEL", str(tiny_model))
+    monkeypatch.setenv("HF_OUTPUT_DIR", str(tmp_path / "ckpt"))
+    config = REPO_CONFIGS / "hf-dpo.yaml"
+    reply = _record(config, tmp_path / "chat.jsonl")
+    (tmp_path / "prefs.json").write_text(json.dumps([[CHOSEN, reply]]), encoding="utf-8")
+    base = ["update", "--session", str(tmp_path / "chat.jsonl"), "--prefs", str(tmp_path / "prefs.json"), "--config", str(config), "--json"]
+    dpo = runner.invoke(app, base)
+    assert dpo.exit_code == 0, dpo.output
+    stats = json.loads(dpo.stdout)["update_stats"]
+    assert (stats["method"], stats["finetuning"], stats["steps"]) == ("dpo", "lora", 3)  # 3 epochs of one batch
+    assert stats["margin_after"] > stats["margin_before"]
+    sft = runner.invoke(app, [*base, "--kwarg", "method=sft", "--kwarg", "max_steps=1"])
+    assert sft.exit_code == 0, sft.output
+    assert json.loads(sft.stdout)["update_stats"]["started_from"] == str(Path(stats["checkpoint"]).resolve())

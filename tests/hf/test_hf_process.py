@@ -44,6 +44,7 @@ def _answer_and_score(model: Path, ckpt: Path) -> tuple[str, str, float]:
     return client.loaded_from, text, client.score(PROMPT, ["The capital of Australia is Canberra."])[0]
 
 
+@pytest.mark.hf_slow
 def test_sigkill_during_training_leaves_the_previous_checkpoint_loading_and_answering(tiny_model: Path, tmp_path: Path) -> None:
     from agent_ft_cli.hf import HFClient
 
@@ -105,6 +106,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.hf_slow
 def test_accelerate_launch_two_processes_on_cpu_writes_one_checkpoint_and_prints_one_result(
     tiny_model: Path, tmp_path: Path
 ) -> None:
