@@ -113,7 +113,7 @@ class HFClient:
         if not self.model_id:
             raise ModelNotFoundError("the Hugging Face client needs a model: set 'model' in the config entry")
         self.output_dir = Path(output_dir).expanduser() if output_dir else None
-        self.lora: dict[str, Any] | None = None if (lora is False or full_finetune) else dict(lora or {})
+        self.lora: dict[str, Any] | None = None if (lora is False or full_finetune) else dict(lora if isinstance(lora, dict) else {})
         self.method = method
         self.train_defaults = dict(train or {})
         self.lock_timeout = lock_timeout
@@ -158,7 +158,7 @@ class HFClient:
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         self.tokenizer = tokenizer
-        self.model = model.to(self._device())
+        self.model = model.to(self._device())  # type: ignore[arg-type]
         self.model.eval()
         self.loaded_from = source
 
@@ -298,7 +298,7 @@ class HFClient:
             "margin_before": _mean(before),
             "margin_after": _mean(after),
             "margins": [{"pair": item.pair.index, "before": round(b, 4), "after": round(a, 4)}
-                        for item, b, a in zip(tied, before, after)],
+                        for item, b, a in zip(tied, before, after, strict=True)],
             "checkpoint": str(path) if path else None,
             "processes": result.processes,
         }
@@ -316,7 +316,7 @@ def training_prompt(item: Aligned, messages: list[Message]) -> tuple[list[Messag
     elif item.prompt_index is not None:
         prompt = messages[: item.prompt_index + 1]
     else:
-        prompt = [m for m in messages if m.get("role") == "system"][:1] + [{"role": "user", "content": item.prompt}]
+        prompt = [*[m for m in messages if m.get("role") == "system"][:1], {"role": "user", "content": item.prompt}]
     return chat_messages(prompt), text_of(item.pair.chosen) or "", text_of(item.pair.rejected) or ""
 
 
@@ -348,7 +348,7 @@ def score_with(model: Any, client: HFClient, messages: list[Message], candidates
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1

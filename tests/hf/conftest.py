@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tiny_model import build_tiny_model  # noqa: E402
+from tiny_model import build_tiny_model
 
 QUESTION = "What is the capital of Australia?"
 REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"

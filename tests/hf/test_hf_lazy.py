@@ -13,7 +13,7 @@ import pytest
 from agent_ft_cli import session as fmt
 
 HEAVY = ("torch", "transformers", "trl", "peft", "accelerate", "datasets")
-PROBE = """
+PROBE = f"HEAVY_NAMES = {HEAVY!r}\n" + """
 import sys
 from agent_ft_cli.cli import app
 try:
@@ -22,9 +22,9 @@ except SystemExit as e:
     code = e.code
 else:
     code = 0
-heavy = sorted({m.split(".")[0] for m in sys.modules} & set(%r))
+heavy = sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY_NAMES))
 sys.stderr.write(f"\\nEXIT={code} HEAVY={','.join(heavy)}\\n")
-""" % (HEAVY,)
+"""
 
 
 def _session(path: Path) -> Path:

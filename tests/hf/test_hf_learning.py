@@ -72,7 +72,7 @@ def test_record_then_dpo_update_through_the_cli_moves_the_taught_pairs_only(tiny
     trained = HFClient({"model": str(tiny_model)}, output_dir=ckpt)  # loads output_dir/current
     assert trained.loaded_from == str(checkpoint.resolve())
     after = [_margin(trained, *t) for t in taught]
-    gains = [a - b for a, b in zip(after, before)]
+    gains = [a - b for a, b in zip(after, before, strict=True)]
     assert min(gains) > 5.0, gains  # summed log-probs over whole replies: a clear move on every taught pair
     assert stats["margin_before"] == pytest.approx(sum(before) / 2, abs=1e-2)
     assert stats["margin_after"] == pytest.approx(sum(after) / 2, abs=1e-2)
