@@ -43,8 +43,9 @@ QUESTIONS = [
 ]
 
 
-def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one child process; its output is discarded, a failure raises."""
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MB) of one child process (its own, from wait4);
+    its output is discarded, a failure raises. On a shared machine CPU seconds are the steadier comparison."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
     assert proc.stderr is not None
@@ -53,7 +54,7 @@ def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(cmd[:4])}... failed:\n{err.decode(errors='replace')[-3000:]}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -94,27 +95,31 @@ def main() -> None:
                  str(args.steps)]
         autogen = [sys.executable, "-c", "import autogen"]
         times: dict[str, list[float]] = {"plain": [], "agent-ft": [], "autogen": []}
+        cpu: dict[str, list[float]] = {"plain": [], "agent-ft": [], "autogen": []}
         rss: dict[str, list[float]] = {"plain LoRA": [], "agent-ft LoRA": [], "plain full": [], "agent-ft full": []}
         for _ in range(args.repeat):
             shutil.rmtree(work / "ckpt", ignore_errors=True)  # every run starts from the same base model
             for name, cmd in (("plain", plain), ("agent-ft", update), ("autogen", autogen)):
-                wall, peak = run(cmd, env)
+                wall, used, peak = run(cmd, env)
                 times[name].append(wall)
+                cpu[name].append(used)
                 if name != "autogen":
                     rss[f"{name} LoRA"].append(peak)
                 shutil.rmtree(work / "ckpt", ignore_errors=True)
-            rss["plain full"].append(run([*plain, "full"], env)[1])
-            rss["agent-ft full"].append(run([*update, "--client-arg", "lora=false", "--kwarg", "learning_rate=1e-5"], env)[1])
+            rss["plain full"].append(run([*plain, "full"], env)[2])
+            rss["agent-ft full"].append(run([*update, "--client-arg", "lora=false", "--kwarg", "learning_rate=1e-5"], env)[2])
             shutil.rmtree(work / "ckpt", ignore_errors=True)
         med = {k: statistics.median(v) for k, v in times.items()}
+        mcpu = {k: statistics.median(v) for k, v in cpu.items()}
         print(f"model: Qwen2 hidden {args.hidden}, {args.layers} layers; {len(rows)} pairs; {args.steps} DPO steps; "
               f"medians of {args.repeat}; python {sys.version.split()[0]}")
-        print("| run | wall s |")
-        print("|---|---|")
+        print("| run | wall s | CPU s |")
+        print("|---|---|---|")
         for k, v in med.items():
-            print(f"| {k} | {v:.2f} |")
-        print(f"agent-ft / plain TRL: {med['agent-ft'] / med['plain']:.3f}x; "
-              f"agent-ft / (plain TRL + import autogen): {med['agent-ft'] / (med['plain'] + med['autogen']):.3f}x")
+            print(f"| {k} | {v:.2f} | {mcpu[k]:.2f} |")
+        for label, m in (("wall", med), ("CPU", mcpu)):
+            print(f"{label}: agent-ft / plain TRL {m['agent-ft'] / m['plain']:.3f}x; "
+                  f"agent-ft / (plain TRL + import autogen) {m['agent-ft'] / (m['plain'] + m['autogen']):.3f}x")
         print("| peak RSS | MB |")
         print("|---|---|")
         for k, v in rss.items():

@@ -8,11 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import QUESTION, write_config
 from typer.testing import CliRunner
 
 from agent_ft_cli.cli import app
 from agent_ft_cli.session import load_session
+
+from .helpers import QUESTION, write_config
 
 runner = CliRunner()
 
@@ -129,7 +130,7 @@ def test_sft_and_kto_move_the_model_the_intended_way(tiny_model: Path, tmp_path:
 def test_the_shipped_config_records_and_updates(tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """configs/hf-dpo.yaml as shipped, pointed at the tiny model; then --kwarg method=sft on the same config (its
     DPO-only `beta` default is left out for SFT, a misspelt setting is refused)."""
-    from conftest import REPO_CONFIGS
+    from .helpers import REPO_CONFIGS
 
     monkeypatch.setenv("HF_MODEL", str(tiny_model))
     monkeypatch.setenv("HF_OUTPUT_DIR", str(tmp_path / "ckpt"))

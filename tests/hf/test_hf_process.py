@@ -14,12 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import QUESTION, subprocess_env, write_config
-from tiny_model import build_tiny_model
 from typer.testing import CliRunner
 
 from agent_ft_cli.cli import app
 from agent_ft_cli.hf.checkpoint import writer_lock
+
+from .helpers import QUESTION, subprocess_env, write_config
+from .tiny_model import build_tiny_model
 
 runner = CliRunner()
 PROMPT = [{"role": "system", "content": "You are a concise assistant."}, {"role": "user", "content": QUESTION}]
