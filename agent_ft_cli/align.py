@@ -158,3 +158,18 @@ def align_pairs(
         else:
             skipped.append(Skipped(pair.index, "the rejected answer does not appear in the thread", SkipKind.NOT_FOUND))
     return tied, skipped
+
+
+def prompt_thread(item: Aligned, messages: list[Message]) -> list[Message]:
+    """The thread a tied pair is judged on and trained on (``eval``, the Hugging Face client): the agent's thread up to the tied answer, or a fresh one holding the
+    pair's own prompt (after the thread's system message, if any) when its answer is not in the thread or its
+    ``prompt`` is not the question asked before that answer."""
+    own = item.pair.prompt
+    asked = text_of(messages[item.prompt_index]) if item.prompt_index is not None else None
+    same = not own or (asked is not None and _norm(own).casefold() == _norm(asked).casefold())
+    if same and item.answer_index is not None and item.prompt_index is not None:
+        return messages[: item.answer_index]
+    if same and item.prompt_index is not None:
+        return messages[: item.prompt_index + 1]
+    system = [m for m in messages[:1] if m.get("role") == "system"]
+    return [*system, {"role": "user", "content": item.prompt}]

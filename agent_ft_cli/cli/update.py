@@ -70,6 +70,7 @@ def update(
 
     Example: agent-ft update --session chat.jsonl --prefs prefs.json --client mypkg.mod:MyClient
     """
+    from ..distributed import is_main_process
     from ..workflows import update as workflow
     from .render import render_stats, stderr_console, stdout_console, write_json
 
@@ -100,6 +101,8 @@ def update(
         with progress_bar() as progress:
             evaluator.progress = progress
             result = workflow.run(job, on_warning=warn)
+        if not is_main_process():
+            return  # a secondary process of `accelerate launch`/torchrun: only the main one prints
         if json_out:
             write_json(result.as_dict())
             gates.raise_on_failed_gates(evaluator.gates, hint=APPLIED)

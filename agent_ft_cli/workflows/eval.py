@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..align import Aligned, Skipped, align, text_of
+from ..align import Skipped, align, prompt_thread, text_of
 from ..clients.protocol import can_score
 from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, InputDataError
 from ..redact import describe_exception, known_secrets, remember_secrets
@@ -154,21 +154,6 @@ def similarity(a: str, b: str) -> float:
     if x == y:
         return 1.0
     return difflib.SequenceMatcher(None, x, y, autojunk=False).ratio()
-
-
-def prompt_thread(item: Aligned, messages: list[Message]) -> list[Message]:
-    """The thread a tied pair is judged on: the agent's thread up to the tied answer, or a fresh one holding the
-    pair's own prompt (after the thread's system message, if any) when its answer is not in the thread or its
-    ``prompt`` is not the question asked before that answer."""
-    own = item.pair.prompt
-    asked = text_of(messages[item.prompt_index]) if item.prompt_index is not None else None
-    same = not own or (asked is not None and " ".join(own.split()).casefold() == " ".join(asked.split()).casefold())
-    if same and item.answer_index is not None and item.prompt_index is not None:
-        return messages[: item.answer_index]
-    if same and item.prompt_index is not None:
-        return messages[: item.prompt_index + 1]
-    system = [m for m in messages[:1] if m.get("role") == "system"]
-    return [*system, {"role": "user", "content": item.prompt}]
 
 
 def the_one_client(agent: Any) -> Any:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..distributed import is_main_process
 from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, OutputWriteError
 from ..pairing import BUNDLED_CLIENTS, ClientChoice, require_client
 from ..redact import describe_exception, known_secrets, remember_secrets, scrub_data
@@ -190,7 +191,7 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
         client=choice.spec,
         evaluation=job.evaluator,
     )
-    if output is not None:
+    if output is not None and is_main_process():  # under accelerate/torchrun only the main process writes
         write_result(outcome, output, shown=job.output)
     return outcome
 

@@ -1,0 +1,196 @@
+"""Training with TRL: the dataset rows, the trainer settings and one run of DPO, SFT or KTO (LoRA by default).
+
+Rows are TRL's conversational formats, so TRL applies the model's chat template itself:
+
+* dpo: ``{"prompt": thread, "chosen": [assistant turn], "rejected": [assistant turn]}``
+* sft: ``{"prompt": thread, "completion": [chosen turn]}`` (loss on the completion only)
+* kto: ``{"prompt": thread, "completion": [turn], "label": True|False}``, one desirable and one undesirable row
+  per pair.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import OutOfMemoryError, TrainingSettingError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .client import HFClient, Message
+
+METHODS = ("dpo", "sft", "kto")
+ALIASES = {
+    "epochs": "num_train_epochs",
+    "batch_size": "per_device_train_batch_size",
+    "gradient_accumulation": "gradient_accumulation_steps",
+    "lr": "learning_rate",
+}
+#: LoRA settings used unless the client's ``lora`` dict says otherwise.
+LORA_DEFAULTS: dict[str, Any] = {"r": 16, "lora_alpha": 32, "lora_dropout": 0.0, "target_modules": "all-linear"}
+#: Learning rate for LoRA when none is given (TRL's DPO/KTO default of 1e-6 is meant for full fine-tuning).
+LORA_LEARNING_RATE = 1e-4
+
+
+@dataclass
+class TrainSpec:
+    method: str
+    lora: dict[str, Any] | None  # None: full fine-tuning
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult:
+    model: Any
+    steps: int
+    rows: int
+    metrics: dict[str, Any]
+    started_from: str
+    processes: int
+    wait_for_everyone: Callable[[], None]
+
+
+def _config_class(method: str) -> Any:
+    if method not in METHODS:
+        raise TrainingSettingError(f"unknown training method {method!r}; use one of {', '.join(METHODS)}")
+    import trl
+
+    return {"dpo": trl.DPOConfig, "sft": trl.SFTConfig, "kto": trl.KTOConfig}[method]
+
+
+def _fields(method: str) -> set[str]:
+    return {f.name for f in dataclasses.fields(_config_class(method))}
+
+
+def settings_for(
+    method: str, settings: dict[str, Any], *, lora: bool, defaults: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The TRL config fields for ``method`` from the user's settings (aliases resolved, unknown names refused).
+
+    ``defaults`` (the client's ``train`` dict) may hold settings of other methods too (``beta`` is DPO's and
+    KTO's, not SFT's): those are left out for this method; a name no method knows is refused.
+    """
+    cls = _config_class(method)
+    known = _fields(method)
+    out: dict[str, Any] = {}
+    for key, value in (defaults or {}).items():
+        name = ALIASES.get(key, key)
+        if name in known:
+            out[name] = value
+        elif not any(name in _fields(m) for m in METHODS):
+            raise TrainingSettingError(f"unknown training setting {key!r} in the client's train settings")
+    for key, value in settings.items():
+        name = ALIASES.get(key, key)
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise TrainingSettingError(f"unknown training setting {key!r} for {method} ({cls.__name__} has no such field){hint}")
+        out[name] = value
+    if lora:
+        out.setdefault("learning_rate", LORA_LEARNING_RATE)
+    return out
+
+
+def rows_for(method: str, rows: list[tuple[list[Message], str, str]]) -> list[dict[str, Any]]:
+    def turn(text: str) -> list[dict[str, str]]:
+        return [{"role": "assistant", "content": text}]
+
+    if method == "dpo":
+        return [{"prompt": p, "chosen": turn(c), "rejected": turn(r)} for p, c, r in rows]
+    if method == "sft":
+        return [{"prompt": p, "completion": turn(c)} for p, c, _ in rows]
+    out = []
+    for p, c, r in rows:
+        out.append({"prompt": p, "completion": turn(c), "label": True})
+        out.append({"prompt": p, "completion": turn(r), "label": False})
+    return out
+
+
+def _is_oom(e: BaseException) -> bool:
+    import torch
+
+    if isinstance(e, (torch.OutOfMemoryError, MemoryError)):
+        return True
+    text = str(e).lower()
+    return isinstance(e, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
+
+
+def train(client: HFClient, rows: list[tuple[list[Message], str, str]], spec: TrainSpec, *, scratch: Path | None) -> TrainResult:
+    """Train ``client.model`` on ``rows``; return the trained (LoRA merged) model and what the trainer reported."""
+    import torch
+    import trl
+    from datasets import Dataset
+
+    data = rows_for(spec.method, rows)
+    trainer_cls = {"dpo": trl.DPOTrainer, "sft": trl.SFTTrainer, "kto": trl.KTOTrainer}[spec.method]
+    settings = dict(spec.settings)
+    settings.setdefault("report_to", "none")
+    settings.setdefault("save_strategy", "no")
+    settings.setdefault("logging_steps", 1)
+    settings.setdefault("disable_tqdm", False)
+    bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    settings.setdefault("bf16", bf16)
+    if not bf16:
+        settings.setdefault("fp16", False)
+    if not torch.cuda.is_available():
+        # also makes a torchrun / `accelerate launch --multi_gpu` run on a machine without GPUs data-parallel on CPU
+        settings.setdefault("use_cpu", True)
+    peft_config = None
+    if spec.lora is not None:
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(task_type="CAUSAL_LM", **{**LORA_DEFAULTS, **spec.lora})
+    started_from = client.loaded_from
+    with tempfile.TemporaryDirectory(prefix="agent-ft-trl-", dir=scratch) as tmp:
+        try:
+            args = _config_class(spec.method)(output_dir=tmp, **settings)
+        except (TypeError, ValueError) as e:
+            raise TrainingSettingError(f"invalid training settings for {spec.method}: {e}") from None
+        client.model.train()
+        trainer = trainer_cls(
+            model=client.model,
+            args=args,
+            train_dataset=Dataset.from_list(data),
+            processing_class=client.tokenizer,
+            peft_config=peft_config,
+        )
+        try:
+            output = trainer.train()
+        except Exception as e:
+            if _is_oom(e):
+                raise OutOfMemoryError(
+                    f"out of memory training {spec.method} on {started_from!r}; nothing was published: lower "
+                    "per_device_train_batch_size or max_length, or use LoRA"
+                ) from None
+            raise
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    if peft_config is not None:
+        model = model.merge_and_unload()
+    model.eval()
+    return TrainResult(
+        model=model,
+        steps=int(output.global_step),
+        rows=len(data),
+        metrics=_metrics(output.metrics, trainer.state.log_history),
+        started_from=started_from,
+        processes=int(trainer.accelerator.num_processes),
+        wait_for_everyone=trainer.accelerator.wait_for_everyone,
+    )
+
+
+def _metrics(final: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
+    """The trainer's own numbers: its final summary, and the first and last logged step (loss, rewards/...)."""
+    logged = [h for h in history if "loss" in h]
+    out: dict[str, Any] = {k: _num(v) for k, v in final.items()}
+    if logged:
+        out["first_step"] = {k: _num(v) for k, v in logged[0].items()}
+        out["last_step"] = {k: _num(v) for k, v in logged[-1].items()}
+    return out
+
+
+def _num(value: Any) -> Any:
+    return round(value, 6) if isinstance(value, float) else value
