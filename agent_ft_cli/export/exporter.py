@@ -207,12 +207,15 @@ class Exporter:
                 self.summary.conversations += 1
                 for row in self._rows_for(opened.label, conv, system, tools, by_thread.get((n, k), [])):
                     got += 1
+                    self.summary.rows += 1
                     yield row
             if got == 0 and self.format.thread_row is not None:
                 self._skip_session(opened.label, "the thread has no assistant answer to train on")
             if on_session is not None:
                 on_session(Path(opened.label))
-        yield from self.finish_rows()
+        for row in self.finish_rows():
+            self.summary.rows += 1
+            yield row
 
     def session_rows(self, source: SessionSource) -> list[Row]:
         """The rows of one session alone (its pairs tied within it), then its explicit-prompt-only rows."""
