@@ -11,11 +11,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
 
-from exportkit import _rows, _run, save_live  # noqa: E402
-from test_conversations import QUESTIONS, record  # noqa: E402
+from exportkit import _rows, _run, save_live
+from test_conversations import QUESTIONS, record
 
-import agent_ft_cli  # noqa: E402
-from agent_ft_cli.local import DEFAULT_REPLY, LocalLearningClient  # noqa: E402
+import agent_ft_cli
+from agent_ft_cli.local import DEFAULT_REPLY, LocalLearningClient
 
 
 @pytest.mark.parametrize("fmt", ["trl-sft", "openai-sft", "trl-preference", "trl-kto", "openai-dpo"])
