@@ -7,8 +7,8 @@ each side is a string or a message dict.
 A thread is the updated agent's view (``agent.chat_messages[peer]``): its own answers have role ``assistant``,
 what it was asked has role ``user``. The rules, applied pair by pair in order:
 
-* the *candidates* of a pair are the assistant answers whose text equals the rejected side (whitespace-normalised),
-  in every thread given; each answer's *question* is the nearest user message with text before it;
+* the *candidates* of a pair are the assistant answers whose text equals the rejected side (whitespace-normalised;
+  a rejected tool call without text matches the same calls: names and arguments), in every thread given; each answer's *question* is the nearest user message with text before it;
 * a pair with an explicit ``prompt`` keeps only the candidates whose question is that prompt (whitespace and case
   aside): an explicit prompt always matches the question it is tied to;
 * a candidate another pair already took is not free; when every candidate is taken the pair is skipped as
@@ -24,6 +24,8 @@ Anything not tied is reported as skipped, with the reason, never dropped silentl
 
 from __future__ import annotations
 
+import contextlib
+import json
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -84,6 +86,35 @@ def _norm(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
+def _calls(value: Any) -> list[Any]:
+    """The tool calls of a message (``tool_calls``, or the legacy ``function_call``), as ``[name, arguments]``."""
+    if not isinstance(value, dict):
+        return []
+    raw = list(value.get("tool_calls") or [])
+    if value.get("function_call"):
+        raw.append({"function": value["function_call"]})
+    out: list[Any] = []
+    for call in raw:
+        fn = call.get("function") if isinstance(call, dict) else None
+        if isinstance(fn, dict):
+            args = fn.get("arguments")
+            if isinstance(args, str):
+                with contextlib.suppress(ValueError):  # not JSON: compared as the text it is
+                    args = json.loads(args) if args.strip() else {}
+            out.append([fn.get("name"), args])
+    return out
+
+
+def answer_key(value: Any) -> str:
+    """What makes two answers the same answer: their whitespace-normalised text, or, for a tool call without text
+    (a message with ``tool_calls``), the calls' names and arguments. ``""`` for an answer with neither."""
+    text = _norm(text_of(value))
+    if text:
+        return text
+    calls = _calls(value)
+    return "\x00calls:" + json.dumps(calls, sort_keys=True, default=str) if calls else ""
+
+
 def normalize_pairs(preference_data: Any) -> tuple[list[Pair], list[Skipped]]:
     """Accept the seed's ``[chosen, rejected]`` pairs and ``{"chosen", "rejected"}`` objects."""
     if isinstance(preference_data, dict) and ("chosen" in preference_data or "pairs" in preference_data):
@@ -103,7 +134,7 @@ def normalize_pairs(preference_data: Any) -> tuple[list[Pair], list[Skipped]]:
             skipped.append(Skipped(i, reason, SkipKind.NOT_A_PAIR))
             continue
         p = pairs[-1]
-        if text_of(p.chosen) is None:
+        if text_of(p.chosen) is None and not _calls(p.chosen):  # a tool call is an answer too
             pairs.pop()
             skipped.append(Skipped(i, "the chosen answer has no text", SkipKind.NO_CHOSEN_TEXT))
     return pairs, skipped
@@ -168,22 +199,21 @@ class Tying:
         self.pairs = list(pairs)
         self._by_text: dict[str, list[Pair]] = {}
         for pair in self.pairs:
-            text = _norm(text_of(pair.rejected))
+            text = answer_key(pair.rejected)
             if text:
                 self._by_text.setdefault(text, []).append(pair)
         self._candidates: dict[int, list[Candidate]] = {p.index: [] for p in self.pairs}
-        self._order: list[Any] = []
+        self._rank: dict[Any, int] = {}  # thread label -> the order it was scanned in
 
     def scan(self, thread: Any, messages: list[Message]) -> None:
         """Record the candidates ``messages`` (one thread, labelled ``thread``) holds for every pair."""
-        if thread not in self._order:
-            self._order.append(thread)
+        self._rank.setdefault(thread, len(self._rank))
         prompt_index: int | None = None
         for i, m in enumerate(messages):
             if is_prompt(m):
                 prompt_index = i
             elif m.get("role") == "assistant" and self._by_text:
-                text = _norm(text_of(m))
+                text = answer_key(m)
                 if text in self._by_text:
                     question = (text_of(messages[prompt_index]) or "") if prompt_index is not None else ""
                     c = Candidate(thread, i, prompt_index, question)
@@ -193,7 +223,7 @@ class Tying:
     def resolve(self, *, taken: dict[tuple[Any, int], int] | None = None) -> tuple[list[Aligned], list[Skipped]]:
         """Tie the pairs (in order) to the candidates scanned; return (tied, skipped)."""
         taken = dict(taken or {})  # (thread, answer index) -> the pair that took it
-        rank = {t: n for n, t in enumerate(self._order)}
+        rank = self._rank
         tied: list[Aligned] = []
         skipped: list[Skipped] = []
         for pair in self.pairs:
@@ -204,7 +234,7 @@ class Tying:
                 if not cands:  # answered to other questions only (or nowhere): tied to its own prompt alone
                     tied.append(Aligned(pair, pair.prompt, None, None))
                     continue
-            elif not _norm(text_of(pair.rejected)):
+            elif not answer_key(pair.rejected):
                 skipped.append(Skipped(pair.index, "the rejected answer has no text", SkipKind.NOT_FOUND))
                 continue
             if not cands:

@@ -107,3 +107,19 @@ def test_tying_over_many_threads_sees_every_candidate_before_it_decides() -> Non
     tying.scan("hamlet", hamlet)
     tying.scan("peru", peru)
     assert tying.resolve()[1][0].kind is SkipKind.AMBIGUOUS
+
+
+def test_a_tool_call_is_a_side_a_pair_can_have() -> None:
+    call = {"id": "c1", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Paris"}'}}
+    thread = [
+        {"role": "user", "content": "Weather in Paris?"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "content": "sunny", "tool_responses": [{"tool_call_id": "c1", "role": "tool", "content": "sunny"}]},
+        {"role": "assistant", "content": "Sunny."},
+    ]
+    # the rejected side a tool call without text: found by its call (arguments compared as data, not as text)
+    rejected = {"content": None, "tool_calls": [{"function": {"name": "weather", "arguments": '{ "city":"Paris" }'}}]}
+    chosen_call = {"content": None, "tool_calls": [{"id": "c9", "type": "function", "function": {"name": "forecast", "arguments": "{}"}}]}
+    tied, skipped = align([["It is sunny in Paris.", rejected], [chosen_call, "Sunny."]], thread)
+    assert skipped == []
+    assert [(t.pair.index, t.prompt, t.answer_index) for t in tied] == [(0, "Weather in Paris?", 1), (1, "Weather in Paris?", 3)]
