@@ -29,12 +29,13 @@ Message mapping (documented in ``docs/export-import.md``):
 from __future__ import annotations
 
 from . import messages as _messages
+from .api import export_rows
 from .exporter import Exporter, ExportSummary
 from .formats import FORMATS, PAIR_FORMATS, Format, formats_text, get_format
 from .messages import Message, Style, answer_message, system_messages, tools_of
 from .options import ExportOptions
-from .sessions import expand_sessions
-from .writing import export, is_dataset_dir
+from .sessions import conversations, expand_sessions
+from .writing import export, is_dataset_dir, to_dataset
 
 __all__ = [
     "FORMATS",
@@ -46,14 +47,17 @@ __all__ = [
     "Message",
     "Style",
     "answer_message",
+    "conversations",
     "convert_message",
     "convert_thread",
     "expand_sessions",
     "export",
+    "export_rows",
     "formats_text",
     "get_format",
     "is_dataset_dir",
     "system_messages",
+    "to_dataset",
     "tools_of",
 ]
 

@@ -84,8 +84,8 @@ def _nothing(summary: ExportSummary) -> str:
 def to_dataset(rows: list[Row]) -> Any:
     """Rows as a ``datasets.Dataset`` built with explicit features (needs the optional ``datasets`` library).
 
-    ``Dataset.from_list`` takes its columns from the first row only, so a ``tools`` (or ``tool_calls``) that the first
-    row lacks is dropped from every row. Here the columns are the union over every row (a row without one has
+    ``Dataset.from_list`` takes its columns from the first row only, so a column the first row lacks (``tools``; or
+    ``tool_calls`` when messages are the rows) is dropped from every row. Here the columns are the union over every row (a row without one has
     ``None`` there), and the features are inferred from every value of every row, then given explicitly.
     """
     import datasets
