@@ -94,6 +94,8 @@ class Exporter:
         return _Opened(label, header, agent, convs)
 
     def _skip_session(self, label: str | Path, reason: str) -> None:
+        if self.options.strict:  # nothing is written: the rows are streamed into an atomic writer
+            raise InputDataError(f"skipped session {label}: {reason}; {{strict}} refuses every skip", options=("strict",))
         self.summary.skipped_sessions.append({"session": str(label), "reason": reason})
         if self.on_warning is not None:
             self.on_warning(f"skipped session {label}: {reason}")
@@ -130,10 +132,14 @@ class Exporter:
         for s in skipped:
             reason = "the rejected answer does not appear in any exported thread" if s.kind is SkipKind.NOT_FOUND else s.reason
             self.summary.skipped_pairs.append({"pair": s.index, "reason": reason, "kind": s.kind.value})
-        if self.options.strict:
-            ambiguous = [s for s in skipped if s.kind is SkipKind.AMBIGUOUS]
-            if ambiguous:
-                raise InputDataError(f"pair {ambiguous[0].index} is {ambiguous[0].reason} (strict: nothing written)")
+        if self.options.strict and self.summary.skipped_pairs:  # decided before any row is built or written
+            self.summary.skipped_pairs.sort(key=lambda s: s["pair"])
+            first, n = self.summary.skipped_pairs[0], len(self.summary.skipped_pairs)
+            raise InputDataError(
+                f"{n} preference pair(s) skipped (pair {first['pair']}: {first['reason']}); {{strict}} refuses every "
+                "skip",
+                options=("strict",),
+            )
         return by_thread, usable
 
     def finish_rows(self) -> list[Row]:
