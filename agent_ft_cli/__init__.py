@@ -3,6 +3,17 @@
 The public API is re-exported lazily, so ``import agent_ft_cli`` stays cheap and never imports autogen::
 
     from agent_ft_cli import save_session, SessionRecorder, load_session, update_model, UpdateableModelClient
+    from agent_ft_cli import Session, export_rows, to_dataset, replay, align, AgentFtError, SessionError
+
+* recording: :class:`SessionRecorder`, :func:`save_session`;
+* reading: :func:`load_session` gives a :class:`Session`;
+* training data: :func:`export_rows` (the rows ``agent-ft export`` writes), :func:`to_dataset` (those rows as a
+  ``datasets.Dataset`` with explicit features), :func:`align` (the tying of preference pairs to the questions they
+  answer that export and the bundled model use);
+* learning: :func:`replay` (the live pair ``update`` rebuilds), :func:`update_model` (the seed's call),
+  :class:`UpdateableModelClient` (the protocol a client implements);
+* errors: every error raised is an :class:`AgentFtError`; :class:`SessionError` for a session that cannot be read,
+  :class:`SessionWarning` for what is read past with a warning.
 """
 
 from __future__ import annotations
@@ -14,11 +25,18 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AgentFtError",
+    "Session",
+    "SessionError",
     "SessionRecorder",
+    "SessionWarning",
     "UpdateableModelClient",
     "__version__",
+    "align",
+    "export_rows",
     "load_session",
+    "replay",
     "save_session",
+    "to_dataset",
     "update_model",
 ]
 
@@ -29,14 +47,25 @@ _LAZY = {
     "SessionRecorder": ".classic.recorder",
     "load_session": ".session",
     "AgentFtError": ".errors",
+    "SessionError": ".errors",
+    "SessionWarning": ".errors",
+    "Session": ".session",
+    "export_rows": ".export.api",
+    "to_dataset": ".export.writing",
+    "replay": ".api",
+    "align": ".align",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .align import align
+    from .api import replay
     from .classic.recorder import SessionRecorder, save_session
     from .classic.update import update_model
     from .clients.protocol import UpdateableModelClient
-    from .errors import AgentFtError
-    from .session import load_session
+    from .errors import AgentFtError, SessionError, SessionWarning
+    from .export.api import export_rows
+    from .export.writing import to_dataset
+    from .session import Session, load_session
 
 
 def __getattr__(name: str) -> Any:

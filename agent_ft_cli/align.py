@@ -1,18 +1,31 @@
-"""Tie each preference pair to the prompt it answers in a thread.
+"""Tie each preference pair to the prompt it answers in a thread (or in many threads).
 
-Shared by the bundled local model and by ``export``. A pair is ``[chosen, rejected]`` (the seed's shape, a list or
-tuple) or ``{"chosen": ..., "rejected": ..., "prompt": ...?}``; each side is a string or a message dict.
+The ONE tying code: export, the bundled local model, eval and any client that learns per question use it. A pair is
+``[chosen, rejected]`` (the seed's shape, a list or tuple) or ``{"chosen": ..., "rejected": ..., "prompt": ...?}``;
+each side is a string or a message dict.
 
-The thread is the updated agent's view (``agent.chat_messages[peer]``): its own answers have role ``assistant``,
-what it was asked has role ``user``. A pair is tied to the *most recent* assistant answer whose text equals the
-rejected side (whitespace-normalised) and not already used by another pair; its prompt is the nearest user message
-with text before that answer. A pair with an explicit ``prompt`` and no matching answer is tied to that prompt.
-Anything else is reported as skipped, with the reason, never dropped silently: a :class:`Skipped` carries its
+A thread is the updated agent's view (``agent.chat_messages[peer]``): its own answers have role ``assistant``,
+what it was asked has role ``user``. The rules, applied pair by pair in order:
+
+* the *candidates* of a pair are the assistant answers whose text equals the rejected side (whitespace-normalised;
+  a rejected tool call without text matches the same calls: names and arguments), in every thread given; each answer's *question* is the nearest user message with text before it;
+* a pair with an explicit ``prompt`` keeps only the candidates whose question is that prompt (whitespace and case
+  aside): an explicit prompt always matches the question it is tied to;
+* a candidate another pair already took is not free; when every candidate is taken the pair is skipped as
+  ``consumed`` (naming the pair that took it), not as "does not appear";
+* when the free candidates answer more than one distinct question and no ``prompt`` says which, the pair is
+  skipped as ``ambiguous``, its reason listing the candidate questions (never tied to a guessed one);
+* otherwise the pair is tied to the free candidate in the first thread that has one, the most recent there;
+* a pair with an explicit ``prompt`` and no candidate at all is tied to that prompt alone (no answer in a thread).
+
+Anything not tied is reported as skipped, with the reason, never dropped silently: a :class:`Skipped` carries its
 :class:`SkipKind` for code to act on and the human text for people.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -34,6 +47,7 @@ class Aligned:
     prompt: str
     prompt_index: int | None  # index of the prompt message in the thread (None for an explicit prompt)
     answer_index: int | None  # index of the rejected answer in the thread (None when not found)
+    thread: Any = None  # the label of the thread the answer is in (see :class:`Tying`)
 
 
 class SkipKind(str, Enum):
@@ -44,6 +58,8 @@ class SkipKind(str, Enum):
     NO_CHOSEN_TEXT = "no-chosen-text"
     NO_PROMPT = "no-prompt"  # the rejected answer was found but nothing was asked before it
     NOT_FOUND = "not-found"  # the rejected answer does not appear in the thread
+    AMBIGUOUS = "ambiguous"  # the rejected answer answers several questions and no prompt says which
+    CONSUMED = "consumed"  # every turn with the rejected answer was already tied to another pair
     OTHER = "other"  # a caller's own reason (e.g. the bundled local model's)
 
 
@@ -70,6 +86,35 @@ def _norm(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
+def _calls(value: Any) -> list[Any]:
+    """The tool calls of a message (``tool_calls``, or the legacy ``function_call``), as ``[name, arguments]``."""
+    if not isinstance(value, dict):
+        return []
+    raw = list(value.get("tool_calls") or [])
+    if value.get("function_call"):
+        raw.append({"function": value["function_call"]})
+    out: list[Any] = []
+    for call in raw:
+        fn = call.get("function") if isinstance(call, dict) else None
+        if isinstance(fn, dict):
+            args = fn.get("arguments")
+            if isinstance(args, str):
+                with contextlib.suppress(ValueError):  # not JSON: compared as the text it is
+                    args = json.loads(args) if args.strip() else {}
+            out.append([fn.get("name"), args])
+    return out
+
+
+def answer_key(value: Any) -> str:
+    """What makes two answers the same answer: their whitespace-normalised text, or, for a tool call without text
+    (a message with ``tool_calls``), the calls' names and arguments. ``""`` for an answer with neither."""
+    text = _norm(text_of(value))
+    if text:
+        return text
+    calls = _calls(value)
+    return "\x00calls:" + json.dumps(calls, sort_keys=True, default=str) if calls else ""
+
+
 def normalize_pairs(preference_data: Any) -> tuple[list[Pair], list[Skipped]]:
     """Accept the seed's ``[chosen, rejected]`` pairs and ``{"chosen", "rejected"}`` objects."""
     if isinstance(preference_data, dict) and ("chosen" in preference_data or "pairs" in preference_data):
@@ -89,7 +134,7 @@ def normalize_pairs(preference_data: Any) -> tuple[list[Pair], list[Skipped]]:
             skipped.append(Skipped(i, reason, SkipKind.NOT_A_PAIR))
             continue
         p = pairs[-1]
-        if text_of(p.chosen) is None:
+        if text_of(p.chosen) is None and not _calls(p.chosen):  # a tool call is an answer too
             pairs.pop()
             skipped.append(Skipped(i, "the chosen answer has no text", SkipKind.NO_CHOSEN_TEXT))
     return pairs, skipped
@@ -120,43 +165,15 @@ def align(preference_data: Any, messages: list[Message]) -> tuple[list[Aligned],
 def align_pairs(
     pairs: list[Pair], messages: list[Message], *, used: set[int] | None = None
 ) -> tuple[list[Aligned], list[Skipped]]:
-    """:func:`align` for pairs already normalised (their ``index`` kept), e.g. one prefs file over many threads.
+    """:func:`align` for pairs already normalised (their ``index`` kept).
 
-    ``used`` holds answer indexes already taken by other pairs and is updated in place.
+    ``used`` holds answer indexes already taken by other pairs (they are not free) and is updated in place.
     """
-    skipped: list[Skipped] = []
-    used = set() if used is None else used
-    tied: list[Aligned] = []
-    for pair in pairs:
-        rejected = _norm(text_of(pair.rejected))
-        candidates = [
-            i
-            for i in range(len(messages) - 1, -1, -1)
-            if rejected and i not in used and messages[i].get("role") == "assistant" and _norm(text_of(messages[i])) == rejected
-        ]
-        if pair.prompt and len(candidates) > 1:
-            # The same answer given to several questions: the explicit prompt tells which one is meant.
-            wanted = _norm(pair.prompt).casefold()
-            matching = [i for i in candidates if _norm(_prompt_before(messages, i)).casefold() == wanted]
-            candidates = matching or candidates
-        answer_index = candidates[0] if candidates else None
-        if answer_index is not None:
-            prompt_index = next((j for j in range(answer_index - 1, -1, -1) if is_prompt(messages[j])), None)
-            if prompt_index is None:
-                if pair.prompt:
-                    tied.append(Aligned(pair, pair.prompt, None, answer_index))
-                    used.add(answer_index)
-                else:
-                    reason = "the rejected answer has no user prompt before it in the thread"
-                    skipped.append(Skipped(pair.index, reason, SkipKind.NO_PROMPT))
-                continue
-            used.add(answer_index)
-            prompt = pair.prompt or text_of(messages[prompt_index]) or ""
-            tied.append(Aligned(pair, prompt, prompt_index, answer_index))
-        elif pair.prompt:
-            tied.append(Aligned(pair, pair.prompt, None, None))
-        else:
-            skipped.append(Skipped(pair.index, "the rejected answer does not appear in the thread", SkipKind.NOT_FOUND))
+    tying = Tying(pairs)
+    tying.scan(None, messages)
+    tied, skipped = tying.resolve(taken={(None, i): -1 for i in used or ()})
+    if used is not None:
+        used.update(t.answer_index for t in tied if t.answer_index is not None)
     return tied, skipped
 
 
@@ -173,3 +190,106 @@ def prompt_thread(item: Aligned, messages: list[Message]) -> list[Message]:
         return messages[: item.prompt_index + 1]
     system = [m for m in messages[:1] if m.get("role") == "system"]
     return [*system, {"role": "user", "content": item.prompt}]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An assistant answer whose text is a pair's rejected side: where it is and the question it answers."""
+
+    thread: Any
+    answer_index: int
+    prompt_index: int | None
+    question: str
+
+
+class Tying:
+    """Ties pairs over many threads: :meth:`scan` each thread (in order), then :meth:`resolve` once.
+
+    Only the candidates are kept between the two (never the threads), so an export can scan every conversation of
+    every session before it decides, and a pair is never tied to a guessed question because the other candidate was
+    in a thread not read yet. ``thread`` labels are the caller's (returned on :attr:`Aligned.thread`).
+    """
+
+    def __init__(self, pairs: list[Pair]) -> None:
+        self.pairs = list(pairs)
+        self._by_text: dict[str, list[Pair]] = {}
+        for pair in self.pairs:
+            text = answer_key(pair.rejected)
+            if text:
+                self._by_text.setdefault(text, []).append(pair)
+        self._candidates: dict[int, list[Candidate]] = {p.index: [] for p in self.pairs}
+        self._rank: dict[Any, int] = {}  # thread label -> the order it was scanned in
+
+    def scan(self, thread: Any, messages: list[Message]) -> None:
+        """Record the candidates ``messages`` (one thread, labelled ``thread``) holds for every pair."""
+        self._rank.setdefault(thread, len(self._rank))
+        prompt_index: int | None = None
+        for i, m in enumerate(messages):
+            if is_prompt(m):
+                prompt_index = i
+            elif m.get("role") == "assistant" and self._by_text:
+                text = answer_key(m)
+                if text in self._by_text:
+                    question = (text_of(messages[prompt_index]) or "") if prompt_index is not None else ""
+                    c = Candidate(thread, i, prompt_index, question)
+                    for pair in self._by_text[text]:
+                        self._candidates[pair.index].append(c)
+
+    def resolve(self, *, taken: dict[tuple[Any, int], int] | None = None) -> tuple[list[Aligned], list[Skipped]]:
+        """Tie the pairs (in order) to the candidates scanned; return (tied, skipped)."""
+        taken = dict(taken or {})  # (thread, answer index) -> the pair that took it
+        rank = self._rank
+        tied: list[Aligned] = []
+        skipped: list[Skipped] = []
+        for pair in self.pairs:
+            cands = sorted(self._candidates.get(pair.index, []), key=lambda c: (rank.get(c.thread, 0), -c.answer_index))
+            if pair.prompt is not None and pair.prompt.strip():
+                wanted = _norm(pair.prompt).casefold()
+                cands = [c for c in cands if _norm(c.question).casefold() == wanted]
+                if not cands:  # answered to other questions only (or nowhere): tied to its own prompt alone
+                    tied.append(Aligned(pair, pair.prompt, None, None))
+                    continue
+            elif not answer_key(pair.rejected):
+                skipped.append(Skipped(pair.index, "the rejected answer has no text", SkipKind.NOT_FOUND))
+                continue
+            if not cands:
+                skipped.append(Skipped(pair.index, "the rejected answer does not appear in the thread", SkipKind.NOT_FOUND))
+                continue
+            free = [c for c in cands if (c.thread, c.answer_index) not in taken]
+            if not free:
+                owners = sorted({taken[(c.thread, c.answer_index)] for c in cands if taken[(c.thread, c.answer_index)] >= 0})
+                by = f" by pair {', '.join(map(str, owners))}" if owners else ""
+                reason = f"the rejected answer appears only where it was already tied{by}"
+                skipped.append(Skipped(pair.index, reason, SkipKind.CONSUMED))
+                continue
+            questions = list(dict.fromkeys(_norm(c.question).casefold() for c in free))
+            if len(questions) > 1:
+                shown = ", ".join(_q(c.question) for c in _first_per_question(free))
+                reason = (
+                    f"ambiguous: the rejected answer answers {len(questions)} different questions ({shown}); "
+                    "give the pair a 'prompt' to say which"
+                )
+                skipped.append(Skipped(pair.index, reason, SkipKind.AMBIGUOUS))
+                continue
+            best = free[0]
+            if best.prompt_index is None:
+                reason = "the rejected answer has no user prompt before it in the thread"
+                skipped.append(Skipped(pair.index, reason, SkipKind.NO_PROMPT))
+                continue
+            taken[(best.thread, best.answer_index)] = pair.index
+            prompt = pair.prompt if pair.prompt is not None and pair.prompt.strip() else best.question
+            tied.append(Aligned(pair, prompt, best.prompt_index, best.answer_index, best.thread))
+        return tied, skipped
+
+
+def _q(text: str) -> str:
+    short = " ".join(text.split())
+    short = short if len(short) <= 80 else short[:77] + "..."
+    return repr(short) if short else "(no question)"
+
+
+def _first_per_question(cands: list[Candidate]) -> list[Candidate]:
+    seen: dict[str, Candidate] = {}
+    for c in cands:
+        seen.setdefault(_norm(c.question).casefold(), c)
+    return list(seen.values())

@@ -131,6 +131,30 @@ class QualityGateError(AgentFtError):
     exit_code = EXIT_GATE_FAILED
 
 
+# -- seed-compatible classes: where the seed (autogen's ``update_model`` contrib) raises a builtin, agent-ft raises a
+# class that is both an AgentFtError and that builtin, so code written against the seed keeps catching it.
+
+
+class NoModelClientError(ClientLoadError, ValueError):
+    """The agent has no model client at all (the seed's ``ValueError("No OpenAIWrapper client is found.")``)."""
+
+
+class ManyModelClientsError(ClientLoadError, ValueError):
+    """The agent has several model clients: which one should learn is unclear (the seed's ``ValueError``)."""
+
+
+class UpdateNotImplementedError(ClientLoadError, NotImplementedError):
+    """The agent's model client has no ``update_model`` (the seed's ``NotImplementedError``)."""
+
+
+class AgentArgumentError(UsageError, ValueError):
+    """An argument that should be an autogen agent is not one, is missing or is repeated (a ``ValueError`` too)."""
+
+
+class RecorderStateError(UsageError, RuntimeError):
+    """A recorder asked to do what its state does not allow (start twice; a ``RuntimeError`` too)."""
+
+
 class SessionWarning(UserWarning):
     """A recoverable problem in a session file (such as a final line cut short by a crash)."""
 

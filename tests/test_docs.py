@@ -70,4 +70,4 @@ def test_readme_client_example_works(isolated: Path) -> None:
         app, ["update", "-s", str(sample), "--prefs", str(prefs), "--client", "mypkg.clients:EchoLearner", "--json"]
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["update_stats"] == {"pairs": 1, "messages": 2}
+    assert json.loads(result.stdout)["update_stats"] == {"pairs": 1, "messages": 2, "skipped": []}

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ManyModelClientsError, NoModelClientError, UpdateNotImplementedError
+
 if TYPE_CHECKING:  # pragma: no cover
     from autogen import Agent, ConversableAgent
 
@@ -29,13 +31,13 @@ def the_client(update_agent: Any) -> Any:
     """The one client able to learn, with the seed's errors: none or several (``ValueError``), no ``update_model``
     (``NotImplementedError``)."""
     if getattr(update_agent, "client", None) is None:
-        raise ValueError("No OpenAIWrapper client is found.")
+        raise NoModelClientError("No OpenAIWrapper client is found.")
     clients = registered_clients(update_agent)
     if len(clients) != 1:
-        raise ValueError("update_model is not supported for multiple model clients.")
+        raise ManyModelClientsError("update_model is not supported for multiple model clients.")
     client = clients[0]
     if not callable(getattr(client, "update_model", None)):
-        raise NotImplementedError(f"update_model is not implemented for {client.__class__.__name__}.")
+        raise UpdateNotImplementedError(f"update_model is not implemented for {client.__class__.__name__}.")
     return client
 
 

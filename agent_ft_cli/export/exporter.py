@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..align import Aligned, Pair, SkipKind, align_pairs, normalize_pairs
+from ..align import Aligned, Pair, SkipKind, Tying, normalize_pairs
 from ..errors import SessionError, StrictError, UsageError
-from ..session import WarnFn, choose_pair, load_session, read_header
+from ..session import Session, WarnFn, choose_pair, read_header
 from .formats import Format, Row, Tools, check_options, get_format
 from .messages import Message, answer_message, convert_message, convert_thread, system_messages, tools_of
 from .options import ExportOptions
+from .sessions import conversations
+
+SessionSource = Path | str | Session
 
 __all__ = ["ExportSummary", "Exporter", "WarnFn"]
 
@@ -22,6 +25,7 @@ class ExportSummary:
     format: str
     out: str | None = None
     sessions: int = 0
+    conversations: int = 0
     rows: int = 0
     pairs_total: int = 0
     pairs_tied: int = 0
@@ -36,6 +40,7 @@ class ExportSummary:
             "out": self.out,
             "dataset": self.dataset,
             "sessions": self.sessions,
+            "conversations": self.conversations,
             "rows": self.rows,
             "pairs": {"total": self.pairs_total, "tied": self.pairs_tied, "skipped": len(self.skipped_pairs)},
             "skipped_pairs": self.skipped_pairs,
@@ -65,77 +70,93 @@ class Exporter:
             self.pairs = pairs
             self.summary.pairs_total = len(pairs) + len(bad)
             for s in bad:
-                self.summary.skipped_pairs.append({"pair": s.index, "reason": s.reason})
-        self._remaining: list[Pair] = list(self.pairs)
-        self._last_reason: dict[int, str] = {}
+                self.summary.skipped_pairs.append({"pair": s.index, "reason": s.reason, "kind": s.kind.value})
+        self._prompt_only: list[Aligned] = []
         self._first_system: list[Message] | None = None
 
-    # -- per session -------------------------------------------------------------------------------------------
-    def session_rows(self, path: Path) -> list[Row]:
-        """The rows of one session (ties its pairs); a session that cannot be used is recorded and skipped."""
+    # -- sessions ----------------------------------------------------------------------------------------------
+    def _open(self, source: SessionSource, on_warning: WarnFn | None) -> _Opened | None:
+        """The conversations of one session's chosen thread; a session that cannot be used is recorded, None."""
+        label = _label(source)
         try:
-            header, _ = read_header(path)
-            agent, peer = choose_pair(header, self.options.agent, self.options.peer, path=path)
-            session = load_session(path, pairs=[(agent, peer)], strict=self.options.strict, on_warning=self.on_warning)
+            if isinstance(source, Session):
+                header = source.header
+            else:
+                header, _ = read_header(source)
+            agent, peer = choose_pair(header, self.options.agent, self.options.peer, path=Path(label))
+            convs = conversations(source, agent, peer, strict=self.options.strict, on_warning=on_warning)
         except SessionError as e:
-            self._skip_session(path, str(e))
-            return []
-        self.summary.sessions += 1
-        thread = session.threads.get((agent, peer))
-        if not thread:
-            self._skip_session(path, f"no messages in thread {agent}->{peer}")
-            return []
-        system = system_messages(header, agent)
-        tools = tools_of(header, agent)
-        if self._first_system is None:
-            self._first_system = system
-        tied = self._tie(path, thread)
-        return self._rows_for(path, thread, system, tools, tied)
+            self._skip_session(label, str(e))
+            return None
+        if not convs:
+            self._skip_session(label, f"no messages in thread {agent}->{peer}")
+            return None
+        return _Opened(label, header, agent, convs)
 
-    def _skip_session(self, path: Path, reason: str) -> None:
+    def _skip_session(self, label: str | Path, reason: str) -> None:
         if self.options.strict:  # nothing is written: the rows are streamed into an atomic writer
-            raise StrictError(f"skipped session {path}: {reason}; {{strict}} refuses every skip", options=("strict",))
-        self.summary.skipped_sessions.append({"session": str(path), "reason": reason})
+            raise StrictError(f"skipped session {label}: {reason}; {{strict}} refuses every skip", options=("strict",))
+        self.summary.skipped_sessions.append({"session": str(label), "reason": reason})
         if self.on_warning is not None:
-            self.on_warning(f"skipped session {path}: {reason}")
+            self.on_warning(f"skipped session {label}: {reason}")
 
-    def _tie(self, path: Path, thread: list[Message]) -> list[Aligned]:
-        if not self._remaining:
-            return []
-        tied, skipped = align_pairs(self._remaining, thread)
-        accepted = [t for t in tied if t.answer_index is not None]
-        done = {t.pair.index for t in accepted}
-        for s in skipped:
-            if s.kind is not SkipKind.NOT_FOUND:  # not found here may still be found in a later session
-                self._last_reason[s.index] = f"{path}: {s.reason}"
-        self._remaining = [p for p in self._remaining if p.index not in done]
-        for t in accepted:
+    def _tie_all(self, sources: list[SessionSource]) -> tuple[dict[tuple[int, int], list[Aligned]], set[int]]:
+        """First pass (only with pairs): every conversation of every session scanned, then the pairs tied once."""
+        tying = Tying(self.pairs)
+        usable: set[int] = set()
+        for n, source in enumerate(sources):
+            opened = self._open(source, self.on_warning)
+            if opened is None:
+                continue
+            usable.add(n)
+            for k, conv in enumerate(opened.convs):
+                tying.scan((n, k), conv)
+        tied, skipped = tying.resolve()
+        by_thread: dict[tuple[int, int], list[Aligned]] = {}
+        for t in tied:
+            if t.answer_index is None:
+                self._prompt_only.append(t)
+                continue
+            by_thread.setdefault(t.thread, []).append(t)
+            n, k = t.thread
             self.summary.ties.append(
-                {"pair": t.pair.index, "session": str(path), "answer_index": t.answer_index, "prompt_index": t.prompt_index}
+                {
+                    "pair": t.pair.index,
+                    "session": _label(sources[n]),
+                    "conversation": k,
+                    "answer_index": t.answer_index,
+                    "prompt_index": t.prompt_index,
+                }
             )
-        self.summary.pairs_tied += len(accepted)
-        return accepted
+        self.summary.pairs_tied += len(tied) - len(self._prompt_only)
+        for s in skipped:
+            reason = "the rejected answer does not appear in any exported thread" if s.kind is SkipKind.NOT_FOUND else s.reason
+            self.summary.skipped_pairs.append({"pair": s.index, "reason": reason, "kind": s.kind.value})
+        if self.options.strict and self.summary.skipped_pairs:  # decided before any row is built or written
+            self.summary.skipped_pairs.sort(key=lambda s: s["pair"])
+            first, n = self.summary.skipped_pairs[0], len(self.summary.skipped_pairs)
+            raise StrictError(
+                f"{n} preference pair(s) skipped (pair {first['pair']}: {first['reason']}); {{strict}} refuses every "
+                "skip",
+                options=("strict",),
+            )
+        return by_thread, usable
 
     def finish_rows(self) -> list[Row]:
-        """Rows for pairs tied to an explicit prompt only, then the report of pairs tied nowhere."""
+        """Rows for pairs tied to an explicit prompt only (asked in no exported conversation)."""
         rows: list[Row] = []
-        leftovers = self._remaining
-        self._remaining = []
         system = self._first_system or []
-        for pair in leftovers:
-            if pair.prompt:
-                tie = Aligned(pair, pair.prompt, None, None)
-                self.summary.pairs_tied += 1
-                self.summary.ties.append({"pair": pair.index, "session": None, "answer_index": None, "prompt_index": None})
-                prompt = [*system, {"role": "user", "content": pair.prompt}]
-                if self.format.pair_rows is not None:
-                    rows.extend(self.format.pair_rows(tie, prompt, None, self.options))
-                if self.format.thread_row is not None:
-                    answer = answer_message(pair.chosen, self.format.style)
-                    rows.append(self.format.thread_row([*prompt, answer], None, self.options))
-            else:
-                reason = self._last_reason.get(pair.index, "the rejected answer does not appear in any exported thread")
-                self.summary.skipped_pairs.append({"pair": pair.index, "reason": reason})
+        for tie in self._prompt_only:
+            pair = tie.pair
+            self.summary.pairs_tied += 1
+            self.summary.ties.append({"pair": pair.index, "session": None, "answer_index": None, "prompt_index": None})
+            prompt = [*system, {"role": "user", "content": tie.prompt}]
+            if self.format.pair_rows is not None:
+                rows.extend(self.format.pair_rows(tie, prompt, None, self.options))
+            if self.format.thread_row is not None:
+                answer = answer_message(pair.chosen, self.format.style)
+                rows.append(self.format.thread_row([*prompt, answer], None, self.options))
+        self._prompt_only = []
         self.summary.skipped_pairs.sort(key=lambda s: s["pair"])
         if self.options.strict and self.summary.skipped_pairs:
             first = self.summary.skipped_pairs[0]
@@ -149,7 +170,7 @@ class Exporter:
 
     # -- rows --------------------------------------------------------------------------------------------------
     def _rows_for(
-        self, path: Path, thread: list[Message], system: list[Message], tools: Tools, tied: list[Aligned]
+        self, label: str, thread: list[Message], system: list[Message], tools: Tools, tied: list[Aligned]
     ) -> list[Row]:
         style = self.format.style
         if self.format.thread_row is not None:
@@ -161,7 +182,6 @@ class Exporter:
             while converted and converted[-1].get("role") != "assistant":
                 converted.pop()
             if not any(m.get("role") == "assistant" for m in converted):
-                self._skip_session(path, "the thread has no assistant answer to train on")
                 return []
             return [self.format.thread_row(converted, tools, self.options)]
         rows: list[Row] = []
@@ -172,9 +192,57 @@ class Exporter:
             rows.extend(self.format.pair_rows(t, prompt, tools, self.options))
         return rows
 
-    def rows(self, paths: Iterable[Path], on_session: Callable[[Path], None] | None = None) -> Iterator[Row]:
-        for path in paths:
-            yield from self.session_rows(path)
+    def rows(
+        self, sources: Iterable[SessionSource], on_session: Callable[[Path], None] | None = None
+    ) -> Iterator[Row]:
+        """Every row: each conversation of each session (oldest first), then the explicit-prompt-only rows.
+
+        With preference pairs the sessions are read twice: once to tie every pair knowing every candidate answer
+        (so a pair is never tied to a guessed question), once to build the rows; memory stays one session.
+        """
+        sources = list(sources)
+        by_thread: dict[tuple[int, int], list[Aligned]] = {}
+        usable: set[int] | None = None
+        if self.pairs:
+            by_thread, usable = self._tie_all(sources)
+        for n, source in enumerate(sources):
+            if usable is not None and n not in usable:
+                continue
+            opened = self._open(source, None if usable is not None else self.on_warning)
+            if opened is None:
+                continue
+            self.summary.sessions += 1
+            system = system_messages(opened.header, opened.agent)
+            tools = tools_of(opened.header, opened.agent)
+            if self._first_system is None:
+                self._first_system = system
+            got = 0
+            for k, conv in enumerate(opened.convs):
+                self.summary.conversations += 1
+                for row in self._rows_for(opened.label, conv, system, tools, by_thread.get((n, k), [])):
+                    got += 1
+                    self.summary.rows += 1
+                    yield row
+            if got == 0 and self.format.thread_row is not None:
+                self._skip_session(opened.label, "the thread has no assistant answer to train on")
             if on_session is not None:
-                on_session(path)
-        yield from self.finish_rows()
+                on_session(Path(opened.label))
+        for row in self.finish_rows():
+            self.summary.rows += 1
+            yield row
+
+    def session_rows(self, source: SessionSource) -> list[Row]:
+        """The rows of one session alone (its pairs tied within it), then its explicit-prompt-only rows."""
+        return list(self.rows([source]))
+
+
+@dataclass
+class _Opened:
+    label: str
+    header: dict[str, Any]
+    agent: str
+    convs: list[list[Message]]
+
+
+def _label(source: SessionSource) -> str:
+    return str(source.path) if isinstance(source, Session) else str(source)

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..align import Aligned, text_of
 from ..errors import UsageError
+from ..jsonio import to_json
 from .messages import Message, Style, answer_message
 from .options import ExportOptions
 
@@ -44,18 +45,60 @@ class Format:
 # -- pair formats ---------------------------------------------------------------------------------------------------
 
 
+def _side_text(message: Message) -> str:
+    """One message of a conversation as plain text: its content, then its tool calls as ``name(arguments)``."""
+    parts = [text_of(message) or ""] if text_of(message) else []
+    for call in message.get("tool_calls") or []:
+        fn = call.get("function") if isinstance(call, dict) else None
+        if isinstance(fn, dict):
+            args = fn.get("arguments")
+            shown = args if isinstance(args, str) else to_json(args).decode()
+            parts.append(f"[tool call] {fn.get('name')}({shown})")
+    return "\n".join(parts)
+
+
+_SPEAKER = {"user": "User", "assistant": "Assistant", "tool": "Tool", "function": "Tool"}
+
+
+def standard_prompt(prompt: list[Message]) -> str:
+    """The whole prefix as one plain-text prompt (TRL's standard format): the system message first, then every turn
+    as ``User: ...`` / ``Assistant: ...`` / ``Tool: ...`` blocks, ending in ``Assistant:``; the answers then start
+    with a space, as TRL's standard preference rows do (``{"prompt": "The sky is", "chosen": " blue."}``)."""
+    blocks: list[str] = []
+    for m in prompt:
+        role = m.get("role")
+        text = _side_text(m)
+        if role == "system":
+            blocks.append(text)
+        else:
+            blocks.append(f"{_SPEAKER.get(str(role), str(role).title())}: {text}".rstrip())
+    blocks.append("Assistant:")
+    return "\n\n".join(b for b in blocks if b)
+
+
+def standard_answer(message: Message) -> str:
+    """An answer continuing :func:`standard_prompt`: its text after one separating space."""
+    return " " + _side_text(message).lstrip()
+
+
+def _with_tools(row: Row, tools: Tools) -> Row:
+    if tools:
+        row["tools"] = tools  # the column TRL's trainers pass to the chat template
+    return row
+
+
 def trl_preference(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOptions) -> list[Row]:
-    if options.standard:
-        return [{"prompt": tie.prompt, "chosen": text_of(tie.pair.chosen) or "", "rejected": text_of(tie.pair.rejected) or ""}]
     chosen, rejected = answer_message(tie.pair.chosen, Style.TRL), answer_message(tie.pair.rejected, Style.TRL)
-    return [{"prompt": prompt, "chosen": [chosen], "rejected": [rejected]}]
+    if options.standard:
+        return [{"prompt": standard_prompt(prompt), "chosen": standard_answer(chosen), "rejected": standard_answer(rejected)}]
+    return [_with_tools({"prompt": prompt, "chosen": [chosen], "rejected": [rejected]}, tools)]
 
 
 def trl_kto(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOptions) -> list[Row]:
     chosen, rejected = answer_message(tie.pair.chosen, Style.TRL), answer_message(tie.pair.rejected, Style.TRL)
     return [
-        {"prompt": prompt, "completion": [chosen], "label": True},
-        {"prompt": prompt, "completion": [rejected], "label": False},
+        _with_tools({"prompt": prompt, "completion": [chosen], "label": True}, tools),
+        _with_tools({"prompt": prompt, "completion": [rejected], "label": False}, tools),
     ]
 
 

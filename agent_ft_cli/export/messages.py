@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
+import orjson
+
 from ..align import text_of
 from ..jsonio import to_json
 from ..session import Message, agent_def
@@ -25,7 +27,21 @@ class Style(str, Enum):
     TRL = "trl"
 
 
-def _tool_call(call: Any) -> Any:
+def _arguments(args: Any, style: Style) -> Any:
+    """OpenAI formats: a JSON string (their schema). TRL formats: an object, as chat templates expect (they encode it
+    themselves: a string would be encoded twice); text that is not a JSON object stays a string."""
+    if style is Style.OPENAI:
+        return args if isinstance(args, str) else to_json(args).decode()
+    if isinstance(args, str):
+        try:
+            parsed = orjson.loads(args) if args.strip() else {}
+        except orjson.JSONDecodeError:
+            return args
+        return parsed if isinstance(parsed, dict) else args
+    return args
+
+
+def _tool_call(call: Any, style: Style) -> Any:
     if not isinstance(call, dict):
         return call
     out: dict[str, Any] = {}
@@ -34,10 +50,7 @@ def _tool_call(call: Any) -> Any:
     out["type"] = call.get("type") or "function"
     fn = call.get("function")
     if isinstance(fn, dict):
-        args = fn.get("arguments", "")
-        if not isinstance(args, str):
-            args = to_json(args).decode()
-        out["function"] = {"name": fn.get("name"), "arguments": args}
+        out["function"] = {"name": fn.get("name"), "arguments": _arguments(fn.get("arguments", ""), style)}
     elif fn is not None:
         out["function"] = fn
     return out
@@ -71,8 +84,9 @@ def convert_message(message: Message, style: Style) -> list[Message]:
         return out
     if role == "tool":
         return [_tool_message(message)]
-    if role == "function":
-        return [{"role": "function", "name": message.get("name"), "content": _content(message.get("content")) or ""}]
+    if role == "function":  # the legacy function result: TRL's chat templates know role "tool" only
+        legacy_role = "function" if style is Style.OPENAI else "tool"
+        return [{"role": legacy_role, "name": message.get("name"), "content": _content(message.get("content")) or ""}]
     m: Message = {"role": role if isinstance(role, str) else "user"}
     content = _content(message.get("content"))
     calls = message.get("tool_calls")
@@ -82,9 +96,15 @@ def convert_message(message: Message, style: Style) -> list[Message]:
     else:
         m["content"] = content
     if calls:
-        m["tool_calls"] = [_tool_call(c) for c in calls]
-    if message.get("function_call"):
-        m["function_call"] = message["function_call"]
+        m["tool_calls"] = [_tool_call(c, style) for c in calls]
+    legacy = message.get("function_call")
+    if legacy:
+        if style is Style.OPENAI:
+            m["function_call"] = legacy
+        elif not calls:  # the legacy call as the one tool call TRL's chat templates render
+            m["tool_calls"] = [_tool_call({"type": "function", "function": legacy}, style)]
+    if style is Style.OPENAI and not m.get("content") and not calls and not legacy and m["role"] in ("user", "assistant"):
+        return []  # an empty turn (the user proxy's empty auto-reply, a null answer): no data, flagged by OpenAI
     name = message.get("name")
     if style is Style.OPENAI and isinstance(name, str) and _OPENAI_NAME.match(name):
         m["name"] = name
@@ -99,9 +119,10 @@ def convert_thread(messages: Iterable[Message], style: Style) -> list[Message]:
 
 
 def answer_message(side: Any, style: Style) -> Message:
-    """A preference side (text or message dict) as one assistant message."""
+    """A preference side (text or message dict, a tool call included) as one assistant message."""
     if isinstance(side, dict):
-        msg = convert_message({**side, "role": "assistant"}, style)[0]
+        converted = convert_message({**side, "role": "assistant"}, style)
+        msg = converted[0] if converted else {"role": "assistant", "content": ""}
         msg.pop("name", None)
         return msg
     return {"role": "assistant", "content": text_of(side) or ""}

@@ -81,7 +81,28 @@ def _nothing(summary: ExportSummary) -> str:
     return f"nothing to export: no row could be built for {{format}} {summary.format} (output not written){why}"
 
 
-def _save_dataset(rows: list[Row], folder: Path) -> None:  # pragma: no cover - needs the optional 'datasets'
-    import datasets
+def to_dataset(rows: list[Row]) -> Any:
+    """Rows as a ``datasets.Dataset`` built with explicit features (needs the optional ``datasets`` library).
 
-    datasets.Dataset.from_list(rows).save_to_disk(str(folder))
+    ``Dataset.from_list`` takes its columns from the first row only, so a column the first row lacks (``tools``; or
+    ``tool_calls`` when messages are the rows) is dropped from every row. Here the columns are the union over every row (a row without one has
+    ``None`` there), and the features are inferred from every value of every row, then given explicitly.
+    """
+    import datasets
+    import pyarrow as pa
+
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    filled = [{c: row.get(c) for c in columns} for row in rows]
+    try:
+        schema = pa.Table.from_pylist(filled).schema  # each column's type from all its values, not the first row's
+        features = datasets.Features.from_arrow_schema(schema)
+        return datasets.Dataset.from_list(filled, features=features)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError) as e:
+        raise InputDataError(
+            f"the rows cannot be one Hugging Face dataset (a field has values of different types across rows: {e}); "
+            "write JSON Lines instead"
+        ) from None
+
+
+def _save_dataset(rows: list[Row], folder: Path) -> None:
+    to_dataset(rows).save_to_disk(str(folder))

@@ -56,12 +56,15 @@ OPENAI_KEYS = {
 }
 
 
-def _check_tool_call(call: dict[str, Any]) -> None:
+def _check_tool_call(call: dict[str, Any], *, openai: bool) -> None:
     assert set(call) == {"id", "type", "function"}
     assert call["type"] == "function"
     assert set(call["function"]) == {"name", "arguments"}
-    assert isinstance(call["function"]["arguments"], str)
-    json.loads(call["function"]["arguments"])
+    if openai:  # OpenAI's schema: a JSON string
+        assert isinstance(call["function"]["arguments"], str)
+        json.loads(call["function"]["arguments"])
+    else:  # what chat templates encode themselves: an object
+        assert isinstance(call["function"]["arguments"], dict)
 
 
 def _check_conversation(messages: list[dict[str, Any]], *, openai: bool) -> None:
@@ -76,7 +79,7 @@ def _check_conversation(messages: list[dict[str, Any]], *, openai: bool) -> None
             assert isinstance(m["content"], str)
         assert "tool_responses" not in m
         for call in m.get("tool_calls", []):
-            _check_tool_call(call)
+            _check_tool_call(call, openai=openai)
             call_ids.add(call["id"])
         if m["role"] == "tool":
             assert m["tool_call_id"] in call_ids  # answers a call made before it

@@ -53,7 +53,7 @@ def test_builders_write_the_published_shapes() -> None:
         {"prompt": prompt, "chosen": [{"role": "assistant", "content": "good"}], "rejected": [{"role": "assistant", "content": "bad"}]}
     ]
     standard = ExportOptions(format="trl-preference", standard=True)
-    assert pair_rows(tie, prompt, None, standard) == [{"prompt": "Q?", "chosen": "good", "rejected": "bad"}]
+    assert pair_rows(tie, prompt, None, standard) == [{"prompt": "User: Q?\n\nAssistant:", "chosen": " good", "rejected": " bad"}]
     dpo = get_format("openai-dpo").pair_rows
     assert dpo is not None
     [row] = dpo(tie, prompt, [{"type": "function"}], ExportOptions(format="openai-dpo"))

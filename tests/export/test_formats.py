@@ -12,6 +12,7 @@ from exportkit import (
     CHOSEN,
     DOC,
     REJECTED,
+    SYSTEM,
     _check_answer,
     _check_conversation,
     _doc_block,
@@ -38,7 +39,8 @@ def test_trl_preference_rows(live: Path, prefs: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     [row] = _rows(out)
-    assert set(row) == {"prompt", "chosen", "rejected"}
+    assert set(row) == {"prompt", "chosen", "rejected", "tools"}  # tools: the column TRL's DPOTrainer reads
+    assert row["tools"][0]["function"]["name"] == "convert_temperature"
     _check_conversation(row["prompt"], openai=False)
     # the prompt is the thread up to the rejected answer: question, tool call, tool result
     assert [m["role"] for m in row["prompt"]] == ["system", "user", "assistant", "tool"]
@@ -52,7 +54,12 @@ def test_trl_preference_rows(live: Path, prefs: Path, tmp_path: Path) -> None:
 def test_trl_preference_standard(live: Path, prefs: Path, tmp_path: Path) -> None:
     out = tmp_path / "std.jsonl"
     assert _run("-s", str(live), "--prefs", str(prefs), "-f", "trl-preference", "--standard", "-o", str(out)).exit_code == 0
-    assert _rows(out) == [{"prompt": "Combien font 21,5 °C en °F ? 🌡️", "chosen": CHOSEN, "rejected": REJECTED}]
+    # the whole prefix (the tool call and its result included), the answers after TRL's leading separator
+    prompt = (
+        f"{SYSTEM}\n\nUser: Combien font 21,5 °C en °F ? 🌡️\n\n"
+        'Assistant: [tool call] convert_temperature({"celsius":21.5})\n\nTool: 70.7 °F\n\nAssistant:'
+    )
+    assert _rows(out) == [{"prompt": prompt, "chosen": " " + CHOSEN, "rejected": " " + REJECTED}]
 
 
 def test_trl_sft_rows(live: Path, prefs: Path, tmp_path: Path) -> None:
@@ -76,7 +83,7 @@ def test_trl_kto_rows(live: Path, prefs: Path, tmp_path: Path) -> None:
     assert _run("-s", str(live), "--prefs", str(prefs), "-f", "trl-kto", "-o", str(out)).exit_code == 0
     good, bad = _rows(out)
     for row in (good, bad):
-        assert set(row) == {"prompt", "completion", "label"}
+        assert set(row) == {"prompt", "completion", "label", "tools"}
         _check_conversation(row["prompt"], openai=False)
     assert good["label"] is True and bad["label"] is False
     assert good["prompt"] == bad["prompt"]
