@@ -111,6 +111,11 @@ class LockTimeoutError(UsageError):
     """Another process holds the lock on a file or folder this one must write, and did not release it in time."""
 
 
+class RecordingError(UsageError, ValueError):
+    """A recorder or snapshot was called wrongly (no agents, a non-agent, two different agents with one name, a
+    session file that exists). Also a ``ValueError``, as these were before."""
+
+
 class ClientUpdateError(AgentFtError):
     """The client's own ``update_model`` raised."""
 

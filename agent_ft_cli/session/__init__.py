@@ -20,6 +20,7 @@ streams one thread with flat memory, and :func:`tail_thread` walks the file back
 from ..jsonio import json_default
 from .reader import iter_records, iter_thread, load_session, parse_header, read_header, tail_thread, thread_counts
 from .records import (
+    FALLBACKS,
     FORMAT,
     MAJOR,
     VERSION,
@@ -28,6 +29,7 @@ from .records import (
     agent_def,
     clear_record,
     dumps_record,
+    dumps_record_safe,
     has_model_client,
     make_header,
     message_record,
@@ -36,6 +38,7 @@ from .threads import Pair, Session, ThreadKey, ThreadReducer, choose_pair
 from .writer import write_records, write_session
 
 __all__ = [
+    "FALLBACKS",
     "FORMAT",
     "MAJOR",
     "VERSION",
@@ -49,6 +52,7 @@ __all__ = [
     "choose_pair",
     "clear_record",
     "dumps_record",
+    "dumps_record_safe",
     "has_model_client",
     "iter_records",
     "iter_thread",

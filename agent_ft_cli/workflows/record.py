@@ -21,6 +21,7 @@ class RecordJob:
     client_args: dict[str, Any] = field(default_factory=dict)
     max_turns: int | None = None
     quiet: bool = False
+    force: bool = False  # replace a session file that already holds a recording (else refused)
 
 
 @dataclass
@@ -83,7 +84,7 @@ def run(job: RecordJob) -> RecordResult:
         max_turns = job.max_turns if job.max_turns is not None else config.chat.get("max_turns")
         if max_turns is not None:
             chat_kwargs["max_turns"] = max_turns
-        with SessionRecorder(job.out, updated, other) as rec:
+        with SessionRecorder(job.out, updated, other, mode="w" if job.force else "x") as rec:
             try:
                 initiator.initiate_chat(recipient, **chat_kwargs)
             except AgentFtError:
