@@ -145,19 +145,35 @@ def choose_pair(
 ) -> Pair:
     """Pick the (updated agent, peer) pair: as given, or inferred when unambiguous.
 
-    The agent with a custom model client is the one updated and the other is its peer. Anything ambiguous is an
-    error that lists the choices.
+    The agent with a custom model client is the one updated. Its peer is the one agent it holds a thread with *in
+    the file* (the threads are the truth: a peer that was not recorded, such as a group chat's internal manager or
+    the user proxy of a single-agent recorder, has no definition in the header; and in a group chat an agent's
+    peer is the manager, not another member). ``threads`` are the file's thread keys; when not given and ``path``
+    is a file, they are read from it when needed (:func:`.reader.thread_keys`). Anything ambiguous is an error that
+    lists the choices.
     """
     defs = header.get("agents") or []
     names = [a["name"] for a in defs]
-    known_threads = list(threads) if threads is not None else None
     listing = ", ".join(names) or "none"
+    known: list[Pair] | None = list(threads) if threads is not None else None
+
+    def file_threads() -> list[Pair] | None:
+        nonlocal known
+        if known is None and Path(path).is_file():
+            from .reader import thread_keys
+
+            known = thread_keys(path)
+        return known
+
     if agent is not None and agent not in names:
-        raise SessionError(f"{path}: agent {agent!r} is not in this session; agents: {listing}")
+        holders = sorted({a for a, _ in file_threads() or []} - set(names))
+        if agent not in holders:
+            raise SessionError(f"{path}: agent {agent!r} is not in this session; agents: {listing}")
     if peer is not None and peer not in names:
-        peers_here = sorted({p for a, p in known_threads or []} - set(names))
+        peers_here = sorted({p for a, p in file_threads() or []} - set(names))
         if peer not in peers_here:
-            raise SessionError(f"{path}: peer {peer!r} is not in this session; agents: {listing}")
+            extra = f"; other peers in its threads: {', '.join(peers_here)}" if peers_here else ""
+            raise SessionError(f"{path}: peer {peer!r} is not in this session; agents: {listing}{extra}")
     if agent is None:
         candidates = [a["name"] for a in defs if has_model_client(a) and a["name"] != peer]
         if len(candidates) != 1:
@@ -171,10 +187,8 @@ def choose_pair(
             )
         agent = candidates[0]
     if peer is None:
-        others = [n for n in names if n != agent]
-        if known_threads is not None and len(others) != 1:
-            with_thread = sorted({p for a, p in known_threads if a == agent})
-            others = with_thread if with_thread else others
+        held = [p for a, p in file_threads() or [] if a == agent and p != agent]
+        others = list(dict.fromkeys(held)) if held else [n for n in names if n != agent]
         if len(others) != 1:
             raise SessionError(
                 f"{path}: cannot tell which peer's thread to use for {agent!r}; pass --peer; "
