@@ -52,6 +52,8 @@ def update(
 
     Example: agent-ft update --session chat.jsonl --prefs prefs.json --client mypkg.mod:MyClient
     """
+    from ..classic.update import reserved_kwargs
+    from ..errors import UsageError
     from ..fsutil import check_output_path, write_output
     from ..jsonio import to_json
     from ..workflows import update as workflow
@@ -60,6 +62,10 @@ def update(
     def work() -> None:
         if output is not None:
             check_output_path(output, inputs=[session, prefs, config])
+        kwargs = parse_key_values(kwarg, "--kwarg")
+        clash = reserved_kwargs(kwargs)
+        if clash:
+            raise UsageError(f"--kwarg {clash[0]}: reserved, update_model passes {clash[0]!r} itself; use another key")
         job = workflow.UpdateJob(
             session_path=session,
             prefs_path=prefs,
@@ -68,7 +74,7 @@ def update(
             config_path=config,
             agent=agent,
             peer=peer,
-            kwargs=parse_key_values(kwarg, "--kwarg"),
+            kwargs=kwargs,
             include_system_message=include_system_message,
             strict=strict,
         )

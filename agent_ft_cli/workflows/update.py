@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AgentFtError, ClientLoadError, ClientUpdateError
+from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, UsageError
 from ..pairing import require_client
 from ..redact import describe_exception, known_secrets, remember_secrets, scrub_data
 from .walk import WarnFn, plan, replay, stdout_to_stderr
@@ -53,6 +53,11 @@ class UpdateResult:
 
 def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
     """Everything ``agent-ft update`` does: the walk, then the client's ``update_model`` through the seed's contract."""
+    from ..classic.update import reserved_kwargs
+
+    clash = reserved_kwargs(job.kwargs)
+    if clash:  # checked before any work: a usage error, not the client's failure
+        raise UsageError(f"update_model keyword {clash[0]!r} is reserved (update_model passes it itself); rename it")
     from ..clients.loading import load_client
     from ..prefs import load_prefs
 
@@ -69,7 +74,7 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
     choice = require_client(walk.client, agent)
     client_cls = load_client(choice.spec)
 
-    from ..classic.update import the_client, update_with_options
+    from ..classic.update import run_update, the_client
 
     secrets = remember_secrets([choice.args, job.kwargs])
     with stdout_to_stderr():
@@ -79,9 +84,7 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
         except (ValueError, NotImplementedError) as e:
             raise ClientLoadError(f"cannot update {agent!r}: {e}") from e
         try:
-            result = update_with_options(
-                pair.agent, prefs, pair.peer, _include_system_message=job.include_system_message, **job.kwargs
-            )
+            result = run_update(pair.agent, prefs, pair.peer, job.kwargs, include_system_message=job.include_system_message)
         except AgentFtError:
             raise
         except Exception as e:  # anything the client's own update_model raises (ValueError included)
