@@ -444,7 +444,7 @@ class SessionRecorder:
 
     def _reset(self, agent: str, peer: Any, messages: list[Any]) -> None:
         try:
-            data = [fmt.dumps_record(fmt.clear_record(agent, self._peer_id(peer)))]
+            data = [fmt.dumps_record(fmt.clear_record(agent, self._peer_id(peer), rewrite=True))]
             data += [self._line(agent, peer, m) for m in messages]
         except Exception as e:
             self._warn.once("record", f"a history could not be recorded ({type(e).__name__}: {e})")

@@ -207,7 +207,7 @@ def load_session(
     lineno = 1
     with fh:
         header = parse_header(p, fh.readline())
-        session = Session(path=p, header=header, threads=reducer.threads, events=events)
+        session = Session(path=p, header=header, threads=reducer.threads, events=events, earlier=reducer.earlier)
 
         def warn(text: str) -> None:
             session.warnings.append(text)

@@ -128,9 +128,16 @@ def message_record(agent: str, peer: str, message: Message) -> dict[str, Any]:
     return {"type": "message", "agent": agent, "peer": peer, "message": message}
 
 
-def clear_record(agent: str, peer: str | None) -> dict[str, Any]:
-    """``agent``'s thread with ``peer`` emptied (``peer=None``: every thread of ``agent``)."""
-    return {"type": "clear", "agent": agent, "peer": peer}
+def clear_record(agent: str, peer: str | None, *, rewrite: bool = False) -> dict[str, Any]:
+    """``agent``'s thread with ``peer`` emptied (``peer=None``: every thread of ``agent``).
+
+    ``rewrite=True`` marks a history changed in place (the recorder writes it as this clear followed by the new
+    content): for the threads nothing differs, but it does not start a new conversation
+    (:meth:`.threads.Session.conversations`)."""
+    record: dict[str, Any] = {"type": "clear", "agent": agent, "peer": peer}
+    if rewrite:
+        record["rewrite"] = True
+    return record
 
 
 def message_line_prefix(agent: str, peer: str) -> bytes:

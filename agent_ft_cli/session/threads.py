@@ -58,12 +58,15 @@ class ThreadReducer:
     has always had tuple keys, and callers serialise them.
     """
 
-    __slots__ = ("agents", "count_only", "pairs", "threads")
+    __slots__ = ("agents", "count_only", "earlier", "pairs", "threads")
 
     def __init__(
         self, *, pairs: Iterable[Pair] | None = None, agents: Iterable[str] | None = None, count_only: bool = False
     ) -> None:
         self.threads: dict[Pair, Any] = {}
+        #: The conversations each kept thread held before its clears, oldest first (not with ``count_only``): a
+        #: ``clear`` ends a conversation, a ``clear`` marked ``rewrite`` (a history changed in place) does not.
+        self.earlier: dict[Pair, list[list[Message]]] = {}
         self.pairs = set(pairs) if pairs is not None else None
         self.agents = set(agents) if agents is not None else None
         self.count_only = count_only
@@ -92,10 +95,17 @@ class ThreadReducer:
         if kind == "message":
             self.message(rec["agent"], rec["peer"], rec["message"])
         elif kind == "clear":
-            empty = 0 if self.count_only else None
-            for key in self.threads:
+            if self.count_only:
+                for key in self.threads:
+                    if clears(rec, key):
+                        self.threads[key] = 0
+                return
+            ends = not rec.get("rewrite")
+            for key, thread in self.threads.items():
                 if clears(rec, key):
-                    self.threads[key] = empty if empty is not None else []
+                    if ends and thread:
+                        self.earlier.setdefault(key, []).append(thread)
+                    self.threads[key] = []
 
 
 @dataclass
@@ -109,6 +119,7 @@ class Session:
     warnings: list[str] = field(default_factory=list)
     lines: int = 0
     messages_total: int = 0
+    earlier: dict[Pair, list[list[Message]]] = field(default_factory=dict, repr=False)
 
     @property
     def agents(self) -> list[dict[str, Any]]:
@@ -133,6 +144,21 @@ class Session:
             raise SessionError(
                 f"{self.path}: no messages in thread {agent}->{peer}; threads in this session: {have}"
             ) from None
+
+
+    def conversations(self, agent: str, peer: str) -> list[list[Message]]:
+        """Every conversation of ``agent.chat_messages[peer]`` in the file, oldest first; the last is the thread as
+        the agent holds it now (:meth:`thread`), unless a clear emptied it.
+
+        A conversation ends where its thread was cleared (a new chat with ``clear_history=True``, autogen's default,
+        or ``clear_history()``); a history changed in place is not a new conversation. Chats run with
+        ``clear_history=False`` continue one conversation, as the agent held them. Empty conversations are left
+        out. An error listing the threads when the file has no such thread."""
+        key = (agent, peer)
+        if key not in self.threads:
+            self.thread(agent, peer)  # the error listing the threads
+        current = self.threads[key]
+        return [*self.earlier.get(key, []), *([current] if current else [])]
 
 
 def choose_pair(
