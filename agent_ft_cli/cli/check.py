@@ -39,12 +39,17 @@ def inspect(
         bool, typer.Option("--include-system-message", help="Show the agent's system message first, as update would.")
     ] = False,
     strict: StrictOpt = False,
+    conversation: Annotated[
+        int | None,
+        typer.Option("--conversation", min=1, help="Show conversation N of the thread (1 = oldest; default: the thread as the agent holds it now)."),
+    ] = None,
 ) -> None:
     """Show the exact thread that update would hand to the client.
 
     Example: agent-ft inspect --session chat.jsonl --last 5
     """
     from .. import session as fmt
+    from ..errors import UsageError
     from ..pairing import resolve_pair
     from .render import prefetch, render_thread, render_thread_header, stdout_console, write_thread_json
 
@@ -56,8 +61,17 @@ def inspect(
             definition = fmt.agent_def(header, a) or {}
             if definition.get("system_message"):
                 system = [{"content": definition["system_message"], "role": "system"}]
-        if last is not None:
-            messages: Any = system + fmt.tail_thread(session, a, p, last, strict=strict, on_warning=warn)
+        conversations: list[list[dict[str, Any]]] | None = None
+        if conversation is not None or (not json_out and last is None):
+            conversations = fmt.load_session(session, pairs=[(a, p)], strict=strict, on_warning=lambda _: None).conversations(a, p)
+        if conversation is not None:
+            assert conversations is not None
+            if conversation > len(conversations):
+                raise UsageError(f"--conversation {conversation}: thread {a}->{p} holds {len(conversations)} conversation(s)")
+            chosen = conversations[conversation - 1]
+            messages: Any = system + (chosen[-last:] if last is not None else chosen)
+        elif last is not None:
+            messages = system + fmt.tail_thread(session, a, p, last, strict=strict, on_warning=warn)
         else:
             thread = fmt.iter_thread(session, a, p, strict=strict, on_warning=warn, as_bytes=json_out)
             messages = itertools.chain(system, thread)
@@ -66,8 +80,11 @@ def inspect(
             write_thread_json(a, p, messages)
             return
         console = stdout_console()
-        counts = None if last is not None else fmt.thread_counts(session, strict=strict, on_warning=lambda _: None)
+        counts = None if last is not None or conversation is not None else fmt.thread_counts(session, strict=strict, on_warning=lambda _: None)
         note = f"(last {last})" if last is not None else ""
+        if conversations is not None and (conversation is not None or len(conversations) > 1):
+            shown = conversation or len(conversations)
+            note = f"{note} (conversation {shown} of {len(conversations)}; --conversation N shows another)".strip()
         render_thread_header(console, header, a, p, str(session), note, counts=counts)
         n = render_thread(console, messages, full=full)
         console.rule(style="dim")

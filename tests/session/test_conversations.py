@@ -86,3 +86,28 @@ def test_conversations_signature_is_public() -> None:
     sig = inspect.signature(Session.conversations)
     assert list(sig.parameters) == ["self", "agent", "peer"]
     assert sig.return_annotation in ("list[list[Message]]", list[list[dict[str, Any]]])
+
+
+def test_inspect_lists_and_shows_each_conversation(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from agent_ft_cli.cli import app
+
+    a, u = _pair()
+    path = tmp_path / "s.jsonl"
+    with SessionRecorder(path, a, u):
+        for q in ("q1", "q2", "q3"):
+            u.initiate_chat(a, message=q, max_turns=1, silent=True)
+    run = CliRunner().invoke
+    base = ["inspect", "-s", str(path), "--agent", "a", "--peer", "u"]
+    now = run(app, [*base, "--json"])
+    assert [m["content"] for m in json.loads(now.stdout)["messages"]] == ["q3", "reply"]  # as the agent holds it
+    first = run(app, [*base, "--json", "--conversation", "1"])
+    assert first.exit_code == 0, first.output
+    assert [m["content"] for m in json.loads(first.stdout)["messages"]] == ["q1", "reply"]
+    shown = run(app, base)
+    assert shown.exit_code == 0 and "conversation 3 of 3" in shown.stdout
+    too_far = run(app, [*base, "--conversation", "4"])
+    assert too_far.exit_code == 2 and "holds 3 conversation(s)" in too_far.stderr
