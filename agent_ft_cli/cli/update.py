@@ -47,6 +47,14 @@ def update(
         bool, typer.Option("--include-system-message", help="Prepend the agent's system message to the thread.")
     ] = False,
     strict: StrictOpt = False,
+    conversation: Annotated[
+        str | None,
+        typer.Option(
+            "--conversation",
+            help="Hand the client conversation N of the thread (1 = oldest) or 'all' of them, oldest first, joined; "
+            "default: the thread as the agent holds it now, as the seed does.",
+        ),
+    ] = None,
 ) -> None:
     """Replay a saved session into the client's update_model and show the stats.
 
@@ -66,6 +74,11 @@ def update(
         clash = reserved_kwargs(kwargs)
         if clash:
             raise UsageError(f"--kwarg {clash[0]}: reserved, update_model passes {clash[0]!r} itself; use another key")
+        chosen: int | str | None = conversation
+        if conversation is not None and conversation != "all":
+            if not conversation.isdigit() or int(conversation) < 1:
+                raise UsageError(f"--conversation {conversation}: expected a number from 1 or 'all'")
+            chosen = int(conversation)
         job = workflow.UpdateJob(
             session_path=session,
             prefs_path=prefs,
@@ -75,6 +88,7 @@ def update(
             agent=agent,
             peer=peer,
             kwargs=kwargs,
+            conversation=chosen,
             include_system_message=include_system_message,
             strict=strict,
         )

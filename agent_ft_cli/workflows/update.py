@@ -24,6 +24,10 @@ class UpdateJob:
     kwargs: dict[str, Any] = field(default_factory=dict)
     include_system_message: bool = False
     strict: bool = False
+    #: Which conversation of the thread the client gets: None = the thread as the agent holds it now (the seed's
+    #: meaning), N = the N-th (1 = oldest, :meth:`~agent_ft_cli.session.Session.conversations`), "all" = every one,
+    #: oldest first, joined into one thread.
+    conversation: int | str | None = None
 
 
 @dataclass
@@ -79,6 +83,8 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
     secrets = remember_secrets([choice.args, job.kwargs])
     with stdout_to_stderr():
         pair = replay(walk, client_cls, strict=job.strict, on_warning=on_warning)
+        if job.conversation is not None:
+            pair.agent.chat_messages[pair.peer] = _conversation(job, agent, peer)
         try:
             the_client(pair.agent)  # the seed's own checks: exactly one client, with update_model
         except (ValueError, NotImplementedError) as e:
@@ -100,3 +106,18 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
         peer=peer,
         client=choice.spec,
     )
+
+
+def _conversation(job: UpdateJob, agent: str, peer: str) -> list[dict[str, Any]]:
+    """The messages of the conversation ``job.conversation`` names (see :attr:`UpdateJob.conversation`)."""
+    from ..session import load_session
+
+    conversations = load_session(job.session_path, pairs=[(agent, peer)], strict=job.strict, on_warning=lambda _: None).conversations(agent, peer)
+    if job.conversation == "all":
+        return [m for c in conversations for m in c]
+    if not isinstance(job.conversation, int) or not 1 <= job.conversation <= len(conversations):
+        raise UsageError(
+            f"conversation {job.conversation!r}: thread {agent}->{peer} holds {len(conversations)} conversation(s); "
+            "choose a number from 1 (the oldest) or 'all'"
+        )
+    return conversations[job.conversation - 1]

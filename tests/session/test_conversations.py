@@ -111,3 +111,33 @@ def test_inspect_lists_and_shows_each_conversation(tmp_path: Path) -> None:
     assert shown.exit_code == 0 and "conversation 3 of 3" in shown.stdout
     too_far = run(app, [*base, "--conversation", "4"])
     assert too_far.exit_code == 2 and "holds 3 conversation(s)" in too_far.stderr
+
+
+def test_update_can_be_pointed_at_another_conversation_or_all(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from agent_ft_cli.cli import app
+
+    a, u = _pair()
+    path = tmp_path / "s.jsonl"
+    with SessionRecorder(path, a, u):
+        for q in ("q1", "q2", "q3"):
+            u.initiate_chat(a, message=q, max_turns=1, silent=True)
+    prefs = tmp_path / "prefs.json"
+    prefs.write_text("[]")
+    base = ["update", "-s", str(path), "--prefs", str(prefs), "--agent", "a", "--peer", "u",
+            "--client", "clientpkg.clients:CaptureClient", "--json"]
+
+    def sent(*extra: str) -> list[Any]:
+        result = CliRunner().invoke(app, [*base, *extra])
+        assert result.exit_code == 0, result.output
+        return [m["content"] for m in json.loads(result.stdout)["inference_messages"]]
+
+    assert sent() == ["q3", "reply"]  # the seed's meaning: the thread as the agent holds it now
+    assert sent("--conversation", "1") == ["q1", "reply"]
+    assert sent("--conversation", "all") == ["q1", "reply", "q2", "reply", "q3", "reply"]
+    for bad in ("4", "0", "first"):
+        refused = CliRunner().invoke(app, [*base, "--conversation", bad])
+        assert refused.exit_code == 2, refused.output
