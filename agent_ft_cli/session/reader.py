@@ -33,6 +33,7 @@ from typing import Any
 import orjson
 
 from ..errors import SessionError, SessionWarning
+from ..fsutil import check_input_file, line_too_long, max_input_bytes, readline_bounded
 from . import _scan
 from .records import Message, WarnFn, check_header, is_message, record_problem
 from .threads import Pair, Session, ThreadKey, ThreadReducer, clears
@@ -98,11 +99,40 @@ def _open(path: Path | str) -> tuple[Path, Any]:
         raise SessionError(f"session file {str(p)!r} does not exist")
     if p.is_dir():
         raise SessionError(f"session {str(p)!r} is a folder, not a session file")
+    # devices, sockets and FIFOs are refused: every reader may read the file more than once, or from its end
+    check_input_file(p, noun="session file", error=SessionError, kind="a session file")
     try:
         fh = open(p, "rb")  # noqa: SIM115 - closed by the callers
     except OSError as e:
         raise SessionError(f"cannot read session {str(p)!r}: {e.strerror or e}") from None
     return p, fh
+
+
+def _first_line(path: Path, fh: Any) -> bytes:
+    """Line 1, read at most :func:`~agent_ft_cli.fsutil.max_input_bytes` of it (a header longer than that is an
+    error naming the line, never read whole into memory)."""
+    limit = max_input_bytes()
+    raw, complete = readline_bounded(fh, limit)
+    if not complete:
+        raise line_too_long(str(path), 1, limit, SessionError)
+    return raw
+
+
+def _bounded_lines(path: Path, fh: Any, first_lineno: int) -> Iterator[bytes]:
+    """The lines of ``fh`` from line ``first_lineno`` on, each read at most ``max_input_bytes`` long; a longer
+    line is an error naming it (the rest of it is never held in memory)."""
+    limit = max_input_bytes()
+    readline = fh.readline
+    size = limit + 1
+    lineno = first_lineno
+    while True:
+        raw = readline(size)
+        if len(raw) == size and not raw.endswith(b"\n"):
+            raise line_too_long(str(path), lineno, limit, SessionError)
+        if not raw:
+            return
+        yield raw
+        lineno += 1
 
 
 def parse_header(path: Path, raw: bytes) -> dict[str, Any]:
@@ -121,7 +151,7 @@ def read_header(path: Path | str) -> tuple[dict[str, Any], int]:
     """The header record and the byte offset where the records after it start."""
     p, fh = _open(path)
     with fh:
-        return parse_header(p, fh.readline()), fh.tell()
+        return parse_header(p, _first_line(p, fh)), fh.tell()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -133,7 +163,7 @@ def _records(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     loads = orjson.loads
     lineno = first_lineno - 1
-    for raw in fh:
+    for raw in _bounded_lines(path, fh, first_lineno):
         lineno += 1
         try:
             rec = loads(raw)
@@ -151,7 +181,7 @@ def iter_records(
     """Yield ``(line number, record)`` for every record after the header, streaming."""
     p, fh = _open(path)
     with fh:
-        parse_header(p, fh.readline())
+        parse_header(p, _first_line(p, fh))
         yield from _records(p, fh, 2, strict, on_warning)
 
 
@@ -206,7 +236,7 @@ def load_session(
     messages = 0
     lineno = 1
     with fh:
-        header = parse_header(p, fh.readline())
+        header = parse_header(p, _first_line(p, fh))
         session = Session(path=p, header=header, threads=reducer.threads, events=events, earlier=reducer.earlier)
 
         def warn(text: str) -> None:
@@ -221,8 +251,13 @@ def load_session(
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            for raw in fh:
+            limit = max_input_bytes()
+            size = limit + 1
+            readline = fh.readline
+            while raw := readline(size):  # each line bounded (the rest of an over-long line is never read)
                 lineno += 1
+                if len(raw) == size and raw[-1] != 10:
+                    raise line_too_long(str(p), lineno, limit, SessionError)
                 try:
                     rec = loads(raw)
                 except orjson.JSONDecodeError as e:
@@ -287,7 +322,7 @@ def iter_thread(
     key = ThreadKey(agent, peer)
     p, fh = _open(path)
     with fh:
-        parse_header(p, fh.readline())
+        parse_header(p, _first_line(p, fh))
         after_header = fh.tell()
         fd = fh.fileno()
         start = _after_last_clear(fd, after_header, key)
@@ -408,7 +443,7 @@ def tail_thread(
     lines_filter = _scan.LineFilter(agent, peer)
     ours, foreign = lines_filter.ours, lines_filter.foreign
     with fh:
-        parse_header(p, fh.readline())
+        parse_header(p, _first_line(p, fh))
         start = fh.tell()
         fd = fh.fileno()
         size = os.fstat(fd).st_size
