@@ -90,7 +90,12 @@ def inspect(
         console.rule(style="dim")
         console.print(f"{n} message(s)", style="dim")
 
-    guarded(work)
+    def from_input() -> None:  # ``--session -``: stdin, spooled so every reader can read it
+        nonlocal session
+        with fmt.session_input(session) as session:
+            work()
+
+    guarded(from_input)
 
 
 def validate(
@@ -128,7 +133,14 @@ def validate(
             return failed.exit_code
         return 0
 
-    code = guarded(work)
+    def from_input() -> int:  # ``--session -``: stdin, spooled so every reader can read it
+        nonlocal session
+        from ..session import session_input
+
+        with session_input(session) as session:
+            return work()
+
+    code = guarded(from_input)
     if code:
         raise typer.Exit(code)
 

@@ -105,4 +105,14 @@ def update(
         )
         render_stats(stdout_console(), result.update_stats)
 
-    guarded(work)
+    def from_input() -> None:  # ``--session -``: stdin, spooled so every reader can read it
+        nonlocal session
+        from ..errors import UsageError
+        from ..session import session_input
+
+        if str(session) == "-" and prefs == "-":
+            raise UsageError("--session - and --prefs - cannot both read stdin; give one of them as a file")
+        with session_input(session) as session:
+            work()
+
+    guarded(from_input)

@@ -18,7 +18,17 @@ streams one thread with flat memory, and :func:`tail_thread` walks the file back
 """
 
 from ..jsonio import json_default
-from .reader import iter_records, iter_thread, load_session, parse_header, read_header, tail_thread, thread_counts
+from .reader import (
+    iter_records,
+    iter_thread,
+    load_session,
+    parse_header,
+    read_header,
+    session_input,
+    tail_thread,
+    thread_counts,
+    thread_keys,
+)
 from .records import (
     FALLBACKS,
     FORMAT,
@@ -62,8 +72,10 @@ __all__ = [
     "message_record",
     "parse_header",
     "read_header",
+    "session_input",
     "tail_thread",
     "thread_counts",
+    "thread_keys",
     "write_records",
     "write_session",
 ]
