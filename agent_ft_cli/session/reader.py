@@ -386,7 +386,8 @@ def iter_thread(
             return _SKIP
 
         read_at = start
-        pending = b""  # the start of a line longer than a block, gathered across reads
+        limit = max_input_bytes()
+        pending = b""  # the start of a line longer than a block, gathered across reads (at most ``limit``)
         while True:
             chunk = _scan._CHUNK
             data = os.pread(fd, max(chunk, len(pending)), read_at)
@@ -396,9 +397,13 @@ def iter_thread(
             if not block:
                 return
             hi = len(block) if at_end else block.rfind(b"\n") + 1  # whole lines only, but all at the end
+            if pending and (block.find(b"\n", 0, hi) + 1 or hi) > limit + 1:  # the gathered line is too long
+                raise line_too_long(str(p), _scan.line_at(fd, block_at), limit, SessionError)
             pending = b""
             if hi == 0:  # no whole line yet: keep reading
                 pending = block
+                if len(pending) > limit:  # a line longer than any reader holds: an error naming it
+                    raise line_too_long(str(p), _scan.line_at(fd, block_at), limit, SessionError)
                 read_at += len(data)
                 continue
             i = 0
@@ -486,6 +491,7 @@ def tail_thread(
         fd = fh.fileno()
         size = os.fstat(fd).st_size
         chunk = _scan._CHUNK
+        limit = max_input_bytes()
         pos = size
         carry = b""
         last_line = True
@@ -502,6 +508,8 @@ def tail_thread(
             lines = block.split(b"\n")
             # the first piece may be the tail of a line that starts in the previous block
             carry = lines[0] if pos > start else b""
+            if len(carry) > limit:  # the end of a line longer than any reader holds: an error naming it
+                raise line_too_long(str(p), _scan.line_at(fd, pos), limit, SessionError)
             body = lines[1:] if pos > start else lines
             body_at = pos + (len(lines[0]) + 1 if pos > start else 0)  # file offset of body[0] (error paths)
             for idx in range(len(body) - 1, -1, -1):
@@ -515,6 +523,9 @@ def tail_thread(
 
                 def here(idx: int = idx, body: list[bytes] = body, body_at: int = body_at) -> int:
                     return _scan.line_at(fd, body_at + sum(len(x) + 1 for x in body[:idx]))
+
+                if len(raw) > limit:
+                    raise line_too_long(str(p), here(), limit, SessionError)
 
                 try:
                     rec = orjson.loads(raw)

@@ -48,3 +48,21 @@ def test_lines_within_the_limit_read_as_before(tmp_path: Path, monkeypatch: pyte
     path = _session(tmp_path / "s.jsonl", "x" * 3000)
     monkeypatch.setenv("AGENT_FT_MAX_INPUT_BYTES", "4096")
     assert load_session(path).threads[("a", "u")][0]["content"] == "x" * 3000
+
+
+def test_the_one_thread_readers_bound_a_line_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A line several read blocks long (1 MB blocks) in iter_thread and tail_thread (``inspect`` and ``--last``)."""
+    from agent_ft_cli.session import iter_thread, tail_thread
+
+    path = tmp_path / "s.jsonl"
+    write_records(path, make_header([{"name": "a"}]), [
+        message_record("a", "u", {"content": "x" * (3 * 1024 * 1024), "role": "user"}),
+        message_record("a", "v", {"content": "short", "role": "user"}),
+    ])
+    assert [m["content"] for m in iter_thread(path, "a", "v")] == ["short"]
+    assert len(tail_thread(path, "a", "u", 1)[0]["content"]) == 3 * 1024 * 1024
+    monkeypatch.setenv("AGENT_FT_MAX_INPUT_BYTES", "2M")
+    with pytest.raises(SessionError, match=r"s\.jsonl:2: line larger than the 2 MiB limit"):
+        list(iter_thread(path, "a", "u"))
+    with pytest.raises(SessionError, match=r"s\.jsonl:2: line larger than the 2 MiB limit"):
+        tail_thread(path, "a", "u", 1)
