@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AgentFtError
-from ..pairing import ClientChoice, resolve_client, resolve_pair
+from ..pairing import ClientChoice, NoClientError, resolve_client, resolve_pair
 from ..redact import scrub_known
 from ..session import load_session
 from .walk import WarnFn, load_config
@@ -105,6 +105,13 @@ def run(
 
     choice = resolve_client(client, config, header=header, agent=pair[0] if pair else None)
     checked = choice is not None and attempt("client", lambda: _check_client(choice))
+    if choice is None and pair is not None and _recorded_clients(header, pair[0]):
+        # a client was recorded, but none update could import (a script's __main__ class, several): update fails
+
+        def no_usable_client() -> str:
+            raise NoClientError(pair[0])
+
+        attempt("client", no_usable_client)
     # autogen is checked (imported: ~2.5 s) when the caller names a client, as before; a client found only in the
     # session header is imported and checked against the protocol, so validating a recorded session stays as
     # cheap as reading it (docs/benchmarks.md).
@@ -124,3 +131,11 @@ def _check_client(choice: ClientChoice) -> str:
 
     cls = load_client(choice.spec)
     return f"{choice.spec} -> {cls.__module__}.{cls.__qualname__} follows the protocol"
+
+
+def _recorded_clients(header: dict[str, Any], agent: str) -> list[str]:
+    """The client paths the session header recorded for ``agent`` (usable by ``update`` or not)."""
+    for a in header.get("agents") or []:
+        if a.get("name") == agent:
+            return list(a.get("model_clients") or [])
+    return []
