@@ -298,3 +298,18 @@ def test_record_cli_refuses_an_existing_recording_without_force(tmp_path: Path) 
     assert out.read_bytes() == before
     assert CliRunner().invoke(app, [*args, "--force"]).exit_code == 0
     assert len(load_session(out).threads[("assistant", "user")]) == 2
+
+
+def test_recorder_writes_through_a_symlink_and_names_a_missing_folder(tmp_path: Path) -> None:
+    a, u = _agent("a"), _agent("u")
+    real = tmp_path / "real.jsonl"
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    with SessionRecorder(link, a):
+        _say(u, a, "through")
+    assert link.is_symlink()
+    assert _contents(load_session(real).threads[("a", "u")]) == ["through"]
+    missing = tmp_path / "nope" / "s.jsonl"
+    with pytest.raises(OutputWriteError, match=str(missing)):
+        SessionRecorder(missing, a).start()
+    assert type(a._oai_messages).__name__ == "defaultdict"
