@@ -36,7 +36,7 @@ import orjson
 from ..errors import AgentFtError, SessionError, SessionWarning
 from ..fsutil import check_input_file, line_too_long, max_input_bytes, readline_bounded, too_big
 from . import _scan
-from .records import Message, WarnFn, check_header, is_message, record_problem
+from .records import Message, WarnFn, check_header, is_message, message_line_prefix, record_problem
 from .threads import Pair, Session, ThreadKey, ThreadReducer, clears
 
 _SKIP, _STOP = object(), object()  # what :func:`unparsable` says about a line besides raising
@@ -235,28 +235,79 @@ def thread_counts(path: Path | str, *, strict: bool = False, on_warning: WarnFn 
     return reducer.threads
 
 
-_MESSAGE_KEYS = re.compile(rb'^\{"type":"message","agent":"((?:[^"\\\n]|\\.)*)","peer":"((?:[^"\\\n]|\\.)*)","message":', re.M)
-_OTHER_LINE = re.compile(rb'^(?!\{"type":"(?:message","agent":"|clear","agent":"))(?=[^\n])', re.M)
+_MSG_START = b'\n{"type":"message","agent":"'
+_CLEAR_START = b'\n{"type":"clear","agent":"'
+_MESSAGE_KEYS = re.compile(rb'\{"type":"message","agent":"((?:[^"\\\n]|\\.)*)","peer":"((?:[^"\\\n]|\\.)*)","message":')
 
 
 def thread_keys(path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None) -> list[Pair]:
     """Every thread the file holds, in order of first appearance (a cleared thread included): the truth about who
     talked to whom, which the header's agent list is not (a peer that was not recorded has no definition there).
 
-    One pass over the line prefixes at C speed when every line has the canonical framing :func:`.records.dumps_record`
-    writes; otherwise the same answer from :func:`thread_counts`."""
+    When every line has the canonical framing :func:`.records.dumps_record` writes, this counts line starts with
+    ``bytes.count`` and visits only the first line of each thread (the lines of threads already found are skipped
+    by a search that excludes their prefixes): a few passes at memory speed, however long the file. Otherwise the
+    same answer comes from :func:`thread_counts`."""
     p = Path(path)
     _, start = read_header(p)
     try:
         with open(p, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            if _OTHER_LINE.search(data, start) is None:
-                keys: dict[Pair, None] = {}
-                for m in _MESSAGE_KEYS.finditer(data, start):
-                    keys[(orjson.loads(b'"' + m[1] + b'"'), orjson.loads(b'"' + m[2] + b'"'))] = None
-                return list(keys)
-    except (OSError, ValueError, orjson.JSONDecodeError):  # not mappable (a FIFO, an empty tail) or odd bytes
+            found = _canonical_thread_keys(data, start - 1)
+            if found is not None:
+                return found
+    except (OSError, ValueError, orjson.JSONDecodeError):  # not mappable (empty after the header) or odd bytes
         pass
     return list(thread_counts(p, strict=strict, on_warning=on_warning))
+
+
+def thread_in_file(path: Path | str, agent: str, peer: str) -> bool:
+    """Whether the session holds a message of ``agent.chat_messages[peer]`` in the canonical framing, found with one
+    ``find`` from the start of the file (at once when the thread is there, one pass at memory speed when not).
+    True also when the answer cannot be had this way (not a mappable session: the caller's own reader will say)."""
+    try:
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            if not data[:64].startswith(b'{"type":"header"'):
+                return True
+            return data.find(b"\n" + message_line_prefix(agent, peer)) >= 0
+    except (OSError, ValueError):
+        return True
+
+
+def _count(data: Any, needle: bytes, at: int) -> int:
+    """``data[at:].count(needle)`` for a mapped file, 8 MB at a time (chunks overlap by ``len(needle) - 1`` bytes,
+    so no occurrence is missed or counted twice)."""
+    step = 8 * 1024 * 1024
+    size = len(data)
+    return sum(data[off : min(size, off + step + len(needle) - 1)].count(needle) for off in range(at, size, step))
+
+
+def _canonical_thread_keys(data: Any, at: int) -> list[Pair] | None:
+    """:func:`thread_keys` of a mapped file whose header ends at byte ``at`` (its newline); None when a line is not
+    in the canonical framing (a blank line, another writer's key order, an unknown record)."""
+    size = len(data)
+    line_starts = _count(data, b"\n", at) - (1 if data[size - 1 : size] == b"\n" else 0)
+    messages = _count(data, _MSG_START, at)
+    if messages + _count(data, _CLEAR_START, at) != line_starts:
+        return None
+    keys: list[Pair] = []
+    prefixes: list[bytes] = []
+    covered = 0
+    pos = at
+    while covered < messages:
+        skip = b"|".join(re.escape(x) for x in prefixes)
+        search = re.compile(re.escape(_MSG_START) + (b"(?!" + skip + b")" if prefixes else b""))
+        hit = search.search(data, pos)
+        if hit is None:
+            return None
+        m = _MESSAGE_KEYS.match(data, hit.start() + 1)
+        if m is None:
+            return None
+        prefix = data[hit.start() + 1 : m.start(2) + len(m[2]) + len(b'","message":')]
+        keys.append((orjson.loads(b'"' + m[1] + b'"'), orjson.loads(b'"' + m[2] + b'"')))
+        prefixes.append(prefix)
+        covered += _count(data, b"\n" + prefix, at)
+        pos = hit.end()
+    return keys
 
 
 def load_session(

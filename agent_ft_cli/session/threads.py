@@ -188,8 +188,20 @@ def choose_pair(
         if known is None and Path(path).is_file():
             from .reader import thread_keys
 
-            known = thread_keys(path)
+            try:
+                known = thread_keys(path)
+            except SessionError:  # not a readable session (a config's path): the header alone decides
+                known = []
         return known
+
+    def in_file(agent: str, peer: str) -> bool:
+        if known is not None:
+            return (agent, peer) in known
+        if not Path(path).is_file():
+            return True
+        from .reader import thread_in_file
+
+        return thread_in_file(path, agent, peer)
 
     if agent is not None and agent not in names:
         holders = sorted({a for a, _ in file_threads() or []} - set(names))
@@ -213,8 +225,12 @@ def choose_pair(
             )
         agent = candidates[0]
     if peer is None:
-        held = [p for a, p in file_threads() or [] if a == agent and p != agent]
-        others = list(dict.fromkeys(held)) if held else [n for n in names if n != agent]
+        others = [n for n in names if n != agent]
+        # The header's one other agent is the peer when the file holds that thread (found at once, the common
+        # case); else the agent's threads in the file decide (a group member's peer is the manager).
+        if len(others) != 1 or not in_file(agent, others[0]):
+            held = [p for a, p in file_threads() or [] if a == agent and p != agent]
+            others = list(dict.fromkeys(held)) if held else others
         if len(others) != 1:
             raise SessionError(
                 f"{path}: cannot tell which peer's thread to use for {agent!r}; pass --peer; "
