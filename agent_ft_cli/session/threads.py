@@ -13,9 +13,10 @@ did not skip. A property test (``tests/session/test_reader_properties.py``) hold
 fed every record.
 
 A record's key is taken in :func:`message_key` and :meth:`ThreadReducer.message`, and compared in :func:`clears`
-only (the byte fast paths derive their prefixes from the same two names), so giving a thread a stronger identity
-than two names (issue #9: two distinct agents with one name must not share a thread) is a change to
-:class:`ThreadKey`, these functions and the writer's records, not to every reader.
+only (the byte fast paths derive their prefixes from the same two names). Two distinct agent objects never share a
+thread in a file: the writer gives each peer object its own id when it writes (``chat_manager``, then
+``chat_manager#2`` for a different object with that name; ``agent_ft_cli.classic.recorder.PeerIds``) and refuses
+two recorded agents with one name, so a key of two strings stays exact and every reader is unchanged.
 """
 
 from __future__ import annotations
