@@ -190,8 +190,8 @@ def choose_pair(
             from .reader import thread_keys
 
             try:
-                known = thread_keys(path)
-            except SessionError:  # not a readable session (a config's path): the header alone decides
+                known = thread_keys(path, on_warning=lambda _: None)  # the command's own reader warns
+            except SessionError:  # not a readable session (a config's path, a damaged line): the header decides
                 known = []
         return known
 
