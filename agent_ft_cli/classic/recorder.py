@@ -338,6 +338,9 @@ class SessionRecorder:
         self.fsync = fsync
         self.mode = mode
         self.messages_written = 0
+        #: The first error writing an append while recording (disk full, say): the chat went on, warned once; a
+        #: caller that must fail on it (``agent-ft record``) checks this after the chat.
+        self.write_error: OSError | None = None
         self._fd: int | None = None
         self._lock = threading.Lock()
         self._warn = _Warner(self.path)
@@ -423,7 +426,11 @@ class SessionRecorder:
                     os.fsync(fd)
             except OSError as e:
                 if raise_errors:
-                    raise OutputWriteError(f"cannot write session file {str(self.path)!r}: {e.strerror or e}") from None
+                    err = OutputWriteError(f"cannot write session file {str(self.path)!r}: {e.strerror or e}")
+                    err.errno, err.strerror = e.errno, e.strerror
+                    raise err from None
+                if self.write_error is None:
+                    self.write_error = e
                 self._warn.once("write", f"writing the session failed ({e.strerror or e}); later messages may be missing")
 
     def _line(self, agent: str, peer: Any, message: Any) -> bytes:

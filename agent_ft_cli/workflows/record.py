@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AgentFtError, ClientUpdateError
+from ..errors import AgentFtError, ClientUpdateError, OutputWriteError
 from ..pairing import check_config_client, resolve_client, resolve_pair
 from ..redact import describe_exception
 from .walk import load_config, stdout_to_stderr
@@ -94,6 +94,12 @@ def run(job: RecordJob) -> RecordResult:
                     f"the chat failed after {rec.messages_written} recorded message(s) (kept in {job.out}): "
                     f"{type(e).__name__}: {describe_exception(e)}"
                 ) from e
+    if rec.write_error is not None:  # the chat went on (the recorder never breaks it); the file misses messages
+        failed = rec.write_error
+        raise OutputWriteError(
+            f"cannot write session file {str(job.out)!r} ({failed.strerror or failed}); messages appended after the failure "
+            "are missing from it"
+        )
     thread = updated.chat_messages[other]
     reply = next((m.get("content") for m in reversed(thread) if m.get("role") == "assistant"), None)
     return RecordResult(str(job.out), agent, peer, rec.messages_written, reply)

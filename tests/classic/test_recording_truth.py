@@ -313,3 +313,27 @@ def test_recorder_writes_through_a_symlink_and_names_a_missing_folder(tmp_path: 
     with pytest.raises(OutputWriteError, match=str(missing)):
         SessionRecorder(missing, a).start()
     assert type(a._oai_messages).__name__ == "defaultdict"
+
+
+def test_a_failing_write_never_breaks_the_chat_and_is_kept_for_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    a, u = _agent("a"), _agent("u")
+    path = tmp_path / "s.jsonl"
+    rec = SessionRecorder(path, a).start()
+    _say(u, a, "kept")
+
+    def full(fd: int, data: Any) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("agent_ft_cli.classic.recorder.os.write", full)
+    with pytest.warns(SessionWarning, match="No space left"):
+        _say(u, a, "lost")  # the chat goes on
+        _say(u, a, "lost too")  # warned once
+    monkeypatch.undo()
+    rec.stop()
+    assert rec.write_error is not None and rec.write_error.errno == errno.ENOSPC
+    assert _contents(a.chat_messages[u]) == ["kept", "lost", "lost too"]
+    assert _contents(load_session(path).threads[("a", "u")]) == ["kept"]
