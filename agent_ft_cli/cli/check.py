@@ -51,6 +51,7 @@ def inspect(
     from .. import session as fmt
     from ..errors import UsageError
     from ..pairing import resolve_pair
+    from ..session.reader import may_have_conversations
     from .render import prefetch, render_thread, render_thread_header, stdout_console, write_thread_json
 
     def work() -> None:
@@ -62,7 +63,7 @@ def inspect(
             if definition.get("system_message"):
                 system = [{"content": definition["system_message"], "role": "system"}]
         conversations: list[list[dict[str, Any]]] | None = None
-        if conversation is not None or (not json_out and last is None):
+        if conversation is not None or (not json_out and last is None and may_have_conversations(session, a)):
             conversations = fmt.load_session(session, pairs=[(a, p)], strict=strict, on_warning=lambda _: None).conversations(a, p)
         if conversation is not None:
             assert conversations is not None

@@ -273,6 +273,17 @@ def thread_in_file(path: Path | str, agent: str, peer: str) -> bool:
         return True
 
 
+def may_have_conversations(path: Path | str, agent: str) -> bool:
+    """Whether the file may hold more than one conversation of ``agent``'s threads: a ``clear`` record of ``agent``
+    is in it (one ``find``; True when that cannot be told). Lets a view skip reading conversations it cannot have."""
+    needle = b'\n{"type":"clear","agent":' + orjson.dumps(agent) + b","
+    try:
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return data.find(needle) >= 0
+    except (OSError, ValueError):
+        return True
+
+
 def _count(data: Any, needle: bytes, at: int) -> int:
     """``data[at:].count(needle)`` for a mapped file, 8 MB at a time (chunks overlap by ``len(needle) - 1`` bytes,
     so no occurrence is missed or counted twice)."""
