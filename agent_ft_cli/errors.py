@@ -118,6 +118,11 @@ class LockTimeoutError(UsageError):
     """Another process holds the lock on a file or folder this one must write, and did not release it in time."""
 
 
+class RecordingError(UsageError, ValueError):
+    """A recorder or snapshot was called wrongly (no agents, a non-agent, two different agents with one name, a
+    session file that exists). Also a ``ValueError``, as these were before."""
+
+
 class ClientUpdateError(AgentFtError):
     """The client's own ``update_model`` raised."""
 
@@ -145,14 +150,6 @@ class ManyModelClientsError(ClientLoadError, ValueError):
 
 class UpdateNotImplementedError(ClientLoadError, NotImplementedError):
     """The agent's model client has no ``update_model`` (the seed's ``NotImplementedError``)."""
-
-
-class AgentArgumentError(UsageError, ValueError):
-    """An argument that should be an autogen agent is not one, is missing or is repeated (a ``ValueError`` too)."""
-
-
-class RecorderStateError(UsageError, RuntimeError):
-    """A recorder asked to do what its state does not allow (start twice; a ``RuntimeError`` too)."""
 
 
 class SessionWarning(UserWarning):

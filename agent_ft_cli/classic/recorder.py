@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import copy
 import os
+import stat
 import threading
+import warnings
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import fsutil
 from .. import session as fmt
+from ..errors import OutputWriteError, RecordingError, SessionWarning
 from ..redact import redact
 
 
@@ -62,33 +67,129 @@ def _autogen_version() -> str | None:
     return autogen_version()
 
 
-def _thread_items(agent: Any) -> list[tuple[str, str, list[dict[str, Any]]]]:
-    return [(agent.name, _peer_name(peer), list(msgs)) for peer, msgs in agent.chat_messages.items()]
+def unique_agents(agents: tuple[Any, ...], what: str) -> tuple[Any, ...]:
+    """The agents to record, each once (the same object twice, as ``*groupchat.agents`` plus one of them gives, is
+    recorded once); an error for no agent, a non-agent, or two different agents with one name."""
+    if not agents:
+        raise RecordingError(f"{what} needs at least one agent")
+    out: list[Any] = []
+    by_name: dict[str, Any] = {}
+    for i, agent in enumerate(agents, 1):
+        name = getattr(agent, "name", None)
+        if not isinstance(name, str) or not hasattr(agent, "chat_messages") or not hasattr(agent, "_oai_messages"):
+            raise RecordingError(f"{what}: argument {i} is not an autogen agent (got {type(agent).__name__})")
+        if any(a is agent for a in out):
+            continue
+        if name in by_name:
+            raise RecordingError(
+                f"{what}: two different agents are both named {name!r}; agent names must be unique in a session "
+                "(rename one; nothing was written)"
+            )
+        by_name[name] = agent
+        out.append(agent)
+    return tuple(out)
+
+
+class PeerIds:
+    """The peer id of every peer object in one session file: distinct objects never share an id.
+
+    A recorded agent's id is its name; any other peer gets its name too, unless a different object already holds
+    that name in this file, then ``name#2``, ``name#3``, ... (first come, first named). Objects are kept alive here,
+    so an ``id()`` is never reused while the file is written."""
+
+    def __init__(self, agents: tuple[Any, ...], on_rename: Callable[[str, str], None] | None = None) -> None:
+        self._ids: dict[int, tuple[Any, str]] = {}
+        self._taken: set[str] = set()
+        self._on_rename = on_rename
+        self._lock = threading.Lock()
+        for agent in agents:
+            self._ids[id(agent)] = (agent, agent.name)
+            self._taken.add(agent.name)
+
+    def __call__(self, peer: Any) -> str:
+        if isinstance(peer, str):
+            return peer
+        hit = self._ids.get(id(peer))
+        if hit is not None and hit[0] is peer:
+            return hit[1]
+        with self._lock:
+            hit = self._ids.get(id(peer))
+            if hit is not None and hit[0] is peer:
+                return hit[1]
+            name = _peer_name(peer)
+            pid, k = name, 2
+            while pid in self._taken:
+                pid, k = f"{name}#{k}", k + 1
+            self._ids[id(peer)] = (peer, pid)
+            self._taken.add(pid)
+        if pid != name and self._on_rename is not None:
+            self._on_rename(name, pid)
+        return pid
+
+
+def _thread_items(agent: Any, peer_id: PeerIds) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    return [(agent.name, peer_id(peer), list(msgs)) for peer, msgs in agent.chat_messages.items()]
+
+
+class _Warner:
+    """Warns once per kind of problem per session file (a recording must never fail the chat it observes)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._said: set[str] = set()
+
+    def once(self, kind: str, text: str) -> None:
+        if kind in self._said:
+            return
+        self._said.add(kind)
+        warnings.warn(f"{self.path}: {text}", SessionWarning, stacklevel=4)
+
+    def fallback(self, notes: set[str]) -> None:
+        for note in sorted(notes):
+            self.once("value:" + note, f"a message holds a value JSON cannot keep exactly: {fmt.FALLBACKS[note]}")
+
+    def renamed(self, name: str, pid: str) -> None:
+        self.once(
+            "peer:" + pid,
+            f"two different agents named {name!r} talk to the recorded agents; their threads are kept apart, "
+            f"the later one is recorded as peer {pid!r}",
+        )
 
 
 def save_session(path: str | os.PathLike[str], *agents: Any) -> Path:
-    """Write a snapshot of the agents' current histories (every peer of each) to ``path``, atomically."""
-    if not agents:
-        raise ValueError("save_session needs at least one agent")
+    """Write a snapshot of the agents' current histories (every peer of each) to ``path``, atomically.
+
+    The same agent given twice is recorded once; two different agents with one name are refused
+    (:class:`~agent_ft_cli.errors.RecordingError`, nothing written). Peers that are not given and share a name
+    with another peer are kept apart (``name#2``, see :class:`PeerIds`). A symbolic link is written through to its
+    target. Raises :class:`~agent_ft_cli.errors.OutputWriteError` when the file cannot be written.
+    """
+    agents = unique_agents(agents, "save_session")
+    target = Path(path)
+    parent = fsutil.real_target(target).parent
+    if not parent.is_dir():
+        raise OutputWriteError(f"cannot write session file {str(target)!r}: folder {str(parent)!r} does not exist")
+    warner = _Warner(target)
+    peer_id = PeerIds(agents, warner.renamed)
     header = fmt.make_header([describe_agent(a) for a in agents], autogen_version=_autogen_version())
-    threads = [t for a in agents for t in _thread_items(a)]
-    fmt.write_session(Path(path), header, threads)
-    return Path(path)
+    threads = [t for a in agents for t in _thread_items(a, peer_id)]
+    fmt.write_session(target, header, threads, on_fallback=warner.fallback)
+    return target
 
 
 class _ObservedThread(list):  # type: ignore[type-arg]
-    """A history list that reports every change to its recorder."""
+    """A history list that reports every change to the recorders observing its agent."""
 
     __slots__ = ("_owner", "_peer")
 
-    def __init__(self, owner: _ObservedHistory, peer: str, items: Any = ()) -> None:
+    def __init__(self, owner: _ObservedHistory, peer: Any, items: Any = ()) -> None:
         super().__init__(items)
         self._owner = owner
         self._peer = peer
 
     def append(self, message: Any) -> None:
         super().append(message)
-        self._owner._recorder._message(self._owner._agent_name, self._peer, message)
+        self._owner._emit("_message", self._peer, message)
 
     def extend(self, messages: Any) -> None:
         for m in messages:
@@ -99,7 +200,7 @@ class _ObservedThread(list):  # type: ignore[type-arg]
         return self
 
     def _rewritten(self) -> None:
-        self._owner._recorder._reset(self._owner._agent_name, self._peer, list(self))
+        self._owner._emit("_reset", self._peer, list(self))
 
     # A copy of a history is a plain list (TransformMessages and nested-chat carryover deep-copy threads).
     def __copy__(self) -> list[Any]:
@@ -117,7 +218,7 @@ class _ObservedThread(list):  # type: ignore[type-arg]
     def clear(self) -> None:
         if self:
             super().clear()
-            self._owner._recorder._clear(self._owner._agent_name, self._peer)
+            self._owner._emit("_clear", self._peer)
 
     def _wrap(name: str) -> Any:  # type: ignore[misc]
         base = getattr(list, name)
@@ -142,42 +243,49 @@ class _ObservedThread(list):  # type: ignore[type-arg]
 
 
 class _ObservedHistory(defaultdict):  # type: ignore[type-arg]
-    """Stands in for ``agent._oai_messages``: a defaultdict(list) whose threads report to the recorder."""
+    """Stands in for ``agent._oai_messages``: a defaultdict(list) whose threads report every change.
 
-    def __init__(self, recorder: SessionRecorder, agent_name: str, existing: dict[Any, list[Any]]) -> None:
+    One per agent, shared by every recorder observing it: stacked or overlapping recorders each subscribe and
+    unsubscribe themselves, and the agent gets a plain mapping back when the last one stops."""
+
+    def __init__(self, agent_name: str, existing: dict[Any, list[Any]]) -> None:
         super().__init__(list)
-        self._recorder = recorder
         self._agent_name = agent_name
+        self._recorders: list[SessionRecorder] = []
         for peer, msgs in existing.items():
-            dict.__setitem__(self, peer, _ObservedThread(self, _peer_name(peer), msgs))
+            dict.__setitem__(self, peer, _ObservedThread(self, peer, msgs))
+
+    def _emit(self, event: str, peer: Any, *args: Any) -> None:
+        for recorder in list(self._recorders):
+            getattr(recorder, event)(self._agent_name, peer, *args)
 
     def __missing__(self, peer: Any) -> _ObservedThread:
-        thread = _ObservedThread(self, _peer_name(peer))
+        thread = _ObservedThread(self, peer)
         dict.__setitem__(self, peer, thread)
         return thread
 
     def __setitem__(self, peer: Any, messages: Any) -> None:
-        thread = _ObservedThread(self, _peer_name(peer), messages)
+        thread = _ObservedThread(self, peer, messages)
         dict.__setitem__(self, peer, thread)
-        self._recorder._reset(self._agent_name, _peer_name(peer), list(thread))
+        self._emit("_reset", peer, list(thread))
 
     def __delitem__(self, peer: Any) -> None:
         dict.__delitem__(self, peer)
-        self._recorder._clear(self._agent_name, _peer_name(peer))
+        self._emit("_clear", peer)
 
     def pop(self, peer: Any, *default: Any) -> Any:
         had = peer in self
         result = dict.pop(self, peer, *default)
         if had:
-            self._recorder._clear(self._agent_name, _peer_name(peer))
+            self._emit("_clear", peer)
         return result
 
     def clear(self) -> None:
         if any(self.values()):
-            self._recorder._clear(self._agent_name, None)
+            self._emit("_clear", None)
         dict.clear(self)
 
-    # A copy of the mapping is an ordinary defaultdict(list) of plain lists, detached from the recorder.
+    # A copy of the mapping is an ordinary defaultdict(list) of plain lists, detached from the recorders.
     def __copy__(self) -> defaultdict[Any, list[Any]]:  # type: ignore[override]
         return self.plain()
 
@@ -198,6 +306,9 @@ class _ObservedHistory(defaultdict):  # type: ignore[type-arg]
         return out
 
 
+MODES = ("x", "w")
+
+
 class SessionRecorder:
     """Stream every message the agents append to their histories into a session file.
 
@@ -209,42 +320,89 @@ class SessionRecorder:
     The header and the histories the agents already hold are written on entry; each later append is written and
     flushed at once (``fsync=True`` also syncs it to the disk for power-loss safety). Works across any number of
     chats and peers; on exit the agents get their ordinary history mapping back, content unchanged.
+
+    ``mode="x"`` (the default) refuses a file that already holds data, so an earlier recording is never truncated;
+    ``mode="w"`` replaces it. The file is locked while recording: a second recorder (in this or another process)
+    on the same file waits up to ``AGENT_FT_LOCK_TIMEOUT`` seconds, then gets a
+    :class:`~agent_ft_cli.errors.LockTimeoutError`. Recorders may be stacked or overlap on the same agents: each
+    receives every append until it stops itself. Recording never breaks the chat it observes: a value JSON cannot
+    hold exactly is written as documented (:data:`agent_ft_cli.session.FALLBACKS`), a failing write is warned about
+    once (:class:`~agent_ft_cli.errors.SessionWarning`) and the chat goes on.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *agents: Any, fsync: bool = False) -> None:
-        if not agents:
-            raise ValueError("SessionRecorder needs at least one agent")
-        names = [a.name for a in agents]
-        if len(set(names)) != len(names):
-            raise ValueError(f"agent names must be unique in a session: {names}")
+    def __init__(self, path: str | os.PathLike[str], *agents: Any, fsync: bool = False, mode: str = "x") -> None:
+        if mode not in MODES:
+            raise RecordingError(f"SessionRecorder: mode must be 'x' (refuse an existing recording) or 'w' (replace it), got {mode!r}")
+        self.agents = unique_agents(agents, "SessionRecorder")
         self.path = Path(path)
-        self.agents = agents
         self.fsync = fsync
+        self.mode = mode
         self.messages_written = 0
+        #: The first error writing an append while recording (disk full, say): the chat went on, warned once; a
+        #: caller that must fail on it (``agent-ft record``) checks this after the chat.
+        self.write_error: OSError | None = None
         self._fd: int | None = None
         self._lock = threading.Lock()
+        self._warn = _Warner(self.path)
+        self._peer_id = PeerIds(self.agents, self._warn.renamed)
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
+    def _open(self) -> int:
+        where = str(self.path)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o644)
+        except OSError as e:
+            raise OutputWriteError(f"cannot write session file {where!r}: {e.strerror or e}") from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # a terminal or pipe (/dev/stdout): a stream, nothing to keep
+                return fd
+            fsutil.lock_fd(fd, where=where, what="session file")
+            st = os.fstat(fd)
+            if st.st_size:
+                if self.mode == "x":
+                    raise RecordingError(
+                        f"session file {where!r} already holds a recording ({st.st_size} bytes); "
+                        "record into a new file, or replace it explicitly (mode='w')"
+                    )
+                os.ftruncate(fd, 0)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
     def start(self) -> SessionRecorder:
         if self._fd is not None:
-            raise RuntimeError("SessionRecorder is already recording")
+            raise RecordingError("SessionRecorder is already recording")
         header = fmt.make_header([describe_agent(a) for a in self.agents], autogen_version=_autogen_version())
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
-        self._write(fmt.dumps_record(header))
+        self._fd = self._open()
+        try:
+            data = [fmt.dumps_record(header)]
+            for agent in self.agents:
+                for name, peer, msgs in _thread_items(agent, self._peer_id):
+                    data += [fmt.dumps_record_safe(fmt.message_record(name, peer, m), self._warn.fallback) for m in msgs]
+            self._write(b"".join(data), raise_errors=True)
+        except BaseException:
+            os.close(self._fd)
+            self._fd = None
+            raise
         for agent in self.agents:
-            for name, peer, msgs in _thread_items(agent):
-                for m in msgs:
-                    self._write(fmt.dumps_record(fmt.message_record(name, peer, m)))
-            agent._oai_messages = _ObservedHistory(self, agent.name, agent.chat_messages)
+            history = agent._oai_messages
+            if not isinstance(history, _ObservedHistory):
+                history = _ObservedHistory(agent.name, history)
+                agent._oai_messages = history
+            history._recorders.append(self)
         return self
 
     def stop(self) -> None:
+        """Stop recording and close the file (the agents keep their histories; stopping twice is harmless)."""
         for agent in self.agents:
             history = getattr(agent, "_oai_messages", None)
-            if isinstance(history, _ObservedHistory) and history._recorder is self:
-                agent._oai_messages = history.plain()
+            if isinstance(history, _ObservedHistory) and self in history._recorders:
+                history._recorders.remove(self)
+                if not history._recorders:
+                    agent._oai_messages = history.plain()
         if self._fd is not None:
-            os.close(self._fd)
+            os.close(self._fd)  # closing releases the lock
             self._fd = None
 
     def __enter__(self) -> SessionRecorder:
@@ -254,27 +412,49 @@ class SessionRecorder:
         self.stop()
 
     # -- events from the observed histories ----------------------------------------------------------------------
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, *, raise_errors: bool = False) -> None:
         fd = self._fd
         if fd is None:
             return
         with self._lock:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            if self.fsync:
-                os.fsync(fd)
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                if self.fsync:
+                    os.fsync(fd)
+            except OSError as e:
+                if raise_errors:
+                    err = OutputWriteError(f"cannot write session file {str(self.path)!r}: {e.strerror or e}")
+                    err.errno, err.strerror = e.errno, e.strerror
+                    raise err from None
+                if self.write_error is None:
+                    self.write_error = e
+                self._warn.once("write", f"writing the session failed ({e.strerror or e}); later messages may be missing")
 
-    def _message(self, agent: str, peer: str, message: Any) -> None:
+    def _line(self, agent: str, peer: Any, message: Any) -> bytes:
+        return fmt.dumps_record_safe(fmt.message_record(agent, self._peer_id(peer), message), self._warn.fallback)
+
+    def _message(self, agent: str, peer: Any, message: Any) -> None:
+        try:
+            data = self._line(agent, peer, message)
+        except Exception as e:  # never let the recording break the chat
+            self._warn.once("record", f"a message could not be recorded ({type(e).__name__}: {e})")
+            return
         self.messages_written += 1
-        self._write(fmt.dumps_record(fmt.message_record(agent, peer, message)))
+        self._write(data)
 
-    def _clear(self, agent: str, peer: str | None) -> None:
-        self._write(fmt.dumps_record(fmt.clear_record(agent, peer)))
+    def _clear(self, agent: str, peer: Any) -> None:
+        pid = None if peer is None else self._peer_id(peer)
+        self._write(fmt.dumps_record(fmt.clear_record(agent, pid)))
 
-    def _reset(self, agent: str, peer: str, messages: list[Any]) -> None:
-        data = [fmt.dumps_record(fmt.clear_record(agent, peer))]
-        data += [fmt.dumps_record(fmt.message_record(agent, peer, m)) for m in messages]
+    def _reset(self, agent: str, peer: Any, messages: list[Any]) -> None:
+        try:
+            data = [fmt.dumps_record(fmt.clear_record(agent, self._peer_id(peer), rewrite=True))]
+            data += [self._line(agent, peer, m) for m in messages]
+        except Exception as e:
+            self._warn.once("record", f"a history could not be recorded ({type(e).__name__}: {e})")
+            return
         self.messages_written += len(messages)
         self._write(b"".join(data))

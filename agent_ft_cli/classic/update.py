@@ -51,10 +51,25 @@ def inference_thread(update_agent: Any, other_agent: Any, *, include_system_mess
     return messages  # type: ignore[no-any-return]
 
 
+#: Keywords ``update_model`` passes itself (the seed's own parameters and the client's positional ones): a caller's
+#: keyword with one of these names would collide with them.
+RESERVED_KWARGS = ("update_agent", "preference_data", "other_agent", "inference_messages")
+
+
+def reserved_kwargs(kwargs: dict[str, Any]) -> list[str]:
+    """The keys of ``kwargs`` that :func:`update_model` cannot forward (see :data:`RESERVED_KWARGS`)."""
+    return [k for k in kwargs if k in RESERVED_KWARGS]
+
+
 def update_model(
     update_agent: ConversableAgent, preference_data: Any, other_agent: Agent, **kwargs: Any
 ) -> dict[str, Any]:
     """Update the model behind ``update_agent`` from ``preference_data`` and its thread with ``other_agent``.
+
+    Exactly the seed's contract: every keyword in ``kwargs`` reaches the client's ``update_model`` untouched (agent-ft
+    reserves none of them), and the steps run in the seed's order: the agent's ``client`` is checked, its history
+    with ``other_agent`` is read (``update_agent.chat_messages[other_agent]``, which, as in the seed, creates an
+    empty thread when there is none), then the registered clients are checked and the one client is called.
 
     Returns ``{"update_stats": <client's dict>, "inference_messages": <the thread>, "preference_data": <as given>}``.
 
@@ -62,20 +77,27 @@ def update_model(
         ValueError: the agent has no model client, or more than one.
         NotImplementedError: the client has no ``update_model``.
     """
-    return update_with_options(update_agent, preference_data, other_agent, **kwargs)
+    return run_update(update_agent, preference_data, other_agent, kwargs)
 
 
-def update_with_options(
+def run_update(
     update_agent: Any,
     preference_data: Any,
     other_agent: Any,
+    kwargs: dict[str, Any],
     *,
-    _include_system_message: bool = False,
-    **kwargs: Any,
+    include_system_message: bool = False,
 ) -> dict[str, Any]:
-    """:func:`update_model` with agent-ft's own option to prepend the system message (used by the update workflow)."""
+    """:func:`update_model` with agent-ft's own options kept out of the client's keyword space: ``kwargs`` go to the
+    client as given; ``include_system_message`` prepends the agent's system message (the update workflow's
+    ``--include-system-message``)."""
+    if getattr(update_agent, "client", None) is None:
+        raise ValueError("No OpenAIWrapper client is found.")
+    messages = update_agent.chat_messages[other_agent]
     client = the_client(update_agent)
-    inference_messages = inference_thread(update_agent, other_agent, include_system_message=_include_system_message)
+    inference_messages = messages
+    if include_system_message:
+        inference_messages = inference_thread(update_agent, other_agent, include_system_message=True)
     stats = client.update_model(preference_data, inference_messages, **kwargs)
     return {
         "update_stats": stats,

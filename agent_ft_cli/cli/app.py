@@ -277,7 +277,10 @@ def parse_key_values(items: list[str] | None, option: str) -> dict[str, Any]:
             value: Any = orjson.loads(raw)
         except orjson.JSONDecodeError:
             value = raw
-        out[key.replace("-", "_")] = value
+        name = key.replace("-", "_")
+        if name in out:
+            raise UsageError(f"{option} #{position}: key {name!r} is given more than once")
+        out[name] = value
     return out
 
 

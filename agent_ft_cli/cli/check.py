@@ -43,6 +43,10 @@ def inspect(
     ] = False,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
+    conversation: Annotated[
+        int | None,
+        typer.Option("--conversation", min=1, help="Show conversation N of the thread (1 = oldest; default: the thread as the agent holds it now)."),
+    ] = None,
 ) -> None:
     """Show the exact thread that update would hand to the client.
 
@@ -51,8 +55,10 @@ def inspect(
     Example: agent-ft inspect --session chat.jsonl --last 5
     """
     from .. import session as fmt
+    from ..errors import UsageError
     from ..export import expand_sessions
     from ..pairing import resolve_pair
+    from ..session.reader import may_have_conversations
     from .render import prefetch, render_thread, render_thread_header, rule, stdout_console, write_thread_json
 
     def show(path: Path, name_it: bool) -> None:
@@ -63,8 +69,17 @@ def inspect(
             definition = fmt.agent_def(header, a) or {}
             if definition.get("system_message"):
                 system = [{"content": definition["system_message"], "role": "system"}]
-        if last is not None:
-            messages: Any = system + fmt.tail_thread(path, a, p, last, strict=strict, on_warning=warn_or_fail)
+        conversations: list[list[dict[str, Any]]] | None = None
+        if conversation is not None or (not json_out and last is None and may_have_conversations(path, a)):
+            conversations = fmt.load_session(path, pairs=[(a, p)], strict=strict, on_warning=lambda _: None).conversations(a, p)
+        if conversation is not None:
+            assert conversations is not None
+            if conversation > len(conversations):
+                raise UsageError(f"--conversation {conversation}: thread {a}->{p} holds {len(conversations)} conversation(s)")
+            chosen = conversations[conversation - 1]
+            messages: Any = system + (chosen[-last:] if last is not None else chosen)
+        elif last is not None:
+            messages = system + fmt.tail_thread(path, a, p, last, strict=strict, on_warning=warn_or_fail)
         else:
             thread = fmt.iter_thread(path, a, p, strict=strict, on_warning=warn_or_fail, as_bytes=json_out)
             messages = itertools.chain(system, thread)
@@ -73,8 +88,11 @@ def inspect(
             write_thread_json(a, p, messages, session=str(path) if name_it else None)
             return
         console = stdout_console()
-        counts = None if last is not None else fmt.thread_counts(path, strict=strict, on_warning=lambda _: None)
+        counts = None if last is not None or conversation is not None else fmt.thread_counts(path, strict=strict, on_warning=lambda _: None)
         note = f"(last {last})" if last is not None else ""
+        if conversations is not None and (conversation is not None or len(conversations) > 1):
+            shown = conversation or len(conversations)
+            note = f"{note} (conversation {shown} of {len(conversations)}; --conversation N shows another)".strip()
         render_thread_header(console, header, a, p, str(path), note, counts=counts)
         n = render_thread(console, messages, full=full)
         rule(console)
@@ -84,6 +102,10 @@ def inspect(
         warn(text)
 
     def work() -> None:
+        if list(session) == ["-"]:  # stdin, spooled so every reader can read it
+            with fmt.session_input("-") as path:
+                show(path, name_it=False)
+            return
         paths = expand_sessions(session)
         for path in paths:
             show(path, name_it=len(paths) > 1)
@@ -114,9 +136,9 @@ def validate(
     from ..workflows import validate as workflow
     from .render import checks_text, plain_output, render_checks, stderr_console, stdout_console, write_json
 
-    def work() -> int:
+    def work(paths: list[Path]) -> int:
         checks = workflow.run(
-            expand_sessions(session), prefs_path=prefs, client=client, config_path=config, agent=agent, peer=peer,
+            paths, prefs_path=prefs, client=client, config_path=config, agent=agent, peer=peer,
             strict=strict, on_warning=warn, trust_session_client=trust_session_client,
         )
         ok = all(c.ok for c in checks)
@@ -135,7 +157,15 @@ def validate(
             return failed[0].exit_code
         return 0
 
-    code = guarded(work)
+    def from_input() -> int:  # ``--session -``: stdin, spooled so every reader can read it
+        if list(session) != ["-"]:
+            return work(expand_sessions(session))
+        from ..session import session_input
+
+        with session_input("-") as path:
+            return work([path])
+
+    code = guarded(from_input)
     if code:
         raise typer.Exit(code)
 

@@ -19,18 +19,22 @@ def record(
     max_turns: Annotated[int | None, typer.Option("--max-turns", min=1, help="Stop the chat after N turns.")] = None,
     quiet: QuietOpt = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout and nothing else.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a session file that already holds a recording.")] = False,
 ) -> None:
     """Run a live chat with the configured pair and record it to a session file.
 
     Prints the agent's final reply on stdout. Example:
     agent-ft record --config configs/local.yaml --message "What is the capital of Australia?" --out chat.jsonl
     """
+    from ..errors import UsageError
     from ..fsutil import check_output_path
     from ..workflows import record as workflow
     from .render import stderr_console, write_json
 
     def work() -> None:
         check_output_path(out, option="--out", inputs=[config])
+        if not force and out.is_file() and out.stat().st_size:
+            raise UsageError(f"--out {out}: already holds a recording; pass --force to replace it, or choose a new file")
         result = workflow.run(
             workflow.RecordJob(
                 config_path=config,
@@ -40,6 +44,7 @@ def record(
                 client_args=client_args(client_arg),
                 max_turns=max_turns,
                 quiet=quiet or json_out,
+                force=force,
             )
         )
         if json_out:

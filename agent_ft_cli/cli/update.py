@@ -63,6 +63,14 @@ def update(
     max_drop: MaxDropOpt = None,
     quiet: QuietOpt = False,
     trust_session_client: TrustSessionClientOpt = False,
+    conversation: Annotated[
+        str | None,
+        typer.Option(
+            "--conversation",
+            help="Hand the client conversation N of the thread (1 = oldest) or 'all' of them, oldest first, joined; "
+            "default: the thread as the agent holds it now, as the seed does.",
+        ),
+    ] = None,
 ) -> None:
     """Replay a saved session into the client's update_model and show the stats.
 
@@ -70,7 +78,9 @@ def update(
 
     Example: agent-ft update --session chat.jsonl --prefs prefs.json --client mypkg.mod:MyClient
     """
+    from ..classic.update import reserved_kwargs
     from ..distributed import is_main_process
+    from ..errors import UsageError
     from ..workflows import update as workflow
     from .render import render_stats, stderr_console, stdout_console, write_json
 
@@ -82,6 +92,15 @@ def update(
         base = gates.load_baseline(baseline) if baseline is not None else None
         wants_eval = evaluate or heldout is not None or min_accuracy is not None or baseline is not None
         evaluator = evaluation.Evaluator(heldout, include_system_message, None, None, min_accuracy, base, max_drop)
+        kwargs = parse_key_values(kwarg, "--kwarg")
+        clash = reserved_kwargs(kwargs)
+        if clash:
+            raise UsageError(f"--kwarg {clash[0]}: reserved, update_model passes {clash[0]!r} itself; use another key")
+        chosen: int | str | None = conversation
+        if conversation is not None and conversation != "all":
+            if not conversation.isdigit() or int(conversation) < 1:
+                raise UsageError(f"--conversation {conversation}: expected a number from 1 or 'all'")
+            chosen = int(conversation)
         job = workflow.UpdateJob(
             session_path=session,
             prefs_path=prefs,
@@ -90,7 +109,8 @@ def update(
             config_path=config,
             agent=agent,
             peer=peer,
-            kwargs=parse_key_values(kwarg, "--kwarg"),
+            kwargs=kwargs,
+            conversation=chosen,
             include_system_message=include_system_message,
             strict=strict,
             evaluator=evaluator if wants_eval else None,
@@ -119,4 +139,13 @@ def update(
             render_gates(evaluator.gates)
         gates.raise_on_failed_gates(evaluator.gates, hint=APPLIED)
 
-    guarded(work)
+    def from_input() -> None:  # ``--session -``: stdin, spooled so every reader can read it
+        nonlocal session
+        from ..session import session_input
+
+        if str(session) == "-" and prefs == "-":
+            raise UsageError("--session - and --prefs - cannot both read stdin; give one of them as a file")
+        with session_input(session) as session:
+            work()
+
+    guarded(from_input)

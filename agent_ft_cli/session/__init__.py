@@ -18,8 +18,19 @@ streams one thread with flat memory, and :func:`tail_thread` walks the file back
 """
 
 from ..jsonio import json_default
-from .reader import iter_records, iter_thread, load_session, parse_header, read_header, tail_thread, thread_counts
+from .reader import (
+    iter_records,
+    iter_thread,
+    load_session,
+    parse_header,
+    read_header,
+    session_input,
+    tail_thread,
+    thread_counts,
+    thread_keys,
+)
 from .records import (
+    FALLBACKS,
     FORMAT,
     MAJOR,
     VERSION,
@@ -28,6 +39,7 @@ from .records import (
     agent_def,
     clear_record,
     dumps_record,
+    dumps_record_safe,
     has_model_client,
     make_header,
     message_record,
@@ -36,6 +48,7 @@ from .threads import Pair, Session, ThreadKey, ThreadReducer, choose_pair
 from .writer import write_records, write_session
 
 __all__ = [
+    "FALLBACKS",
     "FORMAT",
     "MAJOR",
     "VERSION",
@@ -49,6 +62,7 @@ __all__ = [
     "choose_pair",
     "clear_record",
     "dumps_record",
+    "dumps_record_safe",
     "has_model_client",
     "iter_records",
     "iter_thread",
@@ -58,8 +72,10 @@ __all__ = [
     "message_record",
     "parse_header",
     "read_header",
+    "session_input",
     "tail_thread",
     "thread_counts",
+    "thread_keys",
     "write_records",
     "write_session",
 ]

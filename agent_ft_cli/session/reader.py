@@ -21,8 +21,11 @@ with :func:`where`. Unknown record types and unknown fields are kept (``Session.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import mmap
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -30,9 +33,10 @@ from typing import Any
 
 import orjson
 
-from ..errors import SessionError, SessionWarning
+from ..errors import AgentFtError, SessionError, SessionWarning
+from ..fsutil import check_input_file, line_too_long, max_input_bytes, readline_bounded, too_big
 from . import _scan
-from .records import Message, WarnFn, check_header, is_message, record_problem
+from .records import Message, WarnFn, check_header, is_message, message_line_prefix, record_problem
 from .threads import Pair, Session, ThreadKey, ThreadReducer, clears
 
 _SKIP, _STOP = object(), object()  # what :func:`unparsable` says about a line besides raising
@@ -96,11 +100,77 @@ def _open(path: Path | str) -> tuple[Path, Any]:
         raise SessionError(f"session file {str(p)!r} does not exist")
     if p.is_dir():
         raise SessionError(f"session {str(p)!r} is a folder, not a session file")
+    # devices, sockets and FIFOs are refused: every reader may read the file more than once, or from its end
+    check_input_file(p, noun="session file", error=SessionError, kind="a session file")
     try:
         fh = open(p, "rb")  # noqa: SIM115 - closed by the callers
     except OSError as e:
         raise SessionError(f"cannot read session {str(p)!r}: {e.strerror or e}") from None
     return p, fh
+
+
+def _first_line(path: Path, fh: Any) -> bytes:
+    """Line 1, read at most :func:`~agent_ft_cli.fsutil.max_input_bytes` of it (a header longer than that is an
+    error naming the line, never read whole into memory)."""
+    limit = max_input_bytes()
+    raw, complete = readline_bounded(fh, limit)
+    if not complete:
+        raise line_too_long(str(path), 1, limit, SessionError)
+    return raw
+
+
+def _bounded_lines(path: Path, fh: Any, first_lineno: int) -> Iterator[bytes]:
+    """The lines of ``fh`` from line ``first_lineno`` on, each read at most ``max_input_bytes`` long; a longer
+    line is an error naming it (the rest of it is never held in memory)."""
+    limit = max_input_bytes()
+    readline = fh.readline
+    size = limit + 1
+    lineno = first_lineno
+    while True:
+        raw = readline(size)
+        if len(raw) == size and not raw.endswith(b"\n"):
+            raise line_too_long(str(path), lineno, limit, SessionError)
+        if not raw:
+            return
+        yield raw
+        lineno += 1
+
+
+@contextlib.contextmanager
+def session_input(path: Path | str) -> Iterator[Path]:
+    """The session file to read for ``path``: itself, or for ``-`` stdin spooled into a private temporary file
+    (removed afterwards) so every reader can read it as often as it needs. Stdin is read in chunks, at most
+    :func:`~agent_ft_cli.fsutil.max_input_bytes` of it."""
+    if str(path) != "-":
+        yield Path(path)
+        return
+    import shutil
+    import sys
+    import tempfile
+
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise SessionError("<stdin>: stdin is closed or not binary; give the session file's path")
+    limit = max_input_bytes()
+    folder = Path(tempfile.mkdtemp(prefix="agent-ft-stdin-"))
+    try:
+        target = folder / "stdin.jsonl"
+        size = 0
+        with open(target, "wb") as out:
+            while chunk := stream.read(1024 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise too_big("<stdin>", limit, SessionError, "session on stdin")
+                out.write(chunk)
+        try:
+            yield target
+        except AgentFtError as e:  # name stdin, not the private copy
+            shown = str(target)
+            e.template, e.message = e.template.replace(shown, "<stdin>"), e.message.replace(shown, "<stdin>")
+            e.args = (e.message,)
+            raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def parse_header(path: Path, raw: bytes) -> dict[str, Any]:
@@ -124,7 +194,7 @@ def read_header(path: Path | str) -> tuple[dict[str, Any], int]:
     """The header record and the byte offset where the records after it start."""
     p, fh = _open(path)
     with fh:
-        return parse_header(p, fh.readline()), fh.tell()
+        return parse_header(p, _first_line(p, fh)), fh.tell()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -136,7 +206,7 @@ def _records(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     loads = orjson.loads
     lineno = first_lineno - 1
-    for raw in fh:
+    for raw in _bounded_lines(path, fh, first_lineno):
         lineno += 1
         try:
             rec = loads(raw)
@@ -154,7 +224,7 @@ def iter_records(
     """Yield ``(line number, record)`` for every record after the header, streaming."""
     p, fh = _open(path)
     with fh:
-        parse_header(p, fh.readline())
+        parse_header(p, _first_line(p, fh))
         yield from _records(p, fh, 2, strict, on_warning)
 
 
@@ -168,6 +238,92 @@ def thread_counts(path: Path | str, *, strict: bool = False, on_warning: WarnFn 
         else:
             apply(rec)
     return reducer.threads
+
+
+_MSG_START = b'\n{"type":"message","agent":"'
+_CLEAR_START = b'\n{"type":"clear","agent":"'
+_MESSAGE_KEYS = re.compile(rb'\{"type":"message","agent":"((?:[^"\\\n]|\\.)*)","peer":"((?:[^"\\\n]|\\.)*)","message":')
+
+
+def thread_keys(path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None) -> list[Pair]:
+    """Every thread the file holds, in order of first appearance (a cleared thread included): the truth about who
+    talked to whom, which the header's agent list is not (a peer that was not recorded has no definition there).
+
+    When every line has the canonical framing :func:`.records.dumps_record` writes, this counts line starts with
+    ``bytes.count`` and visits only the first line of each thread (the lines of threads already found are skipped
+    by a search that excludes their prefixes): a few passes at memory speed, however long the file. Otherwise the
+    same answer comes from :func:`thread_counts`."""
+    p = Path(path)
+    _, start = read_header(p)
+    try:
+        with open(p, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            found = _canonical_thread_keys(data, start - 1)
+            if found is not None:
+                return found
+    except (OSError, ValueError, orjson.JSONDecodeError):  # not mappable (empty after the header) or odd bytes
+        pass
+    return list(thread_counts(p, strict=strict, on_warning=on_warning))
+
+
+def thread_in_file(path: Path | str, agent: str, peer: str) -> bool:
+    """Whether the session holds a message of ``agent.chat_messages[peer]`` in the canonical framing, found with one
+    ``find`` from the start of the file (at once when the thread is there, one pass at memory speed when not).
+    True also when the answer cannot be had this way (not a mappable session: the caller's own reader will say)."""
+    try:
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            if not data[:64].startswith(b'{"type":"header"'):
+                return True
+            return data.find(b"\n" + message_line_prefix(agent, peer)) >= 0
+    except (OSError, ValueError):
+        return True
+
+
+def may_have_conversations(path: Path | str, agent: str) -> bool:
+    """Whether the file may hold more than one conversation of ``agent``'s threads: a ``clear`` record of ``agent``
+    is in it (one ``find``; True when that cannot be told). Lets a view skip reading conversations it cannot have."""
+    needle = b'\n{"type":"clear","agent":' + orjson.dumps(agent) + b","
+    try:
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return data.find(needle) >= 0
+    except (OSError, ValueError):
+        return True
+
+
+def _count(data: Any, needle: bytes, at: int) -> int:
+    """``data[at:].count(needle)`` for a mapped file, 8 MB at a time (chunks overlap by ``len(needle) - 1`` bytes,
+    so no occurrence is missed or counted twice)."""
+    step = 8 * 1024 * 1024
+    size = len(data)
+    return sum(data[off : min(size, off + step + len(needle) - 1)].count(needle) for off in range(at, size, step))
+
+
+def _canonical_thread_keys(data: Any, at: int) -> list[Pair] | None:
+    """:func:`thread_keys` of a mapped file whose header ends at byte ``at`` (its newline); None when a line is not
+    in the canonical framing (a blank line, another writer's key order, an unknown record)."""
+    size = len(data)
+    line_starts = _count(data, b"\n", at) - (1 if data[size - 1 : size] == b"\n" else 0)
+    messages = _count(data, _MSG_START, at)
+    if messages + _count(data, _CLEAR_START, at) != line_starts:
+        return None
+    keys: list[Pair] = []
+    prefixes: list[bytes] = []
+    covered = 0
+    pos = at
+    while covered < messages:
+        skip = b"|".join(re.escape(x) for x in prefixes)
+        search = re.compile(re.escape(_MSG_START) + (b"(?!" + skip + b")" if prefixes else b""))
+        hit = search.search(data, pos)
+        if hit is None:
+            return None
+        m = _MESSAGE_KEYS.match(data, hit.start() + 1)
+        if m is None:
+            return None
+        prefix = data[hit.start() + 1 : m.start(2) + len(m[2]) + len(b'","message":')]
+        keys.append((orjson.loads(b'"' + m[1] + b'"'), orjson.loads(b'"' + m[2] + b'"')))
+        prefixes.append(prefix)
+        covered += _count(data, b"\n" + prefix, at)
+        pos = hit.end()
+    return keys
 
 
 def load_session(
@@ -185,8 +341,8 @@ def load_session(
     messages = 0
     lineno = 1
     with fh:
-        header = parse_header(p, fh.readline())
-        session = Session(path=p, header=header, threads=reducer.threads, events=events)
+        header = parse_header(p, _first_line(p, fh))
+        session = Session(path=p, header=header, threads=reducer.threads, events=events, earlier=reducer.earlier)
 
         def warn(text: str) -> None:
             session.warnings.append(text)
@@ -200,8 +356,13 @@ def load_session(
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            for raw in fh:
+            limit = max_input_bytes()
+            size = limit + 1
+            readline = fh.readline
+            while raw := readline(size):  # each line bounded (the rest of an over-long line is never read)
                 lineno += 1
+                if len(raw) == size and raw[-1] != 10:
+                    raise line_too_long(str(p), lineno, limit, SessionError)
                 try:
                     rec = loads(raw)
                 except orjson.JSONDecodeError as e:
@@ -266,7 +427,7 @@ def iter_thread(
     key = ThreadKey(agent, peer)
     p, fh = _open(path)
     with fh:
-        parse_header(p, fh.readline())
+        parse_header(p, _first_line(p, fh))
         after_header = fh.tell()
         fd = fh.fileno()
         start = _after_last_clear(fd, after_header, key)
@@ -292,7 +453,8 @@ def iter_thread(
             return _SKIP
 
         read_at = start
-        pending = b""  # the start of a line longer than a block, gathered across reads
+        limit = max_input_bytes()
+        pending = b""  # the start of a line longer than a block, gathered across reads (at most ``limit``)
         while True:
             chunk = _scan._CHUNK
             data = os.pread(fd, max(chunk, len(pending)), read_at)
@@ -302,9 +464,13 @@ def iter_thread(
             if not block:
                 return
             hi = len(block) if at_end else block.rfind(b"\n") + 1  # whole lines only, but all at the end
+            if pending and (block.find(b"\n", 0, hi) + 1 or hi) > limit + 1:  # the gathered line is too long
+                raise line_too_long(str(p), _scan.line_at(fd, block_at), limit, SessionError)
             pending = b""
             if hi == 0:  # no whole line yet: keep reading
                 pending = block
+                if len(pending) > limit:  # a line longer than any reader holds: an error naming it
+                    raise line_too_long(str(p), _scan.line_at(fd, block_at), limit, SessionError)
                 read_at += len(data)
                 continue
             i = 0
@@ -387,11 +553,12 @@ def tail_thread(
     lines_filter = _scan.LineFilter(agent, peer)
     ours, foreign = lines_filter.ours, lines_filter.foreign
     with fh:
-        parse_header(p, fh.readline())
+        parse_header(p, _first_line(p, fh))
         start = fh.tell()
         fd = fh.fileno()
         size = os.fstat(fd).st_size
         chunk = _scan._CHUNK
+        limit = max_input_bytes()
         pos = size
         carry = b""
         last_line = True
@@ -408,6 +575,8 @@ def tail_thread(
             lines = block.split(b"\n")
             # the first piece may be the tail of a line that starts in the previous block
             carry = lines[0] if pos > start else b""
+            if len(carry) > limit:  # the end of a line longer than any reader holds: an error naming it
+                raise line_too_long(str(p), _scan.line_at(fd, pos), limit, SessionError)
             body = lines[1:] if pos > start else lines
             body_at = pos + (len(lines[0]) + 1 if pos > start else 0)  # file offset of body[0] (error paths)
             for idx in range(len(body) - 1, -1, -1):
@@ -421,6 +590,9 @@ def tail_thread(
 
                 def here(idx: int = idx, body: list[bytes] = body, body_at: int = body_at) -> int:
                     return _scan.line_at(fd, body_at + sum(len(x) + 1 for x in body[:idx]))
+
+                if len(raw) > limit:
+                    raise line_too_long(str(p), here(), limit, SessionError)
 
                 try:
                     rec = orjson.loads(raw)

@@ -35,6 +35,77 @@ def dumps_record(record: dict[str, Any]) -> bytes:
     return dumps_line(record)
 
 
+# Values JSON (as every reader parses it) cannot hold exactly, and what a recording writes instead (documented in
+# docs/session-format.md): the value as a string, so the line stays valid JSON and nothing is silently changed.
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
+FALLBACKS = {
+    "big int": "an integer beyond 64 bits is written as its decimal string",
+    "NaN/inf": 'NaN and infinities are written as the strings "NaN", "Infinity", "-Infinity"',
+    "cycle": 'a container that holds itself is written as the string "<cycle>" where it repeats',
+}
+
+
+def _nonfinite(value: Any, depth: int = 0) -> bool:
+    """Whether a value holds a NaN or infinite float, an out-of-range int, or is too deep/cyclic to walk."""
+    if type(value) is float:
+        return value != value or value in (float("inf"), float("-inf"))
+    if type(value) is dict:
+        return depth > 200 or any(_nonfinite(v, depth + 1) for v in value.values())
+    if type(value) in (list, tuple):
+        return depth > 200 or any(_nonfinite(v, depth + 1) for v in value)
+    return False
+
+
+def _safe_value(value: Any, seen: tuple[int, ...], notes: set[str]) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        if _INT_MIN <= value <= _INT_MAX:
+            return value
+        notes.add("big int")
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            notes.add("NaN/inf")
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            notes.add("NaN/inf")
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if isinstance(value, (dict, list, tuple, set, frozenset)):
+        if id(value) in seen:
+            notes.add("cycle")
+            return "<cycle>"
+        inner = (*seen, id(value))
+        if isinstance(value, dict):
+            return {k if isinstance(k, str) else str(k): _safe_value(v, inner, notes) for k, v in value.items()}
+        return [_safe_value(v, inner, notes) for v in value]
+    return value  # anything else: the serializer's own fallback (json_default) writes it
+
+
+def dumps_record_safe(record: dict[str, Any], on_fallback: Callable[[set[str]], None] | None = None) -> bytes:
+    """:func:`dumps_record` for values that came from a live chat: never raises on a value, never silently changes
+    one. What JSON cannot hold exactly is written as a string (:data:`FALLBACKS`); ``on_fallback`` is told which
+    kinds were needed. The common case costs one ``orjson`` call and a byte search."""
+    try:
+        data = dumps_line(record)
+    except (TypeError, ValueError, RecursionError):  # orjson.JSONEncodeError is a TypeError
+        data = b""
+    else:
+        if b"null" not in data or not _nonfinite(record):
+            return data
+    notes: set[str] = set()
+    try:
+        safe = _safe_value(record, (), notes)
+        data = dumps_line(safe)
+    except (TypeError, ValueError, RecursionError):
+        notes.add("cycle")
+        data = dumps_line({k: (v if k != "message" else {"content": "<message too deep to record>"}) for k, v in record.items()})
+    if notes and on_fallback is not None:
+        on_fallback(notes)
+    return data
+
+
 def make_header(agents: list[dict[str, Any]], *, autogen_version: str | None = None, **extra: Any) -> dict[str, Any]:
     """A v1 header record for the given agent definitions (already redacted)."""
     from .. import __version__
@@ -57,9 +128,16 @@ def message_record(agent: str, peer: str, message: Message) -> dict[str, Any]:
     return {"type": "message", "agent": agent, "peer": peer, "message": message}
 
 
-def clear_record(agent: str, peer: str | None) -> dict[str, Any]:
-    """``agent``'s thread with ``peer`` emptied (``peer=None``: every thread of ``agent``)."""
-    return {"type": "clear", "agent": agent, "peer": peer}
+def clear_record(agent: str, peer: str | None, *, rewrite: bool = False) -> dict[str, Any]:
+    """``agent``'s thread with ``peer`` emptied (``peer=None``: every thread of ``agent``).
+
+    ``rewrite=True`` marks a history changed in place (the recorder writes it as this clear followed by the new
+    content): for the threads nothing differs, but it does not start a new conversation
+    (:meth:`.threads.Session.conversations`)."""
+    record: dict[str, Any] = {"type": "clear", "agent": agent, "peer": peer}
+    if rewrite:
+        record["rewrite"] = True
+    return record
 
 
 def message_line_prefix(agent: str, peer: str) -> bytes:

@@ -13,9 +13,10 @@ did not skip. A property test (``tests/session/test_reader_properties.py``) hold
 fed every record.
 
 A record's key is taken in :func:`message_key` and :meth:`ThreadReducer.message`, and compared in :func:`clears`
-only (the byte fast paths derive their prefixes from the same two names), so giving a thread a stronger identity
-than two names (issue #9: two distinct agents with one name must not share a thread) is a change to
-:class:`ThreadKey`, these functions and the writer's records, not to every reader.
+only (the byte fast paths derive their prefixes from the same two names). Two distinct agent objects never share a
+thread in a file: the writer gives each peer object its own id when it writes (``chat_manager``, then
+``chat_manager#2`` for a different object with that name; ``agent_ft_cli.classic.recorder.PeerIds``) and refuses
+two recorded agents with one name, so a key of two strings stays exact and every reader is unchanged.
 """
 
 from __future__ import annotations
@@ -58,12 +59,15 @@ class ThreadReducer:
     has always had tuple keys, and callers serialise them.
     """
 
-    __slots__ = ("agents", "count_only", "pairs", "threads")
+    __slots__ = ("agents", "count_only", "earlier", "pairs", "threads")
 
     def __init__(
         self, *, pairs: Iterable[Pair] | None = None, agents: Iterable[str] | None = None, count_only: bool = False
     ) -> None:
         self.threads: dict[Pair, Any] = {}
+        #: The conversations each kept thread held before its clears, oldest first (not with ``count_only``): a
+        #: ``clear`` ends a conversation, a ``clear`` marked ``rewrite`` (a history changed in place) does not.
+        self.earlier: dict[Pair, list[list[Message]]] = {}
         self.pairs = set(pairs) if pairs is not None else None
         self.agents = set(agents) if agents is not None else None
         self.count_only = count_only
@@ -92,10 +96,17 @@ class ThreadReducer:
         if kind == "message":
             self.message(rec["agent"], rec["peer"], rec["message"])
         elif kind == "clear":
-            empty = 0 if self.count_only else None
-            for key in self.threads:
+            if self.count_only:
+                for key in self.threads:
+                    if clears(rec, key):
+                        self.threads[key] = 0
+                return
+            ends = not rec.get("rewrite")
+            for key, thread in self.threads.items():
                 if clears(rec, key):
-                    self.threads[key] = empty if empty is not None else []
+                    if ends and thread:
+                        self.earlier.setdefault(key, []).append(thread)
+                    self.threads[key] = []
 
 
 @dataclass
@@ -109,6 +120,7 @@ class Session:
     warnings: list[str] = field(default_factory=list)
     lines: int = 0
     messages_total: int = 0
+    earlier: dict[Pair, list[list[Message]]] = field(default_factory=dict, repr=False)
 
     @property
     def agents(self) -> list[dict[str, Any]]:
@@ -135,6 +147,21 @@ class Session:
             ) from None
 
 
+    def conversations(self, agent: str, peer: str) -> list[list[Message]]:
+        """Every conversation of ``agent.chat_messages[peer]`` in the file, oldest first; the last is the thread as
+        the agent holds it now (:meth:`thread`), unless a clear emptied it.
+
+        A conversation ends where its thread was cleared (a new chat with ``clear_history=True``, autogen's default,
+        or ``clear_history()``); a history changed in place is not a new conversation. Chats run with
+        ``clear_history=False`` continue one conversation, as the agent held them. Empty conversations are left
+        out. An error listing the threads when the file has no such thread."""
+        key = (agent, peer)
+        if key not in self.threads:
+            self.thread(agent, peer)  # the error listing the threads
+        current = self.threads[key]
+        return [*self.earlier.get(key, []), *([current] if current else [])]
+
+
 def choose_pair(
     header: dict[str, Any],
     agent: str | None = None,
@@ -145,19 +172,47 @@ def choose_pair(
 ) -> Pair:
     """Pick the (updated agent, peer) pair: as given, or inferred when unambiguous.
 
-    The agent with a custom model client is the one updated and the other is its peer. Anything ambiguous is an
-    error that lists the choices.
+    The agent with a custom model client is the one updated. Its peer is the one agent it holds a thread with *in
+    the file* (the threads are the truth: a peer that was not recorded, such as a group chat's internal manager or
+    the user proxy of a single-agent recorder, has no definition in the header; and in a group chat an agent's
+    peer is the manager, not another member). ``threads`` are the file's thread keys; when not given and ``path``
+    is a file, they are read from it when needed (:func:`.reader.thread_keys`). Anything ambiguous is an error that
+    lists the choices.
     """
     defs = header.get("agents") or []
     names = [a["name"] for a in defs]
-    known_threads = list(threads) if threads is not None else None
     listing = ", ".join(names) or "none"
+    known: list[Pair] | None = list(threads) if threads is not None else None
+
+    def file_threads() -> list[Pair] | None:
+        nonlocal known
+        if known is None and Path(path).is_file():
+            from .reader import thread_keys
+
+            try:
+                known = thread_keys(path, on_warning=lambda _: None)  # the command's own reader warns
+            except SessionError:  # not a readable session (a config's path, a damaged line): the header decides
+                known = []
+        return known
+
+    def in_file(agent: str, peer: str) -> bool:
+        if known is not None:
+            return (agent, peer) in known
+        if not Path(path).is_file():
+            return True
+        from .reader import thread_in_file
+
+        return thread_in_file(path, agent, peer)
+
     if agent is not None and agent not in names:
-        raise SessionError(f"{path}: agent {agent!r} is not in this session; agents: {listing}")
+        holders = sorted({a for a, _ in file_threads() or []} - set(names))
+        if agent not in holders:
+            raise SessionError(f"{path}: agent {agent!r} is not in this session; agents: {listing}")
     if peer is not None and peer not in names:
-        peers_here = sorted({p for a, p in known_threads or []} - set(names))
+        peers_here = sorted({p for a, p in file_threads() or []} - set(names))
         if peer not in peers_here:
-            raise SessionError(f"{path}: peer {peer!r} is not in this session; agents: {listing}")
+            extra = f"; other peers in its threads: {', '.join(peers_here)}" if peers_here else ""
+            raise SessionError(f"{path}: peer {peer!r} is not in this session; agents: {listing}{extra}")
     if agent is None:
         candidates = [a["name"] for a in defs if has_model_client(a) and a["name"] != peer]
         if len(candidates) != 1:
@@ -172,9 +227,11 @@ def choose_pair(
         agent = candidates[0]
     if peer is None:
         others = [n for n in names if n != agent]
-        if known_threads is not None and len(others) != 1:
-            with_thread = sorted({p for a, p in known_threads if a == agent})
-            others = with_thread if with_thread else others
+        # The header's one other agent is the peer when the file holds that thread (found at once, the common
+        # case); else the agent's threads in the file decide (a group member's peer is the manager).
+        if len(others) != 1 or not in_file(agent, others[0]):
+            held = [p for a, p in file_threads() or [] if a == agent and p != agent]
+            others = list(dict.fromkeys(held)) if held else others
         if len(others) != 1:
             raise SessionError(
                 f"{path}: cannot tell which peer's thread to use for {agent!r}; pass --peer; "

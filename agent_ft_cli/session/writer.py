@@ -7,20 +7,29 @@ the same records itself; this module writes whole sessions (``save_session``, th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..fsutil import atomic_writer
-from .records import Message, dumps_record, message_record
+from .records import Message, dumps_record, dumps_record_safe, message_record
 
 
-def write_records(path: Path | str, header: dict[str, Any], records: Iterable[dict[str, Any]]) -> None:
-    """Write a header and records atomically, streaming (records may be a generator)."""
-    with atomic_writer(Path(path)) as fh:
+def write_records(
+    path: Path | str,
+    header: dict[str, Any],
+    records: Iterable[dict[str, Any]],
+    *,
+    on_fallback: Callable[[set[str]], None] | None = None,
+) -> None:
+    """Write a header and records atomically, streaming (records may be a generator).
+
+    Values JSON cannot hold exactly are written as documented by :func:`.records.dumps_record_safe`, which tells
+    ``on_fallback`` about them; nothing raises on a value."""
+    with atomic_writer(Path(path), what="session file") as fh:
         fh.write(dumps_record(header))
         for record in records:
-            fh.write(dumps_record(record))
+            fh.write(dumps_record_safe(record, on_fallback))
 
 
 def _end_aligned(threads: list[tuple[str, str, Sequence[Message]]]) -> Iterator[dict[str, Any]]:
@@ -32,7 +41,13 @@ def _end_aligned(threads: list[tuple[str, str, Sequence[Message]]]) -> Iterator[
                 yield message_record(agent, peer, msgs[i])
 
 
-def write_session(path: Path | str, header: dict[str, Any], threads: Iterable[tuple[str, str, Iterable[Message]]]) -> None:
+def write_session(
+    path: Path | str,
+    header: dict[str, Any],
+    threads: Iterable[tuple[str, str, Iterable[Message]]],
+    *,
+    on_fallback: Callable[[set[str]], None] | None = None,
+) -> None:
     """Write a whole session atomically: the header, then every thread's messages in order.
 
     When the threads are lists, they are interleaved *aligned at their ends* (the last message of every thread is
@@ -42,6 +57,6 @@ def write_session(path: Path | str, header: dict[str, Any], threads: Iterable[tu
     items = list(threads)
     seqs = [(agent, peer, msgs) for agent, peer, msgs in items if isinstance(msgs, Sequence)]
     if len(seqs) == len(items):
-        write_records(path, header, _end_aligned(seqs))
+        write_records(path, header, _end_aligned(seqs), on_fallback=on_fallback)
     else:
-        write_records(path, header, (message_record(a, p, m) for a, p, msgs in items for m in msgs))
+        write_records(path, header, (message_record(a, p, m) for a, p, msgs in items for m in msgs), on_fallback=on_fallback)

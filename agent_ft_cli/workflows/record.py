@@ -23,6 +23,7 @@ class RecordJob:
     client_args: dict[str, Any] = field(default_factory=dict)
     max_turns: int | None = None
     quiet: bool = False
+    force: bool = False  # replace a session file that already holds a recording (else refused)
 
 
 @dataclass
@@ -117,7 +118,7 @@ def run(job: RecordJob) -> RecordResult:
             chat_kwargs["max_turns"] = max_turns
         rec: Any = None
         try:
-            with SessionRecorder(job.out, updated, other) as rec:
+            with SessionRecorder(job.out, updated, other, mode="w" if job.force else "x") as rec:
                 try:
                     initiator.initiate_chat(recipient, **chat_kwargs)
                 except AgentFtError:
@@ -134,6 +135,14 @@ def run(job: RecordJob) -> RecordResult:
             if isinstance(e, AgentFtError) or e.errno not in _NO_SPACE:
                 raise
             raise _no_space(job.out, e, rec.messages_written if rec is not None else 0) from None
+    if rec.write_error is not None:  # the chat went on (the recorder never breaks it); the file misses messages
+        failed = rec.write_error
+        if isinstance(failed, OSError) and failed.errno in _NO_SPACE:
+            raise _no_space(job.out, failed, rec.messages_written)
+        raise OutputWriteError(
+            f"cannot write session file {str(job.out)!r} ({getattr(failed, 'strerror', None) or failed}); messages "
+            "appended after the failure are missing from it"
+        )
     thread = updated.chat_messages[other]
     reply = next((m.get("content") for m in reversed(thread) if m.get("role") == "assistant"), None)
     return RecordResult(str(job.out), agent, peer, rec.messages_written, reply)

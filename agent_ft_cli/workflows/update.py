@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..distributed import is_main_process
-from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, OutputWriteError
+from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, OutputWriteError, UsageError
 from ..pairing import BUNDLED_CLIENTS, ClientChoice, require_client
 from ..redact import describe_exception, known_secrets, remember_secrets, scrub_data
 from .walk import WarnFn, plan, replay, stdout_to_stderr
@@ -47,6 +47,10 @@ class UpdateJob:
     output: Path | None = None
     #: Other files the command reads (a held-out set, a baseline): the output may not replace them either.
     extra_inputs: list[Path | str] = field(default_factory=list)
+    #: Which conversation of the thread the client gets: None = the thread as the agent holds it now (the seed's
+    #: meaning), N = the N-th (1 = oldest, :meth:`~agent_ft_cli.session.Session.conversations`), "all" = every one,
+    #: oldest first, joined into one thread.
+    conversation: int | str | None = None
 
 
 @dataclass
@@ -117,6 +121,11 @@ def _client_failure(exc: BaseException) -> bool:
 
 def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
     """Everything ``agent-ft update`` does: the walk, then the client's ``update_model`` through the seed's contract."""
+    from ..classic.update import reserved_kwargs
+
+    clash = reserved_kwargs(job.kwargs)
+    if clash:  # checked before any work: a usage error, not the client's failure
+        raise UsageError(f"update_model keyword {clash[0]!r} is reserved (update_model passes it itself); rename it")
     from ..clients.loading import load_client
     from ..prefs import load_prefs
 
@@ -141,7 +150,7 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
         _check_output(job.output, inputs)
     client_cls = load_client(choice.spec)
 
-    from ..classic.update import the_client, update_with_options
+    from ..classic.update import run_update, the_client
 
     secrets = remember_secrets([choice.args, job.kwargs])
     with stdout_to_stderr():
@@ -154,6 +163,8 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
                 f"client {choice.spec!r} could not be created or registered: {type(e).__name__}: "
                 f"{describe_exception(e, secrets)}"
             ) from e
+        if job.conversation is not None:
+            pair.agent.chat_messages[pair.peer] = _conversation(job, agent, peer)
         try:
             client = the_client(pair.agent)  # the seed's own checks: exactly one client, with update_model
         except (ValueError, NotImplementedError) as e:
@@ -165,9 +176,7 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
             inputs.append(Path(known))
             _check_output(output, inputs)
         try:
-            result = update_with_options(
-                pair.agent, prefs, pair.peer, _include_system_message=job.include_system_message, **job.kwargs
-            )
+            result = run_update(pair.agent, prefs, pair.peer, job.kwargs, include_system_message=job.include_system_message)
         except BaseException as e:  # anything the client's update_model raises (SystemExit, GeneratorExit too)
             if not _client_failure(e):
                 raise
@@ -233,3 +242,18 @@ def write_result(result: UpdateResult, output: Path, *, shown: Path | None = Non
         err.path, err.reason = name, e.reason
         raise err from None
     result.output = str(output)
+
+
+def _conversation(job: UpdateJob, agent: str, peer: str) -> list[dict[str, Any]]:
+    """The messages of the conversation ``job.conversation`` names (see :attr:`UpdateJob.conversation`)."""
+    from ..session import load_session
+
+    conversations = load_session(job.session_path, pairs=[(agent, peer)], strict=job.strict, on_warning=lambda _: None).conversations(agent, peer)
+    if job.conversation == "all":
+        return [m for c in conversations for m in c]
+    if not isinstance(job.conversation, int) or not 1 <= job.conversation <= len(conversations):
+        raise UsageError(
+            f"conversation {job.conversation!r}: thread {agent}->{peer} holds {len(conversations)} conversation(s); "
+            "choose a number from 1 (the oldest) or 'all'"
+        )
+    return conversations[job.conversation - 1]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AgentFtError, SessionError, StrictError
-from ..pairing import ClientChoice, resolve_client, resolve_pair
+from ..pairing import ClientChoice, NoClientError, resolve_client, resolve_pair
 from ..redact import scrub_known
 from ..session import has_model_client, load_session, read_header
 from .walk import WarnFn, load_config
@@ -216,6 +216,9 @@ def _client_choices(
             continue
         if choice is not None:
             out.append((choice, file if choice.origin == "session" else None))
+        elif r is not None and r.pair is not None and _recorded_clients(r.header, r.pair[0]):
+            # a client was recorded, but none update could import (a script's __main__ class, several): update fails
+            out.append((NoClientError(r.pair[0]), file))
     return out
 
 
@@ -258,3 +261,11 @@ def _check_client(choice: ClientChoice) -> str:
 
     cls = load_client(choice.spec)
     return f"{choice.spec} -> {cls.__module__}.{cls.__qualname__} follows the protocol"
+
+
+def _recorded_clients(header: dict[str, Any], agent: str) -> list[str]:
+    """The client paths the session header recorded for ``agent`` (usable by ``update`` or not)."""
+    for a in header.get("agents") or []:
+        if a.get("name") == agent:
+            return list(a.get("model_clients") or [])
+    return []
