@@ -13,7 +13,6 @@ registered on :data:`app` by :mod:`agent_ft_cli.cli`.
 # start-up on each run, docs/benchmarks.md); the annotations here are valid at runtime on Python 3.10+.
 import contextlib
 import os
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -89,27 +88,13 @@ def fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
-def shown(text: str, *, one_line: bool = True) -> str:
-    """``text`` as a human may safely read it: terminal sequences inert (:func:`agent_ft_cli.textsafe.inert`; one
-    line unless told), and bytes of a path that were not UTF-8 (surrogate escapes) shown as ``\\xNN``."""
-    from ..textsafe import inert
-
-    if any("\ud800" <= ch <= "\udfff" for ch in text):
-        try:
-            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        except UnicodeEncodeError:
-            text = text.encode("utf-8", "backslashreplace").decode("ascii")
-    if "\\udc" in text:  # a path's byte as repr() spells its surrogate escape: show the byte
-        text = _REPR_SURROGATE.sub(r"\\x\1", text)
-    return inert(text, one_line=one_line)
-
-
-_REPR_SURROGATE = re.compile(r"\\udc([89a-f][0-9a-f])")
 
 
 def escape(text: str) -> str:
     """``text`` (a name, a path, a message: one line) made inert for rich markup and for the terminal (:func:`shown`)."""
     from rich.markup import escape as rich_escape
+
+    from .render import shown
 
     return rich_escape(shown(text))
 

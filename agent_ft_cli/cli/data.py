@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import QuietOpt, SessionsOpt, StrictOpt, escape, guarded, shown, warn
+from .app import QuietOpt, SessionsOpt, StrictOpt, escape, guarded, warn
+from .render import shown
 
 # No ``from __future__ import annotations`` (typer would eval the strings at start-up; see app.py). --agent,
 # --peer and --json say something else here than on the thread commands, so their option types are their own.

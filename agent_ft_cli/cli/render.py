@@ -7,6 +7,7 @@ talk (warnings, progress, summaries) goes to stderr through :func:`stderr_consol
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
@@ -143,8 +144,6 @@ def _short_json(value: Any, limit: int = 200) -> str:
 
 def _one(text: str) -> str:
     """A name or a one-line field made inert: no terminal sequence, no line break that could forge a line."""
-    from .app import shown
-
     return shown(text)
 
 
@@ -347,3 +346,21 @@ def render_checks(console: Any, checks: list[dict[str, Any]]) -> None:
         detail = "\n".join([_one(c["detail"]), *(f"warning: {_one(w)}" for w in c.get("warnings") or [])])
         table.add_row(c["name"], Text(status, style=styles[status]), Text(detail))
     console.print(table)
+
+
+_REPR_SURROGATE = re.compile(r"\\udc([89a-f][0-9a-f])")
+
+
+def shown(text: str, *, one_line: bool = True) -> str:
+    """``text`` as a human may safely read it: terminal sequences inert (:func:`agent_ft_cli.textsafe.inert`; one
+    line unless told), and bytes of a path that were not UTF-8 (surrogate escapes) shown as ``\\xNN``."""
+    from ..textsafe import inert
+
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        try:
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "backslashreplace").decode("ascii")
+    if "\\udc" in text:  # a path's byte as repr() spells its surrogate escape: show the byte
+        text = _REPR_SURROGATE.sub(r"\\x\1", text)
+    return inert(text, one_line=one_line)

@@ -16,12 +16,19 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .errors import OutOfMemoryError, TrainingSettingError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .client import HFClient, Message
+Message = dict[str, Any]
+
+
+class Trainable(Protocol):
+    """What training needs of the client (:class:`~agent_ft_cli.hf.client.HFClient` is one)."""
+
+    model: Any
+    tokenizer: Any
+    loaded_from: str
 
 METHODS = ("dpo", "sft", "kto")
 ALIASES = {
@@ -119,7 +126,7 @@ def _is_oom(e: BaseException) -> bool:
     return isinstance(e, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
 
 
-def train(client: HFClient, rows: list[tuple[list[Message], str, str]], spec: TrainSpec, *, scratch: Path | None) -> TrainResult:
+def train(client: Trainable, rows: list[tuple[list[Message], str, str]], spec: TrainSpec, *, scratch: Path | None) -> TrainResult:
     """Train ``client.model`` on ``rows``; return the trained (LoRA merged) model and what the trainer reported."""
     import torch
     import trl

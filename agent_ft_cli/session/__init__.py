@@ -18,6 +18,7 @@ streams one thread with flat memory, and :func:`tail_thread` walks the file back
 """
 
 from ..jsonio import json_default
+from .choice import choose_pair
 from .reader import (
     iter_records,
     iter_thread,
@@ -44,7 +45,7 @@ from .records import (
     make_header,
     message_record,
 )
-from .threads import Pair, Session, ThreadKey, ThreadReducer, choose_pair
+from .threads import Pair, Session, ThreadKey, ThreadReducer
 from .writer import write_records, write_session
 
 __all__ = [

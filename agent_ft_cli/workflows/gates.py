@@ -9,12 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..errors import InputDataError, QualityGateError, UsageError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .eval import Evaluation
+
+class _Scored(Protocol):
+    @property
+    def accuracy(self) -> float: ...
+
+
+class Evaluated(Protocol):
+    """What the gates read of an evaluation (:class:`~agent_ft_cli.workflows.eval.Evaluation` is one)."""
+
+    @property
+    def pairs(self) -> _Scored: ...
+
+    @property
+    def heldout(self) -> _Scored | None: ...
 
 
 @dataclass
@@ -86,7 +98,7 @@ def check_options(
 
 
 def check_gates(
-    evaluation: Evaluation, *, min_accuracy: float | None = None, baseline: Baseline | None = None, max_drop: float | None = None
+    evaluation: Evaluated, *, min_accuracy: float | None = None, baseline: Baseline | None = None, max_drop: float | None = None
 ) -> list[Gate]:
     """The gates asked for, each passed or not: accuracy on the pairs at least ``min_accuracy``; accuracy on the
     pairs, and on the held-out pairs when both runs have them, no more than ``max_drop`` (default 0) below

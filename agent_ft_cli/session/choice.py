@@ -1,0 +1,94 @@
+"""Which thread a command works on: :func:`choose_pair` picks the (updated agent, peer) pair as given, or inferred
+from the header and, where the header cannot tell, from the threads the file really holds (read through
+:mod:`.reader`). Kept apart from :mod:`.threads` so the thread rules do not depend on the readers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..errors import SessionError
+from .records import has_model_client
+from .threads import Pair
+
+
+def choose_pair(
+    header: dict[str, Any],
+    agent: str | None = None,
+    peer: str | None = None,
+    *,
+    path: Path | str = "session",
+    threads: Iterable[Pair] | None = None,
+) -> Pair:
+    """Pick the (updated agent, peer) pair: as given, or inferred when unambiguous.
+
+    The agent with a custom model client is the one updated. Its peer is the one agent it holds a thread with *in
+    the file* (the threads are the truth: a peer that was not recorded, such as a group chat's internal manager or
+    the user proxy of a single-agent recorder, has no definition in the header; and in a group chat an agent's
+    peer is the manager, not another member). ``threads`` are the file's thread keys; when not given and ``path``
+    is a file, they are read from it when needed (:func:`.reader.thread_keys`). Anything ambiguous is an error that
+    lists the choices.
+    """
+    defs = header.get("agents") or []
+    names = [a["name"] for a in defs]
+    listing = ", ".join(names) or "none"
+    known: list[Pair] | None = list(threads) if threads is not None else None
+
+    def file_threads() -> list[Pair] | None:
+        nonlocal known
+        if known is None and Path(path).is_file():
+            from .reader import thread_keys
+
+            try:
+                known = thread_keys(path, on_warning=lambda _: None)  # the command's own reader warns
+            except SessionError:  # not a readable session (a config's path, a damaged line): the header decides
+                known = []
+        return known
+
+    def in_file(agent: str, peer: str) -> bool:
+        if known is not None:
+            return (agent, peer) in known
+        if not Path(path).is_file():
+            return True
+        from .reader import thread_in_file
+
+        return thread_in_file(path, agent, peer)
+
+    if agent is not None and agent not in names:
+        holders = sorted({a for a, _ in file_threads() or []} - set(names))
+        if agent not in holders:
+            raise SessionError(f"{path}: agent {agent!r} is not in this session; agents: {listing}")
+    if peer is not None and peer not in names:
+        peers_here = sorted({p for a, p in file_threads() or []} - set(names))
+        if peer not in peers_here:
+            extra = f"; other peers in its threads: {', '.join(peers_here)}" if peers_here else ""
+            raise SessionError(f"{path}: peer {peer!r} is not in this session; agents: {listing}{extra}")
+    if agent is None:
+        candidates = [a["name"] for a in defs if has_model_client(a) and a["name"] != peer]
+        if len(candidates) != 1:
+            with_llm = [a["name"] for a in defs if a.get("llm_config") and a["name"] != peer]
+            candidates = candidates or (with_llm if len(with_llm) == 1 else [])
+        if len(candidates) != 1:
+            reason = "several agents have" if len(candidates) > 1 else "no single agent has"
+            raise SessionError(
+                f"{path}: cannot tell which agent to update ({reason} a model client); "
+                f"pass --agent and --peer; agents: {listing}"
+            )
+        agent = candidates[0]
+    if peer is None:
+        others = [n for n in names if n != agent]
+        # The header's one other agent is the peer when the file holds that thread (found at once, the common
+        # case); else the agent's threads in the file decide (a group member's peer is the manager).
+        if len(others) != 1 or not in_file(agent, others[0]):
+            held = [p for a, p in file_threads() or [] if a == agent and p != agent]
+            others = list(dict.fromkeys(held)) if held else others
+        if len(others) != 1:
+            raise SessionError(
+                f"{path}: cannot tell which peer's thread to use for {agent!r}; pass --peer; "
+                f"choices: {', '.join(others) or 'none'}"
+            )
+        peer = others[0]
+    if agent == peer:
+        raise SessionError(f"{path}: --agent and --peer are both {agent!r}; choose two different agents")
+    return agent, peer
