@@ -162,7 +162,7 @@ def test_atomic_writes_leave_the_old_file_and_no_temporary(isolated: Path) -> No
     client._save([{"key": "q", "answer": "a"}])
     before = state.read_bytes()
 
-    import agent_ft_cli.fsutil as fsutil
+    import agent_ft_cli.fsutil.outputs as fsutil
 
     def fail_fsync(fd: int) -> None:
         raise OSError(28, "No space left on device")

@@ -136,7 +136,7 @@ _CHILD = textwrap.dedent(
     """
     import os, sys, time, signal, resource
     from pathlib import Path
-    import agent_ft_cli.fsutil as fsutil
+    import agent_ft_cli.fsutil.outputs as fsutil
     from agent_ft_cli.errors import raise_on_sigterm, Terminated, OutputWriteError
     mode, target = sys.argv[1], Path(sys.argv[2])
     if "named" in mode:
@@ -278,7 +278,7 @@ def test_a_failing_fsync_is_a_write_error_and_leaves_nothing(folder: Path, monke
     """ENOSPC/EDQUOT often surface only when the data is flushed to disk (network and quota file systems)."""
     import errno
 
-    import agent_ft_cli.fsutil as fsutil
+    import agent_ft_cli.fsutil.outputs as fsutil
 
     target = folder / "out.json"
     target.write_text("old")

@@ -1,0 +1,90 @@
+"""Advisory locks: an exclusive ``flock`` with a timeout, on a file descriptor or beside a path."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import LockTimeoutError, UsageError
+from .outputs import real_target
+
+LOCK_TIMEOUT_ENV = "AGENT_FT_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 10.0
+
+
+def lock_timeout() -> float:
+    """How long a writer waits for another's lock: ``AGENT_FT_LOCK_TIMEOUT`` seconds, default 10."""
+    raw = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise UsageError(f"{LOCK_TIMEOUT_ENV}={raw!r} is not a number of seconds")
+    return value
+
+
+def lock_fd(fd: int, *, where: str, timeout: float | None = None, what: str = "file") -> None:
+    """Take an exclusive ``flock`` on an open descriptor, waiting up to ``timeout`` seconds (default
+    :func:`lock_timeout`; 0 refuses at once); then a :class:`LockTimeoutError` naming ``where``."""
+    import fcntl
+
+    timeout = lock_timeout() if timeout is None else timeout
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as e:
+            if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise LockTimeoutError(f"cannot lock {what} {where!r}: {e.strerror or e}") from None
+        if time.monotonic() >= deadline:
+            waited = f"after waiting {timeout:g} s" if timeout else "at once"
+            raise LockTimeoutError(
+                f"{what} {where!r} is in use by another agent-ft process (refused {waited}); wait for it to finish, "
+                f"or set {LOCK_TIMEOUT_ENV} to wait longer"
+            )
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.2)
+
+
+def lock_path_for(path: Path) -> Path:
+    """The lock file guarding a file that is replaced atomically: ``.<name>.lock`` beside it (kept, empty).
+
+    Locking the file itself would not do: an atomic replace swaps its inode, so a waiter would lock the old one.
+    """
+    path = real_target(Path(path))
+    return path.parent / f".{path.name}.lock"
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path, *, timeout: float | None = None, what: str = "file") -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``path`` for the block: a folder is locked itself; for a file, its
+    :func:`lock_path_for` lock file is (created if needed), so the file may be replaced atomically inside the
+    block. A second holder waits up to ``timeout`` seconds, then gets a :class:`LockTimeoutError`."""
+    import fcntl
+
+    path = Path(path)
+    if path.is_dir():
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    else:
+        lock = lock_path_for(path)
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as e:
+            raise LockTimeoutError(f"cannot lock {what} {str(path)!r}: cannot create {str(lock)!r} ({e.strerror or e})") from None
+    try:
+        lock_fd(fd, where=str(path), timeout=timeout, what=what)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
