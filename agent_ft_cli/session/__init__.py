@@ -19,14 +19,13 @@ streams one thread with flat memory, and :func:`tail_thread` walks the file back
 
 from ..jsonio import json_default
 from .choice import choose_pair
+from .one_thread import iter_thread, tail_thread
 from .reader import (
     iter_records,
-    iter_thread,
     load_session,
     parse_header,
     read_header,
     session_input,
-    tail_thread,
     thread_counts,
     thread_keys,
 )

@@ -7,8 +7,8 @@ A *thread* is ``agent.chat_messages[peer]``, named by a :class:`ThreadKey`. Two 
   thread of its agent.
 
 :class:`ThreadReducer` applies these rules record by record and is the meaning every reader shares: the whole-file
-loader and the counter feed it every record; the one-thread readers (:func:`.reader.iter_thread`,
-:func:`.reader.tail_thread`) ask :func:`clears` and :func:`message_key` about the lines their byte-level fast paths
+loader and the counter feed it every record; the one-thread readers (:func:`.one_thread.iter_thread`,
+:func:`.one_thread.tail_thread`) ask :func:`clears` and :func:`message_key` about the lines their byte-level fast paths
 did not skip. A property test (``tests/session/test_reader_properties.py``) holds every reader equal to this reducer
 fed every record.
 
