@@ -35,13 +35,13 @@ from framework_helpers import (  # noqa: E402
 )
 
 from agent_ft_cli.adapters.ag2 import (  # noqa: E402
-    ModelClientConfig,
     SessionStorage,
     ag2_version,
     openai_messages,
     save_ag2_session,
     thread_from_events,
 )
+from agent_ft_cli.clients.ag2 import ModelClientConfig  # noqa: E402
 from agent_ft_cli.local import LocalLearningClient  # noqa: E402
 from agent_ft_cli.session import load_session, read_header  # noqa: E402
 
