@@ -146,3 +146,25 @@ def test_the_shipped_config_records_and_updates(tiny_model: Path, tmp_path: Path
     sft = runner.invoke(app, [*base, "--kwarg", "method=sft", "--kwarg", "max_steps=1"])
     assert sft.exit_code == 0, sft.output
     assert json.loads(sft.stdout)["update_stats"]["started_from"] == str(Path(stats["checkpoint"]).resolve())
+
+
+def test_update_eval_shows_the_taught_preference_rise_before_and_after(tiny_model: Path, tmp_path: Path) -> None:
+    """#11 with the Hugging Face client: `update --eval --json` scores the pairs (log-probability) before and after
+    the DPO update in one run; every margin rises and accuracy with it (here 0.5 -> 1.0)."""
+    config = write_config(tmp_path / "hf.yaml", tiny_model, tmp_path / "ckpt")
+    session = tmp_path / "chat.jsonl"
+    reply = _record(config, session)
+    close = {"prompt": BOILING_Q, "chosen": BOILING_GOOD, "rejected": "Water boils at 50 degrees."}
+    (tmp_path / "prefs.json").write_text(json.dumps([[CHOSEN, reply], close]), encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["update", "-s", str(session), "--prefs", str(tmp_path / "prefs.json"), "--config", str(config), "--eval", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    evaluation = json.loads(result.stdout)["eval"]
+    before, after = evaluation["before"], evaluation["after"]
+    assert before["method"] == after["method"] == "score" and before["pairs"] == after["pairs"] == 2
+    assert after["mean_margin"] > before["mean_margin"] + 5  # nats, as the DPO test above asks of each pair
+    assert after["accuracy"] > before["accuracy"] and all(r["preferred"] for r in after["results"])
+    margins = [{r["index"]: r["margin"] for r in run["results"]} for run in (before, after)]
+    assert all(margins[1][i] > margins[0][i] for i in margins[0])  # every taught pair moved towards its chosen answer
