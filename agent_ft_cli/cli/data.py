@@ -92,6 +92,7 @@ def register(app: Any) -> None:
         """
         from rich.text import Text
 
+        from ..errors import UsageError
         from ..export import ExportOptions, expand_sessions
         from ..export import export as run_export
         from .render import plain_output, stderr_console, write_json
@@ -103,8 +104,11 @@ def register(app: Any) -> None:
             )
             data = None
             if prefs is not None:
+                from ..fsutil import is_stdout, same_file
                 from ..prefs import load_prefs
 
+                if prefs != "-" and not is_stdout(out) and same_file(out, prefs):  # inputs are never replaced
+                    raise UsageError(f"--out {str(out)!r} is also the --prefs file; write to another file")
                 data = load_prefs(prefs)
             console = stderr_console()
             if len(paths) > 1 and not quiet and not plain_output(sys.stderr):  # a bar only on a terminal

@@ -165,6 +165,8 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
             ) from e
         if job.conversation is not None:
             pair.agent.chat_messages[pair.peer] = _conversation(job, agent, peer)
+        if job.strict:  # --strict: every pair update_model would skip fails before the client runs
+            _refuse_skips(prefs, pair.agent.chat_messages[pair.peer])
         try:
             client = the_client(pair.agent)  # the seed's own checks: exactly one client, with update_model
         except (ValueError, NotImplementedError) as e:
@@ -257,3 +259,17 @@ def _conversation(job: UpdateJob, agent: str, peer: str) -> list[dict[str, Any]]
             "choose a number from 1 (the oldest) or 'all'"
         )
     return conversations[job.conversation - 1]
+
+
+def _refuse_skips(prefs: Any, thread: list[dict[str, Any]]) -> None:
+    """Under strict, a pair the client would skip (by the one tying code) or prefs of the wrong shape is an error."""
+    from ..errors import StrictError
+    from .validate import skipped_pairs
+
+    skipped = skipped_pairs(prefs, thread)
+    if skipped:
+        more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
+        raise StrictError(
+            f"{skipped[0]}{more}; {{strict}} refuses every pair update_model would skip (nothing was updated)",
+            options=("strict",),
+        )
