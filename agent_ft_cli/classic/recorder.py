@@ -411,6 +411,13 @@ class SessionRecorder:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    async def __aenter__(self) -> SessionRecorder:
+        """``async with SessionRecorder(...)``: the same as ``with`` (starting and stopping never wait)."""
+        return self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop()
+
     # -- events from the observed histories ----------------------------------------------------------------------
     def _write(self, data: bytes, *, raise_errors: bool = False) -> None:
         fd = self._fd

@@ -73,7 +73,8 @@ def choose_pair(
             reason = "several agents have" if len(candidates) > 1 else "no single agent has"
             raise SessionError(
                 f"{path}: cannot tell which agent to update ({reason} a model client); "
-                f"pass --agent and --peer; agents: {listing}"
+                f"pass {{agent}} and {{peer}}; agents: {listing}",
+                options=("agent", "peer"),
             )
         agent = candidates[0]
     if peer is None:
@@ -85,10 +86,13 @@ def choose_pair(
             others = list(dict.fromkeys(held)) if held else others
         if len(others) != 1:
             raise SessionError(
-                f"{path}: cannot tell which peer's thread to use for {agent!r}; pass --peer; "
-                f"choices: {', '.join(others) or 'none'}"
+                f"{path}: cannot tell which peer's thread to use for {agent!r}; pass {{peer}}; "
+                f"choices: {', '.join(others) or 'none'}",
+                options=("peer",),
             )
         peer = others[0]
     if agent == peer:
-        raise SessionError(f"{path}: --agent and --peer are both {agent!r}; choose two different agents")
+        raise SessionError(
+            f"{path}: {{agent}} and {{peer}} are both {agent!r}; choose two different agents", options=("agent", "peer")
+        )
     return agent, peer

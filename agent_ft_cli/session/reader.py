@@ -69,7 +69,8 @@ def unparsable(
     if cut and b"\x00" not in raw:
         if strict:
             raise SessionError(
-                f"{where(path, lineno)}: final line is cut short (the writer probably crashed); drop --strict to skip it"
+                f"{where(path, lineno)}: final line is cut short (the writer probably crashed); drop {{strict}} to skip it",
+                options=("strict",),
             )
         _warn(on_warning, f"{where(path, lineno)}: skipped the final line, cut short (the writer probably crashed mid-write)")
         return _STOP

@@ -122,6 +122,13 @@ class Session:
     messages_total: int = 0
     earlier: dict[Pair, list[list[Message]]] = field(default_factory=dict, repr=False)
 
+    def __repr__(self) -> str:
+        """One line (a notebook shows this): the file, its agents, how many threads and messages were read."""
+        return (
+            f"Session({str(self.path)!r}, agents={self.agent_names!r}, threads={len(self.threads)}, "
+            f"messages={self.messages_total})"
+        )
+
     @property
     def agents(self) -> list[dict[str, Any]]:
         return list(self.header.get("agents") or [])
