@@ -371,6 +371,12 @@ class SessionRecorder:
         return fd
 
     def start(self) -> SessionRecorder:
+        """Start recording: write the header and the histories the agents hold now, then stream every append.
+
+        Returns the recorder (so ``rec = SessionRecorder(...).start()`` works). Raises
+        :class:`~agent_ft_cli.errors.RecordingError` when already recording or when the file holds a recording and
+        ``mode`` is ``"x"``, and :class:`~agent_ft_cli.errors.LockTimeoutError` while another recorder writes it.
+        """
         if self._fd is not None:
             raise RecordingError("SessionRecorder is already recording")
         header = fmt.make_header([describe_agent(a) for a in self.agents], autogen_version=_autogen_version())

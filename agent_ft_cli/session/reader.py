@@ -333,7 +333,24 @@ def load_session(
     strict: bool = False,
     on_warning: WarnFn | None = None,
 ) -> Session:
-    """Read a session. ``pairs`` or ``agents`` limit which threads are kept in memory (all by default)."""
+    """Read a session file into a :class:`~agent_ft_cli.session.Session`.
+
+    Args:
+        path: the session file (JSON Lines written by agent-ft).
+        pairs: keep only these ``(agent, peer)`` threads in memory; ``agents``: only these agents' threads
+            (all by default; every line is still read and checked).
+        strict: a final line cut short by a crash is an error instead of a warning.
+        on_warning: called with each warning's text; without it, warnings are issued as
+            :class:`~agent_ft_cli.errors.SessionWarning`.
+
+    Clears apply as the recorder wrote them: a ``clear`` record empties the thread it names (every thread of its
+    agent when its peer is null), so ``threads`` hold each thread as the agent held it at the end; the
+    conversations before each clear stay available from :meth:`Session.conversations`.
+
+    Raises:
+        SessionError: the file is missing, unreadable, not a session, of a newer major version, or has a damaged
+            line (named by file and line).
+    """
     p, fh = _open(path)
     reducer = ThreadReducer(pairs=pairs, agents=agents)
     events: list[dict[str, Any]] = []
