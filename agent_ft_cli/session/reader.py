@@ -319,7 +319,7 @@ def _canonical_thread_keys(data: Any, at: int) -> list[Pair] | None:
             return None
         prefix = data[hit.start() + 1 : m.start(2) + len(m[2]) + len(b'","message":')]
         keys.append((orjson.loads(b'"' + m[1] + b'"'), orjson.loads(b'"' + m[2] + b'"')))
-        prefixes.append(prefix)
+        prefixes.append(prefix[len(_MSG_START) - 1 :])  # what follows _MSG_START on this thread's lines
         covered += _count(data, b"\n" + prefix, at)
         pos = hit.end()
     return keys

@@ -1,0 +1,41 @@
+"""``thread_keys`` (the fast path over canonical lines) names every thread once, in order of first appearance, on
+any layout: threads that come back before a new one starts (sequential, nested and group chats in one file) too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agent_ft_cli import session as fmt
+
+NAMES = ["user", "alice", "bob", "chat_manager", 'q"uo\\te', "é"]
+pairs = st.tuples(st.sampled_from(NAMES), st.sampled_from(NAMES))
+
+
+def _write(path: Path, keys: list[tuple[str, str]]) -> None:
+    records = [fmt.message_record(a, p, {"content": f"{i}", "role": "user"}) for i, (a, p) in enumerate(keys)]
+    fmt.write_records(path, fmt.make_header([]), records)
+
+
+def _first_seen(keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return list(dict.fromkeys(keys))
+
+
+def test_threads_that_come_back_are_named_once_and_later_threads_are_not_lost(tmp_path: Path) -> None:
+    keys = [("user", "bob"), ("bob", "user"), ("bob", "user"), ("user", "bob"), ("alice", "chat_manager"), ("bob", "chat_manager")]
+    path = tmp_path / "s.jsonl"
+    _write(path, keys)
+    assert fmt.thread_keys(path) == [("user", "bob"), ("bob", "user"), ("alice", "chat_manager"), ("bob", "chat_manager")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(pairs, max_size=40))
+def test_thread_keys_equal_the_threads_in_order_of_first_appearance(keys: list[tuple[str, str]]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "s.jsonl"
+        _write(path, keys)
+        assert fmt.thread_keys(path) == _first_seen(keys) == list(fmt.thread_counts(path))
