@@ -90,3 +90,37 @@ class MissingMethods:
 
 
 not_a_class = 42
+
+
+class TurnClient(ModelClientBase):
+    """Replies ``<model> turn <n> (re <first three words of the last message>)``: every answer is distinct and says
+    who gave it, when, and to what, so a test sees a merged, duplicated, reordered or mis-tied message (``model`` is
+    the agent's name)."""
+
+    def __init__(self, config: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(config)
+        self.model = str(config.get("model", "turn"))
+        self.calls = 0
+
+    def create(self, params: dict[str, Any]) -> Any:
+        self.calls += 1
+        last = str((params.get("messages") or [{}])[-1].get("content"))
+        tag = " ".join(last.split()[:3])
+        return chat_response({"content": f"{self.model} turn {self.calls} (re {tag})", "role": "assistant"}, model=self.model)
+
+    def update_model(self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+        return {"pairs": len(preference_data), "messages": len(inference_messages)}
+
+
+class HandoffTurnClient(TurnClient):
+    """A :class:`TurnClient` that calls the first tool the agent offers (no arguments) unless the last message is a
+    tool's result: a handoff."""
+
+    def create(self, params: dict[str, Any]) -> Any:
+        messages = params.get("messages") or [{}]
+        if params.get("tools") and messages[-1].get("role") != "tool":
+            self.calls += 1
+            name = params["tools"][0]["function"]["name"]
+            call = {"id": f"call_{self.model}_{self.calls}", "type": "function", "function": {"name": name, "arguments": "{}"}}
+            return chat_response({"content": None, "role": "assistant", "tool_calls": [call]}, model=self.model)
+        return super().create(params)
