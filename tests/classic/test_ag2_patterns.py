@@ -287,3 +287,48 @@ def test_save_session_with_the_manager_reached_through_chat_messages(tmp_path: P
     shown = json.loads(_ok("inspect", "-s", str(path), "-a", "chat_manager", "-p", "_User", "--json").stdout)
     assert shown["messages"] == live[("chat_manager", "_User")]
     _ok("validate", "-s", str(path), "-a", "alice", "-p", "chat_manager", "--client", LOCAL)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the other ways to run a pattern: async, and (AG2 0.10+) in a background thread
+
+
+def test_a_initiate_group_chat_under_an_async_recorder(tmp_path: Path) -> None:
+    import asyncio
+
+    from autogen.agentchat import a_initiate_group_chat
+    from autogen.agentchat.group.patterns import RoundRobinPattern
+
+    agents = [_agent("alice"), _agent("bob"), _agent("carol")]
+    path = tmp_path / "async.jsonl"
+
+    async def run() -> None:
+        async with SessionRecorder(path, *agents):
+            pattern = RoundRobinPattern(initial_agent=agents[0], agents=agents)
+            await a_initiate_group_chat(pattern=pattern, messages="start", max_rounds=7)
+
+    asyncio.run(run())
+    live = _live(*agents)
+    assert _contents(live[("alice", "chat_manager")]) == TRANSCRIPTS["round_robin"]
+    assert _recorded(path) == live
+    _ok("inspect", "-s", str(path), "--agent", "carol", "--json")
+
+
+def test_run_group_chat_in_its_background_thread(tmp_path: Path) -> None:
+    from autogen import agentchat
+    from autogen.agentchat.group.patterns import RoundRobinPattern
+
+    if not hasattr(agentchat, "run_group_chat"):
+        pytest.skip("this autogen has no run_group_chat (AG2 0.9 has initiate_group_chat only)")
+    agents = [_agent("alice"), _agent("bob"), _agent("carol")]
+    path = tmp_path / "run.jsonl"
+    with SessionRecorder(path, *agents):
+        response = agentchat.run_group_chat(
+            pattern=RoundRobinPattern(initial_agent=agents[0], agents=agents), messages="start", max_rounds=7
+        )
+        response.process()  # waits for the chat's thread, printing its events
+    live = _live(*agents)
+    assert _contents(live[("bob", "chat_manager")]) == TRANSCRIPTS["round_robin"]
+    assert _recorded(path) == live
+    shown = json.loads(_ok("inspect", "-s", str(path), "--agent", "bob", "--json").stdout)
+    assert shown["messages"] == live[("bob", "chat_manager")]
