@@ -332,3 +332,52 @@ def test_run_group_chat_in_its_background_thread(tmp_path: Path) -> None:
     assert _recorded(path) == live
     shown = json.loads(_ok("inspect", "-s", str(path), "--agent", "bob", "--json").stdout)
     assert shown["messages"] == live[("bob", "chat_manager")]
+
+
+def test_resuming_a_pattern_chat_keeps_what_autogen_clears(tmp_path: Path) -> None:
+    """``initiate_group_chat`` with several messages resumes: autogen clears every member's whole history first (the
+    earlier two-agent chat included). The file holds the threads as the agents hold them after, and the cleared
+    conversation stays readable."""
+    import autogen
+    from autogen.agentchat import initiate_group_chat
+    from autogen.agentchat.group.patterns import RoundRobinPattern
+
+    user = autogen.UserProxyAgent("user", human_input_mode="NEVER", code_execution_config=False)
+    agents = [_agent("alice"), _agent("bob"), _agent("carol")]
+    path = tmp_path / "resume.jsonl"
+    earlier = [
+        {"role": "user", "content": "earlier question", "name": "user"},
+        {"role": "assistant", "content": "earlier answer", "name": "alice"},
+        {"role": "user", "content": "go on", "name": "user"},
+    ]
+    with SessionRecorder(path, user, *agents):
+        user.initiate_chat(agents[0], message="before", max_turns=1, silent=True)
+        pattern = RoundRobinPattern(initial_agent=agents[0], agents=agents, user_agent=user)
+        initiate_group_chat(pattern=pattern, messages=earlier, max_rounds=4)
+    live = _live(user, *agents)
+    assert _recorded(path) == live
+    assert _contents(live[("bob", "chat_manager")])[:3] == ["earlier question", "earlier answer", "go on"]
+    session = load_session(path)
+    assert session.threads[("alice", "user")] == [] and not agents[0].chat_messages[user]
+    assert [_contents(c) for c in session.conversations("alice", "user")] == [["before", "alice turn 1 (re before)"]]
+    cleared = json.loads(_ok("inspect", "-s", str(path), "-a", "alice", "-p", "user", "--conversation", "1", "--json").stdout)
+    assert _contents(cleared["messages"]) == ["before", "alice turn 1 (re before)"]
+    shown = json.loads(_ok("inspect", "-s", str(path), "-a", "bob", "--json").stdout)
+    assert shown["messages"] == live[("bob", "chat_manager")]
+
+
+def test_random_pattern_threads_are_the_live_truth(tmp_path: Path) -> None:
+    from autogen.agentchat import initiate_group_chat
+    from autogen.agentchat.group.patterns import RandomPattern
+
+    agents = [_agent("alice"), _agent("bob"), _agent("carol")]
+    path = tmp_path / "random.jsonl"
+    with SessionRecorder(path, *agents):
+        result, _, _ = initiate_group_chat(
+            pattern=RandomPattern(initial_agent=agents[0], agents=agents), messages="start", max_rounds=8
+        )
+    live = _live(*agents)
+    assert _recorded(path) == live
+    for agent in agents:  # whatever order the speakers came in, each member holds the whole transcript
+        assert _contents(live[(agent.name, "chat_manager")]) == _contents(result.chat_history)
+        assert json.loads(_ok("inspect", "-s", str(path), "-a", agent.name, "--json").stdout)["peer"] == "chat_manager"
