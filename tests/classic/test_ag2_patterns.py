@@ -268,6 +268,12 @@ def test_two_pattern_chats_keep_their_managers_apart(tmp_path: Path, how: str) -
     assert offered.exit_code == 3 and offered.output.rstrip().endswith("choices: chat_manager, chat_manager#2")
     second = json.loads(_ok("inspect", "-s", str(path), "-a", "alice", "-p", "chat_manager#2", "--json").stdout)
     assert second["messages"] == threads[("alice", "chat_manager#2")]
+    prefs = tmp_path / "prefs.json"
+    prefs.write_text(json.dumps([["alice knows better", "alice turn 3 (re again)"]]))
+    where = ("-s", str(path), "-a", "alice", "-p", "chat_manager#2", "--prefs", str(prefs), "--json")
+    updated = json.loads(_ok("update", *where, "--client", LOCAL).stdout)  # a stand-in peer named chat_manager#2
+    assert updated["inference_messages"] == threads[("alice", "chat_manager#2")]
+    assert updated["update_stats"]["learned_answers"] == [{"question": "again", "answer": "alice knows better"}]
     out = tmp_path / "sft.jsonl"
     _ok("export", "-s", str(path), "-a", "carol", "-p", "chat_manager#2", "-f", "trl-sft", "-o", str(out), "-q")
     assert _contents(json.loads(out.read_text())["messages"][1:]) == second_run[:3]
