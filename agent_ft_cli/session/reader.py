@@ -250,8 +250,9 @@ def thread_keys(path: Path | str, *, strict: bool = False, on_warning: WarnFn | 
 
     When every line has the canonical framing :func:`.records.dumps_record` writes, this counts line starts with
     ``bytes.count`` and visits only the first line of each thread (the lines of threads already found are skipped
-    by a search that excludes their prefixes): a few passes at memory speed, however long the file. Otherwise the
-    same answer comes from :func:`thread_counts`."""
+    by a search that excludes their prefixes): a few passes at memory speed, however long the file. Otherwise (or
+    past ``_SEARCHED_THREADS`` threads, where a pass per thread costs more than one streaming pass) the same answer
+    comes from :func:`thread_counts`."""
     p = Path(path)
     _, start = read_header(p)
     try:
@@ -296,9 +297,13 @@ def _count(data: Any, needle: bytes, at: int) -> int:
     return sum(data[off : min(size, off + step + len(needle) - 1)].count(needle) for off in range(at, size, step))
 
 
+_SEARCHED_THREADS = 16
+
+
 def _canonical_thread_keys(data: Any, at: int) -> list[Pair] | None:
     """:func:`thread_keys` of a mapped file whose header ends at byte ``at`` (its newline); None when a line is not
-    in the canonical framing (a blank line, another writer's key order, an unknown record)."""
+    in the canonical framing (a blank line, another writer's key order, an unknown record) or the file holds more
+    than ``_SEARCHED_THREADS`` threads."""
     size = len(data)
     line_starts = _count(data, b"\n", at) - (1 if data[size - 1 : size] == b"\n" else 0)
     messages = _count(data, _MSG_START, at)
@@ -309,6 +314,8 @@ def _canonical_thread_keys(data: Any, at: int) -> list[Pair] | None:
     covered = 0
     pos = at
     while covered < messages:
+        if len(keys) == _SEARCHED_THREADS:  # a search and a count per thread: past a few, one streaming pass is cheaper
+            return None
         skip = b"|".join(re.escape(x) for x in prefixes)
         search = re.compile(re.escape(_MSG_START) + (b"(?!" + skip + b")" if prefixes else b""))
         hit = search.search(data, pos)

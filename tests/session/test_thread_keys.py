@@ -30,6 +30,14 @@ def test_threads_that_come_back_are_named_once_and_later_threads_are_not_lost(tm
     assert fmt.thread_keys(path) == [("user", "bob"), ("bob", "user"), ("alice", "chat_manager"), ("bob", "chat_manager")]
 
 
+def test_many_threads_take_one_pass_with_the_same_answer(tmp_path: Path) -> None:
+    threads = [(f"agent{i % 7}", f"peer{i}") for i in range(40)]
+    keys = [k for r in range(3) for k in threads[: 10 * (r + 1)]]  # threads come back while new ones start
+    path = tmp_path / "s.jsonl"
+    _write(path, keys)
+    assert fmt.thread_keys(path) == threads[:30] == list(fmt.thread_counts(path))
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(pairs, max_size=40))
 def test_thread_keys_equal_the_threads_in_order_of_first_appearance(keys: list[tuple[str, str]]) -> None:
