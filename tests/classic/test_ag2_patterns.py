@@ -387,3 +387,40 @@ def test_random_pattern_threads_are_the_live_truth(tmp_path: Path) -> None:
     for agent in agents:  # whatever order the speakers came in, each member holds the whole transcript
         assert _contents(live[(agent.name, "chat_manager")]) == _contents(result.chat_history)
         assert json.loads(_ok("inspect", "-s", str(path), "-a", agent.name, "--json").stdout)["peer"] == "chat_manager"
+
+
+def test_a_context_handoff_to_a_nested_chat_records_the_wrapped_agents_thread(tmp_path: Path) -> None:
+    """An ``OnContextCondition`` (no LLM) hands alice's turn to a ``NestedChatTarget``: autogen wraps the nested chat
+    in an internal agent, which becomes dave's peer: a thread with no definition in the header, one conversation per
+    nested chat (each starts with a cleared history)."""
+    from autogen.agentchat import initiate_group_chat
+    from autogen.agentchat.group import (
+        ContextExpression,
+        ContextVariables,
+        ExpressionContextCondition,
+        NestedChatTarget,
+        OnContextCondition,
+    )
+    from autogen.agentchat.group.patterns import DefaultPattern
+
+    alice, bob, carol, dave = (_agent(n) for n in ("alice", "bob", "carol", "dave"))
+    nested = {"chat_queue": [{"recipient": dave, "message": "nested from alice", "max_turns": 1, "summary_method": "last_msg"}]}
+    condition = ExpressionContextCondition(ContextExpression("${go} == True"))
+    alice.handoffs.add_context_condition(OnContextCondition(target=NestedChatTarget(nested_chat_config=nested), condition=condition))
+    pattern = DefaultPattern(initial_agent=alice, agents=[alice, bob, carol], context_variables=ContextVariables(data={"go": True}))
+    path = tmp_path / "nested.jsonl"
+    with SessionRecorder(path, alice, bob, carol, dave):
+        initiate_group_chat(pattern=pattern, messages="start", max_rounds=6)
+    live = _live(alice, bob, carol, dave)
+    assert _recorded(path) == live
+    ((peer, thread),) = [(p, t) for (a, p), t in live.items() if a == "dave"]
+    assert peer.startswith("wrapped_nested_alice")
+    assert _contents(thread) == ["nested from alice", "dave turn 2 (re nested from alice)"]
+    conversations = load_session(path).conversations("dave", peer)
+    assert [_contents(c)[1] for c in conversations] == ["dave turn 1 (re nested from alice)", "dave turn 2 (re nested from alice)"]
+    shown = json.loads(_ok("inspect", "-s", str(path), "-a", "dave", "--conversation", "1", "--json").stdout)
+    assert shown["peer"] == peer and shown["messages"] == conversations[0]
+    prefs = tmp_path / "prefs.json"
+    prefs.write_text(json.dumps([["dave knows", "dave turn 2 (re nested from alice)"]]))
+    updated = json.loads(_ok("update", "-s", str(path), "-a", "dave", "--prefs", str(prefs), "--client", LOCAL, "--json").stdout)
+    assert updated["update_stats"]["learned_answers"] == [{"question": "nested from alice", "answer": "dave knows"}]
