@@ -100,13 +100,14 @@ def _collect_warnings() -> Iterator[list[str]]:
 
 def _strict_error(job: RecordJob, seen: list[str], *, recorded: bool) -> StrictError:
     more = f" and {len(seen) - 1} more" if len(seen) > 1 else ""
+    first = seen[0].removeprefix(f"{job.out}: ")  # the recorder's warnings name the file this message starts with
     where = (
         f"the chat finished and the session is kept in {str(job.out)!r}"
         if recorded
         else "nothing was recorded (the chat did not start)"
     )
     return StrictError(
-        f"{job.out}: {len(seen)} warning(s) while recording ({seen[0]}{more}); {where}; {{strict}} refuses every warning",
+        f"{job.out}: {len(seen)} warning(s) while recording ({first}{more}); {where}; {{strict}} refuses every warning",
         options=("strict",),
     )
 
