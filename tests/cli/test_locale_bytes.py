@@ -200,3 +200,23 @@ def test_legible_keeps_text_and_makes_escaped_bytes_valid_utf8() -> None:
     assert legible("a\ud800b") == "a\\ud800b"  # a lone surrogate that is no escaped byte
     for text in ("caf\udce9", "\udcff\udcfe", "x\ud800"):
         legible(text).encode("utf-8")  # never raises
+
+
+def test_a_live_message_holding_a_file_names_bytes_is_recorded_legibly_with_a_warning(isolated: Path) -> None:
+    import warnings
+
+    import autogen
+
+    from agent_ft_cli import SessionRecorder, load_session
+    from agent_ft_cli.errors import SessionWarning
+
+    a = autogen.ConversableAgent("a", llm_config=False, human_input_mode="NEVER")
+    u = autogen.ConversableAgent("u", llm_config=False, human_input_mode="NEVER")
+    name = os.fsdecode(b"caf\xc3\xa9-\xe9.txt") if sys.getfilesystemencoding() == "utf-8" else "caf\udcc3\udca9-\udce9.txt"
+    with warnings.catch_warnings(record=True) as caught, SessionRecorder(isolated / "s.jsonl", a):
+        warnings.simplefilter("always")
+        u.send({"content": f"see {name}", "role": "user"}, a, request_reply=False)
+    assert load_session(isolated / "s.jsonl").threads[("a", "u")][0]["content"] == "see café-\\xe9.txt"
+    assert a.chat_messages[u][0]["content"] == f"see {name}"  # the live message is untouched
+    texts = [str(w.message) for w in caught if issubclass(w.category, SessionWarning)]
+    assert len(texts) == 1 and "bytes that were not UTF-8" in texts[0], texts

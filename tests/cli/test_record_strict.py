@@ -45,6 +45,20 @@ class NanClient(ModelClientBase):
         return chat_response({"content": "calling f", "tool_calls": [call]}, model=self.model)
 
 
+class Opaque:
+    def __repr__(self):
+        return "<Opaque 7>"
+
+
+class ObjectClient(ModelClientBase):
+    """A tool call carrying an object JSON has no type for (written as its repr)."""
+    model = "odd"
+
+    def create(self, params):
+        call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}, "meta": Opaque()}
+        return chat_response({"content": "calling f", "tool_calls": [call]}, model=self.model)
+
+
 class WarningClient(ModelClientBase):
     """A plain answer, after a warning of its own."""
     model = "odd"
@@ -115,6 +129,7 @@ def _messages(path: Path) -> list[dict[str, object]]:
     [
         ("BigIntClient", "an integer beyond 64 bits is written as its decimal string", str(2**70)),
         ("NanClient", 'NaN and infinities are written as the strings "NaN"', "NaN"),
+        ("ObjectClient", "an object JSON has no type for is written as its repr() string", "<Opaque 7>"),
     ],
 )
 def test_a_value_recorded_through_a_fallback_fails_strict_after_the_chat(
