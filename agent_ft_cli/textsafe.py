@@ -63,7 +63,7 @@ def _has_surrogates(text: str) -> bool:
     return any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
-def _locale_codec() -> str:
+def locale_codec() -> str:
     """The locale's own encoding (``LC_CTYPE``), even in Python's UTF-8 mode; the filesystem encoding elsewhere."""
     import sys
 
@@ -96,7 +96,7 @@ def typed_text(value: str) -> str | None:
     if not _has_surrogates(value):
         return value  # the locale (which decoded argv) read every byte: that is the text
     try:  # in Python's UTF-8 mode argv was read as UTF-8; the locale may still be Latin-1
-        return raw.decode(_locale_codec())
+        return raw.decode(locale_codec())
     except (UnicodeDecodeError, LookupError):
         return None
 

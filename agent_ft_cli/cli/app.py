@@ -207,12 +207,12 @@ def text_arg(value: str, option: str) -> str:
     text in neither are a usage error naming ``option`` (exit 2): what is recorded or matched is never a guess.
     File-name arguments never go through here: they are opened with their exact bytes.
     """
-    from ..textsafe import _locale_codec, typed_text, undecodable
+    from ..textsafe import locale_codec, typed_text, undecodable
 
     text = typed_text(value)
     if text is None:
         raise UsageError(
-            f"{option}: the argument is neither UTF-8 nor text in the locale's encoding ({_locale_codec()}): bytes "
+            f"{option}: the argument is neither UTF-8 nor text in the locale's encoding ({locale_codec()}): bytes "
             f"{undecodable(value)}; pass it as UTF-8"
         )
     return text
