@@ -33,9 +33,15 @@ TOO_DEEP = "<nested too deeply to show>"
 CYCLE = "<refers to itself>"
 
 
+def _legible(text: str) -> str:
+    from .textsafe import legible  # only on the fallback path (textsafe compiles its patterns on import)
+
+    return legible(text)
+
+
 def _key(key: Any) -> str:
     if isinstance(key, str):
-        return key
+        return _legible(key)
     if isinstance(key, (bool, int, float)) or key is None:
         return orjson.dumps(key).decode()
     if isinstance(key, tuple):
@@ -58,15 +64,18 @@ def sanitize(value: Any, *, max_depth: int = MAX_DEPTH) -> Any:
     """``value`` as plain JSON data, keeping every part that can be shown and replacing only what cannot.
 
     The one sanitizer for values agent-ft did not build (a client's stats): what the table view shows and what
-    ``--json``/``--output`` write. Keys become strings (a tuple key ``("a", 1)`` reads ``a, 1``); a container that
-    contains itself becomes :data:`CYCLE` at the point it recurs; the part deeper than ``max_depth`` becomes
-    :data:`TOO_DEEP`; sets, tuples, bytes, pydantic models and other objects get the :func:`json_default`
-    fallback. Never raises (except
-    an interrupt), never recurses deeper than ``max_depth``.
+    ``--json``/``--output`` write. Strings holding a file name's undecodable bytes become valid text
+    (:func:`agent_ft_cli.textsafe.legible`: UTF-8 where valid, else ``\\xNN``). Keys become strings (a tuple key
+    ``("a", 1)`` reads ``a, 1``); a container that contains itself becomes :data:`CYCLE` at the point it recurs;
+    the part deeper than ``max_depth`` becomes :data:`TOO_DEEP`; sets, tuples, bytes, pydantic models and other
+    objects get the :func:`json_default` fallback. Never raises (except an interrupt), never recurses deeper than
+    ``max_depth``.
     """
 
     def walk(v: Any, depth: int, seen: frozenset[int]) -> Any:
-        if v is None or isinstance(v, (str, bool)):
+        if isinstance(v, str):
+            return _legible(v)  # a file name's undecodable bytes (surrogate escapes): orjson refuses them
+        if v is None or isinstance(v, bool):
             return v
         if isinstance(v, float):
             return v if v == v and v not in (float("inf"), float("-inf")) else None  # as orjson writes them

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputDataError, OutputWriteError, UsageError
+from ..textsafe import legible
 from .detect import detect_kind
 from .model import Conversation, SourceOptions, WarnFn
 from .registry import either, get_adapter, kinds, kinds_text
@@ -94,7 +95,9 @@ def write_conversations(
     version = autogen_version()
     written: list[Path] = []
     for conv, path in zip(conversations, paths, strict=True):
-        header = fmt.make_header(conv.agents, autogen_version=version, imported_from=conv.source)
+        # the source's file name as valid text (a name with undecodable bytes: UTF-8 where valid, else \xNN)
+        source = {k: legible(v) if isinstance(v, str) else v for k, v in conv.source.items()}
+        header = fmt.make_header(conv.agents, autogen_version=version, imported_from=source)
         try:
             fmt.write_session(path, header, conv.threads)
         except OutputWriteError as e:

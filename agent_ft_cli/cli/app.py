@@ -198,14 +198,51 @@ def main(
     safe_streams()
 
 
+# -- arguments given as bytes ------------------------------------------------------------------------------------
+def text_arg(value: str, option: str) -> str:
+    """A text argument (a message, an agent name) as the text the user typed, whatever the locale.
+
+    Python decodes ``argv`` with the locale's encoding; this recovers the exact bytes and reads them as UTF-8 when
+    they are valid UTF-8, else in the locale's encoding (:func:`agent_ft_cli.textsafe.typed_text`). Bytes that are
+    text in neither are a usage error naming ``option`` (exit 2): what is recorded or matched is never a guess.
+    File-name arguments never go through here: they are opened with their exact bytes.
+    """
+    from ..textsafe import locale_codec, typed_text, undecodable
+
+    text = typed_text(value)
+    if text is None:
+        raise UsageError(
+            f"{option}: the argument is neither UTF-8 nor text in the locale's encoding ({locale_codec()}): bytes "
+            f"{undecodable(value)}; pass it as UTF-8"
+        )
+    return text
+
+
+def decoded(param: typer.CallbackParam, value: Any) -> Any:
+    """Option callback: :func:`text_arg` on the option's value (each value of a repeatable one)."""
+    if value is None:
+        return None
+    option = max(param.opts, key=len) if param.opts else str(param.name)
+    try:
+        if isinstance(value, (list, tuple)):
+            return [text_arg(v, option) for v in value]
+        return text_arg(value, option)
+    except UsageError as e:
+        fail(str(e), e.exit_code)
+
+
 # -- shared options ----------------------------------------------------------------------------------------------
 SessionOpt = Annotated[
     Path, typer.Option("--session", "-s", help="Session file (JSON Lines) written by agent-ft.", show_default=False)
 ]
 AgentOpt = Annotated[
-    str | None, typer.Option("--agent", "-a", help="Agent whose model is updated (default: inferred).")
+    str | None,
+    typer.Option("--agent", "-a", callback=decoded, help="Agent whose model is updated (default: inferred)."),
 ]
-PeerOpt = Annotated[str | None, typer.Option("--peer", "-p", help="The other agent of the thread (default: inferred).")]
+PeerOpt = Annotated[
+    str | None,
+    typer.Option("--peer", "-p", callback=decoded, help="The other agent of the thread (default: inferred)."),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout and nothing else.")]
 StrictOpt = Annotated[
     bool,
@@ -292,12 +329,33 @@ def closed_pipe() -> NoReturn:
     raise typer.Exit(0)
 
 
+def _escape_unshowable(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler ``agent-ft-escape``: a character the terminal cannot show as ``\\u00e0`` (``\\U0001f326``
+    beyond the BMP), a file name's byte that was not text (a surrogate escape) as ``\\xe9``: so a character and a
+    raw byte never print alike."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    out = []
+    for ch in error.object[error.start : error.end]:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return "".join(out), error.end
+
+
 def safe_streams() -> None:
     """Make output never fail on encoding or on a closed stream.
 
-    Human output that the terminal's encoding cannot show is escaped (``\\u00e0``) instead of raising (JSON is
-    written as UTF-8 bytes and never goes through this); a stdout or stderr closed by the caller (``>&-``) is
-    pointed at the null device, so the command still runs and exits with its own code."""
+    Human output that the terminal's encoding cannot show is escaped (``\\u00e0``, :func:`_escape_unshowable`)
+    instead of raising (JSON is written as UTF-8 bytes and never goes through this); a stdout or stderr closed by
+    the caller (``>&-``) is pointed at the null device, so the command still runs and exits with its own code."""
+    import codecs
+
+    codecs.register_error("agent-ft-escape", _escape_unshowable)
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if stream is None:
@@ -307,7 +365,7 @@ def safe_streams() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             with contextlib.suppress(ValueError, OSError):  # a detached or closed stream
-                reconfigure(errors="backslashreplace")
+                reconfigure(errors="agent-ft-escape")
 
 
 def run() -> None:

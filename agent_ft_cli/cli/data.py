@@ -11,15 +11,17 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import QuietOpt, SessionsOpt, StrictOpt, escape, guarded, warn
+from .app import QuietOpt, SessionsOpt, StrictOpt, decoded, escape, guarded, warn
 from .render import shown
 
 # No ``from __future__ import annotations`` (typer would eval the strings at start-up; see app.py). --agent,
 # --peer and --json say something else here than on the thread commands, so their option types are their own.
 AgentOpt = Annotated[
-    str | None, typer.Option("--agent", "-a", help="Agent whose thread is exported (default: inferred).")
+    str | None, typer.Option("--agent", "-a", callback=decoded, help="Agent whose thread is exported (default: inferred).")
 ]
-PeerOpt = Annotated[str | None, typer.Option("--peer", "-p", help="The other agent of the thread (default: inferred).")]
+PeerOpt = Annotated[
+    str | None, typer.Option("--peer", "-p", callback=decoded, help="The other agent of the thread (default: inferred).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout and nothing else.")]
 
 
@@ -159,10 +161,12 @@ def register(app: Any) -> None:
             str | None, typer.Option("--session-id", help="Only this autogen logging session (SQLite / runtime log).")
         ] = None,
         agent: Annotated[
-            str | None, typer.Option("--agent", "-a", help="openai-jsonl: name of the assistant (default 'assistant').")
+            str | None,
+            typer.Option("--agent", "-a", callback=decoded, help="openai-jsonl: name of the assistant (default 'assistant')."),
         ] = None,
         peer: Annotated[
-            str | None, typer.Option("--peer", "-p", help="openai-jsonl: name of the user side (default 'user').")
+            str | None,
+            typer.Option("--peer", "-p", callback=decoded, help="openai-jsonl: name of the user side (default 'user')."),
         ] = None,
         force: Annotated[bool, typer.Option("--force", help="Overwrite session files that already exist.")] = False,
         json_out: Annotated[

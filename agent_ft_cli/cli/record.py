@@ -7,12 +7,21 @@ from typing import Annotated
 
 import typer
 
-from .app import ClientArgOpt, ClientOpt, QuietOpt, client_args, escape, guarded
+from .app import ClientArgOpt, ClientOpt, QuietOpt, client_args, decoded, escape, guarded
 
 
 def record(
     config: Annotated[Path, typer.Option("--config", "-c", help="YAML pair config (see configs/).", show_default=False)],
-    message: Annotated[str, typer.Option("--message", "-m", help="First message, sent by the initiator.", show_default=False)],
+    message: Annotated[
+        str,
+        typer.Option(
+            "--message",
+            "-m",
+            callback=decoded,
+            help="First message, sent by the initiator (its bytes read as UTF-8, else in the locale's encoding).",
+            show_default=False,
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Session file to write (streamed as the chat runs).", show_default=False)],
     client: ClientOpt = None,
     client_arg: ClientArgOpt = None,
@@ -20,6 +29,14 @@ def record(
     quiet: QuietOpt = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout and nothing else.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace a session file that already holds a recording.")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Fail (exit 3) on any warning: a value recorded through a documented fallback, a message not "
+            "recorded, a config warning. The chat is never broken: it finishes and the session is kept.",
+        ),
+    ] = False,
 ) -> None:
     """Run a live chat with the configured pair and record it to a session file.
 
@@ -45,6 +62,7 @@ def record(
                 max_turns=max_turns,
                 quiet=quiet or json_out,
                 force=force,
+                strict=strict,
             )
         )
         if json_out:

@@ -24,11 +24,28 @@ Every command prints this with `--help` (`-h`). Conventions shared by every comm
   error (exit 2) naming it: nothing is silently dropped.
 - `--json` prints compact JSON (one line) on stdout and nothing else; `update --output FILE` writes the same
   result indented for people to read. Talk (warnings, progress, summaries) goes to stderr.
-- `--quiet`/`-q` prints nothing on stderr but errors. `--strict` fails (exit 3) on any warning or skip.
+- `--quiet`/`-q` prints nothing on stderr but errors. `--strict` fails (exit 3) on any warning or skip (`record
+  --strict` never breaks the chat: it fails once the chat is over, and the session is kept).
 - On a terminal, views are tables; piped or with `CI` set, plain lines with no padding and no wrapping.
 - Shell completion: `agent-ft --install-completion` (bash, zsh, fish), or `agent-ft --show-completion` to print
   the script.
 - Exit codes: [errors.md](errors.md).
+
+## Bytes, locales and file names
+
+Arguments reach agent-ft as bytes; what they mean does not depend on the locale (`LC_ALL=C`, Latin-1, UTF-8):
+
+- A text argument (`record --message`, `--agent`, `--peer`, `import --agent/--peer`) is the text its bytes spell:
+  UTF-8 when they are valid UTF-8 (`\\xc3\\xa0` is `à` in every locale), else the locale's encoding (`\\xe0` is
+  `à` in a Latin-1 locale). Bytes that are text in neither (`\\xe0` in a C locale) are a usage error naming the
+  argument (exit 2): a session is training data, so agent-ft records what was typed or nothing, never a guess or
+  an escape the model would read as part of the message.
+- A file name (`--session`, `--config`, `--out`, `--prefs` ...) is opened with its exact bytes, whatever they are.
+  Where it must be written as text (`--json` output, a session header's `imported_from`) it is valid UTF-8: the
+  name as the locale reads it, and each byte the locale cannot read decoded with its neighbours as UTF-8 where
+  that is valid, else written as the four characters `\\xNN` (`caf\\xe9.jsonl` for the Latin-1 name `café.jsonl`
+  in a C locale). Human output shows it the same way; a character the terminal cannot show prints as `\\u00e9`,
+  so a character and a raw byte never look alike.
 """
 
 

@@ -19,8 +19,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..errors import SessionError
-from ..jsonio import dumps_line, json_default  # noqa: F401  (json_default re-exported)
+from ..jsonio import DUMP_OPTS, dumps_line, json_default
 
 FORMAT = "agent-ft-session"
 VERSION = "1.0"
@@ -42,7 +44,21 @@ FALLBACKS = {
     "big int": "an integer beyond 64 bits is written as its decimal string",
     "NaN/inf": 'NaN and infinities are written as the strings "NaN", "Infinity", "-Infinity"',
     "cycle": 'a container that holds itself is written as the string "<cycle>" where it repeats',
+    "object": "an object JSON has no type for is written as its repr() string",
+    "surrogates": "text holding bytes that were not UTF-8 (surrogate escapes) is written with each such byte as \\xNN",
 }
+
+
+def _noting_default(notes: set[str]) -> Callable[[Any], Any]:
+    """:func:`json_default` that notes when it had to write an object as its ``repr`` (pydantic models, sets and
+    bytes have a JSON form of their own)."""
+
+    def default(value: Any) -> Any:
+        if not (callable(getattr(value, "model_dump", None)) or isinstance(value, (set, frozenset, tuple, bytes))):
+            notes.add("object")
+        return json_default(value)
+
+    return default
 
 
 def _nonfinite(value: Any, depth: int = 0) -> bool:
@@ -57,7 +73,16 @@ def _nonfinite(value: Any, depth: int = 0) -> bool:
 
 
 def _safe_value(value: Any, seen: tuple[int, ...], notes: set[str]) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # orjson refuses lone surrogates (a file name's bytes read with surrogateescape)
+            from ..textsafe import legible
+
+            notes.add("surrogates")
+            return legible(value)
+        return value
+    if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
         if _INT_MIN <= value <= _INT_MAX:
@@ -78,7 +103,7 @@ def _safe_value(value: Any, seen: tuple[int, ...], notes: set[str]) -> Any:
             return "<cycle>"
         inner = (*seen, id(value))
         if isinstance(value, dict):
-            return {k if isinstance(k, str) else str(k): _safe_value(v, inner, notes) for k, v in value.items()}
+            return {_safe_value(k if isinstance(k, str) else str(k), inner, notes): _safe_value(v, inner, notes) for k, v in value.items()}
         return [_safe_value(v, inner, notes) for v in value]
     return value  # anything else: the serializer's own fallback (json_default) writes it
 
@@ -87,17 +112,22 @@ def dumps_record_safe(record: dict[str, Any], on_fallback: Callable[[set[str]], 
     """:func:`dumps_record` for values that came from a live chat: never raises on a value, never silently changes
     one. What JSON cannot hold exactly is written as a string (:data:`FALLBACKS`); ``on_fallback`` is told which
     kinds were needed. The common case costs one ``orjson`` call and a byte search."""
+    notes: set[str] = set()
+    opts = DUMP_OPTS | orjson.OPT_APPEND_NEWLINE
+    default = _noting_default(notes)
     try:
-        data = dumps_line(record)
+        data = orjson.dumps(record, default=default, option=opts)
     except (TypeError, ValueError, RecursionError):  # orjson.JSONEncodeError is a TypeError
         data = b""
     else:
         if b"null" not in data or not _nonfinite(record):
+            if notes and on_fallback is not None:
+                on_fallback(notes)
             return data
-    notes: set[str] = set()
+    notes.clear()
     try:
         safe = _safe_value(record, (), notes)
-        data = dumps_line(safe)
+        data = orjson.dumps(safe, default=default, option=opts)
     except (TypeError, ValueError, RecursionError):
         notes.add("cycle")
         data = dumps_line({k: (v if k != "message" else {"content": "<message too deep to record>"}) for k, v in record.items()})

@@ -1,14 +1,24 @@
-"""``record``: run a live chat between the configured pair and stream it to a session file."""
+"""``record``: run a live chat between the configured pair and stream it to a session file.
+
+Under ``strict`` every warning the run emits counts (:func:`run` collects them while passing each on to whoever
+shows warnings): a value recorded through a documented fallback (``agent_ft_cli.session.FALLBACKS``), a message
+that could not be recorded, two peers with one name, a failed write, a warning from the config or the client.
+One emitted before the chat starts stops the run there, with nothing recorded; one emitted during the chat never
+breaks it: the chat finishes, the session stays on disk, and then :class:`~agent_ft_cli.errors.StrictError`
+(exit 3) names the file and the first warning.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, OutputWriteError
+from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, OutputWriteError, StrictError
 from ..pairing import check_config_client, resolve_client, resolve_pair
 from ..redact import describe_exception
 from .walk import load_config, stdout_to_stderr
@@ -24,6 +34,7 @@ class RecordJob:
     max_turns: int | None = None
     quiet: bool = False
     force: bool = False  # replace a session file that already holds a recording (else refused)
+    strict: bool = False  # any warning fails the run (after the chat, the session kept)
 
 
 @dataclass
@@ -35,6 +46,8 @@ class RecordResult:
     peer: str
     messages: int
     reply: str | None
+    #: Every warning the run emitted (each was also shown as usual).
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -70,8 +83,49 @@ def _no_space(out: Path, e: OSError, written: int) -> OutputWriteError:
     return err
 
 
+@contextlib.contextmanager
+def _collect_warnings() -> Iterator[list[str]]:
+    """Every warning shown inside the block, in order; each is still shown by the hook in place (the CLI's)."""
+    seen: list[str] = []
+    with warnings.catch_warnings():
+        shown_by = warnings.showwarning
+
+        def note(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            seen.append(str(message))
+            shown_by(message, category, *args, **kwargs)
+
+        warnings.showwarning = note
+        yield seen
+
+
+def _strict_error(job: RecordJob, seen: list[str], *, recorded: bool) -> StrictError:
+    more = f" and {len(seen) - 1} more" if len(seen) > 1 else ""
+    first = seen[0].removeprefix(f"{job.out}: ")  # the recorder's warnings name the file this message starts with
+    where = (
+        f"the chat finished and the session is kept in {str(job.out)!r}"
+        if recorded
+        else "nothing was recorded (the chat did not start)"
+    )
+    return StrictError(
+        f"{job.out}: {len(seen)} warning(s) while recording ({first}{more}); {where}; {{strict}} refuses every warning",
+        options=("strict",),
+    )
+
+
 def run(job: RecordJob) -> RecordResult:
-    """Run a live chat between the configured pair (the initiator sends ``message``) and stream it to ``job.out``."""
+    """Run a live chat between the configured pair (the initiator sends ``message``) and stream it to ``job.out``.
+
+    Under ``job.strict`` a warning raises :class:`~agent_ft_cli.errors.StrictError`: before the chat, at once;
+    during it, once the chat has finished (the session kept). The result lists every warning emitted."""
+    with _collect_warnings() as seen:
+        result = _run(job, seen)
+    result.warnings = seen
+    if job.strict and seen:
+        raise _strict_error(job, seen, recorded=True)
+    return result
+
+
+def _run(job: RecordJob, seen: list[str]) -> RecordResult:
     from ..classic.compat import require_autogen, silence_autogen_logging
     from ..classic.recorder import SessionRecorder
     from ..classic.replay import ClientToRegister, build_pair
@@ -107,6 +161,8 @@ def run(job: RecordJob) -> RecordResult:
             raise ClientLoadError(
                 f"client {label} could not be created or registered: {type(e).__name__}: {describe_exception(e)}"
             ) from e
+        if job.strict and seen:
+            raise _strict_error(job, seen, recorded=False)
         updated, other = pair.agent, pair.peer
         by_name = {agent: updated, peer: other}
         initiator_name = config.chat.get("initiator", peer)
