@@ -19,6 +19,8 @@ The public API is re-exported lazily, so ``import agent_ft_cli`` stays cheap and
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -79,3 +81,27 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(__all__)
+
+
+#: Public names that are also the name of a submodule (the function ``align`` lives in ``align.py``).
+_SHADOWED = frozenset(name for name in _LAZY if _LAZY[name] == "." + name)
+
+
+class _Package(types.ModuleType):
+    """This package's module type: its public functions win over its submodules of the same name.
+
+    The import system binds a submodule as an attribute of its package when it first loads it (``import
+    agent_ft_cli.align``, which export and replay do, would set ``agent_ft_cli.align`` to the module, and
+    :func:`__getattr__` is never asked again). That binding is skipped for :data:`_SHADOWED` names, so
+    ``agent_ft_cli.align`` and ``from agent_ft_cli import align`` are the function whatever was imported before,
+    while the function stays lazy; the module itself is ``sys.modules["agent_ft_cli.align"]`` (``from
+    agent_ft_cli.align import Tying`` works as ever).
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

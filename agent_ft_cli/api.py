@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .errors import UsageError
 from .session import Session, WarnFn
 
 
@@ -18,6 +19,7 @@ def replay(
     client_args: dict[str, Any] | None = None,
     strict: bool = False,
     on_warning: WarnFn | None = None,
+    trust_session_client: bool = False,
 ) -> tuple[Any, Any]:
     """Rebuild the recorded pair as live autogen agents: ``(agent, peer)``, each holding its view of the thread.
 
@@ -31,16 +33,24 @@ def replay(
     recorded none); ``client_args`` go to its constructor. ``agent``/``peer``: which thread, inferred as ``update``
     infers them (the agent with a model client) when not given.
 
+    ``trust_session_client``: consent to import the client the session names when ``client`` is None. A session is
+    data, and data never chooses code: without consent only agent-ft's bundled clients are imported from a session
+    (as ``agent-ft update`` does; the convention of transformers' ``trust_remote_code``). Pass it only for sessions
+    you trust, or name the client yourself.
+
     Raises :class:`~agent_ft_cli.errors.SessionError` (unreadable session, unknown agent or thread),
     :class:`~agent_ft_cli.errors.ClientLoadError` (the client cannot be imported, breaks the protocol or cannot be
-    registered, or autogen is not the classic API).
+    registered, or autogen is not the classic API), :class:`~agent_ft_cli.errors.UsageError` (an argument of the
+    wrong type; the session names a client you did not consent to:
+    :class:`~agent_ft_cli.pairing.UntrustedSessionClientError`).
     """
     from .classic.compat import require_autogen
     from .classic.replay import replay_pair
     from .clients.loading import check_protocol, load_client
-    from .pairing import resolve_client, resolve_pair
+    from .pairing import UntrustedSessionClientError, resolve_client, resolve_pair
     from .session import load_session
 
+    _check_arguments(session, client, agent, peer, client_args, on_warning)
     if not isinstance(session, Session):
         session = load_session(Path(os.fspath(session)), strict=strict, on_warning=on_warning)
     a, p = resolve_pair(session.header, agent, peer, path=session.path)
@@ -49,9 +59,46 @@ def replay(
     if isinstance(client, type):
         client_cls = check_protocol(client)
     else:
-        choice = resolve_client(client, None, header=session.header, agent=a, client_args=client_args)
+        try:
+            choice = resolve_client(
+                client,
+                None,
+                header=session.header,
+                agent=a,
+                client_args=client_args,
+                trust_session_client=trust_session_client,
+            )
+        except UntrustedSessionClientError as e:  # named as this function's arguments
+            spelled = {"client": "client=...", "trust_session_client": "trust_session_client=True"}
+            e.spell_options(lambda key: spelled.get(key, key))
+            raise
         if choice is not None:
             client_cls, args = load_client(choice.spec), choice.args
     require_autogen()
     pair = replay_pair(session, a, p, client_cls=client_cls, client_args=args)
     return pair.agent, pair.peer
+
+
+def _check_arguments(session: Any, client: Any, agent: Any, peer: Any, client_args: Any, on_warning: Any) -> None:
+    """:class:`UsageError` naming the first argument of :func:`replay` that has the wrong type."""
+    if not isinstance(session, Session):
+        path = os.fspath(session) if isinstance(session, (str, os.PathLike)) else None
+        if not isinstance(path, str):
+            raise UsageError(f"session: expected a path or a Session from load_session, got {type(session).__name__}")
+        if not path:
+            raise UsageError("session: an empty path")
+    if client is not None and not isinstance(client, (type, str)):
+        hint = " (pass the class, not an instance: replay builds the client)" if hasattr(client, "create") else ""
+        raise UsageError(
+            "client: expected a model client class or an import path 'package.module:ClassName', got "
+            f"{type(client).__name__}{hint}"
+        )
+    if isinstance(client, str) and not client.strip():
+        raise UsageError("client: an empty import path; give 'package.module:ClassName', a class, or None")
+    for name, value in (("agent", agent), ("peer", peer)):
+        if value is not None and not isinstance(value, str):
+            raise UsageError(f"{name}: expected an agent name or None, got {type(value).__name__}")
+    if client_args is not None and not (isinstance(client_args, dict) and all(isinstance(k, str) for k in client_args)):
+        raise UsageError(f"client_args: expected a dict of keyword arguments, got {type(client_args).__name__}")
+    if on_warning is not None and not callable(on_warning):
+        raise UsageError(f"on_warning: expected a function of one message, got {type(on_warning).__name__}")

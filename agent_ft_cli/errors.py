@@ -152,6 +152,11 @@ class UpdateNotImplementedError(ClientLoadError, NotImplementedError):
     """The agent's model client has no ``update_model`` (the seed's ``NotImplementedError``)."""
 
 
+class NotAnAgentError(UsageError, TypeError, ValueError):
+    """An argument that must be an autogen agent is something else (``update_model("assistant", ...)``); the message
+    names the argument. Also a ``TypeError`` (what it is) and a ``ValueError`` (what agent-ft raised before)."""
+
+
 class SessionWarning(UserWarning):
     """A recoverable problem in a session file (such as a final line cut short by a crash)."""
 

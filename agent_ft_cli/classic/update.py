@@ -5,7 +5,11 @@
 ``update_model(preference_data, inference_messages, **kwargs)`` and returns
 ``{"update_stats": ..., "inference_messages": ..., "preference_data": ...}``.
 
-No client: ``ValueError``; several: ``ValueError``; a client without ``update_model``: ``NotImplementedError``.
+No client: ``ValueError``; several: ``ValueError``; a client without ``update_model``: ``NotImplementedError``
+(agent-ft's classes for them, :class:`~agent_ft_cli.errors.NoModelClientError`,
+:class:`~agent_ft_cli.errors.ManyModelClientsError` and :class:`~agent_ft_cli.errors.UpdateNotImplementedError`, are
+each an ``AgentFtError`` and the seed's builtin). An argument that is not an agent at all (where the seed fails with
+whatever the object raises): :class:`~agent_ft_cli.errors.NotAnAgentError`, naming the argument.
 ``preference_data`` is passed on as-is. The protocol itself lives in :mod:`agent_ft_cli.clients.protocol`.
 """
 
@@ -13,10 +17,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ManyModelClientsError, NoModelClientError, UpdateNotImplementedError
+from ..errors import ManyModelClientsError, NoModelClientError, NotAnAgentError, UpdateNotImplementedError
 
 if TYPE_CHECKING:  # pragma: no cover
     from autogen import Agent, ConversableAgent
+
+
+def check_agent(value: Any, argument: str, *, holds_threads: bool = True) -> None:
+    """:class:`NotAnAgentError` naming ``argument`` unless ``value`` looks like an autogen agent: a ``str`` ``name``
+    (the ``Agent`` protocol), and for the agent that is updated its ``chat_messages``."""
+    if isinstance(getattr(value, "name", None), str) and (not holds_threads or hasattr(value, "chat_messages")):
+        return
+    shown = f"{type(value).__name__} {value!r}" if isinstance(value, str) else type(value).__name__
+    hint = ": pass the agent object, not its name" if isinstance(value, str) else ""
+    raise NotAnAgentError(f"update_model: {argument} is not an autogen agent (got {shown[:80]}){hint}")
 
 
 def registered_clients(update_agent: Any) -> list[Any]:
@@ -74,8 +88,11 @@ def update_model(
     Returns ``{"update_stats": <client's dict>, "inference_messages": <the thread>, "preference_data": <as given>}``.
 
     Raises:
-        ValueError: the agent has no model client, or more than one.
-        NotImplementedError: the client has no ``update_model``.
+        ValueError: the agent has no model client, or more than one (``NoModelClientError``,
+            ``ManyModelClientsError``: both are also :class:`~agent_ft_cli.errors.AgentFtError`).
+        NotImplementedError: the client has no ``update_model`` (``UpdateNotImplementedError``, an ``AgentFtError``).
+        NotAnAgentError: ``update_agent`` or ``other_agent`` is not an agent (an ``AgentFtError``, also a
+            ``TypeError`` and a ``ValueError``); checked before anything is read or created.
     """
     return run_update(update_agent, preference_data, other_agent, kwargs)
 
@@ -91,8 +108,10 @@ def run_update(
     """:func:`update_model` with agent-ft's own options kept out of the client's keyword space: ``kwargs`` go to the
     client as given; ``include_system_message`` prepends the agent's system message (the update workflow's
     ``--include-system-message``)."""
-    if getattr(update_agent, "client", None) is None:
-        raise ValueError("No OpenAIWrapper client is found.")
+    check_agent(update_agent, "update_agent")
+    if getattr(update_agent, "client", None) is None:  # the seed's first check, before the history is read
+        raise NoModelClientError("No OpenAIWrapper client is found.")
+    check_agent(other_agent, "other_agent", holds_threads=False)  # before a read creates a thread keyed by it
     messages = update_agent.chat_messages[other_agent]
     client = the_client(update_agent)
     inference_messages = messages

@@ -6,32 +6,82 @@ gets exactly the CLI's rows and agents.
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import InputDataError, SessionWarning, UsageError
 from ..session import Session, WarnFn
-from .exporter import Exporter, Row, SessionSource
+from .exporter import Exporter, ExportSummary, Row, SessionSource
+from .formats import PAIR_FORMATS
 from .options import ExportOptions
 from .sessions import expand_sessions
 
 _OPTIONS = ("standard", "train_last_only", "agent", "peer", "strict")
 
 
+def _not_a_session(item: Any) -> UsageError:
+    return UsageError(
+        f"sessions: expected a path (str or os.PathLike: a session file, a folder of *.jsonl or a glob pattern), a "
+        f"Session from load_session, or a list of them; got {type(item).__name__}"
+    )
+
+
+def _path(value: Any, argument: str) -> str | None:
+    """``value`` as a path string when it is one (``str`` or ``os.PathLike``), else None; an empty one is refused."""
+    if not isinstance(value, (str, os.PathLike)):
+        return None
+    path = os.fspath(value)
+    if not isinstance(path, str):
+        return None
+    if not path:
+        raise UsageError(f"{argument}: an empty path")
+    return path
+
+
 def _sources(sessions: SessionSource | Iterable[SessionSource]) -> list[SessionSource]:
-    items: list[Any] = [sessions] if isinstance(sessions, (str, Path, Session)) else list(sessions)
+    if isinstance(sessions, (str, os.PathLike, Session)):
+        items: list[Any] = [sessions]
+    elif isinstance(sessions, (bytes, bytearray, dict)) or not isinstance(sessions, Iterable):
+        raise _not_a_session(sessions)  # bytes and dicts iterate, but not over sessions
+    else:
+        items = list(sessions)
     out: list[SessionSource] = []
     for item in items:
         if isinstance(item, Session):
             out.append(item)
-        elif isinstance(item, (str, Path)):
-            out.extend(expand_sessions([item]))
+        elif (path := _path(item, "sessions")) is not None:
+            out.extend(expand_sessions([path]))
         else:
-            raise UsageError(f"a session is a path or a Session, not a {type(item).__name__}")
+            raise _not_a_session(item)
     if not out:
         raise UsageError("give at least one {session}", options=("session",))
     return out
+
+
+def _check_types(options: dict[str, Any], on_warning: Any) -> None:
+    for key, value in options.items():
+        flag = key in ("standard", "train_last_only", "strict")
+        if not (isinstance(value, bool) if flag else value is None or isinstance(value, str)):
+            want = "True or False" if flag else "a name or None"
+            raise UsageError(f"{key}: expected {want}, got {type(value).__name__}")
+    if on_warning is not None and not callable(on_warning):
+        raise UsageError(f"on_warning: expected a function of one message, got {type(on_warning).__name__}")
+
+
+def _nothing(summary: ExportSummary) -> str:
+    """Why no row at all could be built: the first skipped pair's reason, else the first skipped session's."""
+    why = ""
+    if summary.skipped_pairs:
+        first = summary.skipped_pairs[0]
+        why = f"; pair {first['pair']}: {first['reason']}"
+    elif summary.skipped_sessions:
+        first = summary.skipped_sessions[0]
+        why = f"; {first['reason']}"
+    elif summary.pairs_total == 0 and summary.format in PAIR_FORMATS:
+        why = "; the preference data hold no pair"
+    return f"nothing to export: no row could be built for {{format}} {summary.format}{why}"
 
 
 def export_rows(
@@ -48,18 +98,40 @@ def export_rows(
     :func:`load_session`, or a list of them. ``format``: ``"trl-preference"``, ``"trl-sft"``, ``"trl-kto"``,
     ``"openai-sft"`` or ``"openai-dpo"``. ``prefs``: the preference pairs (the data, as ``update_model`` takes it)
     or the path of a prefs file (JSON, JSON Lines or YAML). ``options``: ``standard``, ``train_last_only``,
-    ``agent``, ``peer``, ``strict`` as for the command. Pairs that cannot be tied are left out here; use
-    :class:`~agent_ft_cli.export.Exporter` to read why (``Exporter.summary``).
+    ``agent``, ``peer``, ``strict`` as for the command.
 
-    Raises :class:`~agent_ft_cli.errors.UsageError` for an unknown format or option, and
-    :class:`~agent_ft_cli.errors.InputDataError` (a :class:`SessionError` or ``PrefsError``) for unreadable input.
+    What the command reports as skipped is reported here too, one message each: a session that cannot be used (the
+    agent is not in it, its thread has no answer to train on, ...), a pair that cannot be tied (with its reason),
+    a line of a session read past. They go to ``on_warning(message)`` when it is given; otherwise each is a
+    :class:`~agent_ft_cli.errors.SessionWarning` (``warnings.warn``, so ``warnings.catch_warnings`` or ``-W error``
+    handle them). The rows built from everything else are returned. With ``strict=True`` the first skip raises
+    instead (:class:`~agent_ft_cli.errors.StrictError`). :class:`~agent_ft_cli.export.Exporter` gives the whole
+    summary (``Exporter.summary``).
+
+    Raises :class:`~agent_ft_cli.errors.UsageError` for an unknown format or option or ``sessions`` that are not
+    paths or :class:`Session` objects, and :class:`~agent_ft_cli.errors.InputDataError` (a :class:`SessionError` or
+    ``PrefsError``) for unreadable input, and when no row at all can be built (every session skipped or every
+    pair untied: where the command exits with code 3), its message giving the first reason.
     """
     unknown = sorted(set(options) - set(_OPTIONS))
     if unknown:
         raise UsageError(f"unknown export option {unknown[0]!r}; options: {', '.join(_OPTIONS)}")
-    if isinstance(prefs, (str, Path)):
+    _check_types(options, on_warning)
+    prefs_path = _path(prefs, "prefs")
+    if prefs_path is not None:
         from ..prefs import load_prefs
 
-        prefs = load_prefs(prefs)
-    exporter = Exporter(ExportOptions(format=format, **options), prefs, on_warning=on_warning)
-    return list(exporter.rows(_sources(sessions)))
+        prefs = load_prefs(prefs_path)
+    held: list[str] = []
+    report = on_warning if on_warning is not None else held.append
+    exporter = Exporter(ExportOptions(format=format, **options), prefs, on_warning=report)
+    try:
+        rows = list(exporter.rows(_sources(sessions)))
+        for skipped in exporter.summary.skipped_pairs:
+            report(f"skipped pair {skipped['pair']}: {skipped['reason']}")
+    finally:  # warned from here, so each warning points at the caller's line
+        for text in held:
+            warnings.warn(text, SessionWarning, stacklevel=2)
+    if not rows:
+        raise InputDataError(_nothing(exporter.summary), options=("format",))
+    return rows

@@ -88,8 +88,17 @@ def to_dataset(rows: list[Row]) -> Any:
     ``tool_calls`` when messages are the rows) is dropped from every row. Here the columns are the union over every row (a row without one has
     ``None`` there), and the features are inferred from every value of every row, then given explicitly.
     """
-    import datasets
-    import pyarrow as pa
+    odd = rows if not isinstance(rows, (list, tuple)) else next((r for r in rows if not isinstance(r, dict)), rows)
+    if odd is not rows or not isinstance(rows, (list, tuple)):
+        got = type(rows).__name__ if odd is rows else f"a row of type {type(odd).__name__}"
+        raise UsageError(f"to_dataset: expected a list of rows (dicts, as export_rows returns), got {got}")
+    try:
+        import datasets
+        import pyarrow as pa
+    except ImportError:
+        raise UsageError(
+            "to_dataset needs the 'datasets' library: pip install datasets (or pip install 'agent-ft[hf]')"
+        ) from None
 
     columns = list(dict.fromkeys(key for row in rows for key in row))
     filled = [{c: row.get(c) for c in columns} for row in rows]

@@ -150,3 +150,65 @@ def test_client_without_update_model_is_not_implemented(client_name: str) -> Non
     run_chat(assistant, user, turns=1)
     with pytest.raises(NotImplementedError, match=f"update_model is not implemented for {client_cls.__name__}"):
         update_model(assistant, [], user)
+
+
+def test_the_seeds_errors_are_agent_ft_errors_too() -> None:
+    """Issue #16 item 8: each seed case is the builtin the seed names *and* an AgentFtError with its exit code."""
+    import autogen
+
+    from agent_ft_cli import AgentFtError, update_model
+    from agent_ft_cli.errors import ManyModelClientsError, NoModelClientError, UpdateNotImplementedError
+
+    lonely = autogen.ConversableAgent("lonely", llm_config=False, human_input_mode="NEVER")
+    other = autogen.ConversableAgent("other", llm_config=False, human_input_mode="NEVER")
+    with pytest.raises(NoModelClientError) as info:
+        update_model(lonely, [], other)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, AgentFtError) and info.value.exit_code == 4
+    assert str(info.value) == "No OpenAIWrapper client is found."
+
+    agent = _two_entry_agent()
+    agent.register_model_client(model_client_cls=RecordingClient)
+    with pytest.raises(ManyModelClientsError) as many:
+        update_model(agent, [], other)
+    assert isinstance(many.value, ValueError) and many.value.exit_code == 4
+
+    assistant, user = make_pair(NoUpdateMethod, tools=False)
+    with pytest.raises(UpdateNotImplementedError) as missing:
+        update_model(assistant, [], user)
+    assert isinstance(missing.value, NotImplementedError) and isinstance(missing.value, AgentFtError)
+
+
+@pytest.mark.parametrize("value", ["assistant", None, 3, object()])
+def test_a_non_agent_update_agent_is_named(value: Any) -> None:
+    import autogen
+
+    from agent_ft_cli import AgentFtError, update_model
+    from agent_ft_cli.errors import NotAnAgentError
+
+    other = autogen.ConversableAgent("other", llm_config=False, human_input_mode="NEVER")
+    with pytest.raises(NotAnAgentError) as info:
+        update_model(value, [], other)
+    message = str(info.value)
+    assert isinstance(info.value, AgentFtError) and isinstance(info.value, (TypeError, ValueError))
+    assert "update_agent is not an autogen agent" in message and type(value).__name__ in message
+    assert "--" not in message
+    if isinstance(value, str):
+        assert "pass the agent object, not its name" in message
+
+
+def test_a_non_agent_other_agent_is_named_after_the_seeds_client_check_and_creates_no_thread() -> None:
+    import autogen
+
+    from agent_ft_cli import update_model
+    from agent_ft_cli.errors import NoModelClientError, NotAnAgentError
+
+    RecordingClient.instances.clear()
+    assistant, user = make_pair(RecordingClient, tools=False)
+    run_chat(assistant, user, turns=1)
+    with pytest.raises(NotAnAgentError, match=r"other_agent is not an autogen agent \(got str 'user'\)"):
+        update_model(assistant, [], "user")
+    assert "user" not in assistant._oai_messages  # checked before the read that would create the thread
+    assert RecordingClient.instances[0].received == []
+    plain = autogen.ConversableAgent("plain", llm_config=False)
+    with pytest.raises(NoModelClientError):  # the seed's first check still comes first
+        update_model(plain, [], "user")
