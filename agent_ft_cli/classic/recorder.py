@@ -146,7 +146,7 @@ class _Warner:
 
     def fallback(self, notes: set[str]) -> None:
         for note in sorted(notes):
-            self.once("value:" + note, f"a message holds a value JSON cannot keep exactly: {fmt.FALLBACKS[note]}")
+            self.once("value:" + note, f"a recorded value JSON cannot hold exactly ({note}): {fmt.FALLBACKS[note]}")
 
     def renamed(self, name: str, pid: str) -> None:
         self.once(
@@ -382,7 +382,7 @@ class SessionRecorder:
         header = fmt.make_header([describe_agent(a) for a in self.agents], autogen_version=_autogen_version())
         self._fd = self._open()
         try:
-            data = [fmt.dumps_record(header)]
+            data = [fmt.dumps_record_safe(header, self._warn.fallback)]
             for agent in self.agents:
                 for name, peer, msgs in _thread_items(agent, self._peer_id):
                     data += [fmt.dumps_record_safe(fmt.message_record(name, peer, m), self._warn.fallback) for m in msgs]
@@ -460,11 +460,11 @@ class SessionRecorder:
 
     def _clear(self, agent: str, peer: Any) -> None:
         pid = None if peer is None else self._peer_id(peer)
-        self._write(fmt.dumps_record(fmt.clear_record(agent, pid)))
+        self._write(fmt.dumps_record_safe(fmt.clear_record(agent, pid), self._warn.fallback))
 
     def _reset(self, agent: str, peer: Any, messages: list[Any]) -> None:
         try:
-            data = [fmt.dumps_record(fmt.clear_record(agent, self._peer_id(peer), rewrite=True))]
+            data = [fmt.dumps_record_safe(fmt.clear_record(agent, self._peer_id(peer), rewrite=True), self._warn.fallback)]
             data += [self._line(agent, peer, m) for m in messages]
         except Exception as e:
             self._warn.once("record", f"a history could not be recorded ({type(e).__name__}: {e})")

@@ -19,8 +19,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..errors import SessionError
-from ..jsonio import dumps_line, json_default  # noqa: F401  (json_default re-exported)
+from ..jsonio import RECORD_FALLBACKS, dumps_line, json_default, recordable  # noqa: F401  (json_default re-exported)
 
 FORMAT = "agent-ft-session"
 VERSION = "1.0"
@@ -36,71 +38,39 @@ def dumps_record(record: dict[str, Any]) -> bytes:
 
 
 # Values JSON (as every reader parses it) cannot hold exactly, and what a recording writes instead (documented in
-# docs/session-format.md): the value as a string, so the line stays valid JSON and nothing is silently changed.
-_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
-FALLBACKS = {
-    "big int": "an integer beyond 64 bits is written as its decimal string",
-    "NaN/inf": 'NaN and infinities are written as the strings "NaN", "Infinity", "-Infinity"',
-    "cycle": 'a container that holds itself is written as the string "<cycle>" where it repeats',
-}
+# docs/session-format.md): only the value concerned is replaced, so the line stays valid JSON and nothing around it
+# is lost or silently changed.
+FALLBACKS = RECORD_FALLBACKS
+_PLAIN = (str, int, bool, type(None))
 
 
-def _nonfinite(value: Any, depth: int = 0) -> bool:
-    """Whether a value holds a NaN or infinite float, an out-of-range int, or is too deep/cyclic to walk."""
-    if type(value) is float:
+def _needs_walk(value: Any, depth: int = 0) -> bool:
+    """Whether a value orjson wrote may hold a NaN or infinity it wrote as ``null``: a non-finite float, or any type
+    other than the plain JSON ones (a dataclass, a subclass) that may hide one."""
+    t = type(value)
+    if t is float:
         return value != value or value in (float("inf"), float("-inf"))
-    if type(value) is dict:
-        return depth > 200 or any(_nonfinite(v, depth + 1) for v in value.values())
-    if type(value) in (list, tuple):
-        return depth > 200 or any(_nonfinite(v, depth + 1) for v in value)
-    return False
-
-
-def _safe_value(value: Any, seen: tuple[int, ...], notes: set[str]) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        if _INT_MIN <= value <= _INT_MAX:
-            return value
-        notes.add("big int")
-        return str(value)
-    if isinstance(value, float):
-        if value != value:
-            notes.add("NaN/inf")
-            return "NaN"
-        if value in (float("inf"), float("-inf")):
-            notes.add("NaN/inf")
-            return "Infinity" if value > 0 else "-Infinity"
-        return value
-    if isinstance(value, (dict, list, tuple, set, frozenset)):
-        if id(value) in seen:
-            notes.add("cycle")
-            return "<cycle>"
-        inner = (*seen, id(value))
-        if isinstance(value, dict):
-            return {k if isinstance(k, str) else str(k): _safe_value(v, inner, notes) for k, v in value.items()}
-        return [_safe_value(v, inner, notes) for v in value]
-    return value  # anything else: the serializer's own fallback (json_default) writes it
+    if t is dict:
+        return depth > 200 or any(_needs_walk(v, depth + 1) for v in value.values())
+    if t in (list, tuple):
+        return depth > 200 or any(_needs_walk(v, depth + 1) for v in value)
+    return t not in _PLAIN
 
 
 def dumps_record_safe(record: dict[str, Any], on_fallback: Callable[[set[str]], None] | None = None) -> bytes:
     """:func:`dumps_record` for values that came from a live chat: never raises on a value, never silently changes
-    one. What JSON cannot hold exactly is written as a string (:data:`FALLBACKS`); ``on_fallback`` is told which
-    kinds were needed. The common case costs one ``orjson`` call and a byte search."""
+    one. Only a value JSON cannot hold exactly is replaced, as :data:`FALLBACKS` says (the rest of the record is
+    kept exactly); ``on_fallback`` is told which kinds were needed. The common case costs one ``orjson`` call and a
+    byte search."""
     try:
-        data = dumps_line(record)
+        data = orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)  # plain JSON types only: no silent default
     except (TypeError, ValueError, RecursionError):  # orjson.JSONEncodeError is a TypeError
-        data = b""
+        pass
     else:
-        if b"null" not in data or not _nonfinite(record):
+        if b"null" not in data or not _needs_walk(record):
             return data
     notes: set[str] = set()
-    try:
-        safe = _safe_value(record, (), notes)
-        data = dumps_line(safe)
-    except (TypeError, ValueError, RecursionError):
-        notes.add("cycle")
-        data = dumps_line({k: (v if k != "message" else {"content": "<message too deep to record>"}) for k, v in record.items()})
+    data = orjson.dumps(recordable(record, notes), option=orjson.OPT_APPEND_NEWLINE)
     if notes and on_fallback is not None:
         on_fallback(notes)
     return data
