@@ -151,9 +151,10 @@ RECORD_FALLBACKS: dict[str, str] = {
     "image": "a PIL image is written as its PNG data: URI, as autogen sends it to the model",
     "object": "an object JSON has no form for is written as its repr (its str, or <TypeName>, when repr raises)",
     "cycle": 'a container that holds itself is written as the string "<cycle>" where it repeats',
-    "too deep": 'the part of a value nested deeper than 200 levels is written as the string "<nested too deeply to record>"',
+    "too deep": 'the part of a value nested deeper than 254 levels (the whole line counted, the most orjson writes) is written as the string "<nested too deeply to record>"',
 }
-RECORD_DEPTH = 200
+#: How many containers deep a record line goes (orjson writes at most 254); the part below falls back (``too deep``).
+RECORD_DEPTH = 254
 RECORD_TOO_DEEP = "<nested too deeply to record>"
 RECORD_CYCLE = "<cycle>"
 _I64_MIN, _U64_MAX = -(2**63), 2**64 - 1
@@ -241,19 +242,34 @@ def recordable(value: Any, notes: set[str], *, max_depth: int = RECORD_DEPTH) ->
                 return _plain_text(v, notes)
             if isinstance(v, (int, float)):  # an int or float subclass (numpy.float64): the number
                 return _number(int(v) if isinstance(v, int) else float(v))
+            if not isinstance(v, (dict, list, tuple, set, frozenset)):
+                return _other(v, depth)
             if depth >= max_depth:
                 notes.add("too deep")
                 return RECORD_TOO_DEEP
-            if isinstance(v, (dict, list, tuple, set, frozenset)):
-                if id(v) in path:
-                    notes.add("cycle")
-                    return RECORD_CYCLE
-                path.add(id(v))
-                try:
-                    return _container(v, depth)
-                finally:
-                    path.discard(id(v))
-            return _other(v, depth)
+            if id(v) in path:
+                notes.add("cycle")
+                return RECORD_CYCLE
+            path.add(id(v))  # one frame per level (no helper, no comprehension): deep values stay within the stack
+            try:
+                if isinstance(v, dict):
+                    out: dict[str, Any] = {}
+                    for k, item in list(v.items()):
+                        name = _record_key(k, notes)
+                        while name in out:  # two keys that read the same (1 and "1"): keep both
+                            name += "'"
+                        out[name] = walk(item, depth + 1)
+                    return out
+                items = list(v)
+                if isinstance(v, (set, frozenset)):
+                    notes.add("set")
+                    with contextlib.suppress(TypeError):
+                        items = sorted(items)
+                for i, item in enumerate(items):
+                    items[i] = walk(item, depth + 1)
+                return items
+            finally:
+                path.discard(id(v))
         except RecursionError:
             notes.add("too deep")
             return RECORD_TOO_DEEP
@@ -274,22 +290,6 @@ def recordable(value: Any, notes: set[str], *, max_depth: int = RECORD_DEPTH) ->
             notes.add("NaN/inf")
             return "Infinity" if n > 0 else "-Infinity"
         return n
-
-    def _container(v: Any, depth: int) -> Any:
-        if isinstance(v, dict):
-            out: dict[str, Any] = {}
-            for k, item in list(v.items()):
-                name = _record_key(k, notes)
-                while name in out:  # two keys that read the same (1 and "1"): keep both
-                    name += "'"
-                out[name] = walk(item, depth + 1)
-            return out
-        items = list(v)
-        if isinstance(v, (set, frozenset)):
-            notes.add("set")
-            with contextlib.suppress(TypeError):
-                items = sorted(items)
-        return [walk(item, depth + 1) for item in items]
 
     def _other(v: Any, depth: int) -> Any:
         if isinstance(v, (bytes, bytearray, memoryview)):

@@ -67,8 +67,11 @@ def dumps_record_safe(record: dict[str, Any], on_fallback: Callable[[set[str]], 
     except (TypeError, ValueError, RecursionError):  # orjson.JSONEncodeError is a TypeError
         pass
     else:
-        if b"null" not in data or not _needs_walk(record):
-            return data
+        try:
+            if b"null" not in data or not _needs_walk(record):
+                return data
+        except RecursionError:  # deep, and the caller's stack too: the walk below decides
+            pass
     notes: set[str] = set()
     data = orjson.dumps(recordable(record, notes), option=orjson.OPT_APPEND_NEWLINE)
     if notes and on_fallback is not None:
