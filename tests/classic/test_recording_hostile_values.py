@@ -289,3 +289,80 @@ def test_live_chats_record_hostile_values_as_documented(
         assert len(said) == len(expected)  # once per kind, though two threads hold the value
         for kind in expected:
             assert sum(f"({kind})" in s for s in said) == 1, said
+
+
+def test_values_with_a_json_form_are_their_data_without_a_warning() -> None:
+    import dataclasses
+    import datetime
+    import enum
+    import uuid
+
+    pydantic = pytest.importorskip("pydantic")
+
+    class Tool(pydantic.BaseModel):
+        name: str
+        args: dict[str, int]
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+        y: float
+
+    class Color(enum.Enum):
+        RED = "red"
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    context = {
+        "model": Tool(name="f", args={"a": 1}),
+        "point": Point(1, 2.5),
+        "enums": [Color.RED, Level.HIGH],
+        "when": datetime.datetime(2026, 1, 2, 3, 4, 5),
+        "id": uuid.UUID(int=1),
+        "tuple": (1, "a"),
+        "nan": float("nan"),  # still a NaN: the documented fallback, not a silent null
+    }
+    try:
+        import numpy as np
+    except ImportError:  # numpy comes with the hf extra
+        np = None
+    else:
+        context["np"] = [np.float64(1.5), np.int64(7), np.array([1, 2]), np.float64("inf")]
+    parsed, noted = _written(message_record("a", "u", {"content": "c", "context": context}))
+    assert parsed["message"]["context"] == {
+        "model": {"name": "f", "args": {"a": 1}},
+        "point": {"x": 1, "y": 2.5},
+        "enums": ["red", 3],
+        "when": "2026-01-02T03:04:05",
+        "id": "00000000-0000-0000-0000-000000000001",
+        "tuple": [1, "a"],
+        "nan": "NaN",
+        **({"np": [1.5, 7, [1, 2], "Infinity"]} if np is not None else {}),
+    }
+    assert noted == {"NaN/inf"}
+
+
+def test_the_fallback_table_in_the_docs_names_every_kind() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "session-format.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip().strip("`") for line in doc.splitlines() if line.startswith("| `")}
+    assert set(FALLBACKS) <= rows
+
+
+def test_a_change_inside_the_last_message_is_followed(tmp_path: Path) -> None:
+    """autogen's generate_oai_reply pops "context" from the last message after it was appended (and written)."""
+    from conftest import make_pair
+
+    assistant, user = make_pair(tools=False, max_auto_reply=1)
+    path = tmp_path / "s.jsonl"
+    with SessionRecorder(path, assistant, user):
+        user.initiate_chat(assistant, message={"content": "hi", "context": {"k": 1}}, max_turns=2, silent=True)
+        user.send({"content": "last", "context": {"k": 2}}, assistant, request_reply=False, silent=True)
+        assistant.chat_messages[user][-1]["content"] = "edited in place"  # nothing appended after it: stop() sees it
+    session = load_session(path)
+    for agent, peer in ((assistant, user), (user, assistant)):
+        assert session.threads[(agent.name, peer.name)] == agent.chat_messages[peer]
+    live = assistant.chat_messages[user]
+    assert "context" not in live[0] and live[-1]["content"] == "edited in place"  # what the file had to follow
+    assert [m.get("context") for m in user.chat_messages[assistant]][0] == {"k": 1}  # the sender keeps its own copy
+    assert len(session.conversations(assistant.name, user.name)) == 1  # a rewrite, not a new conversation
