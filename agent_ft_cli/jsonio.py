@@ -2,6 +2,10 @@
 
 Session records, ``inspect --json``, ``update --json``/``--output`` and every export row go through here, so a message
 looks the same wherever it is written. Core modules use this; display code (``render``) builds on it.
+
+Two fallbacks: :func:`sanitize` (values agent-ft shows: a client's stats, rows) and :func:`recordable` (values a
+recording writes: only the value JSON cannot hold is replaced, by kind, as :data:`RECORD_FALLBACKS` and
+docs/session-format.md say).
 """
 
 from __future__ import annotations
