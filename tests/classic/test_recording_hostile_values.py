@@ -364,5 +364,5 @@ def test_a_change_inside_the_last_message_is_followed(tmp_path: Path) -> None:
         assert session.threads[(agent.name, peer.name)] == agent.chat_messages[peer]
     live = assistant.chat_messages[user]
     assert "context" not in live[0] and live[-1]["content"] == "edited in place"  # what the file had to follow
-    assert [m.get("context") for m in user.chat_messages[assistant]][0] == {"k": 1}  # the sender keeps its own copy
+    assert user.chat_messages[assistant][0].get("context") == {"k": 1}  # the sender keeps its own copy
     assert len(session.conversations(assistant.name, user.name)) == 1  # a rewrite, not a new conversation
