@@ -366,3 +366,26 @@ def test_a_change_inside_the_last_message_is_followed(tmp_path: Path) -> None:
     assert "context" not in live[0] and live[-1]["content"] == "edited in place"  # what the file had to follow
     assert user.chat_messages[assistant][0].get("context") == {"k": 1}  # the sender keeps its own copy
     assert len(session.conversations(assistant.name, user.name)) == 1  # a rewrite, not a new conversation
+
+
+def test_an_image_object_from_pil_is_found_without_pillow_installed() -> None:
+    class FakeImage:  # what autogen's gpt4v_formatter puts in content parts: a PIL image (its module is PIL.*)
+        def save(self, fh: Any, format: str) -> None:
+            fh.write(b"\x89PNG\r\n\x1a\n" + format.encode())
+
+    FakeImage.__module__ = "PIL.PngImagePlugin"
+    parsed, noted = _written(message_record("a", "u", {"content": [{"type": "image_url", "image_url": {"url": FakeImage()}}]}))
+    uri = parsed["message"]["content"][0]["image_url"]["url"]
+    assert base64.b64decode(uri.removeprefix("data:image/png;base64,")) == b"\x89PNG\r\n\x1a\nPNG" and noted == {"image"}
+
+
+@pytest.mark.parametrize("how", ["SessionRecorder", "save_session"])
+def test_the_header_and_peer_names_fall_back_the_same_way(tmp_path: Path, how: str) -> None:
+    a, u = _agent("a"), _agent("u")
+    a.update_system_message("sys \udcff")
+    path = tmp_path / "s.jsonl"
+    with pytest.warns(SessionWarning, match=r"\(surrogate\)"):
+        _record(how, path, a, u, [{"content": "hi"}])
+    session = load_session(path)
+    assert restore_surrogates(session.header["agents"][0]["system_message"]) == "sys \udcff"
+    assert session.threads[("a", "u")][0]["content"] == "hi"
