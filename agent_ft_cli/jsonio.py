@@ -48,7 +48,7 @@ CYCLE = "<refers to itself>"
 
 def _key(key: Any) -> str:
     if isinstance(key, str):
-        return key
+        return _plain_text(key, set())
     if isinstance(key, (bool, int, float)) or key is None:
         return orjson.dumps(key).decode()
     if isinstance(key, tuple):
@@ -73,13 +73,15 @@ def sanitize(value: Any, *, max_depth: int = MAX_DEPTH) -> Any:
     The one sanitizer for values agent-ft did not build (a client's stats): what the table view shows and what
     ``--json``/``--output`` write. Keys become strings (a tuple key ``("a", 1)`` reads ``a, 1``); a container that
     contains itself becomes :data:`CYCLE` at the point it recurs; the part deeper than ``max_depth`` becomes
-    :data:`TOO_DEEP`; sets, tuples, bytes, pydantic models and other objects get the :func:`json_default`
-    fallback. Never raises (except
+    :data:`TOO_DEEP`; a string with a lone surrogate gets :func:`escape_surrogates`; sets, tuples, bytes, pydantic
+    models and other objects get the :func:`json_default` fallback. Never raises (except
     an interrupt), never recurses deeper than ``max_depth``.
     """
 
     def walk(v: Any, depth: int, seen: frozenset[int]) -> Any:
-        if v is None or isinstance(v, (str, bool)):
+        if isinstance(v, str):
+            return _plain_text(v, set())  # a lone surrogate as the six characters \udcff, as a recording writes it
+        if v is None or isinstance(v, bool):
             return v
         if isinstance(v, float):
             return v if v == v and v not in (float("inf"), float("-inf")) else None  # as orjson writes them

@@ -389,3 +389,12 @@ def test_the_header_and_peer_names_fall_back_the_same_way(tmp_path: Path, how: s
     session = load_session(path)
     assert restore_surrogates(session.header["agents"][0]["system_message"]) == "sys \udcff"
     assert session.threads[("a", "u")][0]["content"] == "hi"
+
+
+def test_the_display_serializer_escapes_lone_surrogates_the_same_way() -> None:
+    """to_json (inspect --json, update --json/--output, export rows built from live data) never writes "?"."""
+    from agent_ft_cli.jsonio import to_json
+
+    for value in ({"k\udcff": "v\udcff", "n": 1}, {"k\udcff": "v\udcff", "n": 2**70}):
+        text = to_json(value).decode("utf-8")
+        assert orjson.loads(text) == {"k\\udcff": "v\\udcff", "n": value["n"]} and "?" not in text
