@@ -2,11 +2,24 @@
 
 Session records, ``inspect --json``, ``update --json``/``--output`` and every export row go through here, so a message
 looks the same wherever it is written. Core modules use this; display code (``render``) builds on it.
+
+Two fallbacks: :func:`sanitize` (values agent-ft shows: a client's stats, rows) and :func:`recordable` (values a
+recording writes: only the value JSON cannot hold is replaced, by kind, as :data:`RECORD_FALLBACKS` and
+docs/session-format.md say).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import dataclasses
+import datetime
+import enum
+import io
+import json
+import math
+import re
+import uuid
 from typing import Any
 
 import orjson
@@ -64,12 +77,13 @@ def sanitize(value: Any, *, max_depth: int = MAX_DEPTH) -> Any:
     """``value`` as plain JSON data, keeping every part that can be shown and replacing only what cannot.
 
     The one sanitizer for values agent-ft did not build (a client's stats): what the table view shows and what
-    ``--json``/``--output`` write. Strings holding a file name's undecodable bytes become valid text
-    (:func:`agent_ft_cli.textsafe.legible`: UTF-8 where valid, else ``\\xNN``). Keys become strings (a tuple key
-    ``("a", 1)`` reads ``a, 1``); a container that contains itself becomes :data:`CYCLE` at the point it recurs;
-    the part deeper than ``max_depth`` becomes :data:`TOO_DEEP`; sets, tuples, bytes, pydantic models and other
-    objects get the :func:`json_default` fallback. Never raises (except an interrupt), never recurses deeper than
-    ``max_depth``.
+    ``--json``/``--output`` write. Strings holding a file name's undecodable bytes become valid text as the terminal
+    view shows them (:func:`agent_ft_cli.textsafe.legible`: UTF-8 where valid, else ``\\xNN``; a recording keeps
+    them restorable instead, :func:`escape_surrogates`). Keys become strings (a tuple key ``("a", 1)`` reads
+    ``a, 1``); a container that contains itself becomes :data:`CYCLE` at the point it recurs; the part deeper than
+    ``max_depth`` becomes :data:`TOO_DEEP`; sets, tuples, bytes, pydantic models and other objects get the
+    :func:`json_default` fallback. Never raises (except
+    an interrupt), never recurses deeper than ``max_depth``.
     """
 
     def walk(v: Any, depth: int, seen: frozenset[int]) -> Any:
@@ -122,8 +136,6 @@ def to_json(value: Any, *, indent: bool = False) -> bytes:
     try:
         return orjson.dumps(clean, default=_leaf, option=opts)
     except orjson.JSONEncodeError:  # an int too big for orjson: the stdlib writes it (clean is shallow and acyclic)
-        import json
-
         seps = None if indent else (",", ":")
         text = json.dumps(clean, default=_leaf, ensure_ascii=False, indent=2 if indent else None, separators=seps)
         return text.encode("utf-8", "replace")
@@ -132,3 +144,187 @@ def to_json(value: Any, *, indent: bool = False) -> bytes:
 def dumps_line(record: dict[str, Any]) -> bytes:
     """One JSON Lines record (compact JSON plus ``\\n``), as the session writer appends it."""
     return orjson.dumps(record, default=json_default, option=DUMP_OPTS | orjson.OPT_APPEND_NEWLINE)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# values from a live chat, as a session record keeps them
+
+#: What a session record holds in place of a value JSON (as every reader parses it) cannot hold exactly, by kind;
+#: a recording warns once per kind and file. docs/session-format.md has the same table; only the value concerned
+#: is replaced, everything around it is kept exactly.
+RECORD_FALLBACKS: dict[str, str] = {
+    "surrogate": (
+        "a string with a lone surrogate (os.fsdecode, surrogateescape output, an odd file name) is written with each "
+        "lone surrogate as the six characters \\udcff (Python's 'backslashreplace'), the rest of the string unchanged"
+    ),
+    "big int": "an integer beyond 64 bits is written as its decimal string",
+    "NaN/inf": 'NaN and infinities are written as the strings "NaN", "Infinity", "-Infinity"',
+    "key": 'a dict key that is not a string is written as its JSON text (1 -> "1", None -> "null", ("a", 1) -> "a, 1")',
+    "set": "a set is written as a list (sorted when its items can be sorted)",
+    "bytes": "bytes are written as a base64 data: URI (image/png, image/jpeg, ... when they are an image)",
+    "image": "a PIL image is written as its PNG data: URI, as autogen sends it to the model",
+    "object": "an object JSON has no form for is written as its repr (its str, or <TypeName>, when repr raises)",
+    "cycle": 'a container that holds itself is written as the string "<cycle>" where it repeats',
+    "too deep": 'the part of a value nested deeper than 254 levels (the whole line counted, the most orjson writes) is written as the string "<nested too deeply to record>"',
+}
+#: How many containers deep a record line goes (orjson writes at most 254); the part below falls back (``too deep``).
+RECORD_DEPTH = 254
+RECORD_TOO_DEEP = "<nested too deeply to record>"
+RECORD_CYCLE = "<cycle>"
+_I64_MIN, _U64_MAX = -(2**63), 2**64 - 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(r"\\u(d[89a-f][0-9a-f]{2})")
+_IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"))
+
+
+def escape_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate as the six characters ``\\udcff`` (what ``backslashreplace`` writes)."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def restore_surrogates(text: str) -> str:
+    """The inverse of :func:`escape_surrogates`, for a string a recording warned about (kind ``surrogate``)."""
+    return _ESCAPED_SURROGATE.sub(lambda m: chr(int(m[1], 16)), text)
+
+
+def _plain_text(text: str, notes: set[str]) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        notes.add("surrogate")
+        return escape_surrogates(str.__str__(text))
+    return text if type(text) is str else str.__str__(text)
+
+
+def _data_uri(data: bytes) -> str:
+    mime = next((m for magic, m in _IMAGE_MAGIC if data.startswith(magic)), None)
+    if mime is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        mime = "image/webp"
+    return f"data:{mime or 'application/octet-stream'};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _shown(value: Any) -> str:
+    for show in (repr, str):
+        try:
+            shown = show(value)
+        except Exception:  # a __repr__ / __str__ that raises
+            continue
+        if isinstance(shown, str):
+            return shown
+    return f"<{type(value).__name__}>"
+
+
+def _record_key(key: Any, notes: set[str]) -> str:
+    if isinstance(key, str):
+        return _plain_text(key, notes)
+    notes.add("key")
+    if key is None or isinstance(key, bool):
+        return {None: "null", True: "true", False: "false"}[key]
+    if isinstance(key, enum.Enum):
+        return _record_key(key.value, notes)
+    if isinstance(key, int):
+        return str(int(key))
+    if isinstance(key, float):
+        return json.dumps(float(key))  # 1.5 -> "1.5", nan -> "NaN"
+    if isinstance(key, tuple):
+        return ", ".join(_record_key(k, notes) for k in key)
+    return _plain_text(_shown(key), notes)
+
+
+def recordable(value: Any, notes: set[str], *, max_depth: int = RECORD_DEPTH) -> Any:
+    """``value`` as plain JSON data every reader parses back exactly, replacing only what JSON cannot hold.
+
+    Plain values (str without lone surrogates, int within 64 bits, finite float, bool, None, list, dict with str
+    keys) are kept as they are; tuples are lists; pydantic models, dataclasses, enums, numpy values, dates and
+    UUIDs are their data (as orjson writes them); anything else falls back as :data:`RECORD_FALLBACKS` says, and
+    its kind is added to ``notes``. Never raises (except an interrupt): a part that fails to convert falls back
+    alone (``object``; ``too deep`` for a RecursionError)."""
+    path: set[int] = set()  # ids of the containers on the way down (a shared, non-cyclic value is written twice)
+
+    def walk(v: Any, depth: int) -> Any:
+        try:
+            if v is None or v is True or v is False:
+                return v
+            t = type(v)
+            if t is str:
+                return _plain_text(v, notes)
+            if t is int or t is float:
+                return _number(v)
+            if isinstance(v, enum.Enum):
+                return walk(v.value, depth)
+            if isinstance(v, str):
+                return _plain_text(v, notes)
+            if isinstance(v, (int, float)):  # an int or float subclass (numpy.float64): the number
+                return _number(int(v) if isinstance(v, int) else float(v))
+            if not isinstance(v, (dict, list, tuple, set, frozenset)):
+                return _other(v, depth)
+            if depth >= max_depth:
+                notes.add("too deep")
+                return RECORD_TOO_DEEP
+            if id(v) in path:
+                notes.add("cycle")
+                return RECORD_CYCLE
+            path.add(id(v))  # one frame per level (no helper, no comprehension): deep values stay within the stack
+            try:
+                if isinstance(v, dict):
+                    out: dict[str, Any] = {}
+                    for k, item in list(v.items()):
+                        name = _record_key(k, notes)
+                        while name in out:  # two keys that read the same (1 and "1"): keep both
+                            name += "'"
+                        out[name] = walk(item, depth + 1)
+                    return out
+                items = list(v)
+                if isinstance(v, (set, frozenset)):
+                    notes.add("set")
+                    with contextlib.suppress(TypeError):
+                        items = sorted(items)
+                for i, item in enumerate(items):
+                    items[i] = walk(item, depth + 1)
+                return items
+            finally:
+                path.discard(id(v))
+        except RecursionError:
+            notes.add("too deep")
+            return RECORD_TOO_DEEP
+        except Exception:  # a conversion that raises: this part alone falls back
+            notes.add("object")
+            return f"<{type(v).__name__}>"
+
+    def _number(n: Any) -> Any:
+        if type(n) is int:
+            if _I64_MIN <= n <= _U64_MAX:
+                return n
+            notes.add("big int")
+            return str(n)
+        if n != n:
+            notes.add("NaN/inf")
+            return "NaN"
+        if n in (math.inf, -math.inf):
+            notes.add("NaN/inf")
+            return "Infinity" if n > 0 else "-Infinity"
+        return n
+
+    def _other(v: Any, depth: int) -> Any:
+        if isinstance(v, (bytes, bytearray, memoryview)):
+            notes.add("bytes")
+            return _data_uri(bytes(v))
+        module = type(v).__module__ or ""
+        if module.startswith("PIL.") and callable(getattr(v, "save", None)):
+            buf = io.BytesIO()
+            v.save(buf, format="PNG")
+            notes.add("image")
+            return _data_uri(buf.getvalue())
+        dump = getattr(v, "model_dump", None)
+        if callable(dump) and not isinstance(v, type):  # a pydantic model: its data
+            return walk(dump(), depth)
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            return walk({f.name: getattr(v, f.name) for f in dataclasses.fields(v)}, depth)
+        if module.startswith("numpy") and callable(getattr(v, "tolist", None)):
+            return walk(v.tolist(), depth)
+        if isinstance(v, (datetime.date, datetime.time, uuid.UUID)):
+            return orjson.loads(orjson.dumps(v))
+        notes.add("object")
+        return _plain_text(_shown(v), notes)
+
+    return walk(value, 0)

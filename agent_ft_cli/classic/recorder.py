@@ -25,36 +25,7 @@ from typing import Any
 from .. import fsutil
 from .. import session as fmt
 from ..errors import OutputWriteError, RecordingError, SessionWarning
-from ..redact import redact
-
-
-def describe_agent(agent: Any) -> dict[str, Any]:
-    """An agent's definition for the session header, with secrets removed from its llm_config."""
-    cls = type(agent)
-    llm_config = getattr(agent, "llm_config", None)
-    definition: dict[str, Any] = {
-        "name": agent.name,
-        "class": f"{cls.__module__}.{cls.__qualname__}",
-        "system_message": getattr(agent, "system_message", None),
-        "human_input_mode": getattr(agent, "human_input_mode", None),
-        "description": getattr(agent, "description", None),
-        "llm_config": redact(llm_config) if llm_config not in (None, False) else False,
-    }
-    clients = model_client_paths(agent)
-    if clients:
-        definition["model_clients"] = clients
-    return definition
-
-
-def model_client_paths(agent: Any) -> list[str]:
-    """Import paths of the custom clients registered on an agent (``agent.client._clients``)."""
-    paths = []
-    for client in getattr(getattr(agent, "client", None), "_clients", None) or []:
-        cls = type(client)
-        if cls.__name__ == "PlaceHolderClient" or cls.__module__.startswith(("autogen.", "openai")):
-            continue
-        paths.append(f"{cls.__module__}:{cls.__qualname__}")
-    return paths
+from .describe import describe_agent, model_client_paths  # noqa: F401  (model_client_paths re-exported)
 
 
 def _peer_name(peer: Any) -> str:
@@ -146,7 +117,7 @@ class _Warner:
 
     def fallback(self, notes: set[str]) -> None:
         for note in sorted(notes):
-            self.once("value:" + note, f"a message holds a value JSON cannot keep exactly: {fmt.FALLBACKS[note]}")
+            self.once("value:" + note, f"a recorded value JSON cannot hold exactly ({note}): {fmt.FALLBACKS[note]}")
 
     def renamed(self, name: str, pid: str) -> None:
         self.once(
@@ -189,7 +160,7 @@ class _ObservedThread(list):  # type: ignore[type-arg]
 
     def append(self, message: Any) -> None:
         super().append(message)
-        self._owner._emit("_message", self._peer, message)
+        self._owner._emit("_message", self._peer, message, self)
 
     def extend(self, messages: Any) -> None:
         for m in messages:
@@ -345,6 +316,8 @@ class SessionRecorder:
         self._lock = threading.Lock()
         self._warn = _Warner(self.path)
         self._peer_id = PeerIds(self.agents, self._warn.renamed)
+        # thread -> (peer, its last written message, that line): an in-place change to it is followed (_changed)
+        self._tails: dict[tuple[str, int], tuple[Any, Any, bytes]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def _open(self) -> int:
@@ -382,10 +355,10 @@ class SessionRecorder:
         header = fmt.make_header([describe_agent(a) for a in self.agents], autogen_version=_autogen_version())
         self._fd = self._open()
         try:
-            data = [fmt.dumps_record(header)]
+            data = [fmt.dumps_record_safe(header, self._warn.fallback)]
             for agent in self.agents:
-                for name, peer, msgs in _thread_items(agent, self._peer_id):
-                    data += [fmt.dumps_record_safe(fmt.message_record(name, peer, m), self._warn.fallback) for m in msgs]
+                for peer, msgs in list(agent.chat_messages.items()):
+                    data += self._lines(agent.name, peer, list(msgs))
             self._write(b"".join(data), raise_errors=True)
         except BaseException:
             os.close(self._fd)
@@ -401,6 +374,8 @@ class SessionRecorder:
 
     def stop(self) -> None:
         """Stop recording and close the file (the agents keep their histories; stopping twice is harmless)."""
+        if self._fd is not None:
+            self._follow_tails()
         for agent in self.agents:
             history = getattr(agent, "_oai_messages", None)
             if isinstance(history, _ObservedHistory) and self in history._recorders:
@@ -449,23 +424,48 @@ class SessionRecorder:
     def _line(self, agent: str, peer: Any, message: Any) -> bytes:
         return fmt.dumps_record_safe(fmt.message_record(agent, self._peer_id(peer), message), self._warn.fallback)
 
-    def _message(self, agent: str, peer: Any, message: Any) -> None:
+    def _lines(self, agent: str, peer: Any, messages: list[Any]) -> list[bytes]:
+        lines = [self._line(agent, peer, m) for m in messages]
+        if messages:
+            self._tails[(agent, id(peer))] = (peer, messages[-1], lines[-1])
+        return lines
+
+    def _changed(self, agent: str, peer: Any, message: Any) -> bool:
+        """Whether ``message``, the last one written for the thread, was changed in place since it was written."""
+        tail = self._tails.get((agent, id(peer)))
+        return tail is not None and tail[1] is message and self._line(agent, peer, message) != tail[2]
+
+    def _follow_tails(self) -> None:
+        agents = {a.name: a for a in self.agents}  # (generate_oai_reply pops "context" after the append)
         try:
-            data = self._line(agent, peer, message)
+            for (agent, _), (peer, message, _line) in list(self._tails.items()):
+                thread = dict.get(agents[agent]._oai_messages, peer)
+                if thread and thread[-1] is message and self._changed(agent, peer, message):
+                    self._reset(agent, peer, list(thread))
+        except Exception as e:  # never let the recording break the chat
+            self._warn.once("record", f"a history could not be recorded ({type(e).__name__}: {e})")
+
+    def _message(self, agent: str, peer: Any, message: Any, thread: list[Any] | None = None) -> None:
+        try:
+            if thread is not None and len(thread) > 1 and self._changed(agent, peer, thread[-2]):
+                return self._reset(agent, peer, list(thread))  # the message before was changed in place
+            data = self._lines(agent, peer, [message])
         except Exception as e:  # never let the recording break the chat
             self._warn.once("record", f"a message could not be recorded ({type(e).__name__}: {e})")
             return
         self.messages_written += 1
-        self._write(data)
+        self._write(data[0])
 
     def _clear(self, agent: str, peer: Any) -> None:
+        for key in [k for k in self._tails if k[0] == agent and (peer is None or k[1] == id(peer))]:
+            del self._tails[key]
         pid = None if peer is None else self._peer_id(peer)
-        self._write(fmt.dumps_record(fmt.clear_record(agent, pid)))
+        self._write(fmt.dumps_record_safe(fmt.clear_record(agent, pid), self._warn.fallback))
 
     def _reset(self, agent: str, peer: Any, messages: list[Any]) -> None:
         try:
-            data = [fmt.dumps_record(fmt.clear_record(agent, self._peer_id(peer), rewrite=True))]
-            data += [self._line(agent, peer, m) for m in messages]
+            data = [fmt.dumps_record_safe(fmt.clear_record(agent, self._peer_id(peer), rewrite=True), self._warn.fallback)]
+            data += self._lines(agent, peer, messages)
         except Exception as e:
             self._warn.once("record", f"a history could not be recorded ({type(e).__name__}: {e})")
             return

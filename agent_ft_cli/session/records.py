@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from ..errors import SessionError
-from ..jsonio import DUMP_OPTS, dumps_line, json_default
+from ..jsonio import RECORD_FALLBACKS, dumps_line, json_default, recordable  # noqa: F401  (json_default re-exported)
 
 FORMAT = "agent-ft-session"
 VERSION = "1.0"
@@ -38,99 +38,42 @@ def dumps_record(record: dict[str, Any]) -> bytes:
 
 
 # Values JSON (as every reader parses it) cannot hold exactly, and what a recording writes instead (documented in
-# docs/session-format.md): the value as a string, so the line stays valid JSON and nothing is silently changed.
-_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
-FALLBACKS = {
-    "big int": "an integer beyond 64 bits is written as its decimal string",
-    "NaN/inf": 'NaN and infinities are written as the strings "NaN", "Infinity", "-Infinity"',
-    "cycle": 'a container that holds itself is written as the string "<cycle>" where it repeats',
-    "object": "an object JSON has no type for is written as its repr() string",
-    "surrogates": "text holding bytes that were not UTF-8 (surrogate escapes) is written with each such byte as \\xNN",
-}
+# docs/session-format.md): only the value concerned is replaced, so the line stays valid JSON and nothing around it
+# is lost or silently changed.
+FALLBACKS = RECORD_FALLBACKS
+_PLAIN = (str, int, bool, type(None))
 
 
-def _noting_default(notes: set[str]) -> Callable[[Any], Any]:
-    """:func:`json_default` that notes when it had to write an object as its ``repr`` (pydantic models, sets and
-    bytes have a JSON form of their own)."""
-
-    def default(value: Any) -> Any:
-        if not (callable(getattr(value, "model_dump", None)) or isinstance(value, (set, frozenset, tuple, bytes))):
-            notes.add("object")
-        return json_default(value)
-
-    return default
-
-
-def _nonfinite(value: Any, depth: int = 0) -> bool:
-    """Whether a value holds a NaN or infinite float, an out-of-range int, or is too deep/cyclic to walk."""
-    if type(value) is float:
+def _needs_walk(value: Any, depth: int = 0) -> bool:
+    """Whether a value orjson wrote may hold a NaN or infinity it wrote as ``null``: a non-finite float, or any type
+    other than the plain JSON ones (a dataclass, a subclass) that may hide one."""
+    t = type(value)
+    if t is float:
         return value != value or value in (float("inf"), float("-inf"))
-    if type(value) is dict:
-        return depth > 200 or any(_nonfinite(v, depth + 1) for v in value.values())
-    if type(value) in (list, tuple):
-        return depth > 200 or any(_nonfinite(v, depth + 1) for v in value)
-    return False
-
-
-def _safe_value(value: Any, seen: tuple[int, ...], notes: set[str]) -> Any:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:  # orjson refuses lone surrogates (a file name's bytes read with surrogateescape)
-            from ..textsafe import legible
-
-            notes.add("surrogates")
-            return legible(value)
-        return value
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        if _INT_MIN <= value <= _INT_MAX:
-            return value
-        notes.add("big int")
-        return str(value)
-    if isinstance(value, float):
-        if value != value:
-            notes.add("NaN/inf")
-            return "NaN"
-        if value in (float("inf"), float("-inf")):
-            notes.add("NaN/inf")
-            return "Infinity" if value > 0 else "-Infinity"
-        return value
-    if isinstance(value, (dict, list, tuple, set, frozenset)):
-        if id(value) in seen:
-            notes.add("cycle")
-            return "<cycle>"
-        inner = (*seen, id(value))
-        if isinstance(value, dict):
-            return {_safe_value(k if isinstance(k, str) else str(k), inner, notes): _safe_value(v, inner, notes) for k, v in value.items()}
-        return [_safe_value(v, inner, notes) for v in value]
-    return value  # anything else: the serializer's own fallback (json_default) writes it
+    if t is dict:
+        return depth > 200 or any(_needs_walk(v, depth + 1) for v in value.values())
+    if t in (list, tuple):
+        return depth > 200 or any(_needs_walk(v, depth + 1) for v in value)
+    return t not in _PLAIN
 
 
 def dumps_record_safe(record: dict[str, Any], on_fallback: Callable[[set[str]], None] | None = None) -> bytes:
     """:func:`dumps_record` for values that came from a live chat: never raises on a value, never silently changes
-    one. What JSON cannot hold exactly is written as a string (:data:`FALLBACKS`); ``on_fallback`` is told which
-    kinds were needed. The common case costs one ``orjson`` call and a byte search."""
-    notes: set[str] = set()
-    opts = DUMP_OPTS | orjson.OPT_APPEND_NEWLINE
-    default = _noting_default(notes)
+    one. Only a value JSON cannot hold exactly is replaced, as :data:`FALLBACKS` says (the rest of the record is
+    kept exactly); ``on_fallback`` is told which kinds were needed. The common case costs one ``orjson`` call and a
+    byte search."""
     try:
-        data = orjson.dumps(record, default=default, option=opts)
+        data = orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)  # plain JSON types only: no silent default
     except (TypeError, ValueError, RecursionError):  # orjson.JSONEncodeError is a TypeError
-        data = b""
+        pass
     else:
-        if b"null" not in data or not _nonfinite(record):
-            if notes and on_fallback is not None:
-                on_fallback(notes)
-            return data
-    notes.clear()
-    try:
-        safe = _safe_value(record, (), notes)
-        data = orjson.dumps(safe, default=default, option=opts)
-    except (TypeError, ValueError, RecursionError):
-        notes.add("cycle")
-        data = dumps_line({k: (v if k != "message" else {"content": "<message too deep to record>"}) for k, v in record.items()})
+        try:
+            if b"null" not in data or not _needs_walk(record):
+                return data
+        except RecursionError:  # deep, and the caller's stack too: the walk below decides
+            pass
+    notes: set[str] = set()
+    data = orjson.dumps(recordable(record, notes), option=orjson.OPT_APPEND_NEWLINE)
     if notes and on_fallback is not None:
         on_fallback(notes)
     return data

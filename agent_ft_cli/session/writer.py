@@ -1,6 +1,6 @@
 """Writing sessions: a header, then records, streamed into a temporary file that replaces the target atomically.
 
-Records come from :mod:`.records` and are serialised by :func:`.records.dumps_record` only, so every line has the
+Records come from :mod:`.records` and are serialised by :func:`.records.dumps_record_safe` only, so every line has the
 canonical framing the fast readers (:mod:`._scan`) recognise. The live recorder (``agent_ft_cli.recorder``) appends
 the same records itself; this module writes whole sessions (``save_session``, the importers, the benchmarks).
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fsutil import atomic_writer
-from .records import Message, dumps_record, dumps_record_safe, message_record
+from .records import Message, dumps_record_safe, message_record
 
 
 def write_records(
@@ -27,7 +27,7 @@ def write_records(
     Values JSON cannot hold exactly are written as documented by :func:`.records.dumps_record_safe`, which tells
     ``on_fallback`` about them; nothing raises on a value."""
     with atomic_writer(Path(path), what="session file") as fh:
-        fh.write(dumps_record(header))
+        fh.write(dumps_record_safe(header, on_fallback))
         for record in records:
             fh.write(dumps_record_safe(record, on_fallback))
 

@@ -129,7 +129,7 @@ def _messages(path: Path) -> list[dict[str, object]]:
     [
         ("BigIntClient", "an integer beyond 64 bits is written as its decimal string", str(2**70)),
         ("NanClient", 'NaN and infinities are written as the strings "NaN"', "NaN"),
-        ("ObjectClient", "an object JSON has no type for is written as its repr() string", "<Opaque 7>"),
+        ("ObjectClient", "an object JSON has no form for is written as its repr", "<Opaque 7>"),
     ],
 )
 def test_a_value_recorded_through_a_fallback_fails_strict_after_the_chat(
