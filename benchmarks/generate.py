@@ -275,7 +275,7 @@ def generate(
     path.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     build, _, _ = SHAPES[shape]
-    probe_agents, probe = build(1, seed)
+    _, probe = build(1, seed)
     if messages < len(probe) or messages % len(probe):
         raise ValueError(f"messages must be a multiple of {len(probe)} (the threads of shape {shape}), at least that")
     per_thread = messages // len(probe)
