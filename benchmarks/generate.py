@@ -1,23 +1,32 @@
-"""Synthetic agent-ft sessions of any size, written through the project's real writers.
+"""Synthetic agent-ft sessions of any size and shape, written through the project's real writers.
 
-A session holds one assistant/user conversation recorded from both sides, as ``save_session`` writes it: the
-assistant's view (``assistant.chat_messages[user]``) and then the user proxy's view (``user.chat_messages[assistant]``),
-with roles flipped the way autogen flips them. About one exchange in seven goes through a tool call (an assistant
-message with ``tool_calls`` and ``content: null``, then a ``tool`` message with ``tool_responses``); a few user
-turns are empty auto-replies; some text is non-ASCII. Message sizes follow a long-tailed distribution (user turns
-~200 characters, assistant turns ~600, the odd one several KB), which gives ~500 bytes per line on average, so
-200,000 messages make a file of ~100 MB.
+Shapes (``--shape``; every thread of a session holds the same number of messages, laid out record by record, round
+after round over the threads, as ``save_session`` and a live ``SessionRecorder`` write them):
+
+* ``mixed`` (default): one assistant/user conversation recorded from both sides, the assistant's view
+  (``assistant.chat_messages[user]``) and the user proxy's (``user.chat_messages[assistant]``, roles flipped the way
+  autogen flips them). About one exchange in seven goes through a tool call (an assistant message with
+  ``tool_calls`` and ``content: null``, then a ``tool`` message with ``tool_responses``); a few user turns are empty
+  auto-replies; some text is non-ASCII. Long-tailed sizes (user turns ~200 characters, assistant turns ~600, the
+  odd one several KB): ~510 bytes a line, so 200,000 messages make ~100 MB.
+* ``uniform-interleaved``: the same two views of a plain text chat whose messages are all ~300 characters
+  (~400-byte lines): the most lines per MB, where per-line costs show.
+* ``group-chat``: six agents through a ``GroupChatManager``; every member's thread with the manager and the
+  manager's thread with every member (12 threads, each holding every turn), so the updated thread is 1/12 of the
+  lines.
+* ``long-messages``: two views of a chat of few, long messages (10-100 KB each).
 
 Two writers, same records:
 
 * ``save_session`` (default): real autogen agents whose ``chat_messages`` are filled directly, then
   :func:`agent_ft_cli.save_session`. Holds the whole conversation in memory (~1.3 GB for 1M messages).
-* ``stream``: :func:`agent_ft_cli.session.write_records` (same layout as save_session) with the header from the same agents and generators for
-  the two views, so memory stays flat whatever the size.
+* ``stream``: :func:`agent_ft_cli.session.write_records` with the header from the same agents and generators for
+  the threads, in the layout save_session writes, so memory stays flat whatever the size.
 
-``--messages`` counts message records in the file (both views), so the updated thread holds half of them.
+``--messages`` counts message records in the file (all threads), ``--size`` asks for about that many MB.
 
     python -m benchmarks.generate --messages 200000 --out /tmp/agent-ft-bench/s200k.jsonl
+    python -m benchmarks.generate --shape group-chat --size 100 --writer stream --out /tmp/agent-ft-bench/g.jsonl
 """
 
 from __future__ import annotations

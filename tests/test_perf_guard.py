@@ -1,8 +1,9 @@
 """Speed without drift: the fast read paths return what a full parse does, and a guard fails a slow change.
 
-The guard generates a ~20k-message session with the benchmark generator (through ``save_session`` on real autogen
-agents), then times each command and its floor side by side in the same run, interleaved, and compares medians of
-*ratios*, never absolute timings. At 20k messages a command's fixed start-up (Python, typer building the command)
+The guard generates a ~10 MB session of every benchmark shape (two views, uniform interleaved lines, a group chat,
+long messages) with the benchmark generator (through ``save_session`` on real autogen agents), then times each
+reader and its floor side by side in the same run, interleaved, and compares medians of *ratios*, never absolute
+timings (in-process cases in CPU time). At 20k messages a command's fixed start-up (Python, typer building the command)
 is a large part of its time, so the read paths are compared on their marginal cost: the
 command on the session minus the same command on a header-only session, against the parse loop minus a bare
 ``import orjson``. Start-up is guarded on its own (``--help`` against ``import typer, rich``). Every bound is twice
