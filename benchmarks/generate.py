@@ -1,23 +1,32 @@
-"""Synthetic agent-ft sessions of any size, written through the project's real writers.
+"""Synthetic agent-ft sessions of any size and shape, written through the project's real writers.
 
-A session holds one assistant/user conversation recorded from both sides, as ``save_session`` writes it: the
-assistant's view (``assistant.chat_messages[user]``) and then the user proxy's view (``user.chat_messages[assistant]``),
-with roles flipped the way autogen flips them. About one exchange in seven goes through a tool call (an assistant
-message with ``tool_calls`` and ``content: null``, then a ``tool`` message with ``tool_responses``); a few user
-turns are empty auto-replies; some text is non-ASCII. Message sizes follow a long-tailed distribution (user turns
-~200 characters, assistant turns ~600, the odd one several KB), which gives ~500 bytes per line on average, so
-200,000 messages make a file of ~100 MB.
+Shapes (``--shape``; every thread of a session holds the same number of messages, laid out record by record, round
+after round over the threads, as ``save_session`` and a live ``SessionRecorder`` write them):
+
+* ``mixed`` (default): one assistant/user conversation recorded from both sides, the assistant's view
+  (``assistant.chat_messages[user]``) and the user proxy's (``user.chat_messages[assistant]``, roles flipped the way
+  autogen flips them). About one exchange in seven goes through a tool call (an assistant message with
+  ``tool_calls`` and ``content: null``, then a ``tool`` message with ``tool_responses``); a few user turns are empty
+  auto-replies; some text is non-ASCII. Long-tailed sizes (user turns ~200 characters, assistant turns ~600, the
+  odd one several KB): ~510 bytes a line, so 200,000 messages make ~100 MB.
+* ``uniform-interleaved``: the same two views of a plain text chat whose messages are all ~300 characters
+  (~400-byte lines): the most lines per MB, where per-line costs show.
+* ``group-chat``: six agents through a ``GroupChatManager``; every member's thread with the manager and the
+  manager's thread with every member (12 threads, each holding every turn), so the updated thread is 1/12 of the
+  lines.
+* ``long-messages``: two views of a chat of few, long messages (10-100 KB each).
 
 Two writers, same records:
 
 * ``save_session`` (default): real autogen agents whose ``chat_messages`` are filled directly, then
   :func:`agent_ft_cli.save_session`. Holds the whole conversation in memory (~1.3 GB for 1M messages).
-* ``stream``: :func:`agent_ft_cli.session.write_records` (same layout as save_session) with the header from the same agents and generators for
-  the two views, so memory stays flat whatever the size.
+* ``stream``: :func:`agent_ft_cli.session.write_records` with the header from the same agents and generators for
+  the threads, in the layout save_session writes, so memory stays flat whatever the size.
 
-``--messages`` counts message records in the file (both views), so the updated thread holds half of them.
+``--messages`` counts message records in the file (all threads), ``--size`` asks for about that many MB.
 
     python -m benchmarks.generate --messages 200000 --out /tmp/agent-ft-bench/s200k.jsonl
+    python -m benchmarks.generate --shape group-chat --size 100 --writer stream --out /tmp/agent-ft-bench/g.jsonl
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ import argparse
 import random
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -140,58 +149,180 @@ def make_agents() -> tuple[Any, Any]:
     return assistant, user
 
 
-def generate(path: Path | str, messages: int, *, seed: int = 0, writer: str = "save_session") -> dict[str, Any]:
-    """Write a session of ``messages`` message records (both views) to ``path``; returns a small summary."""
+# ---------------------------------------------------------------------------------------------------------------
+# shapes: who talks to whom, and how long the messages are
+
+
+def uniform_view(n: int, seed: int = 0, size: int = 300) -> Iterator[Message]:
+    """The assistant's view of a plain text chat whose messages are all about ``size`` characters (±10%)."""
+    rng = random.Random(seed)
+    corpus = _corpus(rng)
+    for i in range(n):
+        length = rng.randint(size * 9 // 10, size * 11 // 10)
+        start = rng.randrange(0, len(corpus) - length)
+        mine = i % 2 == 1
+        yield {"content": corpus[start : start + length], "role": "assistant" if mine else "user", "name": "assistant" if mine else "user"}
+
+
+def long_view(n: int, seed: int = 0) -> Iterator[Message]:
+    """The assistant's view of a chat of long messages: 10-100 KB each (log-uniform)."""
+    rng = random.Random(seed)
+    corpus = _corpus(rng, 1 << 18)
+    for i in range(n):
+        length = int(10_000 * 10 ** rng.random())
+        parts, have = [], 0
+        while have < length:  # the corpus is 256 KB: a long message is a few slices of it
+            take = min(length - have, 50_000)
+            start = rng.randrange(0, len(corpus) - take)
+            parts.append(corpus[start : start + take])
+            have += take
+        mine = i % 2 == 1
+        yield {"content": "".join(parts), "role": "assistant" if mine else "user", "name": "assistant" if mine else "user"}
+
+
+GROUP_PEERS = 6
+
+
+def group_turns(n: int, seed: int = 0, peers: int = GROUP_PEERS) -> Iterator[tuple[int, str]]:
+    """``n`` turns of a group chat: (speaker index, content), long-tailed sizes, the speaker never twice in a row."""
+    rng = random.Random(seed)
+    text = _Text(rng)
+    last = -1
+    for _ in range(n):
+        speaker = rng.randrange(peers - 1)
+        speaker += speaker >= last >= 0
+        last = speaker
+        yield speaker, text(300)
+
+
+def group_view(turns: list[tuple[int, str]], names: list[str], owner: str, manager_side: bool) -> Iterator[Message]:
+    """One thread of a group chat run by a manager, as autogen fills it: ``owner.chat_messages[manager]`` (every
+    turn; the owner's own turns as ``assistant``) or, with ``manager_side``, ``manager.chat_messages[owner]`` (the
+    owner's turns as ``user``, the turns the manager broadcast to it as ``assistant``)."""
+    for speaker, content in turns:
+        own = names[speaker] == owner
+        role = ("user" if own else "assistant") if manager_side else ("assistant" if own else "user")
+        yield {"content": content, "role": role, "name": names[speaker]}
+
+
+def _two_agent(view: Callable[[int, int], Iterator[Message]]) -> Callable[[int, int], tuple[list[Any], list[Thread]]]:
+    def threads(per_thread: int, seed: int) -> tuple[list[Any], list[Thread]]:
+        assistant, user = make_agents()
+        return [assistant, user], [
+            (assistant, user, lambda: view(per_thread, seed)),
+            (user, assistant, lambda: (flip(m) for m in view(per_thread, seed))),
+        ]
+
+    return threads
+
+
+def _group_chat(per_thread: int, seed: int) -> tuple[list[Any], list[Thread]]:
+    import autogen
+
+    assistant, _ = make_agents()
+    names = ["assistant", *(f"peer{i}" for i in range(1, GROUP_PEERS))]
+    members = [assistant, *(autogen.ConversableAgent(n, llm_config=False, human_input_mode="NEVER") for n in names[1:])]
+    manager = autogen.GroupChatManager(autogen.GroupChat(agents=members, messages=[]), llm_config=False)
+    turns = list(group_turns(per_thread, seed, len(names)))  # (one thread's worth: ~1/12 of the file)
+    threads: list[Thread] = []
+    for agent in members:  # save_session(path, *members, manager) writes the members' threads, then the manager's
+        threads.append((agent, manager, lambda o=agent.name: group_view(turns, names, o, False)))
+    for agent in members:
+        threads.append((manager, agent, lambda o=agent.name: group_view(turns, names, o, True)))
+    return [*members, manager], threads
+
+
+Thread = tuple[Any, Any, Callable[[], Iterator[Message]]]
+"""(agent, peer, a fresh iterator over ``agent.chat_messages[peer]``)."""
+
+SHAPES: dict[str, tuple[Callable[[int, int], tuple[list[Any], list[Thread]]], int, str]] = {
+    # name: (agents and threads, bytes per message record (about), what it is)
+    "mixed": (
+        _two_agent(assistant_view),
+        510,
+        "assistant/user, both views, long-tailed sizes (~200/600 chars), ~15% of exchanges through a tool call",
+    ),
+    "uniform-interleaved": (
+        _two_agent(uniform_view),
+        400,
+        "assistant/user, both views, every message ~300 characters (~400-byte lines), plain text",
+    ),
+    "group-chat": (
+        _group_chat,
+        400,
+        f"{GROUP_PEERS} agents through a GroupChatManager, every agent's thread and the manager's ({2 * GROUP_PEERS} threads)",
+    ),
+    "long-messages": (
+        _two_agent(long_view),
+        40_000,
+        "assistant/user, both views, few messages of 10-100 KB each",
+    ),
+}
+DEFAULT_SHAPE = "mixed"
+
+
+def messages_for(shape: str, megabytes: float) -> int:
+    """About how many message records make a session of ``megabytes`` MB in ``shape`` (a whole number of rounds)."""
+    _, per_record, _ = SHAPES[shape]
+    rounds = 2 * GROUP_PEERS if shape == "group-chat" else 2
+    return max(rounds, round(megabytes * 1e6 / per_record / rounds) * rounds)
+
+
+def generate(
+    path: Path | str, messages: int, *, seed: int = 0, writer: str = "save_session", shape: str = DEFAULT_SHAPE
+) -> dict[str, Any]:
+    """Write a session of ``messages`` message records (all threads) in ``shape`` to ``path``; returns a summary.
+
+    Every thread holds the same number of messages (``messages`` must divide evenly among them)."""
     from agent_ft_cli import save_session
     from agent_ft_cli import session as fmt
     from agent_ft_cli.classic.recorder import describe_agent
 
-    if messages < 2 or messages % 2:
-        raise ValueError("messages must be an even number >= 2 (half in each view)")
+    if shape not in SHAPES:
+        raise ValueError(f"unknown shape {shape!r}; use one of {', '.join(SHAPES)}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    per_view = messages // 2
     t0 = time.perf_counter()
-    assistant, user = make_agents()
+    build, _, _ = SHAPES[shape]
+    _, probe = build(1, seed)
+    if messages < len(probe) or messages % len(probe):
+        raise ValueError(f"messages must be a multiple of {len(probe)} (the threads of shape {shape}), at least that")
+    per_thread = messages // len(probe)
+    agents, threads = build(per_thread, seed)
     if writer == "save_session":
-        a_view = list(assistant_view(per_view, seed))
-        assistant.chat_messages[user].extend(a_view)
-        user.chat_messages[assistant].extend(flip(m) for m in a_view)
-        del a_view
-        save_session(path, assistant, user)
-    elif writer == "stream":
+        for agent, peer, view in threads:
+            agent.chat_messages[peer].extend(view())
+        save_session(path, *agents)
+    elif writer == "stream":  # the layout save_session writes (equal threads, end-aligned: round-robin), flat memory
         import autogen
 
-        header = fmt.make_header(
-            [describe_agent(assistant), describe_agent(user)], autogen_version=getattr(autogen, "__version__", None)
-        )
-        pairs = zip(assistant_view(per_view, seed), user_view(per_view, seed), strict=True)  # the layout save_session writes
+        header = fmt.make_header([describe_agent(a) for a in agents], autogen_version=getattr(autogen, "__version__", None))
+        names = [(agent.name, peer.name) for agent, peer, _ in threads]
+        rounds = zip(*(view() for _, _, view in threads), strict=True)
         fmt.write_records(
-            path,
-            header,
-            (
-                rec
-                for mine, theirs in pairs
-                for rec in (fmt.message_record("assistant", "user", mine), fmt.message_record("user", "assistant", theirs))
-            ),
+            path, header, (fmt.message_record(a, p, m) for row in rounds for (a, p), m in zip(names, row, strict=True))
         )
     else:
         raise ValueError(f"unknown writer {writer!r}; use save_session or stream")
     return {
         "path": str(path),
+        "shape": shape,
         "messages": messages,
-        "thread": per_view,
+        "threads": len(threads),
+        "thread": per_thread,
         "bytes": path.stat().st_size,
         "seconds": round(time.perf_counter() - t0, 2),
         "writer": writer,
     }
 
 
-def ensure(path: Path | str, messages: int, *, seed: int = 0, writer: str = "save_session") -> Path:
+def ensure(
+    path: Path | str, messages: int, *, seed: int = 0, writer: str = "save_session", shape: str = DEFAULT_SHAPE
+) -> Path:
     """Generate ``path`` unless a session with the same parameters is already there (a ``.params`` file beside it)."""
     path = Path(path)
     stamp = path.with_name(path.name + ".params")
-    params = f"messages={messages} seed={seed} writer={writer} v=2"
+    params = f"messages={messages} seed={seed} writer={writer} shape={shape} v=3"
     if path.exists() and stamp.exists() and stamp.read_text() == params:
         return path
     # in a child process: a big generation would otherwise leave this process (and the peak RSS that children
@@ -199,21 +330,26 @@ def ensure(path: Path | str, messages: int, *, seed: int = 0, writer: str = "sav
     import subprocess
 
     argv = [sys.executable, "-m", "benchmarks.generate", "-n", str(messages), "-o", str(path), "--seed", str(seed)]
-    subprocess.run([*argv, "--writer", writer], check=True, cwd=Path(__file__).resolve().parent.parent)
+    subprocess.run([*argv, "--writer", writer, "--shape", shape], check=True, cwd=Path(__file__).resolve().parent.parent)
     stamp.write_text(params)
     return path
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.generate", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--messages", "-n", type=int, required=True, help="message records in the file (both views)")
+    size = ap.add_mutually_exclusive_group(required=True)
+    size.add_argument("--messages", "-n", type=int, help="message records in the file (all threads)")
+    size.add_argument("--size", type=float, help="about this many MB (the shape's message count for it)")
+    ap.add_argument("--shape", choices=list(SHAPES), default=DEFAULT_SHAPE, help="who talks to whom, message sizes")
     ap.add_argument("--out", "-o", required=True, help="session file to write (keep it outside the repo)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--writer", choices=("save_session", "stream"), default="save_session")
     args = ap.parse_args(argv)
-    info = generate(args.out, args.messages, seed=args.seed, writer=args.writer)
+    messages = args.messages if args.messages is not None else messages_for(args.shape, args.size)
+    info = generate(args.out, messages, seed=args.seed, writer=args.writer, shape=args.shape)
     print(
-        f"{info['path']}: {info['messages']} messages ({info['thread']} per view), "
+        f"{info['path']}: {info['shape']}, {info['messages']} messages ({info['thread']} in each of "
+        f"{info['threads']} threads), "
         f"{info['bytes'] / 1e6:.1f} MB in {info['seconds']} s via {info['writer']}",
         file=sys.stderr,
     )

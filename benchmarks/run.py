@@ -10,7 +10,12 @@ Floors (what the targets in docs/benchmarks.md are ratios of):
 * ``parse``: a bare Python loop that ``orjson.loads`` every line of the session.
 * ``autogen+parse``: ``import autogen`` and parse every line, keeping the two views of the updated thread.
 
-    python -m benchmarks.run --sizes 20000,200000,1000000 --repeat 5
+Every session shape of :mod:`benchmarks.generate` is measured (``--shapes``), each against its own floors measured in
+the same run, so a shape whose layout a fast path does not expect shows as a ratio over its target.
+
+    python -m benchmarks.run                                   # every shape at ~30 MB: a few minutes on 2 cores
+    python -m benchmarks.run --size 200 --repeat 5             # every shape at ~200 MB
+    python -m benchmarks.run --shapes uniform-interleaved --messages 470000
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .generate import ensure
+from .generate import SHAPES, ensure, messages_for
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -64,10 +69,15 @@ class Case:
     note: str = ""
     times: list[float] = field(default_factory=list)
     rss: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
 
     @property
     def time(self) -> float:
         return statistics.median(self.times)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpus)
 
     @property
     def peak_mb(self) -> float:
@@ -77,8 +87,9 @@ class Case:
 PYCACHE = DEFAULT_DATA / "pycache"
 
 
-def measure(argv: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one run of ``argv``; raises when it fails.
+def measure(argv: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds (user + system, the child's own from ``wait4``: what other work
+    on a shared machine inflates least) of one run of ``argv``; raises when it fails.
 
     Bytecode is cached (outside the repo, in ``PYCACHE``) as it is for an installed package: with
     ``PYTHONDONTWRITEBYTECODE`` every run would compile agent-ft's own modules from source (~15 ms)."""
@@ -95,7 +106,7 @@ def measure(argv: list[str], cwd: Path) -> tuple[float, float]:
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {err.decode(errors='replace')[-2000:]}")
     rss_kb = usage.ru_maxrss  # KB on Linux
-    return elapsed, rss_kb / 1024
+    return elapsed, rss_kb / 1024, usage.ru_utime + usage.ru_stime
 
 
 def agent_ft() -> list[str]:
@@ -103,7 +114,7 @@ def agent_ft() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "agent_ft_cli"]
 
 
-def cases_for(session: Path | None, prefs: Path) -> list[Case]:
+def cases_for(session: Path | None, prefs: Path, export_to: Path | None = None) -> list[Case]:
     py = sys.executable
     cli = agent_ft()
     out = [
@@ -122,9 +133,23 @@ def cases_for(session: Path | None, prefs: Path) -> list[Case]:
             "floor: orjson.loads every line",
             0.3,
         ),
-        Case("validate", [*cli, "validate", "-s", s], "floor: orjson.loads every line", 1.5),
+        Case(
+            "export -f trl-sft",
+            [*cli, "export", "-s", s, "-f", "trl-sft", "-o", str(export_to or os.devnull), "-q"],
+            "floor: orjson.loads every line",
+            None,
+            "no target (one thread read whole, then written as a row)",
+        ),
         Case("floor: import autogen", [py, "-c", AUTOGEN_ONLY], None),
         Case("floor: import autogen + parse", [py, "-c", UPDATE_FLOOR, s], None),
+        # validate checks the client update will use, so it imports autogen (the session names a client: --client
+        # is the consent); the read path alone is in the in-process table (load_session(agents=[]))
+        Case(
+            "validate --client",
+            [*cli, "validate", "-s", s, "--client", CLIENT],
+            "floor: import autogen + parse",
+            1.5,
+        ),
         Case(
             "update (no-op client)",
             [*cli, "update", "-s", s, "--prefs", str(prefs), "--client", CLIENT],
@@ -141,16 +166,21 @@ def run_cases(cases: list[Case], repeat: int, warmup: bool = True) -> None:
             measure(c.argv, REPO)
     for _ in range(repeat):
         for c in cases:
-            t, m = measure(c.argv, REPO)
+            t, m, cpu = measure(c.argv, REPO)
             c.times.append(t)
             c.rss.append(m)
+            c.cpus.append(cpu)
 
 
-def ratios(cases: list[Case]) -> dict[str, float | None]:
+def ratios(cases: list[Case], cpu: bool = False) -> dict[str, float | None]:
+    """Each case's median (wall time, or CPU time with ``cpu``) over its floor's."""
     by_name = {c.name: c for c in cases}
     out: dict[str, float | None] = {}
     for c in cases:
-        out[c.name] = c.time / by_name[c.floor].time if c.floor else None
+        if c.floor:
+            out[c.name] = c.cpu / by_name[c.floor].cpu if cpu else c.time / by_name[c.floor].time
+        else:
+            out[c.name] = None
     return out
 
 
@@ -169,18 +199,24 @@ def memory_notes(cases: list[Case]) -> dict[str, str]:
 
 def table(label: str, cases: list[Case]) -> str:
     r = ratios(cases)
+    rc = ratios(cases, cpu=True)
     notes = memory_notes(cases)
-    rows = [f"## {label}", "", "| case | time (s) | peak RSS (MB) | ratio | target | |", "|---|---:|---:|---:|---:|---|"]
+    rows = [
+        f"## {label}",
+        "",
+        "| case | time (s) | CPU (s) | peak RSS (MB) | ratio | CPU ratio | target | |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for c in cases:
-        ratio = r[c.name]
+        ratio, cpu_ratio = r[c.name], rc[c.name]
         status = ""
-        if ratio is not None and c.target is not None:
-            status = "ok" if ratio <= c.target else "OVER"
+        if ratio is not None and cpu_ratio is not None and c.target is not None:
+            status = "ok" if ratio <= c.target else ("ok (CPU)" if cpu_ratio <= c.target else "OVER")
         extra = "; ".join(x for x in (notes.get(c.name, ""), c.note) if x)
         rows.append(
-            f"| {c.name} | {c.time:.3f} | {c.peak_mb:.0f} | "
-            f"{'' if ratio is None else f'{ratio:.2f}x'} | {'' if c.target is None else f'{c.target}x'} | "
-            f"{status}{' ' + extra if extra else ''} |"
+            f"| {c.name} | {c.time:.3f} | {c.cpu:.3f} | {c.peak_mb:.0f} | "
+            f"{'' if ratio is None else f'{ratio:.2f}x'} | {'' if cpu_ratio is None else f'{cpu_ratio:.2f}x'} | "
+            f"{'' if c.target is None else f'{c.target}x'} | {status}{' ' + extra if extra else ''} |"
         )
     return "\n".join(rows)
 
@@ -207,28 +243,70 @@ def machine() -> str:
     )
 
 
+def summary(rows: list[tuple[str, list[Case]]]) -> str:
+    """One line per shape: each command's ratio to its floor measured in the same run."""
+    names = [c.name for c in rows[0][1] if c.floor] if rows else []
+    out = [
+        "## ratios to the floor, per shape (wall / CPU, medians)",
+        "",
+        "| shape | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    for label, cases in rows:
+        r, rc = ratios(cases), ratios(cases, cpu=True)
+        by_name = {c.name: c for c in cases}
+        cells = []
+        for n in names:
+            c = by_name[n]
+            over = c.target is not None and min(r[n] or 0, rc[n] or 0) > c.target
+            cells.append(f"{r[n]:.2f}x / {rc[n]:.2f}x{' OVER' if over else ''}")
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default="20000,200000", help="comma-separated message counts (both views)")
+    ap.add_argument("--shapes", default=",".join(SHAPES), help=f"comma-separated, of: {', '.join(SHAPES)}")
+    ap.add_argument("--size", default="30", help="comma-separated session sizes in MB, about (each shape)")
+    ap.add_argument("--messages", default=None, help="comma-separated message counts (all threads) instead of --size")
     ap.add_argument("--repeat", "-r", type=int, default=5, help="runs per case; the table shows medians")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="where generated sessions are kept (not the repo)")
-    ap.add_argument("--writer", choices=("save_session", "stream"), default="save_session")
+    ap.add_argument("--writer", choices=("save_session", "stream"), default="stream")
+    ap.add_argument("--no-update", action="store_true", help="leave out update and its floors (import autogen: slow)")
     args = ap.parse_args(argv)
+    shapes = [x.strip() for x in args.shapes.split(",") if x.strip()]
+    for shape in shapes:
+        if shape not in SHAPES:
+            ap.error(f"unknown shape {shape!r}; use: {', '.join(SHAPES)}")
     args.data.mkdir(parents=True, exist_ok=True)
     global PYCACHE
     PYCACHE = args.data / "pycache"
     prefs = args.data / "prefs.json"
     prefs.write_text('[{"prompt": "p", "chosen": "a", "rejected": "b"}]\n')
-    print(f"machine: {machine()}\n")
+    print(f"machine: {machine()}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     help_cases = cases_for(None, prefs)
     run_cases(help_cases, args.repeat)
     print(table("startup", help_cases) + "\n", flush=True)
-    for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
-        path = ensure(args.data / f"session-{size}.jsonl", size, writer=args.writer)
-        cases = cases_for(path, prefs)[2:]
-        run_cases(cases, args.repeat)
-        mb = path.stat().st_size / 1e6
-        print(table(f"{size:,} messages ({mb:.0f} MB), median of {args.repeat}", cases) + "\n", flush=True)
+    rows: list[tuple[str, list[Case]]] = []
+    for shape in shapes:
+        if args.messages:
+            counts = [int(x) for x in args.messages.split(",") if x.strip()]
+            rounds = messages_for(shape, 0)  # a whole number of rounds (one message in each thread)
+            counts = [max(rounds, n - n % rounds) for n in counts]
+        else:
+            counts = [messages_for(shape, float(x)) for x in args.size.split(",") if x.strip()]
+        for n in counts:
+            path = ensure(args.data / f"session-{shape}-{n}.jsonl", n, writer=args.writer, shape=shape)
+            cases = cases_for(path, prefs, args.data / "export.jsonl")[2:]
+            if args.no_update:
+                cases = [c for c in cases if "autogen" not in c.name and not c.name.startswith(("update", "validate"))]
+            run_cases(cases, args.repeat)
+            mb = path.stat().st_size / 1e6
+            label = f"{shape}, {n:,} messages ({mb:.0f} MB)"
+            rows.append((label, cases))
+            print(table(f"{label}, median of {args.repeat}", cases) + "\n", flush=True)
+    print(summary(rows))
+    print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

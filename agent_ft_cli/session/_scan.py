@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import re
 from collections.abc import Callable
 
 import orjson
@@ -31,6 +32,13 @@ _PROBE = message_line_prefix("a", "p")  # {"type":"message","agent":"a","peer":"
 _MSG_HEAD = _PROBE[: _PROBE.index(b'"a",')]  # {"type":"message","agent":
 _MSG_BODY = _PROBE[_PROBE.index(b'"p",') + len(b'"p"') :]  # ,"message":{
 _REC_OPEN = _MSG_HEAD[: _MSG_HEAD.index(b":") + 1]  # {"type": (two of them: two records run together)
+_JOIN = b"}}\n" + _MSG_HEAD  # a message record's end, then the next one's head
+# a line break NOT followed by a message head in the writer's framing whose two names hold no quote, backslash or
+# line break (so their bytes are the names themselves: a line is this thread's exactly when it starts with its prefix)
+_ODD_HEAD = re.compile(
+    rb"\n(?!" + re.escape(_MSG_HEAD) + rb'"[^"\\\n]*"' + re.escape(_PROBE[_PROBE.index(b'"a",') + 3 : _PROBE.index(b'"p",')])
+    + rb'"[^"\\\n]*"' + re.escape(_MSG_BODY) + rb")"
+)
 
 
 class LineFilter:
@@ -45,12 +53,14 @@ class LineFilter:
     reported as before; ``validate`` and :func:`.reader.load_session` parse every line.
     """
 
-    __slots__ = ("known", "ours", "pair")
+    __slots__ = ("known", "ours", "pair", "plain")
 
     def __init__(self, agent: str, peer: str) -> None:
         self.pair = (agent, peer)
         self.ours = message_line_prefix(agent, peer)
         self.known: dict[bytes, bool] = {}
+        #: this thread's names are written as their own bytes (no escape): :meth:`framed_block` may be used
+        self.plain = _ODD_HEAD.match(b"\n" + self.ours) is None
 
     def foreign(self, raw: bytes, end: bytes = b"}}\n") -> bool:
         if not raw.startswith(_MSG_HEAD) or raw.startswith(self.ours):
@@ -94,6 +104,33 @@ class LineFilter:
             return 0
         joins = buf.count(b"}}\n" + self.ours, 0, hi) + buf.count(b"}}\n" + other, 0, hi)
         return n if joins == n - 1 else 0
+
+    def framed_block(self, buf: bytes, hi: int) -> int:
+        """Whether every line of ``buf[:hi]`` (whole lines, ``hi`` just after a newline) is a message record framed
+        as the writer frames it, of any thread, with names that hold no quote or backslash: the layout of a group
+        chat (many threads, record by record). Then a line is this thread's exactly when it starts with this
+        thread's prefix, and a reader can walk those lines with ``find`` and skip all the others at once.
+
+        Needs this thread's prefix to be plain bytes too (no escapes in its names); checked for the whole block with
+        counts and one regular-expression search: every line starts with a message head with plain names
+        (:data:`_ODD_HEAD` finds none other), every line break is ``}}`` then the next head, the last line ends with
+        ``}}``, each line holds exactly one ``{"type":`` (two records run together do not) and there is no NUL byte.
+        Returns the number of lines, or 0."""
+        if not self.plain or not buf.startswith(_MSG_HEAD):
+            return 0
+        n = buf.count(b"\n", 0, hi)
+        if (
+            not n
+            or buf.count(_JOIN, 0, hi) != n - 1
+            or not buf.endswith(b"}}\n", 0, hi)
+            or buf.count(_REC_OPEN, 0, hi) != n
+            or buf.find(b"\x00", 0, hi) >= 0
+        ):
+            return 0
+        if _ODD_HEAD.match(b"\n" + buf[: buf.find(b"\n") + 1]) is not None:  # the first line (no newline before it)
+            return 0
+        odd = _ODD_HEAD.search(buf, 0, hi - 1)
+        return 0 if odd is not None else n
 
     def run_of_foreign(self, buf: bytes, lo: int, hi: int, closed: bool = True) -> int:
         """How many lines ``buf[lo:hi]`` holds (whole lines; the last ends with its newline at ``hi`` when ``closed``,

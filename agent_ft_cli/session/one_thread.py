@@ -68,6 +68,8 @@ def iter_thread(
         loads = orjson.loads
         lines = _scan.LineFilter(agent, peer)
         ours, foreign, run_of_foreign = lines.ours, lines.foreign, lines.run_of_foreign
+        pair_block, framed_block = lines.pair_block, lines.framed_block
+        group = False  # whether the last block was a group chat's (framed_block), not a two-agent one (pair_block)
         next_ours = b"\n" + ours
         body = len(ours) - 1  # where the message object starts in a line that starts with ``ours``
 
@@ -106,9 +108,15 @@ def iter_thread(
                 read_at += len(data)
                 continue
             i = 0
-            n_lines = lines.pair_block(block, hi) if block[hi - 1 : hi] == b"\n" else 0
+            n_lines = 0
+            if block[hi - 1 : hi] == b"\n":  # (the layout of the last block is tried first: files keep one layout)
+                n_lines = (framed_block(block, hi) or pair_block(block, hi)) if group else pair_block(block, hi)
+                if not n_lines and not group:
+                    n_lines = framed_block(block, hi)
+                    group = n_lines > 0
             if n_lines:
-                # a two-agent block: visit this thread's lines only; a line that does not parse goes on below
+                # a block of message records only (two agents, or a group chat with plain names): visit this
+                # thread's lines only; a line that does not parse goes on below
                 i = 0 if block.startswith(ours) else block.find(next_ours, 0, hi) + 1 or hi
                 while i < hi:
                     j = block.find(b"\n", i, hi) + 1

@@ -2,7 +2,8 @@
 
 A session is generated as a list of records (messages of several agents and peers as in group chats, clears with a
 peer and with ``null``, unknown record types, records in the writer's framing and hand-written spellings, blank
-lines, a final line cut short), written, then read back by every reader with varied block and mmap-window sizes.
+lines, a final line cut short), or as a live recorder lays them out (both views of a chat, or the many threads of
+a group chat, interleaved record by record, with a few oddities), written, then read back by every reader with varied block and mmap-window sizes.
 The reference is :class:`~agent_ft_cli.session.ThreadReducer` applied to every line parsed with the standard
 ``json`` module, and the reducer itself is checked against a plain model of the two rules built from the records.
 """
@@ -54,8 +55,23 @@ def sessions(draw: st.DrawFn) -> tuple[list[str], list[tuple[str, Any]], str]:
     item = st.sampled_from([False] * 9 + [True]).flatmap(
         lambda blank: st.just(("blank", None)) if blank else st.tuples(spelling, record)
     )
-    n = draw(st.integers(0, 80))  # (plain st.lists stays short: long runs of other threads are the point here)
-    items = draw(st.lists(item, min_size=n, max_size=n))
+    layout = draw(st.sampled_from(["mixed", "mixed", "interleaved", "group"]))
+    if layout == "mixed":
+        n = draw(st.integers(0, 80))  # (plain st.lists stays short: long runs of other threads are the point here)
+        items = draw(st.lists(item, min_size=n, max_size=n))
+    else:
+        # as a live recorder writes them: record by record, in the writer's framing, round after round over the
+        # threads (the two views of one conversation, or every member's and the manager's threads of a group
+        # chat), with at most a few oddities dropped in
+        if layout == "interleaved":
+            threads = [(two[0], two[1]), (two[1], two[0])]
+        else:
+            threads = [(a, b) for a in names for b in names if a != b]
+            threads = draw(st.lists(st.sampled_from(threads), min_size=2, max_size=len(threads), unique=True))
+        rounds = draw(st.integers(1, 40))
+        items = [("canonical", fmt.message_record(a, b, draw(messages))) for _ in range(rounds) for a, b in threads]
+        for _ in range(draw(st.integers(0, 2))):
+            items.insert(draw(st.integers(0, len(items))), draw(item))
     end = draw(st.sampled_from(["newline", "no-newline", "cut", "cut", "spaces"]))
     return names, items, end
 
@@ -146,6 +162,7 @@ def _check_readers(path: Path, names: list[str], full: dict[Any, Any]) -> None:
     loaded = fmt.load_session(path)
     assert loaded.threads == full
     assert fmt.thread_counts(path) == {k: len(v) for k, v in full.items()}
+    assert fmt.thread_keys(path) == list(full)  # in order of first appearance
     pairs = [(a, p) for a in names for p in names]
     some = set(pairs[::2])
     assert fmt.load_session(path, pairs=some).threads == {k: v for k, v in full.items() if k in some}
