@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, OutputWriteError
 from ..pairing import check_config_client, resolve_client, resolve_pair
 from ..redact import describe_exception
+from ..types import RecordResultDict
 from .walk import load_config, stdout_to_stderr
 
 
@@ -36,7 +37,7 @@ class RecordResult:
     messages: int
     reply: str | None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> RecordResultDict:
         return {
             "session": self.session,
             "agent": self.agent,
