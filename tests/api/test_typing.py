@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
 
@@ -131,15 +132,23 @@ def misspelt(path: Path, result: RecordResult) -> list[object]:
 MISSPELT = ["agent", "contents", "mesages", "replies", "skiped_pairs", "system_mesage"]
 
 
+def readme_script() -> str:
+    """The README's typed example (``# typed.py``)."""
+    found = re.search(r"```python\n(# typed\.py\n.*?)```", (REPO / "README.md").read_text(encoding="utf-8"), re.S)
+    assert found, "README lost its typed example"
+    return found[1]
+
+
 def test_a_user_script_passes_mypy_strict_and_a_misspelt_key_fails_it(tmp_path: Path) -> None:
     pytest.importorskip("mypy")
     (tmp_path / "user_script.py").write_text(GOOD, encoding="utf-8")
     (tmp_path / "misspelt.py").write_text(BAD, encoding="utf-8")
+    (tmp_path / "typed.py").write_text(readme_script(), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("MYPYPATH", "PYTHONPATH")}
     result = subprocess.run(
         [
             sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-executable", sys.executable,
-            "--show-error-codes", "--no-error-summary", "user_script.py", "misspelt.py",
+            "--show-error-codes", "--no-error-summary", "user_script.py", "typed.py", "misspelt.py",
         ],
         cwd=tmp_path,  # outside the repository: the package is found through the install, not the working folder
         capture_output=True,
@@ -148,7 +157,7 @@ def test_a_user_script_passes_mypy_strict_and_a_misspelt_key_fails_it(tmp_path: 
         timeout=600,
     )
     report = result.stdout + result.stderr
-    assert "user_script.py" not in report, report  # the good script type-checks
+    assert "user_script.py" not in report and "typed.py" not in report, report  # the good scripts type-check
     errors = [line for line in report.splitlines() if line.startswith("misspelt.py:") and ": error:" in line]
     # one error per misspelt key, each a TypedDict key error naming the key (what dict[str, Any] would never give)
     assert len(errors) == len(MISSPELT), report
@@ -169,3 +178,16 @@ def test_the_user_script_runs_on_a_real_session(tmp_path: Path) -> None:
     assert script["preference_prompts"](live, prefs)
     assert script["any_format"](live, "openai-sft") == 1
     assert script["summary_of"](live) == 0
+
+
+def test_the_readmes_typed_example_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "chat.jsonl").write_bytes((REPO / "sample_sessions" / "capital.jsonl").read_bytes())
+    (tmp_path / "typed.py").write_text(readme_script(), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    runpy.run_path("typed.py")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("['assistant', 'user']")
+    assert out[1] == "['What is the capital of Australia?', \"I don't know the answer to that yet.\"]"
+    assert out[2] == "I don't know the answer to that yet. False"
