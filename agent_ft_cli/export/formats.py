@@ -101,10 +101,11 @@ def _with_tools(row: _WithTools, tools: Tools) -> _WithTools:
 def trl_preference(tie: Aligned, prompt: list[RowMessage], tools: Tools, options: ExportOptions) -> list[Row]:
     chosen, rejected = answer_message(tie.pair.chosen, Style.TRL), answer_message(tie.pair.rejected, Style.TRL)
     if options.standard:
-        text = StandardPreferenceRow(
-            prompt=standard_prompt(prompt), chosen=standard_answer(chosen), rejected=standard_answer(rejected)
-        )
-        return [text]
+        return [
+            StandardPreferenceRow(
+                prompt=standard_prompt(prompt), chosen=standard_answer(chosen), rejected=standard_answer(rejected)
+            )
+        ]
     return [_with_tools(PreferenceRow(prompt=prompt, chosen=[chosen], rejected=[rejected]), tools)]
 
 
