@@ -13,7 +13,13 @@ The public API is re-exported lazily, so ``import agent_ft_cli`` stays cheap and
 * learning: :func:`replay` (the live pair ``update`` rebuilds), :func:`update_model` (the seed's call),
   :class:`UpdateableModelClient` (the protocol a client implements);
 * errors: every error raised is an :class:`AgentFtError`; :class:`SessionError` for a session that cannot be read,
-  :class:`SessionWarning` for what is read past with a warning.
+  :class:`SessionWarning` for what is read past with a warning;
+* types (``TypedDict`` classes of :mod:`agent_ft_cli.types`, for type checkers; the values stay plain dicts): a
+  session's :class:`SessionHeader`, :class:`AgentDefinition` and :class:`Message`; the rows of
+  :func:`export_rows` (:class:`MessagesRow`, :class:`PreferenceRow`, :class:`StandardPreferenceRow`,
+  :class:`KTORow`, :class:`OpenAIDPORow`, any of them :data:`ExportRow`, their messages :class:`RowMessage`);
+  the commands' ``--json`` results (:class:`RecordResultDict`, :class:`UpdateResultDict`, :class:`ValidateReport`,
+  :class:`EvalResultDict`, :class:`ExportSummaryDict`).
 """
 
 from __future__ import annotations
@@ -26,12 +32,27 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "AgentDefinition",
     "AgentFtError",
+    "EvalResultDict",
+    "ExportRow",
+    "ExportSummaryDict",
+    "KTORow",
+    "Message",
+    "MessagesRow",
+    "OpenAIDPORow",
+    "PreferenceRow",
+    "RecordResultDict",
+    "RowMessage",
     "Session",
     "SessionError",
+    "SessionHeader",
     "SessionRecorder",
     "SessionWarning",
+    "StandardPreferenceRow",
+    "UpdateResultDict",
     "UpdateableModelClient",
+    "ValidateReport",
     "__version__",
     "align",
     "export_rows",
@@ -56,6 +77,21 @@ _LAZY = {
     "to_dataset": ".export.writing",
     "replay": ".api",
     "align": ".align",
+    "AgentDefinition": ".types",
+    "EvalResultDict": ".types",
+    "ExportRow": ".types",
+    "ExportSummaryDict": ".types",
+    "KTORow": ".types",
+    "Message": ".types",
+    "MessagesRow": ".types",
+    "OpenAIDPORow": ".types",
+    "PreferenceRow": ".types",
+    "RecordResultDict": ".types",
+    "RowMessage": ".types",
+    "SessionHeader": ".types",
+    "StandardPreferenceRow": ".types",
+    "UpdateResultDict": ".types",
+    "ValidateReport": ".types",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,6 +104,23 @@ if TYPE_CHECKING:  # pragma: no cover
     from .export.api import export_rows
     from .export.writing import to_dataset
     from .session import Session, load_session
+    from .types import (
+        AgentDefinition,
+        EvalResultDict,
+        ExportRow,
+        ExportSummaryDict,
+        KTORow,
+        Message,
+        MessagesRow,
+        OpenAIDPORow,
+        PreferenceRow,
+        RecordResultDict,
+        RowMessage,
+        SessionHeader,
+        StandardPreferenceRow,
+        UpdateResultDict,
+        ValidateReport,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-Message = dict[str, Any]
+MessageLike = Mapping[str, Any]
+"""A message as tying reads it: a recorded :class:`~agent_ft_cli.types.Message` or any dict of that shape."""
 
 
 @dataclass
@@ -140,7 +142,7 @@ def normalize_pairs(preference_data: Any) -> tuple[list[Pair], list[Skipped]]:
     return pairs, skipped
 
 
-def is_prompt(message: Message) -> bool:
+def is_prompt(message: MessageLike) -> bool:
     """A message the agent was asked: role user, with text, not a tool result."""
     return (
         message.get("role") == "user"
@@ -150,12 +152,12 @@ def is_prompt(message: Message) -> bool:
     )
 
 
-def _prompt_before(messages: list[Message], index: int) -> str:
+def _prompt_before(messages: Sequence[MessageLike], index: int) -> str:
     j = next((j for j in range(index - 1, -1, -1) if is_prompt(messages[j])), None)
     return (text_of(messages[j]) or "") if j is not None else ""
 
 
-def align(preference_data: Any, messages: list[Message]) -> tuple[list[Aligned], list[Skipped]]:
+def align(preference_data: Any, messages: Sequence[MessageLike]) -> tuple[list[Aligned], list[Skipped]]:
     """Tie every usable pair to its prompt in ``messages``; return (tied, skipped)."""
     pairs, skipped = normalize_pairs(preference_data)
     tied, more = align_pairs(pairs, messages)
@@ -163,7 +165,7 @@ def align(preference_data: Any, messages: list[Message]) -> tuple[list[Aligned],
 
 
 def align_pairs(
-    pairs: list[Pair], messages: list[Message], *, used: set[int] | None = None
+    pairs: list[Pair], messages: Sequence[MessageLike], *, used: set[int] | None = None
 ) -> tuple[list[Aligned], list[Skipped]]:
     """:func:`align` for pairs already normalised (their ``index`` kept).
 
@@ -177,7 +179,7 @@ def align_pairs(
     return tied, skipped
 
 
-def prompt_thread(item: Aligned, messages: list[Message]) -> list[Message]:
+def prompt_thread(item: Aligned, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The thread a tied pair is judged on and trained on (``eval``, the Hugging Face client): the agent's thread up to the tied answer, or a fresh one holding the
     pair's own prompt (after the thread's system message, if any) when its answer is not in the thread or its
     ``prompt`` is not the question asked before that answer."""
@@ -220,7 +222,7 @@ class Tying:
         self._candidates: dict[int, list[Candidate]] = {p.index: [] for p in self.pairs}
         self._rank: dict[Any, int] = {}  # thread label -> the order it was scanned in
 
-    def scan(self, thread: Any, messages: list[Message]) -> None:
+    def scan(self, thread: Any, messages: Sequence[MessageLike]) -> None:
         """Record the candidates ``messages`` (one thread, labelled ``thread``) holds for every pair."""
         self._rank.setdefault(thread, len(self._rank))
         prompt_index: int | None = None

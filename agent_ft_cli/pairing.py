@@ -14,6 +14,7 @@ Nothing here imports autogen, yaml or the client: it only decides names.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -84,7 +85,7 @@ class ClientChoice:
 
 
 def resolve_pair(
-    header: dict[str, Any],
+    header: Mapping[str, Any],
     agent: str | None,
     peer: str | None,
     *,
@@ -98,7 +99,7 @@ def resolve_pair(
     return choose_pair(header, agent, peer, path=path)
 
 
-def recorded_client(header: dict[str, Any], agent: str) -> str | None:
+def recorded_client(header: Mapping[str, Any], agent: str) -> str | None:
     """The one importable client the session header recorded for ``agent`` (``__main__`` classes are not)."""
     for a in header.get("agents") or []:
         if a.get("name") == agent:
@@ -112,7 +113,7 @@ def resolve_client(
     client: str | None,
     config: PairConfig | None,
     *,
-    header: dict[str, Any] | None = None,
+    header: Mapping[str, Any] | None = None,
     agent: str | None = None,
     client_args: dict[str, Any] | None = None,
     trust_session_client: bool = False,

@@ -22,6 +22,8 @@ from ..errors import ManyModelClientsError, NoModelClientError, NotAnAgentError,
 if TYPE_CHECKING:  # pragma: no cover
     from autogen import Agent, ConversableAgent
 
+    from ..types import UpdateResultDict
+
 
 def check_agent(value: Any, argument: str, *, holds_threads: bool = True) -> None:
     """:class:`NotAnAgentError` naming ``argument`` unless ``value`` looks like an autogen agent: a ``str`` ``name``
@@ -77,7 +79,7 @@ def reserved_kwargs(kwargs: dict[str, Any]) -> list[str]:
 
 def update_model(
     update_agent: ConversableAgent, preference_data: Any, other_agent: Agent, **kwargs: Any
-) -> dict[str, Any]:
+) -> UpdateResultDict:
     """Update the model behind ``update_agent`` from ``preference_data`` and its thread with ``other_agent``.
 
     Exactly the seed's contract: every keyword in ``kwargs`` reaches the client's ``update_model`` untouched (agent-ft
@@ -104,7 +106,7 @@ def run_update(
     kwargs: dict[str, Any],
     *,
     include_system_message: bool = False,
-) -> dict[str, Any]:
+) -> UpdateResultDict:
     """:func:`update_model` with agent-ft's own options kept out of the client's keyword space: ``kwargs`` go to the
     client as given; ``include_system_message`` prepends the agent's system message (the update workflow's
     ``--include-system-message``)."""

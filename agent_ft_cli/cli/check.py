@@ -26,6 +26,7 @@ from .app import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..types import Message, ValidateReport
     from ..workflows.validate import Check
 
 
@@ -64,12 +65,12 @@ def inspect(
     def show(path: Path, name_it: bool) -> None:
         header, _ = fmt.read_header(path)
         a, p = resolve_pair(header, agent, peer, path=path)
-        system: list[dict[str, Any]] = []
+        system: list[Message] = []
         if include_system_message:
-            definition = fmt.agent_def(header, a) or {}
-            if definition.get("system_message"):
+            definition = fmt.agent_def(header, a)
+            if definition and definition.get("system_message"):
                 system = [{"content": definition["system_message"], "role": "system"}]
-        conversations: list[list[dict[str, Any]]] | None = None
+        conversations: list[list[Message]] | None = None
         if conversation is not None or (not json_out and last is None and may_have_conversations(path, a)):
             conversations = fmt.load_session(path, pairs=[(a, p)], strict=strict, on_warning=lambda _: None).conversations(a, p)
         if conversation is not None:
@@ -144,7 +145,8 @@ def validate(
         ok = all(c.ok for c in checks)
         report = [c.as_dict() for c in checks]
         if json_out:
-            write_json({"ok": ok, "checks": report})
+            result: ValidateReport = {"ok": ok, "checks": report}
+            write_json(result)
         elif plain_output():  # CI logs and pipes get plain lines (and skip loading rich)
             sys.stdout.write(checks_text(report))
             sys.stdout.flush()

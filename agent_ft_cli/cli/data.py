@@ -6,6 +6,7 @@ talk goes to stderr.
 """
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +26,7 @@ PeerOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout and nothing else.")]
 
 
-def _summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
+def _summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The export summary as (label, text) rows, every name and reason made inert."""
     where = summary.get("out") or summary.get("dataset") or "-"
     rows = [("rows written", f"{summary['rows']} to {shown(str(where))}"), ("sessions read", str(summary["sessions"]))]
@@ -37,7 +38,7 @@ def _summary_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def _summary_table(summary: dict[str, Any]) -> Any:
+def _summary_table(summary: Mapping[str, Any]) -> Any:
     from rich.table import Table
     from rich.text import Text
 

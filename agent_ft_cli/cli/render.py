@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 import orjson
@@ -208,7 +208,7 @@ def message_renderable(index: int, message: dict[str, Any], *, full: bool) -> An
 
 def render_thread_header(
     console: Any,
-    header: dict[str, Any],
+    header: Mapping[str, Any],
     agent: str,
     peer: str,
     path: str,
@@ -315,11 +315,11 @@ def render_stats(console: Any, stats: Any, title: str = "update stats") -> None:
     console.print(table)
 
 
-def _status(check: dict[str, Any]) -> str:
+def _status(check: Mapping[str, Any]) -> str:
     return "FAIL" if not check["ok"] else ("warn" if check.get("warnings") else "ok")
 
 
-def checks_text(checks: list[dict[str, Any]]) -> str:
+def checks_text(checks: Iterable[Mapping[str, Any]]) -> str:
     """The validation report as plain lines (``ok``/``warn``/``FAIL``, the check, its detail; each warning on its own
     indented line): no padding, no wrapping, every name made inert."""
     lines = []
@@ -332,7 +332,7 @@ def checks_text(checks: list[dict[str, Any]]) -> str:
     return "".join(lines)
 
 
-def render_checks(console: Any, checks: list[dict[str, Any]]) -> None:
+def render_checks(console: Any, checks: Iterable[Mapping[str, Any]]) -> None:
     from rich.table import Table
     from rich.text import Text
 

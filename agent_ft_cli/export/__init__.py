@@ -28,11 +28,13 @@ Message mapping (documented in ``docs/export-import.md``):
 
 from __future__ import annotations
 
+from ..session import Message
+from ..types import RowMessage
 from . import messages as _messages
 from .api import export_rows
 from .exporter import Exporter, ExportSummary
 from .formats import FORMATS, PAIR_FORMATS, Format, formats_text, get_format
-from .messages import Message, Style, answer_message, system_messages, tools_of
+from .messages import Style, answer_message, system_messages, tools_of
 from .options import ExportOptions
 from .sessions import conversations, expand_sessions
 from .writing import export, is_dataset_dir, to_dataset
@@ -66,11 +68,11 @@ def _style(fmt: str | Style) -> Style:
     return fmt if isinstance(fmt, Style) else get_format(fmt).style
 
 
-def convert_message(message: Message, fmt: str | Style) -> list[Message]:
+def convert_message(message: Message, fmt: str | Style) -> list[RowMessage]:
     """One autogen message as format ``fmt`` (a name such as ``"openai-sft"``, or a :class:`Style`) wants it."""
     return _messages.convert_message(message, _style(fmt))
 
 
-def convert_thread(messages: list[Message], fmt: str | Style) -> list[Message]:
+def convert_thread(messages: list[Message], fmt: str | Style) -> list[RowMessage]:
     """:func:`convert_message` over a thread."""
     return _messages.convert_thread(messages, _style(fmt))

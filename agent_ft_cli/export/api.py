@@ -9,16 +9,20 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal, overload
 
 from ..errors import InputDataError, SessionWarning, UsageError
 from ..session import Session, WarnFn
-from .exporter import Exporter, ExportSummary, Row, SessionSource
+from ..types import ExportRow, KTORow, MessagesRow, OpenAIDPORow, PreferenceRow, StandardPreferenceRow
+from .exporter import Exporter, ExportSummary, SessionSource
 from .formats import PAIR_FORMATS
 from .options import ExportOptions
 from .sessions import expand_sessions
 
 _OPTIONS = ("standard", "train_last_only", "agent", "peer", "strict")
+
+Sessions = SessionSource | Iterable[SessionSource]
+"""What ``export_rows`` takes: a session (path, folder, glob or :class:`Session`) or several."""
 
 
 def _not_a_session(item: Any) -> UsageError:
@@ -40,7 +44,7 @@ def _path(value: Any, argument: str) -> str | None:
     return path
 
 
-def _sources(sessions: SessionSource | Iterable[SessionSource]) -> list[SessionSource]:
+def _sources(sessions: Sessions) -> list[SessionSource]:
     if isinstance(sessions, (str, os.PathLike, Session)):
         items: list[Any] = [sessions]
     elif isinstance(sessions, (bytes, bytearray, dict)) or not isinstance(sessions, Iterable):
@@ -74,25 +78,56 @@ def _nothing(summary: ExportSummary) -> str:
     """Why no row at all could be built: the first skipped pair's reason, else the first skipped session's."""
     why = ""
     if summary.skipped_pairs:
-        first = summary.skipped_pairs[0]
-        why = f"; pair {first['pair']}: {first['reason']}"
+        pair = summary.skipped_pairs[0]
+        why = f"; pair {pair['pair']}: {pair['reason']}"
     elif summary.skipped_sessions:
-        first = summary.skipped_sessions[0]
-        why = f"; {first['reason']}"
+        why = f"; {summary.skipped_sessions[0]['reason']}"
     elif summary.pairs_total == 0 and summary.format in PAIR_FORMATS:
         why = "; the preference data hold no pair"
     return f"nothing to export: no row could be built for {{format}} {summary.format}{why}"
 
 
+# The row type follows the format: a literal ``format`` (and ``standard``) gives its own TypedDict, any other string
+# the union of them. The keyword options are spelled out for type checkers; at run time ``**options`` takes them.
+@overload
 def export_rows(
-    sessions: SessionSource | Iterable[SessionSource],
+    sessions: Sessions, *, format: Literal["trl-sft", "openai-sft"], prefs: Any = ..., on_warning: WarnFn | None = ...,
+    train_last_only: bool = ..., agent: str | None = ..., peer: str | None = ..., strict: bool = ...,
+) -> list[MessagesRow]: ...
+@overload
+def export_rows(
+    sessions: Sessions, *, format: Literal["trl-preference"], prefs: Any = ..., on_warning: WarnFn | None = ...,
+    standard: Literal[False] = ..., agent: str | None = ..., peer: str | None = ..., strict: bool = ...,
+) -> list[PreferenceRow]: ...
+@overload
+def export_rows(
+    sessions: Sessions, *, format: Literal["trl-preference"], prefs: Any = ..., on_warning: WarnFn | None = ...,
+    standard: Literal[True], agent: str | None = ..., peer: str | None = ..., strict: bool = ...,
+) -> list[StandardPreferenceRow]: ...
+@overload
+def export_rows(
+    sessions: Sessions, *, format: Literal["trl-kto"], prefs: Any = ..., on_warning: WarnFn | None = ...,
+    agent: str | None = ..., peer: str | None = ..., strict: bool = ...,
+) -> list[KTORow]: ...
+@overload
+def export_rows(
+    sessions: Sessions, *, format: Literal["openai-dpo"], prefs: Any = ..., on_warning: WarnFn | None = ...,
+    agent: str | None = ..., peer: str | None = ..., strict: bool = ...,
+) -> list[OpenAIDPORow]: ...
+@overload
+def export_rows(
+    sessions: Sessions, *, format: str, prefs: Any = ..., on_warning: WarnFn | None = ..., standard: bool = ...,
+    train_last_only: bool = ..., agent: str | None = ..., peer: str | None = ..., strict: bool = ...,
+) -> list[ExportRow]: ...
+def export_rows(
+    sessions: Sessions,
     *,
     format: str,
     prefs: Any = None,
     on_warning: WarnFn | None = None,
     **options: Any,
-) -> list[Row]:
-    """The rows ``agent-ft export`` writes, as a list of dicts.
+) -> list[Any]:
+    """The rows ``agent-ft export`` writes, as a list of dicts (typed per format: :mod:`agent_ft_cli.types`).
 
     ``sessions``: a path (a session file, a folder of ``*.jsonl`` or a glob pattern), a :class:`Session` from
     :func:`load_session`, or a list of them. ``format``: ``"trl-preference"``, ``"trl-sft"``, ``"trl-kto"``,

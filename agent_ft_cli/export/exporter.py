@@ -9,9 +9,10 @@ from typing import Any
 
 from ..align import Aligned, Pair, SkipKind, Tying, normalize_pairs
 from ..errors import SessionError, StrictError, UsageError
-from ..session import Session, WarnFn, choose_pair, read_header
+from ..session import Message, Session, WarnFn, choose_pair, read_header
+from ..types import ExportSummaryDict, RowMessage, SessionHeader, SkippedPairDict, SkippedSessionDict, TieDict
 from .formats import Format, Row, Tools, check_options, get_format
-from .messages import Message, answer_message, convert_message, convert_thread, system_messages, tools_of
+from .messages import answer_message, convert_message, convert_thread, system_messages, tools_of
 from .options import ExportOptions
 from .sessions import conversations
 
@@ -29,12 +30,12 @@ class ExportSummary:
     rows: int = 0
     pairs_total: int = 0
     pairs_tied: int = 0
-    skipped_pairs: list[dict[str, Any]] = field(default_factory=list)
-    skipped_sessions: list[dict[str, Any]] = field(default_factory=list)
-    ties: list[dict[str, Any]] = field(default_factory=list)
+    skipped_pairs: list[SkippedPairDict] = field(default_factory=list)
+    skipped_sessions: list[SkippedSessionDict] = field(default_factory=list)
+    ties: list[TieDict] = field(default_factory=list)
     dataset: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ExportSummaryDict:
         return {
             "format": self.format,
             "out": self.out,
@@ -72,7 +73,7 @@ class Exporter:
             for s in bad:
                 self.summary.skipped_pairs.append({"pair": s.index, "reason": s.reason, "kind": s.kind.value})
         self._prompt_only: list[Aligned] = []
-        self._first_system: list[Message] | None = None
+        self._first_system: list[RowMessage] | None = None
 
     # -- sessions ----------------------------------------------------------------------------------------------
     def _open(self, source: SessionSource, on_warning: WarnFn | None) -> _Opened | None:
@@ -150,7 +151,7 @@ class Exporter:
             pair = tie.pair
             self.summary.pairs_tied += 1
             self.summary.ties.append({"pair": pair.index, "session": None, "answer_index": None, "prompt_index": None})
-            prompt = [*system, {"role": "user", "content": tie.prompt}]
+            prompt: list[RowMessage] = [*system, {"role": "user", "content": tie.prompt}]
             if self.format.pair_rows is not None:
                 rows.extend(self.format.pair_rows(tie, prompt, None, self.options))
             if self.format.thread_row is not None:
@@ -170,12 +171,12 @@ class Exporter:
 
     # -- rows --------------------------------------------------------------------------------------------------
     def _rows_for(
-        self, label: str, thread: list[Message], system: list[Message], tools: Tools, tied: list[Aligned]
+        self, label: str, thread: list[Message], system: list[RowMessage], tools: Tools, tied: list[Aligned]
     ) -> list[Row]:
         style = self.format.style
         if self.format.thread_row is not None:
             by_answer = {t.answer_index: t for t in tied}
-            converted: list[Message] = list(system)
+            converted: list[RowMessage] = list(system)
             for i, m in enumerate(thread):
                 t = by_answer.get(i)
                 converted.extend([answer_message(t.pair.chosen, style)] if t is not None else convert_message(m, style))
@@ -239,7 +240,7 @@ class Exporter:
 @dataclass
 class _Opened:
     label: str
-    header: dict[str, Any]
+    header: SessionHeader
     agent: str
     convs: list[list[Message]]
 

@@ -15,18 +15,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ..align import Aligned, text_of
 from ..errors import UsageError
 from ..jsonio import to_json
-from .messages import Message, Style, answer_message
+from ..types import (
+    ExportRow,
+    KTORow,
+    MessagesRow,
+    OpenAIDPOInput,
+    OpenAIDPORow,
+    PreferenceRow,
+    RowMessage,
+    StandardPreferenceRow,
+)
+from .messages import Style, answer_message
 from .options import ExportOptions
 
-Row = dict[str, Any]
+Row = ExportRow  # a row of any format; each builder returns its format's own TypedDict (agent_ft_cli.types)
 Tools = list[Any] | None
-PairRows = Callable[[Aligned, list[Message], Tools, ExportOptions], list[Row]]
-ThreadRow = Callable[[list[Message], Tools, ExportOptions], Row]
+PairRows = Callable[[Aligned, list[RowMessage], Tools, ExportOptions], list[Row]]
+ThreadRow = Callable[[list[RowMessage], Tools, ExportOptions], MessagesRow]
+_WithTools = TypeVar("_WithTools", PreferenceRow, KTORow, MessagesRow)
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,7 @@ class Format:
 # -- pair formats ---------------------------------------------------------------------------------------------------
 
 
-def _side_text(message: Message) -> str:
+def _side_text(message: RowMessage) -> str:
     """One message of a conversation as plain text: its content, then its tool calls as ``name(arguments)``."""
     parts = [text_of(message) or ""] if text_of(message) else []
     for call in message.get("tool_calls") or []:
@@ -60,7 +71,7 @@ def _side_text(message: Message) -> str:
 _SPEAKER = {"user": "User", "assistant": "Assistant", "tool": "Tool", "function": "Tool"}
 
 
-def standard_prompt(prompt: list[Message]) -> str:
+def standard_prompt(prompt: list[RowMessage]) -> str:
     """The whole prefix as one plain-text prompt (TRL's standard format): the system message first, then every turn
     as ``User: ...`` / ``Assistant: ...`` / ``Tool: ...`` blocks, ending in ``Assistant:``; the answers then start
     with a space, as TRL's standard preference rows do (``{"prompt": "The sky is", "chosen": " blue."}``)."""
@@ -76,55 +87,56 @@ def standard_prompt(prompt: list[Message]) -> str:
     return "\n\n".join(b for b in blocks if b)
 
 
-def standard_answer(message: Message) -> str:
+def standard_answer(message: RowMessage) -> str:
     """An answer continuing :func:`standard_prompt`: its text after one separating space."""
     return " " + _side_text(message).lstrip()
 
 
-def _with_tools(row: Row, tools: Tools) -> Row:
+def _with_tools(row: _WithTools, tools: Tools) -> _WithTools:
     if tools:
         row["tools"] = tools  # the column TRL's trainers pass to the chat template
     return row
 
 
-def trl_preference(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOptions) -> list[Row]:
+def trl_preference(tie: Aligned, prompt: list[RowMessage], tools: Tools, options: ExportOptions) -> list[Row]:
     chosen, rejected = answer_message(tie.pair.chosen, Style.TRL), answer_message(tie.pair.rejected, Style.TRL)
     if options.standard:
-        return [{"prompt": standard_prompt(prompt), "chosen": standard_answer(chosen), "rejected": standard_answer(rejected)}]
-    return [_with_tools({"prompt": prompt, "chosen": [chosen], "rejected": [rejected]}, tools)]
+        return [
+            StandardPreferenceRow(
+                prompt=standard_prompt(prompt), chosen=standard_answer(chosen), rejected=standard_answer(rejected)
+            )
+        ]
+    return [_with_tools(PreferenceRow(prompt=prompt, chosen=[chosen], rejected=[rejected]), tools)]
 
 
-def trl_kto(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOptions) -> list[Row]:
+def trl_kto(tie: Aligned, prompt: list[RowMessage], tools: Tools, options: ExportOptions) -> list[Row]:
     chosen, rejected = answer_message(tie.pair.chosen, Style.TRL), answer_message(tie.pair.rejected, Style.TRL)
     return [
-        _with_tools({"prompt": prompt, "completion": [chosen], "label": True}, tools),
-        _with_tools({"prompt": prompt, "completion": [rejected], "label": False}, tools),
+        _with_tools(KTORow(prompt=prompt, completion=[chosen], label=True), tools),
+        _with_tools(KTORow(prompt=prompt, completion=[rejected], label=False), tools),
     ]
 
 
-def openai_dpo(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOptions) -> list[Row]:
+def openai_dpo(tie: Aligned, prompt: list[RowMessage], tools: Tools, options: ExportOptions) -> list[Row]:
     chosen, rejected = answer_message(tie.pair.chosen, Style.OPENAI), answer_message(tie.pair.rejected, Style.OPENAI)
-    inp: dict[str, Any] = {"messages": prompt}
+    inp: OpenAIDPOInput = {"messages": prompt}
     if tools:
         inp["tools"] = tools
-    return [{"input": inp, "preferred_output": [chosen], "non_preferred_output": [rejected]}]
+    return [OpenAIDPORow(input=inp, preferred_output=[chosen], non_preferred_output=[rejected])]
 
 
 # -- thread formats -------------------------------------------------------------------------------------------------
 
 
-def _messages_row(messages: list[Message], tools: Tools) -> Row:
-    row: Row = {"messages": messages}
-    if tools:
-        row["tools"] = tools
-    return row
+def _messages_row(messages: list[RowMessage], tools: Tools) -> MessagesRow:
+    return _with_tools(MessagesRow(messages=messages), tools)
 
 
-def trl_sft(messages: list[Message], tools: Tools, options: ExportOptions) -> Row:
+def trl_sft(messages: list[RowMessage], tools: Tools, options: ExportOptions) -> MessagesRow:
     return _messages_row(messages, tools)
 
 
-def openai_sft(messages: list[Message], tools: Tools, options: ExportOptions) -> Row:
+def openai_sft(messages: list[RowMessage], tools: Tools, options: ExportOptions) -> MessagesRow:
     if options.train_last_only:
         last = max(i for i, m in enumerate(messages) if m.get("role") == "assistant")
         messages = [{**m, "weight": 0} if m.get("role") == "assistant" and i != last else m for i, m in enumerate(messages)]

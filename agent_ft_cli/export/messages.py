@@ -7,7 +7,7 @@ calls; the TRL formats drop every ``name`` and write ``""`` for missing content.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import Enum
 from typing import Any
 
@@ -15,7 +15,8 @@ import orjson
 
 from ..align import text_of
 from ..jsonio import to_json
-from ..session import Message, agent_def
+from ..session import agent_def
+from ..types import RowMessage
 
 _OPENAI_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
@@ -64,15 +65,15 @@ def _content(value: Any) -> Any:
     return to_json(value).decode()
 
 
-def _tool_message(source: Message) -> Message:
-    m: Message = {"role": "tool"}
+def _tool_message(source: Mapping[str, Any]) -> RowMessage:
+    m: RowMessage = {"role": "tool"}
     if source.get("tool_call_id") is not None:
         m["tool_call_id"] = source["tool_call_id"]
     m["content"] = _content(source.get("content")) or ""
     return m
 
 
-def convert_message(message: Message, style: Style) -> list[Message]:
+def convert_message(message: Mapping[str, Any], style: Style) -> list[RowMessage]:
     """One autogen message as the messages a format wants (a tool result becomes one message per response)."""
     role = message.get("role")
     responses = message.get("tool_responses")
@@ -87,7 +88,7 @@ def convert_message(message: Message, style: Style) -> list[Message]:
     if role == "function":  # the legacy function result: TRL's chat templates know role "tool" only
         legacy_role = "function" if style is Style.OPENAI else "tool"
         return [{"role": legacy_role, "name": message.get("name"), "content": _content(message.get("content")) or ""}]
-    m: Message = {"role": role if isinstance(role, str) else "user"}
+    m: RowMessage = {"role": role if isinstance(role, str) else "user"}
     content = _content(message.get("content"))
     calls = message.get("tool_calls")
     if content is None:
@@ -111,26 +112,26 @@ def convert_message(message: Message, style: Style) -> list[Message]:
     return [m]
 
 
-def convert_thread(messages: Iterable[Message], style: Style) -> list[Message]:
-    out: list[Message] = []
+def convert_thread(messages: Iterable[Mapping[str, Any]], style: Style) -> list[RowMessage]:
+    out: list[RowMessage] = []
     for m in messages:
         out.extend(convert_message(m, style))
     return out
 
 
-def answer_message(side: Any, style: Style) -> Message:
+def answer_message(side: Any, style: Style) -> RowMessage:
     """A preference side (text or message dict, a tool call included) as one assistant message."""
     if isinstance(side, dict):
         converted = convert_message({**side, "role": "assistant"}, style)
-        msg = converted[0] if converted else {"role": "assistant", "content": ""}
+        msg: RowMessage = converted[0] if converted else {"role": "assistant", "content": ""}
         msg.pop("name", None)
         return msg
     return {"role": "assistant", "content": text_of(side) or ""}
 
 
-def system_messages(header: dict[str, Any], agent: str) -> list[Message]:
+def system_messages(header: Mapping[str, Any], agent: str) -> list[RowMessage]:
     """The agent's system message(s) from the session header, as the first messages of a conversation."""
-    definition = agent_def(header, agent) or {}
+    definition: Mapping[str, Any] = agent_def(header, agent) or {}
     text = definition.get("system_message")
     if isinstance(text, str) and text:
         return [{"role": "system", "content": text}]
@@ -139,8 +140,9 @@ def system_messages(header: dict[str, Any], agent: str) -> list[Message]:
     return []
 
 
-def tools_of(header: dict[str, Any], agent: str) -> list[Any] | None:
+def tools_of(header: Mapping[str, Any], agent: str) -> list[Any] | None:
     """The tools in the agent's ``llm_config``, or None."""
-    cfg = (agent_def(header, agent) or {}).get("llm_config")
+    definition: Mapping[str, Any] = agent_def(header, agent) or {}
+    cfg = definition.get("llm_config")
     tools = cfg.get("tools") if isinstance(cfg, dict) else None
     return list(tools) if isinstance(tools, list) and tools else None

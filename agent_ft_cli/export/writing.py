@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,15 +73,14 @@ def export(
 def _nothing(summary: ExportSummary) -> str:
     why = ""
     if summary.skipped_pairs:
-        first = summary.skipped_pairs[0]
-        why = f"; pair {first['pair']}: {first['reason']}"
+        pair = summary.skipped_pairs[0]
+        why = f"; pair {pair['pair']}: {pair['reason']}"
     elif summary.skipped_sessions:
-        first = summary.skipped_sessions[0]
-        why = f"; {first['reason']}"
+        why = f"; {summary.skipped_sessions[0]['reason']}"
     return f"nothing to export: no row could be built for {{format}} {summary.format} (output not written){why}"
 
 
-def to_dataset(rows: list[Row]) -> Any:
+def to_dataset(rows: Sequence[Mapping[str, Any]]) -> Any:
     """Rows as a ``datasets.Dataset`` built with explicit features (needs the optional ``datasets`` library).
 
     ``Dataset.from_list`` takes its columns from the first row only, so a column the first row lacks (``tools``; or

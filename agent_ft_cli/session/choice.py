@@ -4,7 +4,7 @@ from the header and, where the header cannot tell, from the threads the file rea
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from .threads import Pair
 
 
 def choose_pair(
-    header: dict[str, Any],
+    header: Mapping[str, Any],
     agent: str | None = None,
     peer: str | None = None,
     *,

@@ -34,6 +34,7 @@ import orjson
 
 from ..errors import AgentFtError, SessionError, SessionWarning
 from ..fsutil import check_input_file, line_too_long, max_input_bytes, readline_bounded, too_big
+from ..types import SessionHeader
 from . import _scan
 from .records import WarnFn, check_header, is_message, message_line_prefix, record_problem
 from .threads import Pair, Session, ThreadReducer
@@ -173,7 +174,7 @@ def session_input(path: Path | str) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def parse_header(path: Path, raw: bytes) -> dict[str, Any]:
+def parse_header(path: Path, raw: bytes) -> SessionHeader:
     """Validate line 1 of a session file."""
     if not raw.strip():
         raise SessionError(f"{path} is empty; a session starts with a header line (record one with agent-ft record)")
@@ -190,7 +191,7 @@ def parse_header(path: Path, raw: bytes) -> dict[str, Any]:
     return check_header(path, header)
 
 
-def read_header(path: Path | str) -> tuple[dict[str, Any], int]:
+def read_header(path: Path | str) -> tuple[SessionHeader, int]:
     """The header record and the byte offset where the records after it start."""
     p, fh = _open(path)
     with fh:

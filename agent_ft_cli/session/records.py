@@ -14,21 +14,21 @@ byte layout the fast readers in :mod:`._scan` rely on comes from here too (:func
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from ..errors import SessionError
 from ..jsonio import RECORD_FALLBACKS, dumps_line, json_default, recordable  # noqa: F401  (json_default re-exported)
+from ..types import AgentDefinition, Message, SessionHeader  # noqa: F401  (Message re-exported: its one owner is agent_ft_cli.types)
 
 FORMAT = "agent-ft-session"
 VERSION = "1.0"
 MAJOR = 1
 
-Message = dict[str, Any]
 WarnFn = Callable[[str], None]
 
 
@@ -96,7 +96,7 @@ def make_header(agents: list[dict[str, Any]], *, autogen_version: str | None = N
     return header
 
 
-def message_record(agent: str, peer: str, message: Message) -> dict[str, Any]:
+def message_record(agent: str, peer: str, message: Mapping[str, Any]) -> dict[str, Any]:
     """A message of ``agent.chat_messages[peer]``."""
     return {"type": "message", "agent": agent, "peer": peer, "message": message}
 
@@ -124,15 +124,15 @@ def message_line_prefix(agent: str, peer: str) -> bytes:
 # agent definitions
 
 
-def agent_def(header: dict[str, Any], name: str) -> dict[str, Any] | None:
+def agent_def(header: Mapping[str, Any], name: str) -> AgentDefinition | None:
     """A copy of the header's definition of the agent called ``name`` (``None`` when there is none)."""
     for a in header.get("agents") or []:
         if a.get("name") == name:
-            return dict(a)
+            return cast(AgentDefinition, dict(a))
     return None
 
 
-def has_model_client(agent: dict[str, Any]) -> bool:
+def has_model_client(agent: Mapping[str, Any]) -> bool:
     """Whether an agent definition's llm_config names a custom ``model_client_cls``."""
     cfg = agent.get("llm_config")
     if not isinstance(cfg, dict):
@@ -145,7 +145,7 @@ def has_model_client(agent: dict[str, Any]) -> bool:
 # shape checks (the location string ``where`` comes from the reader, :func:`.reader.where`)
 
 
-def check_header(path: Path, header: Any) -> dict[str, Any]:
+def check_header(path: Path, header: Any) -> SessionHeader:
     """Validate the parsed line 1 of a session file."""
     if not isinstance(header, dict) or header.get("type") != "header" or header.get("format") != FORMAT:
         raise SessionError(
@@ -167,7 +167,7 @@ def check_header(path: Path, header: Any) -> dict[str, Any]:
     agents = header.get("agents")
     if not isinstance(agents, list) or not all(isinstance(a, dict) and isinstance(a.get("name"), str) for a in agents):
         raise SessionError(f"{path}:1: header field 'agents' must be a list of objects with a 'name'")
-    return header
+    return cast(SessionHeader, header)
 
 
 def is_message(rec: Any) -> bool:

@@ -21,12 +21,13 @@ two recorded agents with one name, so a key of two strings stays exact and every
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..errors import SessionError
+from ..types import AgentDefinition, SessionHeader
 from .records import Message, agent_def
 
 Pair = tuple[str, str]
@@ -76,7 +77,7 @@ class ThreadReducer:
         """Whether messages of this thread are kept at all."""
         return (self.pairs is None or (agent, peer) in self.pairs) and (self.agents is None or agent in self.agents)
 
-    def message(self, agent: str, peer: str, message: Message) -> None:
+    def message(self, agent: str, peer: str, message: Mapping[str, Any]) -> None:
         """A message record: append to its thread (when kept). The hot path of every whole-file read."""
         key = (agent, peer)
         if (self.pairs is not None and key not in self.pairs) or (self.agents is not None and agent not in self.agents):
@@ -114,7 +115,7 @@ class Session:
     """A session read from disk: its header and the threads that were selected."""
 
     path: Path
-    header: dict[str, Any]
+    header: SessionHeader
     threads: dict[Pair, list[Message]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -130,14 +131,14 @@ class Session:
         )
 
     @property
-    def agents(self) -> list[dict[str, Any]]:
+    def agents(self) -> list[AgentDefinition]:
         return list(self.header.get("agents") or [])
 
     @property
     def agent_names(self) -> list[str]:
         return [a["name"] for a in self.agents]
 
-    def agent_def(self, name: str) -> dict[str, Any] | None:
+    def agent_def(self, name: str) -> AgentDefinition | None:
         return agent_def(self.header, name)
 
     def pairs(self) -> list[Pair]:

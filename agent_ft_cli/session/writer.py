@@ -7,12 +7,12 @@ the same records itself; this module writes whole sessions (``save_session``, th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..fsutil import atomic_writer
-from .records import Message, dumps_record_safe, message_record
+from .records import dumps_record_safe, message_record
 
 
 def write_records(
@@ -32,7 +32,7 @@ def write_records(
             fh.write(dumps_record_safe(record, on_fallback))
 
 
-def _end_aligned(threads: list[tuple[str, str, Sequence[Message]]]) -> Iterator[dict[str, Any]]:
+def _end_aligned(threads: list[tuple[str, str, Sequence[Mapping[str, Any]]]]) -> Iterator[dict[str, Any]]:
     rounds = max((len(msgs) for _, _, msgs in threads), default=0)
     for r in range(rounds):
         for agent, peer, msgs in threads:
@@ -44,7 +44,7 @@ def _end_aligned(threads: list[tuple[str, str, Sequence[Message]]]) -> Iterator[
 def write_session(
     path: Path | str,
     header: dict[str, Any],
-    threads: Iterable[tuple[str, str, Iterable[Message]]],
+    threads: Iterable[tuple[str, str, Iterable[Mapping[str, Any]]]],
     *,
     on_fallback: Callable[[set[str]], None] | None = None,
 ) -> None:

@@ -40,6 +40,7 @@ from ..align import Skipped, align, prompt_thread, text_of
 from ..clients.protocol import can_score
 from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, InputDataError
 from ..redact import describe_exception, known_secrets, remember_secrets
+from ..types import EvalReportDict, EvalResultDict, EvalRunsDict, EvaluationDict, PairResultDict
 from .gates import Baseline, Gate, check_gates
 from .walk import WarnFn, plan, replay, stdout_to_stderr
 
@@ -78,13 +79,17 @@ class PairResult:
             return None
         return self.chosen_score - self.rejected_score
 
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"index": self.index, "prompt": self.prompt, "preferred": self.preferred}
+    def as_dict(self) -> PairResultDict:
+        out: PairResultDict = {"index": self.index, "prompt": self.prompt, "preferred": self.preferred}
         if self.chosen_score is not None:
-            out.update(chosen_score=_r(self.chosen_score), rejected_score=_r(self.rejected_score), margin=_r(self.margin))
+            out.update({"chosen_score": _r(self.chosen_score), "rejected_score": _r(self.rejected_score), "margin": _r(self.margin)})
         else:
             out.update(
-                reply=self.reply, chosen_similarity=_r(self.chosen_similarity), rejected_similarity=_r(self.rejected_similarity)
+                {
+                    "reply": self.reply,
+                    "chosen_similarity": _r(self.chosen_similarity),
+                    "rejected_similarity": _r(self.rejected_similarity),
+                }
             )
         return out
 
@@ -119,7 +124,7 @@ class EvalReport:
         margins = [m for m in (r.margin for r in self.results) if m is not None]
         return sum(margins) / len(margins) if margins and len(margins) == len(self.results) else None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> EvalReportDict:
         return {
             "source": self.source,
             "pairs": self.pairs,
@@ -140,7 +145,7 @@ class Evaluation:
     pairs: EvalReport
     heldout: EvalReport | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> EvaluationDict:
         return {**self.pairs.as_dict(), "heldout": self.heldout.as_dict() if self.heldout else None}
 
 
@@ -324,7 +329,7 @@ class Evaluator:
             return []
         return check_gates(self.after, min_accuracy=self.min_accuracy, baseline=self.baseline, max_drop=self.max_drop)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> EvalRunsDict:
         """``{"before": ..., "after": ..., "gates": [...]}``: what ``update --json`` adds as ``eval``."""
         return {
             "before": self.before.as_dict() if self.runs else None,
@@ -365,7 +370,7 @@ class EvalResult:
     evaluation: Evaluation
     gates: list[Gate] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> EvalResultDict:
         return {
             "session": self.session,
             "agent": self.agent,

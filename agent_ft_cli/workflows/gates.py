@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import InputDataError, QualityGateError, UsageError
+from ..types import GateDict
 
 
 class _Scored(Protocol):
@@ -35,7 +36,7 @@ class Gate:
     ok: bool
     detail: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> GateDict:
         return {"name": self.name, "ok": self.ok, "detail": self.detail}
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, OutputWriteError, StrictError
 from ..pairing import check_config_client, resolve_client, resolve_pair
 from ..redact import describe_exception
+from ..types import RecordResultDict
 from .walk import load_config, stdout_to_stderr
 
 
@@ -49,7 +50,7 @@ class RecordResult:
     #: Every warning the run emitted (each was also shown as usual).
     warnings: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> RecordResultDict:
         return {
             "session": self.session,
             "agent": self.agent,

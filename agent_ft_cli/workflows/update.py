@@ -18,13 +18,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..distributed import is_main_process
 from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, OutputWriteError, UsageError
 from ..pairing import BUNDLED_CLIENTS, ClientChoice, require_client
 from ..redact import describe_exception, known_secrets, remember_secrets, scrub_data
+from ..types import Message, UpdateResultDict
 from .walk import WarnFn, plan, replay, stdout_to_stderr
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .eval import Evaluator
 
 
 @dataclass
@@ -58,22 +62,22 @@ class UpdateResult:
     """The seed's result (``update_stats``, ``inference_messages``, ``preference_data``) and what produced it."""
 
     update_stats: Any
-    inference_messages: list[dict[str, Any]]
+    inference_messages: list[Message]
     preference_data: Any
     session: str
     agent: str
     peer: str
     client: str
-    evaluation: Any = None  # the job's evaluator, after its runs before and after the update
+    evaluation: Evaluator | None = None  # the job's evaluator, after its runs before and after the update
     output: str | None = None  # where the result was written, when it was
 
     @property
     def messages(self) -> int:
         return len(self.inference_messages)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> UpdateResultDict:
         """The seed's result dict, as ``update_model`` returns it (what ``--json`` and ``--output`` write)."""
-        out = {
+        out: UpdateResultDict = {
             "update_stats": self.update_stats,
             "inference_messages": self.inference_messages,
             "preference_data": self.preference_data,
@@ -246,7 +250,7 @@ def write_result(result: UpdateResult, output: Path, *, shown: Path | None = Non
     result.output = str(output)
 
 
-def _conversation(job: UpdateJob, agent: str, peer: str) -> list[dict[str, Any]]:
+def _conversation(job: UpdateJob, agent: str, peer: str) -> list[Message]:
     """The messages of the conversation ``job.conversation`` names (see :attr:`UpdateJob.conversation`)."""
     from ..session import load_session
 

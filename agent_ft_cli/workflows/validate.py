@@ -14,7 +14,7 @@ warning into a failure with exit code 3 (bad input data).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import AgentFtError, SessionError, StrictError
 from ..pairing import ClientChoice, NoClientError, resolve_client, resolve_pair
 from ..redact import scrub_known
-from ..session import has_model_client, load_session, read_header
+from ..session import Message, has_model_client, load_session, read_header
+from ..types import CheckDict
 from .walk import WarnFn, load_config
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,8 +42,8 @@ class Check:
     #: what passes but would be skipped or dropped; a failure under ``strict``
     warnings: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "ok": self.ok, "detail": self.detail}
+    def as_dict(self) -> CheckDict:
+        out: CheckDict = {"name": self.name, "ok": self.ok, "detail": self.detail}
         if self.file is not None:
             out["file"] = self.file
         if self.warnings:
@@ -55,9 +56,9 @@ class _Read:
     """What one session's checks found, for the checks after them."""
 
     path: Path
-    header: dict[str, Any] = field(default_factory=dict)
+    header: Mapping[str, Any] = field(default_factory=dict)
     pair: tuple[str, str] | None = None
-    thread: list[dict[str, Any]] | None = None
+    thread: list[Message] | None = None
     pair_error: AgentFtError | None = None
     no_client: bool = False
 
@@ -222,7 +223,7 @@ def _client_choices(
     return out
 
 
-def tie_warnings(data: Any, thread: list[dict[str, Any]]) -> tuple[int, int, list[str]]:
+def tie_warnings(data: Any, thread: Sequence[Mapping[str, Any]]) -> tuple[int, int, list[str]]:
     """(tied, pairs, why each other pair would be skipped) for ``data`` on ``thread``: the one tying code
     (:func:`agent_ft_cli.align.align`); shape problems are :func:`agent_ft_cli.prefs.check_prefs_shape`'s."""
     from ..align import SkipKind, align, normalize_pairs
@@ -235,7 +236,7 @@ def tie_warnings(data: Any, thread: list[dict[str, Any]]) -> tuple[int, int, lis
     return len(tied), len(pairs), [f"pair {s.index}: {s.reason}" for s in here]
 
 
-def skipped_pairs(data: Any, thread: list[dict[str, Any]]) -> list[str]:
+def skipped_pairs(data: Any, thread: Sequence[Mapping[str, Any]]) -> list[str]:
     """Every pair ``update`` would skip on ``thread``, and why (shape problems first): what ``--strict`` refuses.
 
     For a workflow that runs ``update_model`` under ``strict`` (refuse before the client runs when this is not
@@ -246,7 +247,7 @@ def skipped_pairs(data: Any, thread: list[dict[str, Any]]) -> list[str]:
 
 
 def _check_ties(
-    add: Callable[[Check], Check], path: Path, pair: tuple[str, str], thread: list[dict[str, Any]], data: Any
+    add: Callable[[Check], Check], path: Path, pair: tuple[str, str], thread: Sequence[Mapping[str, Any]], data: Any
 ) -> None:
     """A ``pairs`` check: the pairs ``update`` would tie to this thread, and every one it would skip, with why."""
     tied, total, warnings = tie_warnings(data, thread)
@@ -263,7 +264,7 @@ def _check_client(choice: ClientChoice) -> str:
     return f"{choice.spec} -> {cls.__module__}.{cls.__qualname__} follows the protocol"
 
 
-def _recorded_clients(header: dict[str, Any], agent: str) -> list[str]:
+def _recorded_clients(header: Mapping[str, Any], agent: str) -> list[str]:
     """The client paths the session header recorded for ``agent`` (usable by ``update`` or not)."""
     for a in header.get("agents") or []:
         if a.get("name") == agent:

@@ -22,6 +22,7 @@ from ..session import load_session, read_header
 if TYPE_CHECKING:  # pragma: no cover
     from ..classic.replay import ReplayedPair
     from ..config import PairConfig
+    from ..types import SessionHeader
 
 WarnFn = Callable[[str], None]
 
@@ -49,7 +50,7 @@ class Plan:
     """What a workflow works on, decided before any heavy work: the session, its pair, the config and the client."""
 
     session_path: Path
-    header: dict[str, Any]
+    header: SessionHeader
     agent: str
     peer: str
     config: PairConfig | None

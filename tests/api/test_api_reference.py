@@ -23,7 +23,14 @@ def test_the_api_reference_builds_with_every_public_name(tmp_path: Path) -> None
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert "Warn" not in result.stderr, result.stderr
+    # pdoc cannot find the line of a key declared in a TypedDict's functional form, which the key ``class`` of
+    # AgentDefinition needs (a keyword); it documents the key all the same. Any other warning fails.
+    warnings = [
+        line
+        for line in result.stderr.splitlines()
+        if "Warn" in line and "AgentDefinition.class is taken from" not in line
+    ]
+    assert not warnings, result.stderr
     page = (site / "agent_ft_cli.html").read_text(encoding="utf-8")
     for name in agent_ft_cli.__all__:
         if name == "__version__":
@@ -32,3 +39,14 @@ def test_the_api_reference_builds_with_every_public_name(tmp_path: Path) -> None
     # the docstrings are the reference
     assert "The rows <code>agent-ft export</code> writes" in page
     assert "Rebuild the recorded pair as live autogen agents" in page
+    # the data's types, every key with its type (agent_ft_cli.types)
+    for key in (
+        "AgentDefinition.class",
+        "AgentDefinition.name",
+        "SessionHeader.agents",
+        "Message.tool_calls",
+        "MessagesRow.tools",
+        "EvalResultDict.gates",
+        "ExportSummaryDict.skipped_pairs",
+    ):
+        assert f'id="{key}"' in page, key
