@@ -11,7 +11,16 @@ from ..align import Aligned, Pair, SkipKind, Tying, normalize_pairs
 from ..errors import SessionError, StrictError, UsageError
 from ..session import Session, WarnFn, choose_pair, read_header
 from .formats import Format, Row, Tools, check_options, get_format
-from .messages import Message, answer_message, convert_message, convert_thread, system_messages, tools_of
+from .messages import (
+    Message,
+    Style,
+    answer_message,
+    convert_message,
+    convert_thread,
+    definitions_of,
+    legacy_call_ids,
+    system_messages,
+)
 from .options import ExportOptions
 from .sessions import conversations
 
@@ -85,20 +94,27 @@ class Exporter:
                 header, _ = read_header(source)
             agent, peer = choose_pair(header, self.options.agent, self.options.peer, path=Path(label))
             convs = conversations(source, agent, peer, strict=self.options.strict, on_warning=on_warning)
-        except SessionError as e:
-            self._skip_session(label, str(e))
+        except SessionError as e:  # its template, not its text: the keys it names stay fields the CLI spells
+            self._skip_session(label, e.template, e.options, e.hint)
             return None
         if not convs:
             self._skip_session(label, f"no messages in thread {agent}->{peer}")
             return None
         return _Opened(label, header, agent, convs)
 
-    def _skip_session(self, label: str | Path, reason: str) -> None:
+    def _skip_session(self, label: str | Path, reason: str, keys: tuple[str, ...] = (), hint: str | None = None) -> None:
+        """Record a session that cannot be used; ``reason`` may name input keys as ``{key}`` fields (``keys``)."""
         if self.options.strict:  # nothing is written: the rows are streamed into an atomic writer
-            raise StrictError(f"skipped session {label}: {reason}; {{strict}} refuses every skip", options=("strict",))
-        self.summary.skipped_sessions.append({"session": str(label), "reason": reason})
+            why = "" if "{strict}" in reason else "; {strict} refuses every skip"  # the reason may say it already
+            raise StrictError(
+                f"skipped session {label}: {reason}{why}",
+                hint=hint,
+                options=tuple(dict.fromkeys(("strict", *keys))),
+            )
+        text = str(SessionError(reason, hint=hint, options=keys))  # the library's spelling: the bare keys
+        self.summary.skipped_sessions.append({"session": str(label), "reason": text})
         if self.on_warning is not None:
-            self.on_warning(f"skipped session {label}: {reason}")
+            self.on_warning(f"skipped session {label}: {text}")
 
     def _tie_all(self, sources: list[SessionSource]) -> tuple[dict[tuple[int, int], list[Aligned]], set[int]]:
         """First pass (only with pairs): every conversation of every session scanned, then the pairs tied once."""
@@ -176,9 +192,13 @@ class Exporter:
         if self.format.thread_row is not None:
             by_answer = {t.answer_index: t for t in tied}
             converted: list[Message] = list(system)
+            ids = legacy_call_ids(thread) if style is Style.TRL else {}
             for i, m in enumerate(thread):
                 t = by_answer.get(i)
-                converted.extend([answer_message(t.pair.chosen, style)] if t is not None else convert_message(m, style))
+                if t is not None:
+                    converted.append(answer_message(t.pair.chosen, style))
+                else:
+                    converted.extend(convert_message(m, style, ids.get(i)))
             while converted and converted[-1].get("role") != "assistant":
                 converted.pop()
             if not any(m.get("role") == "assistant" for m in converted):
@@ -213,7 +233,7 @@ class Exporter:
                 continue
             self.summary.sessions += 1
             system = system_messages(opened.header, opened.agent)
-            tools = tools_of(opened.header, opened.agent)
+            tools = definitions_of(opened.header, opened.agent, self.format.style)
             if self._first_system is None:
                 self._first_system = system
             got = 0

@@ -24,7 +24,9 @@ from .messages import Message, Style, answer_message
 from .options import ExportOptions
 
 Row = dict[str, Any]
-Tools = list[Any] | None
+#: The definitions a row carries beside its messages: a list of tools, or by row key (``{"tools": [...]}``, and in
+#: the OpenAI formats ``{"functions": [...]}`` for the legacy API: :func:`~.messages.definitions_of`); None: none.
+Tools = list[Any] | dict[str, list[Any]] | None
 PairRows = Callable[[Aligned, list[Message], Tools, ExportOptions], list[Row]]
 ThreadRow = Callable[[list[Message], Tools, ExportOptions], Row]
 
@@ -82,8 +84,9 @@ def standard_answer(message: Message) -> str:
 
 
 def _with_tools(row: Row, tools: Tools) -> Row:
-    if tools:
-        row["tools"] = tools  # the column TRL's trainers pass to the chat template
+    for key, value in ({"tools": tools} if isinstance(tools, list) else tools or {}).items():
+        if value:
+            row[key] = value  # "tools": the column TRL's trainers pass to the chat template
     return row
 
 
@@ -104,9 +107,7 @@ def trl_kto(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOp
 
 def openai_dpo(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOptions) -> list[Row]:
     chosen, rejected = answer_message(tie.pair.chosen, Style.OPENAI), answer_message(tie.pair.rejected, Style.OPENAI)
-    inp: dict[str, Any] = {"messages": prompt}
-    if tools:
-        inp["tools"] = tools
+    inp: dict[str, Any] = _with_tools({"messages": prompt}, tools)
     return [{"input": inp, "preferred_output": [chosen], "non_preferred_output": [rejected]}]
 
 
@@ -114,10 +115,7 @@ def openai_dpo(tie: Aligned, prompt: list[Message], tools: Tools, options: Expor
 
 
 def _messages_row(messages: list[Message], tools: Tools) -> Row:
-    row: Row = {"messages": messages}
-    if tools:
-        row["tools"] = tools
-    return row
+    return _with_tools({"messages": messages}, tools)
 
 
 def trl_sft(messages: list[Message], tools: Tools, options: ExportOptions) -> Row:
