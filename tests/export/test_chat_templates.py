@@ -131,3 +131,29 @@ def test_legacy_functions_render_as_tools(tmp_path: Path) -> None:
     [call] = [m["tool_calls"][0] for m in row["messages"] if m.get("tool_calls")]
     [result] = [m for m in row["messages"] if m["role"] == "tool"]
     assert result["tool_call_id"] == call["id"]
+
+
+def test_trl_reads_the_dataset_folder_as_it_reads_the_json_lines(tmp_path: Path) -> None:
+    """The consumer itself: TRL's ``apply_chat_template`` (what its trainers run over ``dataset.map``, with the row's
+    ``tools``) gives the same text from the saved folder as from the JSON Lines rows."""
+    pytest.importorskip("trl")
+    datasets = pytest.importorskip("datasets")
+    from tokenizers import Tokenizer, models
+    from transformers import PreTrainedTokenizerFast
+    from trl.data_utils import apply_chat_template
+
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.WordLevel({"<unk>": 0}, unk_token="<unk>")))
+    tokenizer.chat_template = _trl_template("qwen2_5")
+    sessions = [plain_session(tmp_path / "a.jsonl"), parallel_tools_session(tmp_path / "c.jsonl")]
+    args = [a for s in sessions for a in ("-s", str(s))]
+    jsonl = tmp_path / "o.jsonl"
+    assert _run(*args, "-f", "trl-sft", "-o", str(jsonl)).exit_code == 0
+    assert _run(*args, "-f", "trl-sft", "-o", f"{tmp_path}/ds/", "-q").exit_code == 0
+
+    def text(example: dict[str, Any]) -> dict[str, Any]:
+        return apply_chat_template({"messages": example["messages"]}, tokenizer, tools=example.get("tools"))
+
+    expected = [text(row)["text"] for row in _rows(jsonl)]
+    mapped = datasets.load_from_disk(str(tmp_path / "ds")).map(text, remove_columns=["messages", "tools"])
+    assert mapped["text"] == expected
+    assert '{"name": "weather", "arguments": {"city": "Paris"}}' in expected[1] and '"city": null' not in expected[1]

@@ -200,3 +200,12 @@ def test_a_number_datasets_would_read_back_rounded_is_reported(tmp_path: Path) -
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nothing to say when every value reads back as it was
         agent_ft_cli.to_dataset(agent_ft_cli.export_rows(plain, format="trl-sft"))
+
+
+def test_a_dangling_link_names_the_missing_folder(session: Path, tmp_path: Path) -> None:
+    """review of #9, item 16: the folder said missing was the link's own (which exists), not its target's."""
+    link = tmp_path / "o.jsonl"
+    link.symlink_to(tmp_path / "nowhere" / "o.jsonl")
+    result = _run("-s", str(session), "-f", "trl-sft", "-o", str(link))
+    assert result.exit_code == 2
+    assert f"folder '{tmp_path / 'nowhere'}' does not exist" in result.stderr
