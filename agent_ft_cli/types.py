@@ -178,10 +178,12 @@ class RowMessage(TypedDict):
 
 
 class MessagesRow(TypedDict):
-    """A row of ``trl-sft`` and ``openai-sft``: one conversation; ``tools`` when the agent had tools."""
+    """A row of ``trl-sft`` and ``openai-sft``: one conversation; ``tools`` when the agent had tools (and in the
+    OpenAI format ``functions`` for the legacy function API)."""
 
     messages: list[RowMessage]
     tools: NotRequired[list[Any]]
+    functions: NotRequired[list[Any]]
 
 
 class PreferenceRow(TypedDict):
@@ -215,6 +217,7 @@ class OpenAIDPOInput(TypedDict):
 
     messages: list[RowMessage]
     tools: NotRequired[list[Any]]
+    functions: NotRequired[list[Any]]
 
 
 class OpenAIDPORow(TypedDict):

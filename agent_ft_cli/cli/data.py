@@ -29,7 +29,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON
 def _summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The export summary as (label, text) rows, every name and reason made inert."""
     where = summary.get("out") or summary.get("dataset") or "-"
-    rows = [("rows written", f"{summary['rows']} to {shown(str(where))}"), ("sessions read", str(summary["sessions"]))]
+    where = "stdout" if where == "-" else shown(str(where))
+    rows = [("rows written", f"{summary['rows']} to {where}"), ("sessions read", str(summary["sessions"]))]
     pairs = summary["pairs"]
     if pairs["total"]:
         rows.append(("pairs tied", f"{pairs['tied']} of {pairs['total']}"))
@@ -70,7 +71,10 @@ def register(app: Any) -> None:
         out: Annotated[
             str,
             typer.Option(
-                "--out", "-o", help="JSON Lines file to write (atomically); a folder/ saves a HF dataset.", show_default=False
+                "--out",
+                "-o",
+                help="JSON Lines file to write (atomically), - for stdout; a new folder/ saves a HF dataset.",
+                show_default=False,
             ),
         ],
         prefs: Annotated[
@@ -101,20 +105,29 @@ def register(app: Any) -> None:
         from .render import plain_output, stderr_console, write_json
 
         def work() -> None:
+            from ..fsutil import is_stdout
+
+            if json_out and is_stdout(out):  # both would be on stdout: one stream, one document
+                raise UsageError(
+                    "--json prints the summary on stdout, where --out - writes the rows; write the rows to a file, "
+                    "or drop --json (the summary then goes to stderr)"
+                )
             paths = expand_sessions(session)
             options = ExportOptions(
                 format=fmt, standard=standard, train_last_only=train_last_only, agent=agent, peer=peer, strict=strict
             )
             data = None
             if prefs is not None:
-                from ..fsutil import is_stdout, same_file
+                from ..fsutil import same_file
                 from ..prefs import load_prefs
 
                 if prefs != "-" and not is_stdout(out) and same_file(out, prefs):  # inputs are never replaced
                     raise UsageError(f"--out {str(out)!r} is also the --prefs file; write to another file")
                 data = load_prefs(prefs)
             console = stderr_console()
-            if len(paths) > 1 and not quiet and not plain_output(sys.stderr):  # a bar only on a terminal
+            bars = not quiet and not json_out and not plain_output(sys.stderr)  # a bar only on a terminal, never with -q
+            inputs = [prefs] if prefs is not None and prefs != "-" else []
+            if len(paths) > 1 and bars:
                 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
                 with Progress(
@@ -127,10 +140,17 @@ def register(app: Any) -> None:
                 ) as progress:
                     task = progress.add_task("sessions", total=len(paths))
                     summary = run_export(
-                        paths, out, options, data, on_warning=warn, on_session=lambda _p: progress.advance(task)
+                        paths,
+                        out,
+                        options,
+                        data,
+                        on_warning=warn,
+                        on_session=lambda _p: progress.advance(task),
+                        inputs=inputs,
+                        progress=bars,
                     )
             else:
-                summary = run_export(paths, out, options, data, on_warning=warn)
+                summary = run_export(paths, out, options, data, on_warning=warn, inputs=inputs, progress=bars)
             result = summary.as_dict()
             if json_out:
                 write_json(result)

@@ -18,7 +18,8 @@ Message mapping (documented in ``docs/export-import.md``):
 * ``tool_calls`` keep ``id``, ``type`` and ``function.name``; ``function.arguments`` is a JSON string in the OpenAI
   formats and an object in the TRL formats (chat templates encode it themselves); ``function_call`` and role
   ``function`` messages (the legacy API) are kept by the OpenAI formats and become a tool call and a ``tool``
-  message in the TRL formats;
+  message paired by a stable id in the TRL formats (:func:`~.messages.legacy_call_ids`); the agent's
+  ``llm_config.functions`` become ``tools`` there and stay ``functions`` in the OpenAI rows;
 * ``name``: kept by the OpenAI formats on system/user/assistant messages when it matches OpenAI's
   ``^[a-zA-Z0-9_-]{1,64}$``, dropped otherwise and always dropped by the TRL formats;
 * ``content: null`` next to tool calls: omitted by the OpenAI formats, ``""`` in the TRL formats; an empty user or
@@ -27,6 +28,8 @@ Message mapping (documented in ``docs/export-import.md``):
 """
 
 from __future__ import annotations
+
+from typing import cast
 
 from ..session import Message
 from ..types import RowMessage
@@ -70,9 +73,9 @@ def _style(fmt: str | Style) -> Style:
 
 def convert_message(message: Message, fmt: str | Style) -> list[RowMessage]:
     """One autogen message as format ``fmt`` (a name such as ``"openai-sft"``, or a :class:`Style`) wants it."""
-    return _messages.convert_message(message, _style(fmt))
+    return cast("list[RowMessage]", _messages.convert_message(message, _style(fmt)))
 
 
 def convert_thread(messages: list[Message], fmt: str | Style) -> list[RowMessage]:
     """:func:`convert_message` over a thread."""
-    return _messages.convert_thread(messages, _style(fmt))
+    return cast("list[RowMessage]", _messages.convert_thread(messages, _style(fmt)))

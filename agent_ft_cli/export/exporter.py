@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..align import Aligned, Pair, SkipKind, Tying, normalize_pairs
 from ..errors import SessionError, StrictError, UsageError
-from ..session import Message, Session, WarnFn, choose_pair, read_header
-from ..types import ExportSummaryDict, RowMessage, SessionHeader, SkippedPairDict, SkippedSessionDict, TieDict
+from ..session import Session, WarnFn, choose_pair, read_header
 from .formats import Format, Row, Tools, check_options, get_format
-from .messages import answer_message, convert_message, convert_thread, system_messages, tools_of
+from .messages import (
+    Message,
+    Style,
+    answer_message,
+    convert_message,
+    convert_thread,
+    definitions_of,
+    legacy_call_ids,
+    system_messages,
+)
 from .options import ExportOptions
 from .sessions import conversations
 
@@ -30,12 +38,12 @@ class ExportSummary:
     rows: int = 0
     pairs_total: int = 0
     pairs_tied: int = 0
-    skipped_pairs: list[SkippedPairDict] = field(default_factory=list)
-    skipped_sessions: list[SkippedSessionDict] = field(default_factory=list)
-    ties: list[TieDict] = field(default_factory=list)
+    skipped_pairs: list[dict[str, Any]] = field(default_factory=list)
+    skipped_sessions: list[dict[str, Any]] = field(default_factory=list)
+    ties: list[dict[str, Any]] = field(default_factory=list)
     dataset: str | None = None
 
-    def as_dict(self) -> ExportSummaryDict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "format": self.format,
             "out": self.out,
@@ -73,7 +81,7 @@ class Exporter:
             for s in bad:
                 self.summary.skipped_pairs.append({"pair": s.index, "reason": s.reason, "kind": s.kind.value})
         self._prompt_only: list[Aligned] = []
-        self._first_system: list[RowMessage] | None = None
+        self._first_system: list[Message] | None = None
 
     # -- sessions ----------------------------------------------------------------------------------------------
     def _open(self, source: SessionSource, on_warning: WarnFn | None) -> _Opened | None:
@@ -86,20 +94,27 @@ class Exporter:
                 header, _ = read_header(source)
             agent, peer = choose_pair(header, self.options.agent, self.options.peer, path=Path(label))
             convs = conversations(source, agent, peer, strict=self.options.strict, on_warning=on_warning)
-        except SessionError as e:
-            self._skip_session(label, str(e))
+        except SessionError as e:  # its template, not its text: the keys it names stay fields the CLI spells
+            self._skip_session(label, e.template, e.options, e.hint)
             return None
         if not convs:
             self._skip_session(label, f"no messages in thread {agent}->{peer}")
             return None
         return _Opened(label, header, agent, convs)
 
-    def _skip_session(self, label: str | Path, reason: str) -> None:
+    def _skip_session(self, label: str | Path, reason: str, keys: tuple[str, ...] = (), hint: str | None = None) -> None:
+        """Record a session that cannot be used; ``reason`` may name input keys as ``{key}`` fields (``keys``)."""
         if self.options.strict:  # nothing is written: the rows are streamed into an atomic writer
-            raise StrictError(f"skipped session {label}: {reason}; {{strict}} refuses every skip", options=("strict",))
-        self.summary.skipped_sessions.append({"session": str(label), "reason": reason})
+            why = "" if "{strict}" in reason else "; {strict} refuses every skip"  # the reason may say it already
+            raise StrictError(
+                f"skipped session {label}: {reason}{why}",
+                hint=hint,
+                options=tuple(dict.fromkeys(("strict", *keys))),
+            )
+        text = str(SessionError(reason, hint=hint, options=keys))  # the library's spelling: the bare keys
+        self.summary.skipped_sessions.append({"session": str(label), "reason": text})
         if self.on_warning is not None:
-            self.on_warning(f"skipped session {label}: {reason}")
+            self.on_warning(f"skipped session {label}: {text}")
 
     def _tie_all(self, sources: list[SessionSource]) -> tuple[dict[tuple[int, int], list[Aligned]], set[int]]:
         """First pass (only with pairs): every conversation of every session scanned, then the pairs tied once."""
@@ -151,7 +166,7 @@ class Exporter:
             pair = tie.pair
             self.summary.pairs_tied += 1
             self.summary.ties.append({"pair": pair.index, "session": None, "answer_index": None, "prompt_index": None})
-            prompt: list[RowMessage] = [*system, {"role": "user", "content": tie.prompt}]
+            prompt = [*system, {"role": "user", "content": tie.prompt}]
             if self.format.pair_rows is not None:
                 rows.extend(self.format.pair_rows(tie, prompt, None, self.options))
             if self.format.thread_row is not None:
@@ -171,15 +186,19 @@ class Exporter:
 
     # -- rows --------------------------------------------------------------------------------------------------
     def _rows_for(
-        self, label: str, thread: list[Message], system: list[RowMessage], tools: Tools, tied: list[Aligned]
+        self, label: str, thread: Sequence[Mapping[str, Any]], system: list[Message], tools: Tools, tied: list[Aligned]
     ) -> list[Row]:
         style = self.format.style
         if self.format.thread_row is not None:
             by_answer = {t.answer_index: t for t in tied}
-            converted: list[RowMessage] = list(system)
+            converted: list[Message] = list(system)
+            ids = legacy_call_ids(thread) if style is Style.TRL else {}
             for i, m in enumerate(thread):
                 t = by_answer.get(i)
-                converted.extend([answer_message(t.pair.chosen, style)] if t is not None else convert_message(m, style))
+                if t is not None:
+                    converted.append(answer_message(t.pair.chosen, style))
+                else:
+                    converted.extend(convert_message(m, style, ids.get(i)))
             while converted and converted[-1].get("role") != "assistant":
                 converted.pop()
             if not any(m.get("role") == "assistant" for m in converted):
@@ -214,7 +233,7 @@ class Exporter:
                 continue
             self.summary.sessions += 1
             system = system_messages(opened.header, opened.agent)
-            tools = tools_of(opened.header, opened.agent)
+            tools = definitions_of(opened.header, opened.agent, self.format.style)
             if self._first_system is None:
                 self._first_system = system
             got = 0
@@ -240,9 +259,9 @@ class Exporter:
 @dataclass
 class _Opened:
     label: str
-    header: SessionHeader
+    header: Mapping[str, Any]
     agent: str
-    convs: list[list[Message]]
+    convs: Sequence[Sequence[Mapping[str, Any]]]
 
 
 def _label(source: SessionSource) -> str:

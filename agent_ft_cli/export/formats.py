@@ -15,29 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from ..align import Aligned, text_of
 from ..errors import UsageError
 from ..jsonio import to_json
-from ..types import (
-    ExportRow,
-    KTORow,
-    MessagesRow,
-    OpenAIDPOInput,
-    OpenAIDPORow,
-    PreferenceRow,
-    RowMessage,
-    StandardPreferenceRow,
-)
-from .messages import Style, answer_message
+from .messages import Message, Style, answer_message
 from .options import ExportOptions
 
-Row = ExportRow  # a row of any format; each builder returns its format's own TypedDict (agent_ft_cli.types)
-Tools = list[Any] | None
-PairRows = Callable[[Aligned, list[RowMessage], Tools, ExportOptions], list[Row]]
-ThreadRow = Callable[[list[RowMessage], Tools, ExportOptions], MessagesRow]
-_WithTools = TypeVar("_WithTools", PreferenceRow, KTORow, MessagesRow)
+Row = dict[str, Any]
+#: The definitions a row carries beside its messages: a list of tools, or by row key (``{"tools": [...]}``, and in
+#: the OpenAI formats ``{"functions": [...]}`` for the legacy API: :func:`~.messages.definitions_of`); None: none.
+Tools = list[Any] | dict[str, list[Any]] | None
+PairRows = Callable[[Aligned, list[Message], Tools, ExportOptions], list[Row]]
+ThreadRow = Callable[[list[Message], Tools, ExportOptions], Row]
 
 
 @dataclass(frozen=True)
@@ -56,7 +47,7 @@ class Format:
 # -- pair formats ---------------------------------------------------------------------------------------------------
 
 
-def _side_text(message: RowMessage) -> str:
+def _side_text(message: Message) -> str:
     """One message of a conversation as plain text: its content, then its tool calls as ``name(arguments)``."""
     parts = [text_of(message) or ""] if text_of(message) else []
     for call in message.get("tool_calls") or []:
@@ -71,7 +62,7 @@ def _side_text(message: RowMessage) -> str:
 _SPEAKER = {"user": "User", "assistant": "Assistant", "tool": "Tool", "function": "Tool"}
 
 
-def standard_prompt(prompt: list[RowMessage]) -> str:
+def standard_prompt(prompt: list[Message]) -> str:
     """The whole prefix as one plain-text prompt (TRL's standard format): the system message first, then every turn
     as ``User: ...`` / ``Assistant: ...`` / ``Tool: ...`` blocks, ending in ``Assistant:``; the answers then start
     with a space, as TRL's standard preference rows do (``{"prompt": "The sky is", "chosen": " blue."}``)."""
@@ -87,56 +78,51 @@ def standard_prompt(prompt: list[RowMessage]) -> str:
     return "\n\n".join(b for b in blocks if b)
 
 
-def standard_answer(message: RowMessage) -> str:
+def standard_answer(message: Message) -> str:
     """An answer continuing :func:`standard_prompt`: its text after one separating space."""
     return " " + _side_text(message).lstrip()
 
 
-def _with_tools(row: _WithTools, tools: Tools) -> _WithTools:
-    if tools:
-        row["tools"] = tools  # the column TRL's trainers pass to the chat template
+def _with_tools(row: Row, tools: Tools) -> Row:
+    for key, value in ({"tools": tools} if isinstance(tools, list) else tools or {}).items():
+        if value:
+            row[key] = value  # "tools": the column TRL's trainers pass to the chat template
     return row
 
 
-def trl_preference(tie: Aligned, prompt: list[RowMessage], tools: Tools, options: ExportOptions) -> list[Row]:
+def trl_preference(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOptions) -> list[Row]:
     chosen, rejected = answer_message(tie.pair.chosen, Style.TRL), answer_message(tie.pair.rejected, Style.TRL)
     if options.standard:
-        return [
-            StandardPreferenceRow(
-                prompt=standard_prompt(prompt), chosen=standard_answer(chosen), rejected=standard_answer(rejected)
-            )
-        ]
-    return [_with_tools(PreferenceRow(prompt=prompt, chosen=[chosen], rejected=[rejected]), tools)]
+        return [{"prompt": standard_prompt(prompt), "chosen": standard_answer(chosen), "rejected": standard_answer(rejected)}]
+    return [_with_tools({"prompt": prompt, "chosen": [chosen], "rejected": [rejected]}, tools)]
 
 
-def trl_kto(tie: Aligned, prompt: list[RowMessage], tools: Tools, options: ExportOptions) -> list[Row]:
+def trl_kto(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOptions) -> list[Row]:
     chosen, rejected = answer_message(tie.pair.chosen, Style.TRL), answer_message(tie.pair.rejected, Style.TRL)
     return [
-        _with_tools(KTORow(prompt=prompt, completion=[chosen], label=True), tools),
-        _with_tools(KTORow(prompt=prompt, completion=[rejected], label=False), tools),
+        _with_tools({"prompt": prompt, "completion": [chosen], "label": True}, tools),
+        _with_tools({"prompt": prompt, "completion": [rejected], "label": False}, tools),
     ]
 
 
-def openai_dpo(tie: Aligned, prompt: list[RowMessage], tools: Tools, options: ExportOptions) -> list[Row]:
+def openai_dpo(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOptions) -> list[Row]:
     chosen, rejected = answer_message(tie.pair.chosen, Style.OPENAI), answer_message(tie.pair.rejected, Style.OPENAI)
-    inp: OpenAIDPOInput = {"messages": prompt}
-    if tools:
-        inp["tools"] = tools
-    return [OpenAIDPORow(input=inp, preferred_output=[chosen], non_preferred_output=[rejected])]
+    inp: dict[str, Any] = _with_tools({"messages": prompt}, tools)
+    return [{"input": inp, "preferred_output": [chosen], "non_preferred_output": [rejected]}]
 
 
 # -- thread formats -------------------------------------------------------------------------------------------------
 
 
-def _messages_row(messages: list[RowMessage], tools: Tools) -> MessagesRow:
-    return _with_tools(MessagesRow(messages=messages), tools)
+def _messages_row(messages: list[Message], tools: Tools) -> Row:
+    return _with_tools({"messages": messages}, tools)
 
 
-def trl_sft(messages: list[RowMessage], tools: Tools, options: ExportOptions) -> MessagesRow:
+def trl_sft(messages: list[Message], tools: Tools, options: ExportOptions) -> Row:
     return _messages_row(messages, tools)
 
 
-def openai_sft(messages: list[RowMessage], tools: Tools, options: ExportOptions) -> MessagesRow:
+def openai_sft(messages: list[Message], tools: Tools, options: ExportOptions) -> Row:
     if options.train_last_only:
         last = max(i for i, m in enumerate(messages) if m.get("role") == "assistant")
         messages = [{**m, "weight": 0} if m.get("role") == "assistant" and i != last else m for i, m in enumerate(messages)]

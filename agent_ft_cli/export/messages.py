@@ -7,7 +7,7 @@ calls; the TRL formats drop every ``name`` and write ``""`` for missing content.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 from typing import Any
 
@@ -16,7 +16,9 @@ import orjson
 from ..align import text_of
 from ..jsonio import to_json
 from ..session import agent_def
-from ..types import RowMessage
+
+#: A message as the export code builds it (the rows' own type: :class:`agent_ft_cli.types.RowMessage`).
+Message = dict[str, Any]
 
 _OPENAI_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
@@ -65,16 +67,40 @@ def _content(value: Any) -> Any:
     return to_json(value).decode()
 
 
-def _tool_message(source: Mapping[str, Any]) -> RowMessage:
-    m: RowMessage = {"role": "tool"}
+def legacy_call_ids(messages: Sequence[Mapping[str, Any]]) -> dict[int, str]:
+    """Ids for the legacy calls of a conversation and the results that answer them: ``{message index: id}``.
+
+    A legacy call (``function_call``, no ``tool_calls``) carries no id, and its result (role ``function``) only the
+    function's name; the TRL formats turn them into a tool call and a ``tool`` message, which templates pair by id.
+    The id is ``fn`` and the call's index in the conversation on 7 digits (``fn0000002``): stable across runs and
+    across the rows cut from one conversation, and 9 alphanumeric characters, the shape Mistral's templates demand.
+    A result answers the latest unanswered call of the same name (else the latest unanswered call).
+    """
+    ids: dict[int, str] = {}
+    pending: list[tuple[Any, str]] = []
+    for i, m in enumerate(messages):
+        if m.get("function_call") and not m.get("tool_calls") and not m.get("tool_responses"):
+            legacy = m["function_call"]
+            ids[i] = f"fn{i:07d}"
+            pending.append((legacy.get("name") if isinstance(legacy, dict) else None, ids[i]))
+        elif m.get("role") == "function" and pending:
+            k = next((k for k in range(len(pending) - 1, -1, -1) if pending[k][0] == m.get("name")), len(pending) - 1)
+            ids[i] = pending.pop(k)[1]
+    return ids
+
+
+def _tool_message(source: Mapping[str, Any]) -> Message:
+    m: Message = {"role": "tool"}
     if source.get("tool_call_id") is not None:
         m["tool_call_id"] = source["tool_call_id"]
     m["content"] = _content(source.get("content")) or ""
     return m
 
 
-def convert_message(message: Mapping[str, Any], style: Style) -> list[RowMessage]:
-    """One autogen message as the messages a format wants (a tool result becomes one message per response)."""
+def convert_message(message: Mapping[str, Any], style: Style, call_id: str | None = None) -> list[Message]:
+    """One autogen message as the messages a format wants (a tool result becomes one message per response).
+
+    ``call_id``: the id a legacy call or result gets in the TRL formats (:func:`legacy_call_ids`)."""
     role = message.get("role")
     responses = message.get("tool_responses")
     if isinstance(responses, list) and responses:
@@ -86,9 +112,15 @@ def convert_message(message: Mapping[str, Any], style: Style) -> list[RowMessage
     if role == "tool":
         return [_tool_message(message)]
     if role == "function":  # the legacy function result: TRL's chat templates know role "tool" only
-        legacy_role = "function" if style is Style.OPENAI else "tool"
-        return [{"role": legacy_role, "name": message.get("name"), "content": _content(message.get("content")) or ""}]
-    m: RowMessage = {"role": role if isinstance(role, str) else "user"}
+        if style is Style.OPENAI:
+            return [{"role": "function", "name": message.get("name"), "content": _content(message.get("content")) or ""}]
+        result: Message = {"role": "tool"}
+        if call_id is not None:
+            result["tool_call_id"] = call_id
+        result["name"] = message.get("name")
+        result["content"] = _content(message.get("content")) or ""
+        return [result]
+    m: Message = {"role": role if isinstance(role, str) else "user"}
     content = _content(message.get("content"))
     calls = message.get("tool_calls")
     if content is None:
@@ -103,7 +135,7 @@ def convert_message(message: Mapping[str, Any], style: Style) -> list[RowMessage
         if style is Style.OPENAI:
             m["function_call"] = legacy
         elif not calls:  # the legacy call as the one tool call TRL's chat templates render
-            m["tool_calls"] = [_tool_call({"type": "function", "function": legacy}, style)]
+            m["tool_calls"] = [_tool_call({"id": call_id, "type": "function", "function": legacy}, style)]
     if style is Style.OPENAI and not m.get("content") and not calls and not legacy and m["role"] in ("user", "assistant"):
         return []  # an empty turn (the user proxy's empty auto-reply, a null answer): no data, flagged by OpenAI
     name = message.get("name")
@@ -112,24 +144,26 @@ def convert_message(message: Mapping[str, Any], style: Style) -> list[RowMessage
     return [m]
 
 
-def convert_thread(messages: Iterable[Mapping[str, Any]], style: Style) -> list[RowMessage]:
-    out: list[RowMessage] = []
-    for m in messages:
-        out.extend(convert_message(m, style))
+def convert_thread(messages: Iterable[Mapping[str, Any]], style: Style) -> list[Message]:
+    messages = list(messages)
+    ids = legacy_call_ids(messages) if style is Style.TRL else {}
+    out: list[Message] = []
+    for i, m in enumerate(messages):
+        out.extend(convert_message(m, style, ids.get(i)))
     return out
 
 
-def answer_message(side: Any, style: Style) -> RowMessage:
+def answer_message(side: Any, style: Style) -> Message:
     """A preference side (text or message dict, a tool call included) as one assistant message."""
     if isinstance(side, dict):
         converted = convert_message({**side, "role": "assistant"}, style)
-        msg: RowMessage = converted[0] if converted else {"role": "assistant", "content": ""}
+        msg = converted[0] if converted else {"role": "assistant", "content": ""}
         msg.pop("name", None)
         return msg
     return {"role": "assistant", "content": text_of(side) or ""}
 
 
-def system_messages(header: Mapping[str, Any], agent: str) -> list[RowMessage]:
+def system_messages(header: Mapping[str, Any], agent: str) -> list[Message]:
     """The agent's system message(s) from the session header, as the first messages of a conversation."""
     definition: Mapping[str, Any] = agent_def(header, agent) or {}
     text = definition.get("system_message")
@@ -142,7 +176,40 @@ def system_messages(header: Mapping[str, Any], agent: str) -> list[RowMessage]:
 
 def tools_of(header: Mapping[str, Any], agent: str) -> list[Any] | None:
     """The tools in the agent's ``llm_config``, or None."""
+    return _config_list(header, agent, "tools")
+
+
+def functions_of(header: Mapping[str, Any], agent: str) -> list[Any] | None:
+    """The legacy function definitions in the agent's ``llm_config`` (``functions``, which
+    ``register_for_llm(api_style="function")`` fills), or None."""
+    return _config_list(header, agent, "functions")
+
+
+def _config_list(header: Mapping[str, Any], agent: str, key: str) -> list[Any] | None:
     definition: Mapping[str, Any] = agent_def(header, agent) or {}
     cfg = definition.get("llm_config")
-    tools = cfg.get("tools") if isinstance(cfg, dict) else None
-    return list(tools) if isinstance(tools, list) and tools else None
+    value = cfg.get(key) if isinstance(cfg, dict) else None
+    return list(value) if isinstance(value, list) and value else None
+
+
+def definitions_of(header: Mapping[str, Any], agent: str, style: Style) -> dict[str, list[Any]] | None:
+    """What the rows of ``agent``'s thread carry beside the messages, by row key, or None.
+
+    The TRL formats: ``{"tools": [...]}``, the agent's tools followed by its legacy functions as tools
+    (``{"type": "function", "function": definition}``, as their calls become tool calls). The OpenAI formats keep
+    the legacy API as it is: ``{"tools": [...], "functions": [...]}``, each when the agent has it.
+    """
+    tools = tools_of(header, agent) or []
+    functions = functions_of(header, agent) or []
+    out: dict[str, list[Any]] = {}
+    if style is Style.TRL:
+        named = {t["function"].get("name") for t in tools if isinstance(t, dict) and isinstance(t.get("function"), dict)}
+        tools = tools + [
+            {"type": "function", "function": f} for f in functions if not (isinstance(f, dict) and f.get("name") in named)
+        ]
+        functions = []
+    if tools:
+        out["tools"] = tools
+    if functions:
+        out["functions"] = functions
+    return out or None

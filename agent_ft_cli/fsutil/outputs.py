@@ -66,11 +66,18 @@ def check_output_path(path: Path, *, option: str = "--output", inputs: Iterable[
             continue
         if _same_file(path, given):
             raise UsageError(f"{option} {str(path)!r} is also an input of this command ({str(given)!r}); write to another file")
+    with contextlib.suppress(OSError):  # through links, /proc/self/fd/N's magic ones (/dev/stdout into a pipe) too
+        given_st = os.stat(path)
+        if stat.S_ISCHR(given_st.st_mode) or stat.S_ISFIFO(given_st.st_mode):
+            if not os.access(path, os.W_OK):
+                raise UsageError(f"{option} {str(path)!r} exists and is not writable")
+            return path
     target = real_target(path)
     if target.is_dir():
         raise UsageError(f"{option} {str(path)!r} is a folder; give a file name")
     parent = target.parent
-    shown = path.parent if str(path.parent) else Path(".")
+    # the folder that is missing is the link's target's (a dangling link), else the one the user named
+    shown = parent if path.is_symlink() else path.parent if str(path.parent) else Path(".")
     if not parent.exists():
         raise UsageError(f"{option} {str(path)!r}: folder {str(shown)!r} does not exist; create it first")
     if not parent.is_dir():
@@ -256,11 +263,11 @@ def atomic_writer(path: Path, *, what: str = "output file") -> Iterator[BinaryIO
     path = Path(path)
     target = real_target(path)
     try:
-        mode: int | None = os.stat(target).st_mode
+        mode: int | None = os.stat(path).st_mode  # through links, /proc/self/fd/N's magic ones included
     except OSError:
         mode = None
     if mode is not None and (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
-        with _direct_writer(path, target, what) as direct:
+        with _direct_writer(path, what) as direct:
             yield direct
         return
     parent = target.parent
@@ -314,17 +321,27 @@ def atomic_writer(path: Path, *, what: str = "output file") -> Iterator[BinaryIO
 
 
 @contextlib.contextmanager
-def _direct_writer(path: Path, target: Path, what: str) -> Iterator[BinaryIO]:
+def _direct_writer(path: Path, what: str) -> Iterator[BinaryIO]:
+    # Opened by the given name, not its real path: /dev/stdout into a pipe is /proc/self/fd/1, whose real path
+    # ("pipe:[...]") cannot be opened.
     try:
-        fh = open(target, "wb")  # noqa: SIM115 - closed below
+        raw = _Raw(str(path), "wb")
     except OSError as e:
         raise _write_error(path, e, what) from None
-    with fh:
-        try:
-            yield fh
-            fh.flush()
-        except OSError as e:
-            raise _write_error(path, e, what) from None
+    fh = io.BufferedWriter(raw)
+    try:
+        yield fh
+        fh.flush()
+    except OSError as e:
+        if raw.failed is None:  # the caller's own work failed (reading an input, say): its error, as it is
+            raise
+        raise _write_error(path, e, what) from None
+    finally:
+        # Closing flushes what is still buffered: after a failed write (ENOSPC on /dev/full) that would fail again
+        # and replace the one-line error by a bare OSError, so the buffer is dropped quietly; the raw file is
+        # closed either way.
+        with contextlib.suppress(OSError, ValueError):
+            fh.close()
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, what: str = "output file") -> None:

@@ -86,3 +86,22 @@ def test_dataset_modules_stay_cheap() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_export_out_dash_is_stdout_and_says_so(tmp_path: Path) -> None:
+    """review-cli F1: ``--out -`` made a file named ``-``; the rows belong on stdout, the summary on stderr."""
+    s = _session(tmp_path)
+    help_text = runner.invoke(app, ["export", "--help"], env={"COLUMNS": "200"}).stdout
+    assert "- for stdout" in help_text
+    result = runner.invoke(app, ["export", "-s", str(s), "-f", "trl-sft", "-o", "-"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "messages": [
+            {"role": "system", "content": "Be kind."},
+            {"role": "user", "content": "Hi?"},
+            {"role": "assistant", "content": "Go away."},
+        ]
+    }
+    assert "rows written: 1 to stdout" in result.stderr and not Path("-").exists()
+    both = runner.invoke(app, ["export", "-s", str(s), "-f", "trl-sft", "-o", "-", "--json"])
+    assert both.exit_code == 2 and both.stdout == "" and "--json" in both.stderr

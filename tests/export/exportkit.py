@@ -94,3 +94,99 @@ def _doc_block(marker: str) -> str:
     m = re.search(re.escape(marker) + r"\n```\w*\n(.*?)\n```", DOC, re.S)
     assert m, f"docs lost the block {marker}"
     return m.group(1)
+
+
+# -- hand-written sessions in the recorder's shape (the tool chats of pyautogen 0.9, as the review recorded them) --
+
+CONVERT = {
+    "description": "convert C to F",
+    "name": "convert",
+    "parameters": {"type": "object", "properties": {"celsius": {"type": "number", "description": "celsius"}}, "required": ["celsius"]},
+}
+WEATHER = {
+    "description": "weather in a city",
+    "name": "weather",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string", "description": "city"}}, "required": ["city"]},
+}
+
+
+def write_session(path: Path, llm_config: dict[str, Any], messages: list[dict[str, Any]]) -> Path:
+    """A session of ``assistant`` (with ``llm_config``) and ``user``: ``messages`` are the assistant's thread, the
+    user's view mirrors it with the roles swapped, as the recorder writes it."""
+    config = {**llm_config, "config_list": [{"model": "m", "model_client_cls": "C"}]}
+    header = {
+        "type": "header",
+        "format": "agent-ft-session",
+        "version": "1.0",
+        "agents": [
+            {"name": "assistant", "class": "AssistantAgent", "system_message": "SYS", "llm_config": config},
+            {"name": "user", "class": "UserProxyAgent", "llm_config": False},
+        ],
+    }
+    swap = {"user": "assistant", "assistant": "user"}
+    lines = [header]
+    for m in messages:
+        lines.append({"type": "message", "agent": "assistant", "peer": "user", "message": m})
+        lines.append({"type": "message", "agent": "user", "peer": "assistant", "message": {**m, "role": swap.get(m["role"], m["role"])}})
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    return path
+
+
+def parallel_tools_session(path: Path) -> Path:
+    """Two tools with disjoint arguments (convert: celsius, weather: city), called in parallel."""
+    calls = [
+        {"id": "call_1", "type": "function", "function": {"name": "convert", "arguments": '{"celsius": 21.5}'}},
+        {"id": "call_2", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Paris"}'}},
+    ]
+    responses = [
+        {"tool_call_id": "call_1", "role": "tool", "content": "70.7 F"},
+        {"tool_call_id": "call_2", "role": "tool", "content": "sunny in Paris"},
+    ]
+    return write_session(
+        path,
+        {"tools": [{"type": "function", "function": CONVERT}, {"type": "function", "function": WEATHER}]},
+        [
+            {"content": "21.5 C in F? and weather in Paris", "role": "user", "name": "user"},
+            {"tool_calls": calls, "content": None, "role": "assistant"},
+            {"content": "70.7 F\n\nsunny in Paris", "tool_responses": responses, "role": "tool", "name": "user"},
+            {"content": "It is 70.7 F and sunny.", "role": "assistant", "name": "assistant"},
+        ],
+    )
+
+
+def one_tool_session(path: Path) -> Path:
+    """One call of the weather tool (a template that refuses parallel calls, Llama 3.1's, renders it)."""
+    call = {"id": "call_9", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Rome"}'}}
+    return write_session(
+        path,
+        {"tools": [{"type": "function", "function": WEATHER}]},
+        [
+            {"content": "Weather in Rome?", "role": "user", "name": "user"},
+            {"tool_calls": [call], "content": None, "role": "assistant"},
+            {"content": "rain", "tool_responses": [{"tool_call_id": "call_9", "role": "tool", "content": "rain"}], "role": "tool", "name": "user"},
+            {"content": "It rains in Rome.", "role": "assistant", "name": "assistant"},
+        ],
+    )
+
+
+def plain_session(path: Path) -> Path:
+    return write_session(
+        path,
+        {},
+        [{"content": "Hi?", "role": "user", "name": "user"}, {"content": "Hello.", "role": "assistant", "name": "assistant"}],
+    )
+
+
+def legacy_session(path: Path) -> Path:
+    """The legacy API (``register_for_llm(api_style="function")``): ``llm_config.functions``, a ``function_call`` and
+    its ``function`` result."""
+    return write_session(
+        path,
+        {"functions": [CONVERT]},
+        [
+            {"content": "21.5 C in F?", "role": "user", "name": "user"},
+            {"function_call": {"name": "convert", "arguments": '{"celsius": 21.5}'}, "content": None, "role": "assistant"},
+            {"content": "70.7 F", "name": "convert", "role": "function"},
+            {"content": "It is 70.7 F.", "role": "assistant", "name": "assistant"},
+        ],
+    )

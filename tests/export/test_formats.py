@@ -18,6 +18,7 @@ from exportkit import (
     _doc_block,
     _rows,
     _run,
+    legacy_session,
     save_live,
     write_prefs,
 )
@@ -132,3 +133,32 @@ def test_doc_examples_are_what_export_writes(tmp_path: Path) -> None:
         result = _run("-s", str(session), "--prefs", str(prefs), *args.split(), "-o", str(out), "--json")
         assert result.exit_code == 0, (args, result.output)
         assert _rows(out) == [json.loads(line) for line in block.splitlines()], args
+
+
+def test_legacy_functions_reach_every_format(tmp_path: Path) -> None:
+    """review of #9/#16, item 8: ``llm_config.functions`` (``register_for_llm(api_style="function")``) are the
+    ``tools`` of the TRL rows (their calls are tool calls there) and the ``functions`` of the OpenAI rows (which
+    keep ``function_call``); the TRL call and its result share a stable id."""
+    from exportkit import CONVERT
+
+    session = legacy_session(tmp_path / "l.jsonl")
+    prefs = tmp_path / "p.json"
+    prefs.write_text('[["21.5 C is 70.7 F.", "It is 70.7 F."]]')
+    rows = {}
+    for fmt in ("trl-sft", "trl-preference", "trl-kto", "openai-sft", "openai-dpo"):
+        out = tmp_path / f"{fmt}.jsonl"
+        result = _run("-s", str(session), "--prefs", str(prefs), "-f", fmt, "-o", str(out))
+        assert result.exit_code == 0, result.output
+        rows[fmt] = _rows(out)
+    tool = {"type": "function", "function": CONVERT}
+    assert rows["trl-sft"][0]["tools"] == [tool] and rows["trl-preference"][0]["tools"] == [tool]
+    assert [r["tools"] for r in rows["trl-kto"]] == [[tool], [tool]]
+    assert rows["openai-sft"][0]["functions"] == [CONVERT] and "tools" not in rows["openai-sft"][0]
+    assert rows["openai-dpo"][0]["input"]["functions"] == [CONVERT]
+    for row in (rows["trl-sft"][0]["messages"], rows["trl-preference"][0]["prompt"]):
+        [call] = [m["tool_calls"][0] for m in row if m.get("tool_calls")]
+        [result] = [m for m in row if m["role"] == "tool"]
+        assert call["id"] == result["tool_call_id"] == "fn0000001"
+    openai = rows["openai-sft"][0]["messages"]
+    assert [m["role"] for m in openai] == ["system", "user", "assistant", "function", "assistant"]
+    assert openai[2]["function_call"] == {"name": "convert", "arguments": '{"celsius": 21.5}'}
