@@ -10,6 +10,7 @@ from typing import Any
 from ..align import Aligned, Pair, SkipKind, Tying, normalize_pairs
 from ..errors import SessionError, StrictError, UsageError
 from ..session import Session, WarnFn, choose_pair, read_header
+from ..types import ExportSummaryDict, SkippedPairDict, SkippedSessionDict, TieDict
 from .formats import Format, Row, Tools, check_options, get_format
 from .messages import (
     Message,
@@ -38,12 +39,12 @@ class ExportSummary:
     rows: int = 0
     pairs_total: int = 0
     pairs_tied: int = 0
-    skipped_pairs: list[dict[str, Any]] = field(default_factory=list)
-    skipped_sessions: list[dict[str, Any]] = field(default_factory=list)
-    ties: list[dict[str, Any]] = field(default_factory=list)
+    skipped_pairs: list[SkippedPairDict] = field(default_factory=list)
+    skipped_sessions: list[SkippedSessionDict] = field(default_factory=list)
+    ties: list[TieDict] = field(default_factory=list)
     dataset: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ExportSummaryDict:
         return {
             "format": self.format,
             "out": self.out,

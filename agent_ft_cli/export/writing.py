@@ -107,11 +107,10 @@ def _to_stdout(exporter: Exporter, sessions: list[Path], on_session: Callable[[P
 def _nothing(summary: ExportSummary) -> str:
     why = ""
     if summary.skipped_pairs:
-        first = summary.skipped_pairs[0]
-        why = f"; pair {first['pair']}: {first['reason']}"
+        pair = summary.skipped_pairs[0]
+        why = f"; pair {pair['pair']}: {pair['reason']}"
     elif summary.skipped_sessions:
-        first = summary.skipped_sessions[0]
-        why = f"; {first['reason']}"
+        why = f"; {summary.skipped_sessions[0]['reason']}"
     return f"nothing to export: no row could be built for {{format}} {summary.format} (output not written){why}"
 
 
@@ -143,9 +142,18 @@ def _encode(value: Any) -> str:
 
 def _build(rows: list[Row]) -> tuple[Any, str | None]:
     """The dataset, and the first value ``datasets`` does not read back exactly (None when every one is)."""
-    import datasets
-    import pyarrow as pa
-    from datasets.utils.json import ujson_loads
+    odd = rows if not isinstance(rows, (list, tuple)) else next((r for r in rows if not isinstance(r, dict)), rows)
+    if odd is not rows or not isinstance(rows, (list, tuple)):
+        got = type(rows).__name__ if odd is rows else f"a row of type {type(odd).__name__}"
+        raise UsageError(f"to_dataset: expected a list of rows (dicts, as export_rows returns), got {got}")
+    try:
+        import datasets
+        import pyarrow as pa
+        from datasets.utils.json import ujson_loads
+    except ImportError:
+        raise UsageError(
+            "to_dataset needs the 'datasets' library: pip install datasets (or pip install 'agent-ft[hf]')"
+        ) from None
 
     columns = list(dict.fromkeys(key for row in rows for key in row))
     kinds = {c: _column_kind([row.get(c) for row in rows]) for c in columns}
