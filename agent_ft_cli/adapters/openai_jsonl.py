@@ -130,6 +130,8 @@ def _skip_damaged(
     lines = [n for n, _, _ in damaged]
     shown = ", ".join(map(str, lines[:10])) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
     first, why, _ = damaged[0]
+    if not records:  # nothing else to import: the damage is the answer
+        raise InputDataError(f"{path}:{first}: not valid JSON ({why})")
     if strict:
         raise InputDataError(
             f"{path}:{first}: not valid JSON ({why}); {len(lines)} line(s) cut short or damaged (line(s) {shown}); "
