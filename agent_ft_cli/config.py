@@ -216,9 +216,12 @@ def errors_name(source: Path | None) -> Iterator[None]:
 
 def load_config(path: str | os.PathLike[str]) -> PairConfig:
     """Read and validate a YAML pair config."""
+    from .errors import UsageError
     from .fsutil import read_text
 
     p = Path(path)
+    if str(path) == "-":  # stdin carries a session or preference data in the commands that read one
+        raise UsageError("config '-': a config is not read from stdin; give the YAML file's path")
     text = read_text(p, noun="config file", error=ConfigError, kind="a YAML file")
     data = parse_yaml(text, str(p))
     cfg = config_from_dict(data, str(p))

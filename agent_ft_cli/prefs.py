@@ -119,7 +119,7 @@ def load_prefs(path: str | Path) -> Any:
     if str(path) == "-":
         return parse_prefs(read_stdin_text(error=PrefsError), "<stdin>")
     p = Path(path)
-    text = read_text(p, noun="preference file", error=PrefsError)
+    text = read_text(p, noun="preference file", error=PrefsError, stdin=True)
     suffix = p.suffix.lower()
     kind = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}.get(suffix)
     return parse_prefs(text, str(p), kind)

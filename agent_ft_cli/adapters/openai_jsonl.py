@@ -54,13 +54,19 @@ def read(path: Path, options: SourceOptions, on_warning: WarnFn) -> list[Convers
             f"{{agent}} and {{peer}} are both {agent!r}; choose two different names", options=("agent", "peer")
         )
     records: list[tuple[int, Any]] = []
+    damaged: list[tuple[int, str, bool]] = []  # (line, why, whether it is a final line cut short)
     for lineno, raw in iter_lines(path, noun="chat JSONL file", error=InputDataError):
         if not raw.strip():
             continue
         try:
             records.append((lineno, orjson.loads(raw)))
         except ValueError as e:
-            raise InputDataError(f"{path}:{lineno}: not valid JSON ({str(e).split(':', 1)[0]})") from None
+            why = str(e).split(":", 1)[0]
+            if not raw.lstrip().startswith(b"{"):
+                raise InputDataError(f"{path}:{lineno}: not valid JSON ({why})") from None
+            damaged.append((lineno, why, not raw.endswith(b"\n")))
+    if damaged:
+        _skip_damaged(path, damaged, records, options.strict, on_warning)
     if not records:
         raise InputDataError(f"{path}: no records; expected {{\"messages\": [...]}} per line")
     is_conv = [isinstance(r, dict) and "messages" in r for _, r in records]
@@ -113,3 +119,33 @@ def read(path: Path, options: SourceOptions, on_warning: WarnFn) -> list[Convers
             Conversation(name, agents, [(agent, peer, thread)], {"kind": "openai-jsonl", "path": str(path), "line": at_line})
         )
     return conversations
+
+
+def _skip_damaged(
+    path: Path, damaged: list[tuple[int, str, bool]], records: list[tuple[int, Any]], strict: bool, on_warning: WarnFn
+) -> None:
+    """Lines that are JSON objects cut short or damaged: skipped with a warning that counts and names them, or an
+    error under ``strict``. Skipping never takes a message out of the middle of a conversation: in a file of one
+    message per line only a final line cut short (a crashed writer) can go."""
+    lines = [n for n, _, _ in damaged]
+    shown = ", ".join(map(str, lines[:10])) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
+    first, why, _ = damaged[0]
+    if not records:  # nothing else to import: the damage is the answer
+        raise InputDataError(f"{path}:{first}: not valid JSON ({why})")
+    if strict:
+        raise InputDataError(
+            f"{path}:{first}: not valid JSON ({why}); {len(lines)} line(s) cut short or damaged (line(s) {shown}); "
+            "drop {strict} to import the rest",
+            options=("strict",),
+        )
+    per_message = bool(records) and all(isinstance(r, dict) and "messages" not in r for _, r in records)
+    cut_end = len(damaged) == 1 and damaged[0][2] and (not records or records[-1][0] < first)
+    if per_message and not cut_end:
+        raise InputDataError(
+            f"{path}:{first}: not valid JSON ({why}); each line is one message of one conversation, so skipping it "
+            "would take a message out of the conversation: repair or remove the line"
+        )
+    on_warning(
+        f"{path}: skipped {len(lines)} line(s) cut short or damaged (line(s) {shown}); "
+        + ("the conversation ends before them" if per_message else "the conversations they held are not imported")
+    )

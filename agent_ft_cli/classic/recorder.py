@@ -322,7 +322,10 @@ class SessionRecorder:
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def _open(self) -> int:
         where = str(self.path)
+        alias = fsutil.fd_alias(self.path)
         try:
+            if alias is not None:  # /dev/stdout and the like: the stream this process holds, never truncated
+                return os.dup(alias)
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o644)
         except OSError as e:
             raise OutputWriteError(f"cannot write session file {where!r}: {e.strerror or e}") from None

@@ -233,7 +233,7 @@ def decoded(param: typer.CallbackParam, value: Any) -> Any:
 
 # -- shared options ----------------------------------------------------------------------------------------------
 SessionOpt = Annotated[
-    Path, typer.Option("--session", "-s", help="Session file (JSON Lines) written by agent-ft.", show_default=False)
+    Path, typer.Option("--session", "-s", help="Session file (JSON Lines) written by agent-ft, or - for stdin.", show_default=False)
 ]
 AgentOpt = Annotated[
     str | None,
@@ -374,6 +374,7 @@ def run() -> None:
 
     safe_streams()
     raise_on_sigterm()
+    interruptible()
     try:
         app()
     except UsageError as e:  # pragma: no cover - raised only outside commands
@@ -384,3 +385,28 @@ def run() -> None:
             closed_pipe()
         except typer.Exit:
             sys.exit(0)
+    except KeyboardInterrupt:  # Ctrl-C before a command took over (while starting up): the same one line
+        print("Error: interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
+    except SystemExit as e:
+        # click prints --help and --version itself and turns a closed pipe into exit 1 (after wrapping the streams
+        # in its PacifyFlushWrapper); a closed pipe is exit 0 for every command, so here too
+        if e.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            try:
+                closed_pipe()
+            except typer.Exit:
+                sys.exit(0)
+        raise
+
+
+def interruptible() -> None:
+    """Make SIGINT interrupt the command (exit 130, clean-up run) even where it was started with SIGINT ignored.
+
+    POSIX shells start a script's background jobs (``agent-ft ... &``) with SIGINT ignored, and Python keeps an
+    ignored SIGINT ignored, so ``kill -INT`` would let the command run to its end and exit 0; agent-ft answers
+    SIGINT the same way wherever it was started."""
+    import signal
+
+    with contextlib.suppress(ValueError, OSError):  # not the main thread / no such signal
+        if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -178,4 +178,7 @@ def failed_message(check: "Check") -> str:
         return check.detail
     from ..redact import scrub_known
 
-    return scrub_known(cli_message(check.error))
+    message = cli_message(check.error)
+    if check.file and check.file not in message:  # several sessions: say which one failed
+        message = f"{check.file}: {message}"
+    return scrub_known(message)

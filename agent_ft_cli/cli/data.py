@@ -53,6 +53,20 @@ def _summary_table(summary: Mapping[str, Any]) -> Any:
     return table
 
 
+def _complete_formats(incomplete: str) -> list[str]:
+    """Shell completion of ``export --format``: the registry's formats (imported only when completing)."""
+    from ..export.formats import FORMATS
+
+    return [name for name in FORMATS if name.startswith(incomplete)]
+
+
+def _complete_kinds(incomplete: str) -> list[str]:
+    """Shell completion of ``import --from``: the adapter registry's kinds (imported only when completing)."""
+    from ..adapters.registry import kinds
+
+    return [name for name in kinds() if name.startswith(incomplete)]
+
+
 def register(app: Any) -> None:
     """Add the dataset commands to ``app``."""
 
@@ -66,6 +80,7 @@ def register(app: Any) -> None:
                 "-f",
                 help="trl-preference, trl-sft, trl-kto, openai-sft or openai-dpo.",
                 show_default=False,
+                autocompletion=_complete_formats,
             ),
         ],
         out: Annotated[
@@ -176,7 +191,11 @@ def register(app: Any) -> None:
         ],
         kind: Annotated[
             str | None,
-            typer.Option("--from", help="Source kind: sqlite, runtime-log or openai-jsonl (default: detected)."),
+            typer.Option(
+                "--from",
+                help="Source kind: sqlite, runtime-log, agentchat or openai-jsonl (default: detected).",
+                autocompletion=_complete_kinds,
+            ),
         ] = None,
         session_id: Annotated[
             str | None, typer.Option("--session-id", help="Only this autogen logging session (SQLite / runtime log).")

@@ -86,6 +86,16 @@ def eval_(
     from ..workflows import gates
     from .render import write_json
 
+    def from_input() -> None:  # ``--session -``: stdin, spooled so every reader can read it
+        nonlocal session
+        from ..errors import UsageError
+        from ..session import session_input
+
+        if str(session) == "-" and "-" in (prefs, heldout):
+            raise UsageError("--session - and --prefs/--heldout - cannot all read stdin; give the others as files")
+        with session_input(session) as session:
+            work()
+
     def work() -> None:
         gates.check_options(min_accuracy, max_drop, baseline, prefs=prefs, heldout=heldout)
         base = gates.load_baseline(baseline) if baseline is not None else None
@@ -114,7 +124,7 @@ def eval_(
             render_gates(result.gates)
         gates.raise_on_failed_gates(result.gates)
 
-    guarded(work)
+    guarded(from_input)
 
 
 @contextlib.contextmanager
@@ -199,8 +209,12 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
 
 
 def _short(text: str, limit: int = 60) -> str:
+    """``text`` on one line; cut to ``limit`` characters only on a terminal (plain output, for pipes, files and CI
+    logs, is never cut)."""
+    from .render import plain_output
+
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= limit or plain_output() else text[: limit - 1] + "…"
 
 
 def render_evaluation(evaluation: Any, *, verbose: bool = False) -> None:
@@ -238,18 +252,19 @@ def _comparison_line(evaluation: Any) -> None:
 
 
 def render_pairs(name: str, report: Any) -> None:
+    # the texts come last, so a long one (never cut in plain output) does not push the numbers out of line
     if report.method == "score":
-        columns = ["#", "prompt", "preferred", "chosen", "rejected", "margin"]
+        columns = ["#", "preferred", "chosen", "rejected", "margin", "prompt"]
         rows = [
-            [str(p.index), _short(p.prompt), "yes" if p.preferred else "no", _num(p.chosen_score), _num(p.rejected_score),
-             _num(p.margin, signed=True)]
+            [str(p.index), "yes" if p.preferred else "no", _num(p.chosen_score), _num(p.rejected_score),
+             _num(p.margin, signed=True), _short(p.prompt)]
             for p in report.results
         ]
     else:
-        columns = ["#", "prompt", "preferred", "reply", "sim. chosen", "sim. rejected"]
+        columns = ["#", "preferred", "sim. chosen", "sim. rejected", "prompt", "reply"]
         rows = [
-            [str(p.index), _short(p.prompt), "yes" if p.preferred else "no", _short(p.reply or "", 40),
-             _num(p.chosen_similarity), _num(p.rejected_similarity)]
+            [str(p.index), "yes" if p.preferred else "no", _num(p.chosen_similarity), _num(p.rejected_similarity),
+             _short(p.prompt), _short(p.reply or "", 40)]
             for p in report.results
         ]
     _table(f"{name}: {report.source}", columns, rows)

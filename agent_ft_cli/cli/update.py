@@ -2,6 +2,8 @@
 
 # No ``from __future__ import annotations``: typer would eval every annotation string of every command (~8 ms of
 # start-up on each run, docs/benchmarks.md); the annotations here are valid at runtime on Python 3.10+.
+import contextlib
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -47,7 +49,7 @@ def update(
         bool, typer.Option("--json", help="Print the whole result as JSON on stdout and nothing else.")
     ] = False,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Also write the whole result as JSON to this file (atomically).")
+        Path | None, typer.Option("--output", "-o", help="Also write the whole result as JSON to this file (atomically); - prints it on stdout, the tables then on stderr.")
     ] = None,
     include_system_message: Annotated[
         bool, typer.Option("--include-system-message", help="Prepend the agent's system message to the thread.")
@@ -85,8 +87,13 @@ def update(
     from .render import render_stats, stderr_console, stdout_console, write_json
 
     def work() -> None:
+        from ..fsutil import is_stdout
         from ..workflows import eval as evaluation
         from ..workflows import gates
+
+        result_on_stdout = output is not None and is_stdout(output)
+        if json_out and result_on_stdout:
+            raise UsageError("--json and --output - both print the result on stdout; give one of them")
 
         gates.check_options(min_accuracy, max_drop, baseline, prefs=prefs, heldout=heldout)
         base = gates.load_baseline(baseline) if baseline is not None else None
@@ -131,12 +138,20 @@ def update(
             stderr_console().print(
                 f"updated [bold]{escape(result.agent)}[/] from {result.messages} message(s) of its thread with "
                 f"[bold]{escape(result.peer)}[/] using {escape(result.client)}"
-                + (f"; result written to {escape(str(output))}" if output else "")
+                + ("; result printed on stdout" if result_on_stdout else f"; result written to {escape(str(output))}" if output else "")
             )
-        render_stats(stdout_console(), result.update_stats)
-        if evaluator.runs:
-            render_before_after(evaluator.before, evaluator.after)
-            render_gates(evaluator.gates)
+        if result_on_stdout:  # stdout holds the result JSON alone; the tables go with the talk, on stderr
+            if not quiet:
+                with contextlib.redirect_stdout(sys.stderr):
+                    render_stats(stderr_console(), result.update_stats)
+                    if evaluator.runs:
+                        render_before_after(evaluator.before, evaluator.after)
+                        render_gates(evaluator.gates)
+        else:
+            render_stats(stdout_console(), result.update_stats)
+            if evaluator.runs:
+                render_before_after(evaluator.before, evaluator.after)
+                render_gates(evaluator.gates)
         gates.raise_on_failed_gates(evaluator.gates, hint=APPLIED)
 
     def from_input() -> None:  # ``--session -``: stdin, spooled so every reader can read it

@@ -11,7 +11,9 @@ Output
     through symbolic links); :func:`atomic_writer` writes through a symbolic link to its target, atomically when the
     target is a regular file (Linux: an unnamed ``O_TMPFILE`` linked in at the end, so a ``SIGKILL`` leaves
     nothing; elsewhere a named temporary file that the next write to the same place removes once its writer is
-    dead), and directly when the target is a device or FIFO (``/dev/stdout``). ``-`` means stdout
+    dead), and directly when the target is a device or FIFO. A path naming a descriptor of this process
+    (``/dev/stdout``, ``/dev/fd/N``: :func:`fd_alias`) is written through that descriptor, whatever it points to
+    (a file the shell redirected there is appended to, never replaced). ``-`` means stdout
     (:func:`is_stdout`, :func:`stdout_writer`). A failed write is an :class:`~agent_ft_cli.errors.OutputWriteError`
     naming the path, and leaves the old file (or none).
 
@@ -49,6 +51,7 @@ from .outputs import (  # noqa: F401
     atomic_write_bytes,
     atomic_writer,
     check_output_path,
+    fd_alias,
     is_stdout,
     real_target,
     remove_stale_temps,

@@ -107,10 +107,17 @@ def _kind(mode: int) -> str | None:
 
 
 def check_input_file(
-    path: Path, *, noun: str, error: type[AgentFtError], kind: str = "a file", allow_fifo: bool = False
+    path: Path,
+    *,
+    noun: str,
+    error: type[AgentFtError],
+    kind: str = "a file",
+    allow_fifo: bool = False,
+    stdin: bool = False,
 ) -> os.stat_result:
     """Refuse, with one line naming the file, an input that is missing, a folder, a device, a socket or (unless
-    ``allow_fifo``) a FIFO: what is read whole must be a regular file (stdin is given as ``-``)."""
+    ``allow_fifo``) a FIFO: what is read whole must be a regular file. ``stdin``: the input can also be given as
+    ``-`` (the message then says so; it never offers stdin where it is not read)."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -121,7 +128,7 @@ def check_input_file(
         raise error(f"{noun} {str(path)!r} is a folder, not {kind}")
     special = _kind(st.st_mode)
     if special and not (allow_fifo and stat.S_ISFIFO(st.st_mode)):
-        raise error(f"{noun} {str(path)!r} is {special}, not {kind}; give a regular file (or - for stdin)")
+        raise error(f"{noun} {str(path)!r} is {special}, not {kind}; give a regular file" + (" (or - for stdin)" if stdin else ""))
     return st
 
 
@@ -148,12 +155,18 @@ def _decode(data: bytes, where: str, error: type[AgentFtError]) -> str:
 
 
 def read_text(
-    path: Path, *, noun: str, error: type[AgentFtError], kind: str = "a file", limit: int | None = None
+    path: Path,
+    *,
+    noun: str,
+    error: type[AgentFtError],
+    kind: str = "a file",
+    limit: int | None = None,
+    stdin: bool = False,
 ) -> str:
     """A UTF-8 text input file, or one clear error naming it: missing, a folder, a device/FIFO/socket, larger than
     :func:`max_input_bytes` (or ``limit``), not UTF-8, unreadable."""
     path = Path(path)
-    check_input_file(path, noun=noun, error=error, kind=kind)
+    check_input_file(path, noun=noun, error=error, kind=kind, stdin=stdin)
     try:
         with open(path, "rb") as fh:
             data = read_bounded(fh, str(path), error=error, limit=limit)

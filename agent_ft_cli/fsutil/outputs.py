@@ -32,6 +32,49 @@ def stdout_writer() -> Iterator[BinaryIO]:
     out.flush()
 
 
+_FD_LINK = re.compile(r"/dev/fd/(\d+)|/proc/(?:self|thread-self|(\d+))/fd/(\d+)")
+_STD_LINK = {"/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def fd_alias(path: Path | str) -> int | None:
+    """The descriptor of this process that ``path`` names, when it (or a link on its way) is ``/dev/stdout``,
+    ``/dev/stderr``, ``/dev/fd/N`` or ``/proc/self/fd/N``; None otherwise.
+
+    Such a path is written as the stream it names, through the descriptor the process already holds: opening it
+    anew would truncate a file the shell redirected there (``> log``), and an atomic rename would replace that file
+    behind the shell's back, losing everything else the program printed."""
+    if is_stdout(path):
+        return None
+    current = os.path.abspath(os.fspath(path))
+    for _ in range(40):  # the kernel's own bound on a chain of links
+        if current in _STD_LINK:
+            return _STD_LINK[current]
+        m = _FD_LINK.fullmatch(current)
+        if m and (m.group(2) is None or int(m.group(2)) == os.getpid()):
+            return int(m.group(1) or m.group(3))
+        try:
+            link = os.readlink(current)
+        except OSError:
+            return None
+        current = os.path.normpath(os.path.join(os.path.dirname(current), link))
+    return None
+
+
+@contextlib.contextmanager
+def _fd_writer(path: Path, fd: int, what: str) -> Iterator[BinaryIO]:
+    """Write to this process's descriptor ``fd`` (see :func:`fd_alias`), at its current position, never truncating."""
+    try:
+        fh = os.fdopen(os.dup(fd), "wb")
+    except OSError as e:
+        raise _write_error(path, e, what) from None
+    with fh:
+        try:
+            yield fh
+            fh.flush()
+        except OSError as e:
+            raise _write_error(path, e, what) from None
+
+
 def real_target(path: Path) -> Path:
     """Where writing ``path`` lands: the end of its chain of symbolic links (the path itself if it is none)."""
     return Path(os.path.realpath(path))
@@ -61,6 +104,13 @@ def check_output_path(path: Path, *, option: str = "--output", inputs: Iterable[
     if is_stdout(path):
         return Path("-")
     path = Path(path)
+    fd = fd_alias(path)
+    if fd is not None:  # a stream this process holds (/dev/stdout): written through its descriptor
+        try:
+            os.fstat(fd)
+        except OSError:
+            raise UsageError(f"{option} {str(path)!r}: descriptor {fd} is not open") from None
+        return path
     for given in inputs:
         if given is None or is_stdout(given):
             continue
@@ -261,6 +311,11 @@ def atomic_writer(path: Path, *, what: str = "output file") -> Iterator[BinaryIO
     import fcntl
 
     path = Path(path)
+    alias = fd_alias(path)
+    if alias is not None:
+        with _fd_writer(path, alias, what) as stream:
+            yield stream
+        return
     target = real_target(path)
     try:
         mode: int | None = os.stat(path).st_mode  # through links, /proc/self/fd/N's magic ones included

@@ -102,7 +102,7 @@ def _open(path: Path | str) -> tuple[Path, Any]:
     if p.is_dir():
         raise SessionError(f"session {str(p)!r} is a folder, not a session file")
     # devices, sockets and FIFOs are refused: every reader may read the file more than once, or from its end
-    check_input_file(p, noun="session file", error=SessionError, kind="a session file")
+    check_input_file(p, noun="session file", error=SessionError, kind="a session file", stdin=True)
     try:
         fh = open(p, "rb")  # noqa: SIM115 - closed by the callers
     except OSError as e:

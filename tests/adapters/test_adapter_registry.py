@@ -91,8 +91,15 @@ def test_deep_or_bad_json_is_a_clean_error(tmp_path: Path) -> None:
     with pytest.raises(InputDataError, match=r"deep\.jsonl:1: not valid JSON"):
         run_import(deep, tmp_path / "s", ImportOptions(kind="openai-jsonl"))
     bad = _write(tmp_path, "bad.jsonl", CHAT + "{nope\n")
-    with pytest.raises(InputDataError, match=r"bad\.jsonl:2: not valid JSON"):
-        run_import(bad, tmp_path / "s", ImportOptions())
+    with pytest.raises(InputDataError, match=r"bad\.jsonl:2: not valid JSON"):  # --strict: damage fails
+        run_import(bad, tmp_path / "s", ImportOptions(strict=True))
+    warnings: list[str] = []  # else the damaged conversation line is skipped, counted and named
+    result = run_import(bad, tmp_path / "s2", ImportOptions(), on_warning=warnings.append)
+    assert len(result.written) == 1
+    assert warnings == [f"{bad}: skipped 1 line(s) cut short or damaged (line(s) 2); the conversations they held are not imported"]
+    garbage = _write(tmp_path, "garbage.jsonl", "nope\n")  # not even an object: not a chat file at all
+    with pytest.raises(InputDataError, match=r"garbage\.jsonl:1: not valid JSON"):
+        run_import(garbage, tmp_path / "s3", ImportOptions(kind="openai-jsonl"))
 
 
 TOY = '''
