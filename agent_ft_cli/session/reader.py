@@ -309,10 +309,8 @@ def _canonical_thread_keys(data: Any, at: int) -> list[Pair] | None:
     covered = 0
     pos = at
     while covered < messages:
-        # the look-ahead sits right after the newline, where a found thread's prefix (``{"type":"message",...``)
-        # starts: a line of a thread already found is passed over, so each hit is a new thread
         skip = b"|".join(re.escape(x) for x in prefixes)
-        search = re.compile(b"\n" + (b"(?!" + skip + b")" if prefixes else b"") + re.escape(_MSG_START[1:]))
+        search = re.compile(re.escape(_MSG_START) + (b"(?!" + skip + b")" if prefixes else b""))
         hit = search.search(data, pos)
         if hit is None:
             return None
