@@ -49,6 +49,8 @@ def record(
     from .render import stderr_console, write_json
 
     def work() -> None:
+        if str(out) == "-":  # stdout carries the reply (or the --json summary): the session needs a file of its own
+            raise UsageError("--out -: record streams the session to a file while stdout carries the reply; give a file")
         check_output_path(out, option="--out", inputs=[config])
         if not force and out.is_file() and out.stat().st_size:
             raise UsageError(f"--out {out}: already holds a recording; pass --force to replace it, or choose a new file")

@@ -213,3 +213,10 @@ def test_validate_over_a_folder_names_the_session_whose_client_is_missing(tmp_pa
     assert out.returncode == 4, out.stderr
     first_error = [ln for ln in out.stderr.decode().splitlines() if ln.startswith("Error:")]
     assert first_error[0].startswith(f"Error: {folder / 'weather_tool.jsonl'}: no client for agent 'assistant'")
+
+
+def test_record_out_dash_is_a_usage_error_and_writes_nothing(tmp_path: Path) -> None:
+    out = _run("record", "-c", str(CONFIG), "-m", "What is the capital of Australia?", "-o", "-", cwd=tmp_path)
+    assert out.returncode == 2 and out.stdout == b""
+    assert b"--out -: record streams the session to a file while stdout carries the reply" in out.stderr
+    assert not (tmp_path / "-").exists()
