@@ -123,3 +123,76 @@ def test_a_tool_call_is_a_side_a_pair_can_have() -> None:
     tied, skipped = align([["It is sunny in Paris.", rejected], [chosen_call, "Sunny."]], thread)
     assert skipped == []
     assert [(t.pair.index, t.prompt, t.answer_index) for t in tied] == [(0, "Weather in Paris?", 1), (1, "Weather in Paris?", 3)]
+
+
+# -- one decision over every conversation of a thread (review finding 2) -------------------------------------------
+
+CONVS = [
+    [{"role": "user", "content": "Capital of Australia?"}, {"role": "assistant", "content": IDK}],
+    [{"role": "user", "content": "Capital of Peru?"}, {"role": "assistant", "content": "Lima."}],
+    [{"role": "user", "content": "Who painted Guernica?"}, {"role": "assistant", "content": IDK}],
+]
+
+
+def test_the_other_conversations_of_the_thread_count_for_ambiguity_and_ties() -> None:
+    from agent_ft_cli.align import known_conversations, remember_conversations
+
+    pairs = [["Canberra.", IDK], ["Lima, Peru.", "Lima."]]
+    assert [t.prompt for t in align(pairs, CONVS[2])[0]] == ["Who painted Guernica?"]  # one conversation: no way to know
+    for given in (CONVS[2], list(CONVS[2]), [{"role": "system", "content": "SYS"}, *CONVS[2]], CONVS[2] + CONVS[1]):
+        tied, [skip] = align(pairs, given, conversations=CONVS)
+        assert skip.index == 0 and skip.kind is SkipKind.AMBIGUOUS and "Capital of Australia?" in skip.reason
+        [t] = tied  # tied where its answer is, though that is not the conversation given
+        assert (t.prompt, t.conversation, t.answer_index) == ("Capital of Peru?", CONVS[1], 1)
+    # the join of every conversation: nothing else to look at
+    joined = [m for c in CONVS for m in c]
+    assert [s.kind for s in align(pairs, joined, conversations=CONVS)[1]] == [SkipKind.AMBIGUOUS]
+    # registered by whoever knows them (a replay, agent-ft update): the same decision without the argument
+    thread = list(CONVS[2])
+    with known_conversations(thread, CONVS):
+        assert [s.kind for s in align(pairs, thread)[1]] == [SkipKind.AMBIGUOUS]
+        assert [s.kind for s in align(pairs, [{"role": "system", "content": "S"}, *thread])[1]] == [SkipKind.AMBIGUOUS]
+    assert [s.kind for s in align(pairs, thread)[1]] == [SkipKind.NOT_FOUND]  # forgotten after the block
+
+    class Owner:
+        pass
+
+    owner = Owner()
+    remember_conversations(thread, CONVS, owner=owner)
+    assert [s.kind for s in align(pairs, thread)[1]] == [SkipKind.AMBIGUOUS]
+    del owner  # the agent holding the thread is gone: so is the registration
+    import gc
+
+    gc.collect()
+    assert [s.kind for s in align(pairs, thread)[1]] == [SkipKind.NOT_FOUND]
+
+
+def test_an_explicit_prompt_asked_but_answered_otherwise_is_skipped_not_tied_alone() -> None:
+    pairs = [
+        {"prompt": "capital of  PERU?", "chosen": "Lima, Peru.", "rejected": IDK},  # asked; answered "Lima."
+        {"prompt": "Capital of Chile?", "chosen": "Santiago.", "rejected": IDK},  # asked nowhere
+    ]
+    tied, [skip] = align(pairs, CONVS[2], conversations=CONVS)
+    assert [(t.pair.index, t.prompt, t.conversation) for t in tied] == [(1, "Capital of Chile?", None)]
+    assert (skip.index, skip.kind) == (0, SkipKind.NOT_FOUND)
+    assert skip.reason == "the question 'capital of PERU?' is asked, but the rejected answer is not what was answered to it"
+
+
+def test_wrong_arguments_are_agent_ft_errors_naming_the_argument() -> None:
+    import pytest
+
+    from agent_ft_cli.errors import AgentFtError
+
+    for messages, named in (("text", "messages must be a thread"), ({"role": "user"}, "not dict"), (["x"], r"messages\[0\] is a str")):
+        with pytest.raises(AgentFtError, match=named):
+            align([["a", "b"]], messages)  # type: ignore[arg-type]
+    with pytest.raises(AgentFtError, match="conversations must be a list of threads"):
+        align([["a", "b"]], [], conversations="abc")  # type: ignore[arg-type]
+    with pytest.raises(AgentFtError, match=r"conversations\[1\]\[0\] is a int"):
+        align([["a", "b"]], [], conversations=[[], [1]])  # type: ignore[list-item]
+
+
+def test_a_tied_pair_gives_its_texts_as_str() -> None:
+    [t], _ = align([[{"role": "assistant", "content": "Paris."}, "Lyon."]], THREAD)
+    learned: dict[str, str] = {t.prompt: t.chosen_text}  # what mypy --strict sees: str, not str | None
+    assert learned == {"Capital of France?": "Paris."} and t.rejected_text == "Lyon."

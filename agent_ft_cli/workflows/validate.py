@@ -60,6 +60,8 @@ class _Read:
     thread: list[dict[str, Any]] | None = None
     pair_error: AgentFtError | None = None
     no_client: bool = False
+    #: every conversation of the thread (the pairs are decided over all of them, as export decides them)
+    conversations: list[list[dict[str, Any]]] | None = None
 
 
 def _strict_error(what: str, warnings: list[str]) -> StrictError:
@@ -135,6 +137,8 @@ def run(
             if tie:
                 s = load_session(r.path, pairs=[r.pair], strict=strict, on_warning=warn)  # type: ignore[list-item]
                 r.thread = s.threads.get(r.pair, [])  # type: ignore[arg-type]
+                if r.pair in s.threads:
+                    r.conversations = s.conversations(*r.pair)  # type: ignore[misc]
             else:
                 s = load_session(r.path, agents=[], strict=strict, on_warning=warn)
             note = f"; {len(check.warnings)} warning(s): {check.warnings[0]}" if check.warnings else ""
@@ -173,7 +177,7 @@ def run(
         if attempt("prefs", check_prefs):
             for r in read:
                 if r.pair is not None and r.thread is not None:
-                    _check_ties(add, r.path, r.pair, r.thread, data)
+                    _check_ties(add, r.path, r.pair, r.thread, data, r.conversations)
 
     # -- each distinct client: the one update would load, under the consent rule update applies -------------------
     seen: set[tuple[str, str]] = set()
@@ -222,37 +226,53 @@ def _client_choices(
     return out
 
 
-def tie_warnings(data: Any, thread: list[dict[str, Any]]) -> tuple[int, int, list[str]]:
-    """(tied, pairs, why each other pair would be skipped) for ``data`` on ``thread``: the one tying code
-    (:func:`agent_ft_cli.align.align`); shape problems are :func:`agent_ft_cli.prefs.check_prefs_shape`'s."""
+def tie_warnings(
+    data: Any, thread: list[dict[str, Any]], conversations: list[list[dict[str, Any]]] | None = None
+) -> tuple[int, int, list[str]]:
+    """(tied, pairs, why each other pair would be skipped) for ``data`` on ``thread``, decided over every
+    conversation of the thread (``conversations``; see :func:`agent_ft_cli.align.align`), by the one tying code.
+    Every skip is here (not found, no prompt, ambiguous, consumed) but the shape problems, which are
+    :func:`agent_ft_cli.prefs.check_prefs_shape`'s."""
     from ..align import SkipKind, align, normalize_pairs
 
     pairs, _ = normalize_pairs(data)
     if not pairs:
         return 0, 0, []
-    tied, skipped = align(data, thread)
-    here = [s for s in skipped if s.kind in (SkipKind.NOT_FOUND, SkipKind.NO_PROMPT)]
+    tied, skipped = align(data, thread, conversations=conversations)
+    shape = (SkipKind.NOT_A_LIST, SkipKind.NOT_A_PAIR, SkipKind.NO_CHOSEN_TEXT)
+    here = sorted((s for s in skipped if s.kind not in shape), key=lambda s: s.index)
     return len(tied), len(pairs), [f"pair {s.index}: {s.reason}" for s in here]
 
 
-def skipped_pairs(data: Any, thread: list[dict[str, Any]]) -> list[str]:
-    """Every pair ``update`` would skip on ``thread``, and why (shape problems first): what ``--strict`` refuses.
+def skipped_pairs(
+    data: Any, thread: list[dict[str, Any]], conversations: list[list[dict[str, Any]]] | None = None
+) -> list[str]:
+    """Every pair ``update`` would skip on ``thread`` (deciding over every conversation of the thread,
+    ``conversations``), and why (shape problems first): what ``--strict`` refuses.
 
     For a workflow that runs ``update_model`` under ``strict`` (refuse before the client runs when this is not
     empty), and for ``validate``'s report."""
     from ..prefs import check_prefs_shape
 
-    return [*check_prefs_shape(data), *tie_warnings(data, thread)[2]]
+    return [*check_prefs_shape(data), *tie_warnings(data, thread, conversations)[2]]
 
 
 def _check_ties(
-    add: Callable[[Check], Check], path: Path, pair: tuple[str, str], thread: list[dict[str, Any]], data: Any
+    add: Callable[[Check], Check],
+    path: Path,
+    pair: tuple[str, str],
+    thread: list[dict[str, Any]],
+    data: Any,
+    conversations: list[list[dict[str, Any]]] | None = None,
 ) -> None:
-    """A ``pairs`` check: the pairs ``update`` would tie to this thread, and every one it would skip, with why."""
-    tied, total, warnings = tie_warnings(data, thread)
+    """A ``pairs`` check: the pairs ``update`` would tie to this thread (over all its conversations), and every one
+    it would skip, with why."""
+    tied, total, warnings = tie_warnings(data, thread, conversations)
     if not total:
         return  # nothing to tie; the prefs check already says why
-    detail = f"{tied} of {total} pair(s) tied to the thread {pair[0]}->{pair[1]}"
+    n = len(conversations or ()) or 1
+    over = f" ({n} conversations)" if n > 1 else ""
+    detail = f"{tied} of {total} pair(s) tied to the thread {pair[0]}->{pair[1]}{over}"
     add(Check("pairs", True, detail, file=str(path), warnings=warnings))
 
 
