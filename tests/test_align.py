@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from agent_ft_cli.align import SkipKind, Skipped, align, normalize_pairs
 
 THREAD = [
@@ -196,3 +198,48 @@ def test_a_tied_pair_gives_its_texts_as_str() -> None:
     [t], _ = align([[{"role": "assistant", "content": "Paris."}, "Lyon."]], THREAD)
     learned: dict[str, str] = {t.prompt: t.chosen_text}  # what mypy --strict sees: str, not str | None
     assert learned == {"Capital of France?": "Paris."} and t.rejected_text == "Lyon."
+
+
+TYPED_LEARNER = '''
+from typing import Any
+
+from agent_ft_cli.align import align
+from agent_ft_cli.clients.protocol import ModelClientBase, chat_response
+
+
+class EchoLearner(ModelClientBase):
+    def __init__(self, config: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(config)
+        self.learned: dict[str, str] = {}
+
+    def create(self, params: dict[str, Any]) -> Any:
+        return chat_response(self.learned.get(params["messages"][-1]["content"], "I don't know."), model=self.model)
+
+    def update_model(self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+        tied, skipped = align(preference_data, inference_messages)
+        for t in tied:
+            self.learned[t.prompt] = t.chosen_text
+        return {"pairs": len(tied), "messages": len(inference_messages), "skipped": [s.reason for s in skipped]}
+'''
+
+
+def test_the_readme_learner_with_annotations_passes_mypy_strict(tmp_path: Any) -> None:
+    """The README's EchoLearner, annotated as a user would (``dict[str, str]``), type-checks: a tied pair's prompt
+    and chosen text are ``str`` (review finding 16). The README uses the same line."""
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+    from conftest import REPO
+
+    pytest.importorskip("mypy")
+    assert "self.learned[t.prompt] = t.chosen_text" in (REPO / "README.md").read_text(encoding="utf-8")
+    script = tmp_path / "learner.py"
+    script.write_text(TYPED_LEARNER, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("MYPYPATH", "PYTHONPATH")}
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-executable", sys.executable, str(script)],
+        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
