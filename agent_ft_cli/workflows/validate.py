@@ -87,9 +87,11 @@ def run(
     paths = [session_paths] if isinstance(session_paths, (str, Path)) else list(session_paths)
     checks: list[Check] = []
 
+    named = {"prefs": str(prefs_path), "config": str(config_path)}  # what a check without a session file is about
+
     def add(check: Check) -> Check:
         if check.ok and check.warnings and strict:
-            error = _strict_error(check.file or check.name, check.warnings)
+            error = _strict_error(check.file or named.get(check.name, check.name), check.warnings)
             check.ok, check.exit_code, check.error = False, error.exit_code, error
         checks.append(check)
         return check
