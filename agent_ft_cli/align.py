@@ -16,8 +16,9 @@ what it was asked has role ``user``. The rules, applied pair by pair in order:
 * when the free candidates answer more than one distinct question and no ``prompt`` says which, the pair is
   skipped as ``ambiguous``, its reason listing the candidate questions (never tied to a guessed one);
 * otherwise the pair is tied to the free candidate in the first thread that has one, the most recent there;
-* a pair with an explicit ``prompt`` that is asked in no thread is tied to that prompt alone (no answer in a
-  thread); asked but answered otherwise (no candidate answers it), it is skipped as ``not-found``.
+* a pair with an explicit ``prompt`` that no candidate answers (the question is asked nowhere, or was answered
+  with something else than the rejected side) is tied to that prompt alone (no answer in a thread): the prompt
+  says which question, so nothing is guessed.
 
 A thread the agent holds now is one *conversation* of its whole thread (autogen clears the history at each new
 chat): :func:`align` takes the other conversations too (``conversations=``), or finds them registered by whoever
@@ -381,10 +382,6 @@ class Tying:
                 self._by_text.setdefault(text, []).append(pair)
         self._candidates: dict[int, list[Candidate]] = {p.index: [] for p in self.pairs}
         self._rank: dict[Any, int] = {}  # thread label -> the order it was scanned in
-        #: the explicit prompts, and those of them some thread asks (a prompt asked but answered otherwise is not
-        #: a prompt alone: its pair is skipped)
-        self._wanted = {_norm(p.prompt).casefold() for p in self.pairs if p.prompt is not None and p.prompt.strip()}
-        self._asked: set[str] = set()
 
     def scan(self, thread: Any, messages: list[Message]) -> None:
         """Record the candidates ``messages`` (one thread, labelled ``thread``) holds for every pair."""
@@ -393,10 +390,6 @@ class Tying:
         for i, m in enumerate(messages):
             if is_prompt(m):
                 prompt_index = i
-                if self._wanted:
-                    asked = _norm(text_of(m)).casefold()
-                    if asked in self._wanted:
-                        self._asked.add(asked)
             elif m.get("role") == "assistant" and self._by_text:
                 text = answer_key(m)
                 if text in self._by_text:
@@ -416,13 +409,7 @@ class Tying:
             if pair.prompt is not None and pair.prompt.strip():
                 wanted = _norm(pair.prompt).casefold()
                 cands = [c for c in cands if _norm(c.question).casefold() == wanted]
-                if not cands and wanted in self._asked:  # asked, but what was answered is not the rejected side
-                    reason = (
-                        f"the question {_q(pair.prompt)} is asked, but the rejected answer is not what was answered to it"
-                    )
-                    skipped.append(Skipped(pair.index, reason, SkipKind.NOT_FOUND))
-                    continue
-                if not cands:  # asked nowhere: tied to its own prompt alone
+                if not cands:  # no answer with its text answers that question: tied to its own prompt alone
                     tied.append(Aligned(pair, pair.prompt, None, None))
                     continue
             elif not answer_key(pair.rejected):

@@ -169,15 +169,19 @@ def test_the_other_conversations_of_the_thread_count_for_ambiguity_and_ties() ->
     assert [s.kind for s in align(pairs, thread)[1]] == [SkipKind.NOT_FOUND]
 
 
-def test_an_explicit_prompt_asked_but_answered_otherwise_is_skipped_not_tied_alone() -> None:
+def test_an_explicit_prompt_no_answer_answers_is_tied_to_that_prompt_alone_everywhere() -> None:
+    """Asked and answered otherwise, or asked nowhere: the prompt says which question, the pair is its own
+    preference (docs/export-import.md), the same with and without the other conversations."""
     pairs = [
         {"prompt": "capital of  PERU?", "chosen": "Lima, Peru.", "rejected": IDK},  # asked; answered "Lima."
         {"prompt": "Capital of Chile?", "chosen": "Santiago.", "rejected": IDK},  # asked nowhere
     ]
-    tied, [skip] = align(pairs, CONVS[2], conversations=CONVS)
-    assert [(t.pair.index, t.prompt, t.conversation) for t in tied] == [(1, "Capital of Chile?", None)]
-    assert (skip.index, skip.kind) == (0, SkipKind.NOT_FOUND)
-    assert skip.reason == "the question 'capital of PERU?' is asked, but the rejected answer is not what was answered to it"
+    for conversations in (None, CONVS):
+        tied, skipped = align(pairs, CONVS[2], conversations=conversations)
+        assert skipped == []
+        assert [(t.prompt, t.prompt_index, t.answer_index, t.conversation) for t in tied] == [
+            ("capital of  PERU?", None, None, None), ("Capital of Chile?", None, None, None)
+        ]
 
 
 def test_wrong_arguments_are_agent_ft_errors_naming_the_argument() -> None:

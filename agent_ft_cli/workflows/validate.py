@@ -23,6 +23,7 @@ from ..errors import AgentFtError, SessionError, StrictError
 from ..pairing import ClientChoice, NoClientError, resolve_client, resolve_pair
 from ..redact import scrub_known
 from ..session import has_model_client, load_session, read_header
+from ..session.choice import PairChoiceError
 from .walk import WarnFn, load_config
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -60,6 +61,8 @@ class _Read:
     thread: list[dict[str, Any]] | None = None
     pair_error: AgentFtError | None = None
     no_client: bool = False
+    #: several threads could be updated and nothing needs one (no preference data): every one is checked
+    choices: PairChoiceError | None = None
     #: every conversation of the thread (the pairs are decided over all of them, as export decides them)
     conversations: list[list[dict[str, Any]]] | None = None
 
@@ -87,11 +90,9 @@ def run(
     paths = [session_paths] if isinstance(session_paths, (str, Path)) else list(session_paths)
     checks: list[Check] = []
 
-    named = {"prefs": str(prefs_path), "config": str(config_path)}  # what a check without a session file is about
-
     def add(check: Check) -> Check:
         if check.ok and check.warnings and strict:
-            error = _strict_error(check.file or named.get(check.name, check.name), check.warnings)
+            error = _strict_error(check.file or check.name, check.warnings)
             check.ok, check.exit_code, check.error = False, error.exit_code, error
         checks.append(check)
         return check
@@ -129,6 +130,8 @@ def run(
                 r.no_client = (agent, peer, config) == (None, None, None) and not any(
                     has_model_client(a) for a in r.header.get("agents") or []
                 )
+                if isinstance(e, PairChoiceError) and prefs_path is None and not r.no_client:
+                    r.choices = e  # several threads could be updated; nothing here needs one: all are checked
 
             def warn(text: str) -> None:
                 check.warnings.append(text)
@@ -157,6 +160,12 @@ def run(
                 return f"update {r.pair[0]!r} from its thread with {r.pair[1]!r}"
             if r.no_client:  # nothing to update: the file and all its threads were read and checked
                 return f"{r.path}: no agent has a model client; every thread was read and checked (nothing to update)"
+            if r.choices is not None:  # nothing to choose: the file and all its threads were read and checked
+                what = "agents" if r.choices.option == "agent" else f"threads of {agent!r} with"
+                return (
+                    f"{r.path}: every thread was read and checked; {what} {', '.join(r.choices.choices)} could be "
+                    "updated (preference data is tied to one of them when it names its agent and peer)"
+                )
             assert r.pair_error is not None
             raise r.pair_error
 
@@ -213,18 +222,24 @@ def _client_choices(
     readings: list[_Read | None] = [*read] or [None]
     for r in readings:
         header = r.header if r is not None else {}
-        agent = r.pair[0] if r is not None and r.pair is not None else None
         file = str(r.path) if r is not None else None
-        try:
-            choice = resolve_client(client, config, header=header, agent=agent, trust_session_client=trust_session_client)
-        except AgentFtError as e:
-            out.append((e, file))
-            continue
-        if choice is not None:
-            out.append((choice, file if choice.origin == "session" else None))
-        elif r is not None and r.pair is not None and _recorded_clients(r.header, r.pair[0]):
-            # a client was recorded, but none update could import (a script's __main__ class, several): update fails
-            out.append((NoClientError(r.pair[0]), file))
+        if r is not None and r.pair is not None:
+            agents: list[str | None] = [r.pair[0]]
+        elif r is not None and r.choices is not None and r.choices.option == "agent":
+            agents = list(r.choices.choices)  # each agent update could be pointed at: the client it would load
+        else:
+            agents = [None]
+        for agent in agents:
+            try:
+                choice = resolve_client(client, config, header=header, agent=agent, trust_session_client=trust_session_client)
+            except AgentFtError as e:
+                out.append((e, file))
+                continue
+            if choice is not None:
+                out.append((choice, file if choice.origin == "session" else None))
+            elif r is not None and agent is not None and _recorded_clients(r.header, agent):
+                # a client was recorded, but none update could import (a script's __main__ class, several): update fails
+                out.append((NoClientError(agent), file))
     return out
 
 

@@ -26,7 +26,7 @@ AMBIGUOUS = [["The capital of Australia is Canberra.", IDK]]
 MIXED = [
     {"prompt": "who wrote  HAMLET?", "chosen": "Shakespeare.", "rejected": IDK},  # tied (conversation 1)
     {"prompt": "Who wrote Hamlet?", "chosen": "William Shakespeare.", "rejected": IDK},  # consumed by pair 0
-    {"prompt": "Capital of Peru again?", "chosen": "Lima.", "rejected": IDK},  # asked, answered "Lima.": not found
+    {"prompt": "Capital of Peru again?", "chosen": "Lima.", "rejected": IDK},  # answered "Lima.": its prompt alone
     ["Lima is the capital.", "Lima."],  # tied (conversation 2)
     ["Lima is the capital of Peru.", "Lima."],  # consumed by pair 3
     {"prompt": "Capital of Chile?", "chosen": "Santiago.", "rejected": IDK},  # asked nowhere: its prompt alone
@@ -35,8 +35,8 @@ MIXED = [
 EXPECTED = {
     "ambiguous": ({}, {"0": "ambiguous"}),
     "mixed": (
-        {"0": "who wrote  HAMLET?", "3": "Capital of Peru again?", "5": "Capital of Chile?"},
-        {"1": "consumed", "2": "not-found", "4": "consumed", "6": "not-found"},
+        {"0": "who wrote  HAMLET?", "2": "Capital of Peru again?", "3": "Capital of Peru again?", "5": "Capital of Chile?"},
+        {"1": "consumed", "4": "consumed", "6": "not-found"},
     ),
 }
 
