@@ -19,10 +19,14 @@ class PairChoiceError(SessionError):
     to name (``"agent"`` or ``"peer"``). A command that needs no single thread (``validate`` without preference
     data, ``inspect`` listing the threads) works on all of them instead of failing."""
 
-    def __init__(self, message: str, *, choices: list[str], option: str, options: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, message: str, *, choices: list[str], option: str, agent: str | None = None, options: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message, options=options)
         self.choices = list(choices)
         self.option = option
+        #: the agent whose peer is to be chosen (``option == "peer"``)
+        self.agent = agent
 
 
 def choose_pair(
@@ -109,6 +113,7 @@ def choose_pair(
                 f"choices: {', '.join(others) or 'none'}",
                 choices=others,
                 option="peer",
+                agent=agent,
                 options=("peer",),
             )
         peer = others[0]

@@ -225,8 +225,8 @@ def _client_choices(
         file = str(r.path) if r is not None else None
         if r is not None and r.pair is not None:
             agents: list[str | None] = [r.pair[0]]
-        elif r is not None and r.choices is not None and r.choices.option == "agent":
-            agents = list(r.choices.choices)  # each agent update could be pointed at: the client it would load
+        elif r is not None and r.choices is not None:  # each agent update could be pointed at: its client
+            agents = list(r.choices.choices) if r.choices.option == "agent" else [r.choices.agent]
         else:
             agents = [None]
         for agent in agents:
