@@ -59,7 +59,7 @@ def test_replay_rebuilds_the_pair_with_a_client(tmp_path: Path) -> None:
         # conversations (as export decides it), never tied to the last chat's question by guess
         client = agent.client._clients[0]
         stats = client.update_model([["Shakespeare.", DEFAULT_REPLY]], agent.chat_messages[peer])
-        assert stats["learned"] == 0 and list(stats["skipped_reasons"])[0].startswith("ambiguous")
+        assert stats["learned"] == 0 and next(iter(stats["skipped_reasons"])).startswith("ambiguous")
         prompted = [{"prompt": "Who wrote Hamlet?", "chosen": "Shakespeare.", "rejected": DEFAULT_REPLY}]
         stats = client.update_model(prompted, agent.chat_messages[peer])
         assert stats["learned"] == 1
