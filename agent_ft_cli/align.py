@@ -16,7 +16,16 @@ what it was asked has role ``user``. The rules, applied pair by pair in order:
 * when the free candidates answer more than one distinct question and no ``prompt`` says which, the pair is
   skipped as ``ambiguous``, its reason listing the candidate questions (never tied to a guessed one);
 * otherwise the pair is tied to the free candidate in the first thread that has one, the most recent there;
-* a pair with an explicit ``prompt`` and no candidate at all is tied to that prompt alone (no answer in a thread).
+* a pair with an explicit ``prompt`` that no candidate answers (the question is asked nowhere, or was answered
+  with something else than the rejected side) is tied to that prompt alone (no answer in a thread): the prompt
+  says which question, so nothing is guessed.
+
+A thread the agent holds now is one *conversation* of its whole thread (autogen clears the history at each new
+chat): :func:`align` takes the other conversations too (``conversations=``), or finds them registered by whoever
+knows them (:func:`known_conversations`: ``agent-ft update`` and a replayed pair register the session's), so a
+client tying against the conversation it was handed decides every pair as ``export`` does over the whole thread:
+the same pairs tied, ambiguous, consumed or missing. Pairs are numbered from 0 (their index in the preference data)
+in every message.
 
 Anything not tied is reported as skipped, with the reason, never dropped silently: a :class:`Skipped` carries its
 :class:`SkipKind` for code to act on and the human text for people.
@@ -26,11 +35,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from .errors import UsageError
+
+Message = dict[str, Any]
 MessageLike = Mapping[str, Any]
 """A message as tying reads it: a recorded :class:`~agent_ft_cli.types.Message` or any dict of that shape."""
 
@@ -45,11 +58,26 @@ class Pair:
 
 @dataclass
 class Aligned:
+    """A pair tied to the question it answers: ``prompt`` is that question (or the pair's own ``prompt``)."""
+
     pair: Pair
     prompt: str
     prompt_index: int | None  # index of the prompt message in the thread (None for an explicit prompt)
     answer_index: int | None  # index of the rejected answer in the thread (None when not found)
     thread: Any = None  # the label of the thread the answer is in (see :class:`Tying`)
+    #: the messages ``prompt_index`` and ``answer_index`` point into, when :func:`align` knows them: the thread it
+    #: was given, or another conversation of the same thread where the answer was given (None for a prompt alone)
+    conversation: list[Message] | None = None
+
+    @property
+    def chosen_text(self) -> str:
+        """The chosen answer's text (a tied pair's chosen side has text or tool calls; ``""`` for calls alone)."""
+        return text_of(self.pair.chosen) or ""
+
+    @property
+    def rejected_text(self) -> str:
+        """The rejected answer's text (``""`` for a tool call without text)."""
+        return text_of(self.pair.rejected) or ""
 
 
 class SkipKind(str, Enum):
@@ -142,7 +170,7 @@ def normalize_pairs(preference_data: Any) -> tuple[list[Pair], list[Skipped]]:
     return pairs, skipped
 
 
-def is_prompt(message: MessageLike) -> bool:
+def is_prompt(message: Message) -> bool:
     """A message the agent was asked: role user, with text, not a tool result."""
     return (
         message.get("role") == "user"
@@ -152,22 +180,141 @@ def is_prompt(message: MessageLike) -> bool:
     )
 
 
-def _prompt_before(messages: Sequence[MessageLike], index: int) -> str:
+def _prompt_before(messages: list[Message], index: int) -> str:
     j = next((j for j in range(index - 1, -1, -1) if is_prompt(messages[j])), None)
     return (text_of(messages[j]) or "") if j is not None else ""
 
 
-def align(preference_data: Any, messages: Sequence[MessageLike]) -> tuple[list[Aligned], list[Skipped]]:
-    """Tie every usable pair to its prompt in ``messages``; return (tied, skipped)."""
+def align(
+    preference_data: Any, messages: list[Message], *, conversations: Sequence[list[Message]] | None = None
+) -> tuple[list[Aligned], list[Skipped]]:
+    """Tie every usable pair to its prompt in ``messages``; return (tied, skipped).
+
+    ``messages`` is a thread (``agent.chat_messages[peer]``, a system message first or not). ``conversations`` are
+    every conversation of that thread (:meth:`agent_ft_cli.Session.conversations`, oldest first; ``messages`` is
+    one of them, their join, or the thread the agent holds now): the answers in the others count too, so a pair is
+    decided as ``export`` decides it (an answer also given to other questions in an earlier chat is ambiguous; a
+    pair whose answer is only there is tied there, :attr:`Aligned.conversation`). Without ``conversations``, those
+    registered for ``messages`` (:func:`known_conversations`: a replayed pair, ``agent-ft update``) are used.
+    """
+    thread = _checked_thread(messages)
     pairs, skipped = normalize_pairs(preference_data)
-    tied, more = align_pairs(pairs, messages)
+    if conversations is None:
+        conversations = _registered(thread)
+    elif isinstance(conversations, (str, bytes, dict)) or not isinstance(conversations, Sequence):
+        raise UsageError(
+            f"align: conversations must be a list of threads (lists of message dicts), not {type(conversations).__name__}"
+        )
+    tying = Tying(pairs)
+    where: dict[Any, list[Message]] = {}
+    for label, conv in _in_order(thread, [_checked_thread(c, f"conversations[{k}]") for k, c in enumerate(conversations or ())]):
+        tying.scan(label, conv)  # oldest first, as export scans them: the same pair tied in the same conversation
+        where[label] = conv
+    tied, more = tying.resolve()
+    for t in tied:
+        if t.answer_index is not None:
+            t.conversation = where[t.thread]
     return tied, skipped + more
 
 
+def _checked_thread(messages: Any, name: str = "messages") -> list[Message]:
+    """``messages`` as a list of message dicts, or an :class:`~agent_ft_cli.errors.UsageError` naming the argument."""
+    if isinstance(messages, (str, bytes, dict)) or not isinstance(messages, Sequence):
+        raise UsageError(
+            f"align: {name} must be a thread, a list of message dicts (such as agent.chat_messages[peer]), "
+            f"not {type(messages).__name__}"
+        )
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict):
+            raise UsageError(f"align: {name}[{i}] is a {type(m).__name__}, not a message dict")
+    return list(messages) if not isinstance(messages, list) else messages
+
+
+# -- the other conversations of a thread, registered by whoever knows them ----------------------------------------
+_KNOWN: dict[int, tuple[list[Message], list[list[Message]]]] = {}
+
+
+def remember_conversations(
+    thread: list[Message], conversations: Sequence[list[Message]], *, owner: Any = None
+) -> None:
+    """Register ``conversations`` (every conversation of ``thread``'s whole thread, oldest first) for ``thread``
+    (the list object a client will be handed), until :func:`forget_conversations` or until ``owner`` (the agent
+    holding the thread) is garbage-collected. :func:`align` then decides over all of them."""
+    _KNOWN[id(thread)] = (thread, list(conversations))
+    if owner is not None:
+        key = id(thread)
+        weakref.finalize(owner, _forget_id, key, thread)
+
+
+def forget_conversations(thread: list[Message]) -> None:
+    _forget_id(id(thread), thread)
+
+
+def _forget_id(key: int, thread: list[Message]) -> None:
+    entry = _KNOWN.get(key)
+    if entry is not None and entry[0] is thread:
+        del _KNOWN[key]
+
+
+@contextlib.contextmanager
+def known_conversations(thread: list[Message], conversations: Sequence[list[Message]]) -> Iterator[None]:
+    """:func:`remember_conversations` for the duration of a ``with`` block."""
+    remember_conversations(thread, conversations)
+    try:
+        yield
+    finally:
+        forget_conversations(thread)
+
+
+def _registered(messages: list[Message]) -> list[list[Message]]:
+    """The conversations registered for ``messages``: the same list, a copy, or it after a system message."""
+    entry = _KNOWN.get(id(messages))
+    if entry is not None and entry[0] is messages:
+        return entry[1]
+    body = _without_system(messages)
+    for thread, conversations in list(_KNOWN.values()):
+        if len(thread) in (len(messages), len(body)) and thread in (messages, body):
+            return conversations
+    return []
+
+
+def _without_system(messages: list[Message]) -> list[Message]:
+    k = 0
+    while k < len(messages) and messages[k].get("role") == "system":
+        k += 1
+    return messages[k:] if k else messages
+
+
+def _in_order(messages: list[Message], conversations: list[list[Message]]) -> list[tuple[Any, list[Message]]]:
+    """The threads to scan, oldest first, labelled: ``messages`` (label None) in the place of the conversation it
+    is (or grew from), the other conversations (label ``("conversation", k)``) around it; ``messages`` alone when
+    it is the join of them all; last when it is none of them."""
+    every: list[tuple[Any, list[Message]]] = [(("conversation", k), c) for k, c in enumerate(conversations)]
+    if not every:
+        return [(None, messages)]
+    body = _without_system(messages)
+    at = next(
+        (k for k, c in enumerate(conversations) if c is messages or c is body or (len(c) == len(body) and c == body)),
+        None,
+    )
+    if at is None and sum(len(c) for c in conversations) == len(body) and [m for c in conversations for m in c] == body:
+        return [(None, messages)]
+    if at is None:  # the live thread went on after the last recorded message
+        at = next(
+            (k for k in range(len(conversations) - 1, -1, -1) if conversations[k] and len(conversations[k]) < len(body)
+             and body[: len(conversations[k])] == conversations[k]),
+            None,
+        )
+    if at is None:
+        return [*every, (None, messages)]
+    every[at] = (None, messages)
+    return every
+
+
 def align_pairs(
-    pairs: list[Pair], messages: Sequence[MessageLike], *, used: set[int] | None = None
+    pairs: list[Pair], messages: list[Message], *, used: set[int] | None = None
 ) -> tuple[list[Aligned], list[Skipped]]:
-    """:func:`align` for pairs already normalised (their ``index`` kept).
+    """:func:`align` for pairs already normalised (their ``index`` kept), on ``messages`` alone.
 
     ``used`` holds answer indexes already taken by other pairs (they are not free) and is updated in place.
     """
@@ -179,18 +326,34 @@ def align_pairs(
     return tied, skipped
 
 
-def prompt_thread(item: Aligned, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The thread a tied pair is judged on and trained on (``eval``, the Hugging Face client): the agent's thread up to the tied answer, or a fresh one holding the
-    pair's own prompt (after the thread's system message, if any) when its answer is not in the thread or its
-    ``prompt`` is not the question asked before that answer."""
+def prompt_thread(item: Aligned, messages: list[Message]) -> list[Message]:
+    """The thread a tied pair is judged on and trained on (``eval``, the Hugging Face client): the conversation its
+    answer is in (``messages``, or another conversation of the thread, :attr:`Aligned.conversation`, after the
+    system message ``messages`` starts with) up to the tied answer, or a fresh one holding the pair's own prompt
+    (after the thread's system message, if any) when its answer is not in a thread or its ``prompt`` is not the
+    question asked before that answer."""
+    system = [m for m in messages[:1] if m.get("role") == "system"]
+    source = messages
+    if item.conversation is not None and item.conversation is not messages:
+        source = item.conversation if item.conversation[:1] and item.conversation[0].get("role") == "system" else [
+            *system, *item.conversation
+        ]
+        shift = len(source) - len(item.conversation)
+        item = Aligned(
+            item.pair,
+            item.prompt,
+            None if item.prompt_index is None else item.prompt_index + shift,
+            None if item.answer_index is None else item.answer_index + shift,
+            item.thread,
+            source,
+        )
     own = item.pair.prompt
-    asked = text_of(messages[item.prompt_index]) if item.prompt_index is not None else None
+    asked = text_of(source[item.prompt_index]) if item.prompt_index is not None else None
     same = not own or (asked is not None and _norm(own).casefold() == _norm(asked).casefold())
     if same and item.answer_index is not None and item.prompt_index is not None:
-        return messages[: item.answer_index]
+        return source[: item.answer_index]
     if same and item.prompt_index is not None:
-        return messages[: item.prompt_index + 1]
-    system = [m for m in messages[:1] if m.get("role") == "system"]
+        return source[: item.prompt_index + 1]
     return [*system, {"role": "user", "content": item.prompt}]
 
 
@@ -222,7 +385,7 @@ class Tying:
         self._candidates: dict[int, list[Candidate]] = {p.index: [] for p in self.pairs}
         self._rank: dict[Any, int] = {}  # thread label -> the order it was scanned in
 
-    def scan(self, thread: Any, messages: Sequence[MessageLike]) -> None:
+    def scan(self, thread: Any, messages: list[Message]) -> None:
         """Record the candidates ``messages`` (one thread, labelled ``thread``) holds for every pair."""
         self._rank.setdefault(thread, len(self._rank))
         prompt_index: int | None = None
@@ -248,7 +411,7 @@ class Tying:
             if pair.prompt is not None and pair.prompt.strip():
                 wanted = _norm(pair.prompt).casefold()
                 cands = [c for c in cands if _norm(c.question).casefold() == wanted]
-                if not cands:  # answered to other questions only (or nowhere): tied to its own prompt alone
+                if not cands:  # no answer with its text answers that question: tied to its own prompt alone
                     tied.append(Aligned(pair, pair.prompt, None, None))
                     continue
             elif not answer_key(pair.rejected):

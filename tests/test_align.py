@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from agent_ft_cli.align import SkipKind, Skipped, align, normalize_pairs
 
 THREAD = [
@@ -123,3 +125,125 @@ def test_a_tool_call_is_a_side_a_pair_can_have() -> None:
     tied, skipped = align([["It is sunny in Paris.", rejected], [chosen_call, "Sunny."]], thread)
     assert skipped == []
     assert [(t.pair.index, t.prompt, t.answer_index) for t in tied] == [(0, "Weather in Paris?", 1), (1, "Weather in Paris?", 3)]
+
+
+# -- one decision over every conversation of a thread (review finding 2) -------------------------------------------
+
+CONVS = [
+    [{"role": "user", "content": "Capital of Australia?"}, {"role": "assistant", "content": IDK}],
+    [{"role": "user", "content": "Capital of Peru?"}, {"role": "assistant", "content": "Lima."}],
+    [{"role": "user", "content": "Who painted Guernica?"}, {"role": "assistant", "content": IDK}],
+]
+
+
+def test_the_other_conversations_of_the_thread_count_for_ambiguity_and_ties() -> None:
+    from agent_ft_cli.align import known_conversations, remember_conversations
+
+    pairs = [["Canberra.", IDK], ["Lima, Peru.", "Lima."]]
+    assert [t.prompt for t in align(pairs, CONVS[2])[0]] == ["Who painted Guernica?"]  # one conversation: no way to know
+    for given in (CONVS[2], list(CONVS[2]), [{"role": "system", "content": "SYS"}, *CONVS[2]], CONVS[2] + CONVS[1]):
+        tied, [skip] = align(pairs, given, conversations=CONVS)
+        assert skip.index == 0 and skip.kind is SkipKind.AMBIGUOUS and "Capital of Australia?" in skip.reason
+        [t] = tied  # tied where its answer is, though that is not the conversation given
+        assert (t.prompt, t.conversation, t.answer_index) == ("Capital of Peru?", CONVS[1], 1)
+    # the join of every conversation: nothing else to look at
+    joined = [m for c in CONVS for m in c]
+    assert [s.kind for s in align(pairs, joined, conversations=CONVS)[1]] == [SkipKind.AMBIGUOUS]
+    # registered by whoever knows them (a replay, agent-ft update): the same decision without the argument
+    thread = list(CONVS[2])
+    with known_conversations(thread, CONVS):
+        assert [s.kind for s in align(pairs, thread)[1]] == [SkipKind.AMBIGUOUS]
+        assert [s.kind for s in align(pairs, [{"role": "system", "content": "S"}, *thread])[1]] == [SkipKind.AMBIGUOUS]
+    assert [s.kind for s in align(pairs, thread)[1]] == [SkipKind.NOT_FOUND]  # forgotten after the block
+
+    class Owner:
+        pass
+
+    owner = Owner()
+    remember_conversations(thread, CONVS, owner=owner)
+    assert [s.kind for s in align(pairs, thread)[1]] == [SkipKind.AMBIGUOUS]
+    del owner  # the agent holding the thread is gone: so is the registration
+    import gc
+
+    gc.collect()
+    assert [s.kind for s in align(pairs, thread)[1]] == [SkipKind.NOT_FOUND]
+
+
+def test_an_explicit_prompt_no_answer_answers_is_tied_to_that_prompt_alone_everywhere() -> None:
+    """Asked and answered otherwise, or asked nowhere: the prompt says which question, the pair is its own
+    preference (docs/export-import.md), the same with and without the other conversations."""
+    pairs = [
+        {"prompt": "capital of  PERU?", "chosen": "Lima, Peru.", "rejected": IDK},  # asked; answered "Lima."
+        {"prompt": "Capital of Chile?", "chosen": "Santiago.", "rejected": IDK},  # asked nowhere
+    ]
+    for conversations in (None, CONVS):
+        tied, skipped = align(pairs, CONVS[2], conversations=conversations)
+        assert skipped == []
+        assert [(t.prompt, t.prompt_index, t.answer_index, t.conversation) for t in tied] == [
+            ("capital of  PERU?", None, None, None), ("Capital of Chile?", None, None, None)
+        ]
+
+
+def test_wrong_arguments_are_agent_ft_errors_naming_the_argument() -> None:
+    import pytest
+
+    from agent_ft_cli.errors import AgentFtError
+
+    for messages, named in (("text", "messages must be a thread"), ({"role": "user"}, "not dict"), (["x"], r"messages\[0\] is a str")):
+        with pytest.raises(AgentFtError, match=named):
+            align([["a", "b"]], messages)  # type: ignore[arg-type]
+    with pytest.raises(AgentFtError, match="conversations must be a list of threads"):
+        align([["a", "b"]], [], conversations="abc")  # type: ignore[arg-type]
+    with pytest.raises(AgentFtError, match=r"conversations\[1\]\[0\] is a int"):
+        align([["a", "b"]], [], conversations=[[], [1]])  # type: ignore[list-item]
+
+
+def test_a_tied_pair_gives_its_texts_as_str() -> None:
+    [t], _ = align([[{"role": "assistant", "content": "Paris."}, "Lyon."]], THREAD)
+    learned: dict[str, str] = {t.prompt: t.chosen_text}  # what mypy --strict sees: str, not str | None
+    assert learned == {"Capital of France?": "Paris."} and t.rejected_text == "Lyon."
+
+
+TYPED_LEARNER = '''
+from typing import Any
+
+from agent_ft_cli.align import align
+from agent_ft_cli.clients.protocol import ModelClientBase, chat_response
+
+
+class EchoLearner(ModelClientBase):
+    def __init__(self, config: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(config)
+        self.learned: dict[str, str] = {}
+
+    def create(self, params: dict[str, Any]) -> Any:
+        return chat_response(self.learned.get(params["messages"][-1]["content"], "I don't know."), model=self.model)
+
+    def update_model(self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+        tied, skipped = align(preference_data, inference_messages)
+        for t in tied:
+            self.learned[t.prompt] = t.chosen_text
+        return {"pairs": len(tied), "messages": len(inference_messages), "skipped": [s.reason for s in skipped]}
+'''
+
+
+def test_the_readme_learner_with_annotations_passes_mypy_strict(tmp_path: Any) -> None:
+    """The README's EchoLearner, annotated as a user would (``dict[str, str]``), type-checks: a tied pair's prompt
+    and chosen text are ``str`` (review finding 16). The README uses the same line."""
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+    from conftest import REPO
+
+    pytest.importorskip("mypy")
+    assert "self.learned[t.prompt] = t.chosen_text" in (REPO / "README.md").read_text(encoding="utf-8")
+    script = tmp_path / "learner.py"
+    script.write_text(TYPED_LEARNER, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("MYPYPATH", "PYTHONPATH")}
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-executable", sys.executable, str(script)],
+        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

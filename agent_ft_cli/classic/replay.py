@@ -220,7 +220,12 @@ def replay_pair(
         peer_from_config=config is not None and peer in config.agents,
         source=config.source if config is not None else None,
     )
-    pair.agent.chat_messages[pair.peer] = session.threads.get((agent, peer), [])
+    thread = session.threads.get((agent, peer), [])
+    pair.agent.chat_messages[pair.peer] = thread
+    if (agent, peer) in session.threads:  # the tying code decides over every conversation, as export does
+        from ..align import remember_conversations
+
+        remember_conversations(thread, session.conversations(agent, peer), owner=pair.agent)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
     if (peer, agent) in session.threads:
         pair.peer.chat_messages[pair.agent] = session.threads[(peer, agent)]
     return pair

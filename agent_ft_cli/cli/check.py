@@ -59,12 +59,26 @@ def inspect(
     from ..errors import UsageError
     from ..export import expand_sessions
     from ..pairing import resolve_pair
+    from ..session.choice import PairChoiceError
     from ..session.reader import may_have_conversations
-    from .render import prefetch, render_thread, render_thread_header, rule, stdout_console, write_thread_json
+    from .render import (
+        prefetch,
+        render_thread,
+        render_thread_header,
+        rule,
+        stdout_console,
+        write_json,
+        write_thread_json,
+    )
+    from .render import shown as shown_line
 
     def show(path: Path, name_it: bool) -> None:
         header, _ = fmt.read_header(path)
-        a, p = resolve_pair(header, agent, peer, path=path)
+        try:
+            a, p = resolve_pair(header, agent, peer, path=path)
+        except PairChoiceError as e:  # several threads could be shown: list them (nothing to choose to look)
+            list_threads(path, e, name_it)
+            return
         system: list[Message] = []
         if include_system_message:
             definition = fmt.agent_def(header, a)
@@ -98,6 +112,25 @@ def inspect(
         n = render_thread(console, messages, full=full)
         rule(console)
         console.print(f"{n} message(s)", style="dim")
+
+    def list_threads(path: Path, choice: PairChoiceError, name_it: bool) -> None:
+        counts = fmt.thread_counts(path, strict=strict, on_warning=warn_or_fail)
+        if choice.option == "agent":
+            keys = [k for k in counts if k[0] in choice.choices]
+        else:
+            keys = [k for k in counts if k[1] in choice.choices and k[0] == agent]
+        threads = [{"agent": k[0], "peer": k[1], "messages": counts[k]} for k in keys]
+        warn(f"{cli_message(choice)}; listing the threads update could use")
+        if json_out:
+            listing: dict[str, Any] = {"threads": threads}
+            if name_it:
+                listing = {"session": str(path), **listing}
+            write_json(listing)
+            return
+        lines = [f"{path}: {len(threads)} thread(s) could be updated; show one with --agent and --peer"]
+        lines += [f"  {t['agent']} -> {t['peer']}: {t['messages']} message(s)" for t in threads]
+        sys.stdout.write("".join(shown_line(line) + "\n" for line in lines))
+        sys.stdout.flush()
 
     def warn_or_fail(text: str) -> None:
         warn(text)
@@ -143,9 +176,10 @@ def validate(
             strict=strict, on_warning=warn, trust_session_client=trust_session_client,
         )
         ok = all(c.ok for c in checks)
-        report = [c.as_dict() for c in checks]
+        # a failed check's detail in the command line's words (flags, not the library's keys), as its Error line
+        report = [{**c.as_dict(), "detail": failed_message(c)} if c.error is not None else c.as_dict() for c in checks]
         if json_out:
-            result: ValidateReport = {"ok": ok, "checks": report}
+            result: ValidateReport = {"ok": ok, "checks": report}  # type: ignore[typeddict-item]  # CheckDicts
             write_json(result)
         elif plain_output():  # CI logs and pipes get plain lines (and skip loading rich)
             sys.stdout.write(checks_text(report))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..align import Aligned, Pair, SkipKind, Tying, normalize_pairs
+from ..align import Aligned, Pair, Tying, normalize_pairs
 from ..errors import SessionError, StrictError, UsageError
 from ..session import Session, WarnFn, choose_pair, read_header
 from ..types import ExportSummaryDict, SkippedPairDict, SkippedSessionDict, TieDict
@@ -127,7 +127,7 @@ class Exporter:
                 continue
             usable.add(n)
             for k, conv in enumerate(opened.convs):
-                tying.scan((n, k), conv)
+                tying.scan((n, k), conv)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
         tied, skipped = tying.resolve()
         by_thread: dict[tuple[int, int], list[Aligned]] = {}
         for t in tied:
@@ -147,7 +147,7 @@ class Exporter:
             )
         self.summary.pairs_tied += len(tied) - len(self._prompt_only)
         for s in skipped:
-            reason = "the rejected answer does not appear in any exported thread" if s.kind is SkipKind.NOT_FOUND else s.reason
+            reason = s.reason.replace("does not appear in the thread", "does not appear in any exported thread")
             self.summary.skipped_pairs.append({"pair": s.index, "reason": reason, "kind": s.kind.value})
         if self.options.strict and self.summary.skipped_pairs:  # decided before any row is built or written
             self.summary.skipped_pairs.sort(key=lambda s: s["pair"])

@@ -13,6 +13,22 @@ from .records import has_model_client
 from .threads import Pair
 
 
+class PairChoiceError(SessionError):
+    """The session holds several threads a command could work on and nothing says which: :attr:`choices` are the
+    real candidates (agents with a model client, or the peers the agent holds threads with), :attr:`option` is what
+    to name (``"agent"`` or ``"peer"``). A command that needs no single thread (``validate`` without preference
+    data, ``inspect`` listing the threads) works on all of them instead of failing."""
+
+    def __init__(
+        self, message: str, *, choices: list[str], option: str, agent: str | None = None, options: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message, options=options)
+        self.choices = list(choices)
+        self.option = option
+        #: the agent whose peer is to be chosen (``option == "peer"``)
+        self.agent = agent
+
+
 def choose_pair(
     header: Mapping[str, Any],
     agent: str | None = None,
@@ -70,9 +86,16 @@ def choose_pair(
             with_llm = [a["name"] for a in defs if a.get("llm_config") and a["name"] != peer]
             candidates = candidates or (with_llm if len(with_llm) == 1 else [])
         if len(candidates) != 1:
-            reason = "several agents have" if len(candidates) > 1 else "no single agent has"
+            if len(candidates) > 1:  # only the real candidates: the agents with a model client
+                raise PairChoiceError(
+                    f"{path}: cannot tell which agent to update (several agents have a model client); "
+                    f"pass {{agent}} and {{peer}}; agents with a model client: {', '.join(candidates)}",
+                    choices=candidates,
+                    option="agent",
+                    options=("agent", "peer"),
+                )
             raise SessionError(
-                f"{path}: cannot tell which agent to update ({reason} a model client); "
+                f"{path}: cannot tell which agent to update (no single agent has a model client); "
                 f"pass {{agent}} and {{peer}}; agents: {listing}",
                 options=("agent", "peer"),
             )
@@ -85,9 +108,12 @@ def choose_pair(
             held = [p for a, p in file_threads() or [] if a == agent and p != agent]
             others = list(dict.fromkeys(held)) if held else others
         if len(others) != 1:
-            raise SessionError(
+            raise PairChoiceError(
                 f"{path}: cannot tell which peer's thread to use for {agent!r}; pass {{peer}}; "
                 f"choices: {', '.join(others) or 'none'}",
+                choices=others,
+                option="peer",
+                agent=agent,
                 options=("peer",),
             )
         peer = others[0]

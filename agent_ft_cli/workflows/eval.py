@@ -2,10 +2,11 @@
 
 The walk is the one ``update`` takes (:mod:`.walk`: plan, then replay with the client registered on the agent), and
 each preference pair is tied to its prompt by the one tying code (:mod:`agent_ft_cli.align`) in the agent's own
-thread, exactly as ``export`` and ``update`` tie it. The prompt a pair is judged on is the agent's thread up to the
-tied answer (``messages[:answer_index]``, what the Hugging Face client trains on); a pair whose answer is not in the
-thread, or whose own ``prompt`` is not the question asked before that answer, is judged on a fresh thread: the
-agent's system message (when the thread has one) and that prompt.
+thread, deciding over every conversation of that thread (the replay registers them), exactly as ``export`` and
+``update`` tie it: a pair ambiguous there is not judged. The prompt a pair is judged on is the conversation of the
+tied answer up to that answer (``messages[:answer_index]``, what the Hugging Face client trains on); a pair whose
+answer is in no conversation, or whose own ``prompt`` is not the question asked before that answer, is judged on a
+fresh thread: the agent's system message (when the thread has one) and that prompt.
 
 Two methods, chosen by what the client can do:
 

@@ -167,10 +167,16 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
                 f"client {choice.spec!r} could not be created or registered: {type(e).__name__}: "
                 f"{describe_exception(e, secrets)}"
             ) from e
+        conversations: list[list[Message]] | None = None
         if job.conversation is not None:
-            pair.agent.chat_messages[pair.peer] = _conversation(job, agent, peer)
+            thread, conversations = _conversation(job, agent, peer)
+            pair.agent.chat_messages[pair.peer] = thread
+            # the client ties against this conversation, deciding over every conversation of the thread
+            from ..align import remember_conversations
+
+            remember_conversations(thread, conversations, owner=pair.agent)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
         if job.strict:  # --strict: every pair update_model would skip fails before the client runs
-            _refuse_skips(prefs, pair.agent.chat_messages[pair.peer])
+            _refuse_skips(prefs, pair.agent.chat_messages[pair.peer], conversations)
         try:
             client = the_client(pair.agent)  # the seed's own checks: exactly one client, with update_model
         except (ValueError, NotImplementedError) as e:
@@ -250,27 +256,29 @@ def write_result(result: UpdateResult, output: Path, *, shown: Path | None = Non
     result.output = str(output)
 
 
-def _conversation(job: UpdateJob, agent: str, peer: str) -> list[Message]:
-    """The messages of the conversation ``job.conversation`` names (see :attr:`UpdateJob.conversation`)."""
+def _conversation(job: UpdateJob, agent: str, peer: str) -> tuple[list[Message], list[list[Message]]]:
+    """The messages of the conversation ``job.conversation`` names (see :attr:`UpdateJob.conversation`), and every
+    conversation of the thread (what the pairs are decided over)."""
     from ..session import load_session
 
     conversations = load_session(job.session_path, pairs=[(agent, peer)], strict=job.strict, on_warning=lambda _: None).conversations(agent, peer)
     if job.conversation == "all":
-        return [m for c in conversations for m in c]
+        return [m for c in conversations for m in c], conversations
     if not isinstance(job.conversation, int) or not 1 <= job.conversation <= len(conversations):
         raise UsageError(
             f"conversation {job.conversation!r}: thread {agent}->{peer} holds {len(conversations)} conversation(s); "
             "choose a number from 1 (the oldest) or 'all'"
         )
-    return conversations[job.conversation - 1]
+    return conversations[job.conversation - 1], conversations
 
 
-def _refuse_skips(prefs: Any, thread: list[dict[str, Any]]) -> None:
-    """Under strict, a pair the client would skip (by the one tying code) or prefs of the wrong shape is an error."""
+def _refuse_skips(prefs: Any, thread: list[dict[str, Any]], conversations: list[list[Message]] | None) -> None:
+    """Under strict, a pair the client would skip (by the one tying code, over every conversation of the thread:
+    ``conversations``, else those registered for ``thread``) or prefs of the wrong shape is an error."""
     from ..errors import StrictError
     from .validate import skipped_pairs
 
-    skipped = skipped_pairs(prefs, thread)
+    skipped = skipped_pairs(prefs, thread, conversations)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
     if skipped:
         more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
         raise StrictError(

@@ -23,6 +23,7 @@ from ..errors import AgentFtError, SessionError, StrictError
 from ..pairing import ClientChoice, NoClientError, resolve_client, resolve_pair
 from ..redact import scrub_known
 from ..session import Message, has_model_client, load_session, read_header
+from ..session.choice import PairChoiceError
 from ..types import CheckDict
 from .walk import WarnFn, load_config
 
@@ -61,6 +62,10 @@ class _Read:
     thread: list[Message] | None = None
     pair_error: AgentFtError | None = None
     no_client: bool = False
+    #: several threads could be updated and nothing needs one (no preference data): every one is checked
+    choices: PairChoiceError | None = None
+    #: every conversation of the thread (the pairs are decided over all of them, as export decides them)
+    conversations: list[list[dict[str, Any]]] | None = None
 
 
 def _strict_error(what: str, warnings: list[str]) -> StrictError:
@@ -126,6 +131,8 @@ def run(
                 r.no_client = (agent, peer, config) == (None, None, None) and not any(
                     has_model_client(a) for a in r.header.get("agents") or []
                 )
+                if isinstance(e, PairChoiceError) and prefs_path is None and not r.no_client:
+                    r.choices = e  # several threads could be updated; nothing here needs one: all are checked
 
             def warn(text: str) -> None:
                 check.warnings.append(text)
@@ -136,6 +143,8 @@ def run(
             if tie:
                 s = load_session(r.path, pairs=[r.pair], strict=strict, on_warning=warn)  # type: ignore[list-item]
                 r.thread = s.threads.get(r.pair, [])  # type: ignore[arg-type]
+                if r.pair in s.threads:
+                    r.conversations = s.conversations(*r.pair)  # type: ignore[misc,assignment]
             else:
                 s = load_session(r.path, agents=[], strict=strict, on_warning=warn)
             note = f"; {len(check.warnings)} warning(s): {check.warnings[0]}" if check.warnings else ""
@@ -152,6 +161,12 @@ def run(
                 return f"update {r.pair[0]!r} from its thread with {r.pair[1]!r}"
             if r.no_client:  # nothing to update: the file and all its threads were read and checked
                 return f"{r.path}: no agent has a model client; every thread was read and checked (nothing to update)"
+            if r.choices is not None:  # nothing to choose: the file and all its threads were read and checked
+                what = "agents" if r.choices.option == "agent" else f"threads of {agent!r} with"
+                return (
+                    f"{r.path}: every thread was read and checked; {what} {', '.join(r.choices.choices)} could be "
+                    "updated (preference data is tied to one of them when it names its agent and peer)"
+                )
             assert r.pair_error is not None
             raise r.pair_error
 
@@ -174,7 +189,7 @@ def run(
         if attempt("prefs", check_prefs):
             for r in read:
                 if r.pair is not None and r.thread is not None:
-                    _check_ties(add, r.path, r.pair, r.thread, data)
+                    _check_ties(add, r.path, r.pair, r.thread, data, r.conversations)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
 
     # -- each distinct client: the one update would load, under the consent rule update applies -------------------
     seen: set[tuple[str, str]] = set()
@@ -208,52 +223,74 @@ def _client_choices(
     readings: list[_Read | None] = [*read] or [None]
     for r in readings:
         header = r.header if r is not None else {}
-        agent = r.pair[0] if r is not None and r.pair is not None else None
         file = str(r.path) if r is not None else None
-        try:
-            choice = resolve_client(client, config, header=header, agent=agent, trust_session_client=trust_session_client)
-        except AgentFtError as e:
-            out.append((e, file))
-            continue
-        if choice is not None:
-            out.append((choice, file if choice.origin == "session" else None))
-        elif r is not None and r.pair is not None and _recorded_clients(r.header, r.pair[0]):
-            # a client was recorded, but none update could import (a script's __main__ class, several): update fails
-            out.append((NoClientError(r.pair[0]), file))
+        if r is not None and r.pair is not None:
+            agents: list[str | None] = [r.pair[0]]
+        elif r is not None and r.choices is not None:  # each agent update could be pointed at: its client
+            agents = list(r.choices.choices) if r.choices.option == "agent" else [r.choices.agent]
+        else:
+            agents = [None]
+        for agent in agents:
+            try:
+                choice = resolve_client(client, config, header=header, agent=agent, trust_session_client=trust_session_client)
+            except AgentFtError as e:
+                out.append((e, file))
+                continue
+            if choice is not None:
+                out.append((choice, file if choice.origin == "session" else None))
+            elif r is not None and agent is not None and _recorded_clients(r.header, agent):
+                # a client was recorded, but none update could import (a script's __main__ class, several): update fails
+                out.append((NoClientError(agent), file))
     return out
 
 
-def tie_warnings(data: Any, thread: Sequence[Mapping[str, Any]]) -> tuple[int, int, list[str]]:
-    """(tied, pairs, why each other pair would be skipped) for ``data`` on ``thread``: the one tying code
-    (:func:`agent_ft_cli.align.align`); shape problems are :func:`agent_ft_cli.prefs.check_prefs_shape`'s."""
+def tie_warnings(
+    data: Any, thread: list[dict[str, Any]], conversations: list[list[dict[str, Any]]] | None = None
+) -> tuple[int, int, list[str]]:
+    """(tied, pairs, why each other pair would be skipped) for ``data`` on ``thread``, decided over every
+    conversation of the thread (``conversations``; see :func:`agent_ft_cli.align.align`), by the one tying code.
+    Every skip is here (not found, no prompt, ambiguous, consumed) but the shape problems, which are
+    :func:`agent_ft_cli.prefs.check_prefs_shape`'s."""
     from ..align import SkipKind, align, normalize_pairs
 
     pairs, _ = normalize_pairs(data)
     if not pairs:
         return 0, 0, []
-    tied, skipped = align(data, thread)
-    here = [s for s in skipped if s.kind in (SkipKind.NOT_FOUND, SkipKind.NO_PROMPT)]
+    tied, skipped = align(data, thread, conversations=conversations)
+    shape = (SkipKind.NOT_A_LIST, SkipKind.NOT_A_PAIR, SkipKind.NO_CHOSEN_TEXT)
+    here = sorted((s for s in skipped if s.kind not in shape), key=lambda s: s.index)
     return len(tied), len(pairs), [f"pair {s.index}: {s.reason}" for s in here]
 
 
-def skipped_pairs(data: Any, thread: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Every pair ``update`` would skip on ``thread``, and why (shape problems first): what ``--strict`` refuses.
+def skipped_pairs(
+    data: Any, thread: list[dict[str, Any]], conversations: list[list[dict[str, Any]]] | None = None
+) -> list[str]:
+    """Every pair ``update`` would skip on ``thread`` (deciding over every conversation of the thread,
+    ``conversations``), and why (shape problems first): what ``--strict`` refuses.
 
     For a workflow that runs ``update_model`` under ``strict`` (refuse before the client runs when this is not
     empty), and for ``validate``'s report."""
     from ..prefs import check_prefs_shape
 
-    return [*check_prefs_shape(data), *tie_warnings(data, thread)[2]]
+    return [*check_prefs_shape(data), *tie_warnings(data, thread, conversations)[2]]
 
 
 def _check_ties(
-    add: Callable[[Check], Check], path: Path, pair: tuple[str, str], thread: Sequence[Mapping[str, Any]], data: Any
+    add: Callable[[Check], Check],
+    path: Path,
+    pair: tuple[str, str],
+    thread: list[dict[str, Any]],
+    data: Any,
+    conversations: list[list[dict[str, Any]]] | None = None,
 ) -> None:
-    """A ``pairs`` check: the pairs ``update`` would tie to this thread, and every one it would skip, with why."""
-    tied, total, warnings = tie_warnings(data, thread)
+    """A ``pairs`` check: the pairs ``update`` would tie to this thread (over all its conversations), and every one
+    it would skip, with why."""
+    tied, total, warnings = tie_warnings(data, thread, conversations)
     if not total:
         return  # nothing to tie; the prefs check already says why
-    detail = f"{tied} of {total} pair(s) tied to the thread {pair[0]}->{pair[1]}"
+    n = len(conversations or ()) or 1
+    over = f" ({n} conversations)" if n > 1 else ""
+    detail = f"{tied} of {total} pair(s) tied to the thread {pair[0]}->{pair[1]}{over}"
     add(Check("pairs", True, detail, file=str(path), warnings=warnings))
 
 

@@ -55,7 +55,13 @@ def test_replay_rebuilds_the_pair_with_a_client(tmp_path: Path) -> None:
         # the thread as the agent holds it now: the last conversation
         assert [m["content"] for m in agent.chat_messages[peer]] == [QUESTIONS[2], DEFAULT_REPLY]
         assert [m["content"] for m in peer.chat_messages[agent]] == [QUESTIONS[2], DEFAULT_REPLY]
-        stats = agent.client._clients[0].update_model([["Shakespeare.", DEFAULT_REPLY]], agent.chat_messages[peer])
+        # the same reply answered all three chats: without a prompt the pair is ambiguous over the recording's
+        # conversations (as export decides it), never tied to the last chat's question by guess
+        client = agent.client._clients[0]
+        stats = client.update_model([["Shakespeare.", DEFAULT_REPLY]], agent.chat_messages[peer])
+        assert stats["learned"] == 0 and next(iter(stats["skipped_reasons"])).startswith("ambiguous")
+        prompted = [{"prompt": "Who wrote Hamlet?", "chosen": "Shakespeare.", "rejected": DEFAULT_REPLY}]
+        stats = client.update_model(prompted, agent.chat_messages[peer])
         assert stats["learned"] == 1
         reply = agent.generate_reply(messages=[{"role": "user", "content": "Who wrote Hamlet?"}])
         assert (reply if isinstance(reply, str) else reply["content"]) == "Shakespeare."
