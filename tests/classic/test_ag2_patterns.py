@@ -182,8 +182,10 @@ def test_inspect_and_validate_work_on_every_thread(recorded: Recorded) -> None:
         assert "clientpkg.clients:TurnClient" in checked.stdout
     header, _ = read_header(recorded.path)
     assert choose_pair(header, "bob", path=recorded.path) == ("bob", "chat_manager")
-    ambiguous = _cli("inspect", "-s", str(recorded.path))  # three agents have a client: which one is asked
-    assert ambiguous.exit_code == 3 and "several agents have a model client" in ambiguous.output
+    listed = _cli("inspect", "-s", str(recorded.path), "--json")  # three agents have a client: their threads listed
+    assert listed.exit_code == 0 and "several agents have a model client" in listed.stderr
+    offered = {(t["agent"], t["peer"]) for t in json.loads(listed.stdout)["threads"]}
+    assert offered == {k for k in recorded.live if k[0] in ("alice", "bob", "carol")}
 
 
 def test_update_replays_the_thread_with_a_stand_in_manager(recorded: Recorded, tmp_path: Path) -> None:
@@ -264,8 +266,9 @@ def test_two_pattern_chats_keep_their_managers_apart(tmp_path: Path, how: str) -
     second_run = ["again", "alice turn 3 (re again)", "carol turn 3 (re alice turn 3)", "bob turn 3 (re carol turn 3)"]
     assert _contents(threads[("alice", "chat_manager#2")]) == second_run
     assert len(threads) == 6
-    offered = _cli("inspect", "-s", str(path), "--agent", "alice")
-    assert offered.exit_code == 3 and offered.output.rstrip().endswith("choices: chat_manager, chat_manager#2")
+    offered = _cli("inspect", "-s", str(path), "--agent", "alice", "--json")  # alice's two threads, listed
+    assert offered.exit_code == 0 and offered.stderr.rstrip().split("; listing")[0].endswith("choices: chat_manager, chat_manager#2")
+    assert [t["peer"] for t in json.loads(offered.stdout)["threads"]] == ["chat_manager", "chat_manager#2"]
     second = json.loads(_ok("inspect", "-s", str(path), "-a", "alice", "-p", "chat_manager#2", "--json").stdout)
     assert second["messages"] == threads[("alice", "chat_manager#2")]
     prefs = tmp_path / "prefs.json"
