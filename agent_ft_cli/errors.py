@@ -188,3 +188,16 @@ def raise_on_sigterm() -> bool:
     except ValueError:  # not the main thread
         return False
     return True
+
+
+class KeyedText(str):
+    """A warning's text (the library's spelling, bare keys) that also carries its error, whose ``{key}`` fields the
+    command line spells as flags (:attr:`error`)."""
+
+    error: AgentFtError | None = None
+
+    @classmethod
+    def of(cls, error: AgentFtError) -> KeyedText:
+        text = cls(str(error))
+        text.error = error
+        return text

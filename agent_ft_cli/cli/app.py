@@ -106,6 +106,10 @@ def warn(text: str) -> None:
     from ..redact import scrub_known
     from .render import stderr_console
 
+    error = getattr(text, "error", None)  # a KeyedText: the library's message with its keys, spelled as flags here
+    if isinstance(error, AgentFtError):
+        text = cli_message(error)
+
     stderr_console().print(f"[yellow]Warning:[/] {escape(scrub_known(text))}")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..align import Aligned, Pair, Tying, normalize_pairs
-from ..errors import SessionError, StrictError, UsageError
+from ..errors import KeyedText, SessionError, StrictError, UsageError
 from ..session import Session, WarnFn, choose_pair, read_header
 from ..types import ExportSummaryDict, SkippedPairDict, SkippedSessionDict, TieDict
 from .formats import Format, Row, Tools, check_options, get_format
@@ -112,10 +112,12 @@ class Exporter:
                 hint=hint,
                 options=tuple(dict.fromkeys(("strict", *keys))),
             )
+        if reason.startswith(f"{label}: "):  # the reader's message names the file already
+            reason = reason[len(f"{label}: ") :]
         text = str(SessionError(reason, hint=hint, options=keys))  # the library's spelling: the bare keys
         self.summary.skipped_sessions.append({"session": str(label), "reason": text})
-        if self.on_warning is not None:
-            self.on_warning(f"skipped session {label}: {text}")
+        if self.on_warning is not None:  # the command line spells the keys as flags (KeyedText.error)
+            self.on_warning(KeyedText.of(SessionError(f"skipped session {label}: {reason}", hint=hint, options=keys)))
 
     def _tie_all(self, sources: list[SessionSource]) -> tuple[dict[tuple[int, int], list[Aligned]], set[int]]:
         """First pass (only with pairs): every conversation of every session scanned, then the pairs tied once."""

@@ -158,6 +158,10 @@ def run(
 
         def check_pair(_: Check, r: _Read = r) -> str:
             if r.pair is not None:
+                from ..session.reader import thread_keys
+
+                if r.pair not in thread_keys(r.path):  # what update refuses: nothing to hand the client
+                    raise SessionError(f"{r.path}: no messages in thread {r.pair[0]}->{r.pair[1]}; nothing to learn from")
                 return f"update {r.pair[0]!r} from its thread with {r.pair[1]!r}"
             if r.no_client:  # nothing to update: the file and all its threads were read and checked
                 return f"{r.path}: no agent has a model client; every thread was read and checked (nothing to update)"

@@ -220,3 +220,32 @@ def test_record_out_dash_is_a_usage_error_and_writes_nothing(tmp_path: Path) -> 
     assert out.returncode == 2 and out.stdout == b""
     assert b"--out -: record streams the session to a file while stdout carries the reply" in out.stderr
     assert not (tmp_path / "-").exists()
+
+
+def _two_clients(path: Path) -> Path:
+    from agent_ft_cli import session as fmt
+
+    llm = {"config_list": [{"model": "m", "model_client_cls": "C"}]}
+    header = fmt.make_header([{"name": "alice", "llm_config": llm}, {"name": "bob", "llm_config": llm}])
+    qa = [{"content": "Q?", "role": "user"}, {"content": "A.", "role": "assistant"}]
+    fmt.write_session(path, header, [("alice", "bob", qa), ("bob", "alice", qa)])
+    return path
+
+
+def test_export_warnings_spell_the_library_keys_as_flags_and_name_the_file_once(tmp_path: Path) -> None:
+    both = _two_clients(tmp_path / "both.jsonl")
+    out = _run("export", "-s", str(SAMPLES / "capital.jsonl"), "-s", str(both), "-f", "trl-sft", "-o", "rows.jsonl", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    warning = [ln for ln in out.stderr.decode().splitlines() if ln.startswith("Warning: skipped session")]
+    assert len(warning) == 1 and "pass --agent and --peer" in warning[0] and "pass agent and" not in warning[0]
+    assert warning[0].count(str(both)) == 1
+
+
+def test_validate_fails_a_session_whose_thread_to_update_is_empty_as_update_does(tmp_path: Path) -> None:
+    header_only = tmp_path / "h.jsonl"
+    header_only.write_bytes((SAMPLES / "capital.jsonl").read_bytes().split(b"\n", 1)[0] + b"\n")
+    checked = _run("validate", "-s", str(header_only), "-c", str(CONFIG), cwd=tmp_path)
+    updated = _run("update", "-s", str(header_only), "--prefs", str(SAMPLES / "capital.prefs.json"), "-c", str(CONFIG), cwd=tmp_path)
+    assert checked.returncode == updated.returncode == 3
+    line = "no messages in thread assistant->user; nothing to learn from"
+    assert line in checked.stderr.decode() and line in updated.stderr.decode()
