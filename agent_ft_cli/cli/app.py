@@ -14,7 +14,7 @@ registered on :data:`app` by :mod:`agent_ft_cli.cli`.
 import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -272,7 +272,7 @@ SessionsOpt = Annotated[
     typer.Option(
         "--session",
         "-s",
-        help="Session file, folder of *.jsonl sessions, or a quoted glob; repeatable.",
+        help="Session file, folder of *.jsonl sessions, a quoted glob, or - for stdin (once); repeatable.",
         show_default=False,
     ),
 ]
@@ -321,6 +321,26 @@ def _cwd_exists() -> bool:
     except OSError:
         return False
     return True
+
+
+@contextlib.contextmanager
+def stdin_among(sessions: Sequence[str | Path] | None, *, prefs: str | None = None) -> Iterator[list[str | Path]]:
+    """The ``--session`` values, with ``-`` (stdin; at most once, and not with ``--prefs -``) spooled into a private
+    temporary file for the block, so that ``-`` reads stdin wherever sessions are read, alone or among others."""
+    given: list[str | Path] = list(sessions or [])
+    dashes = [i for i, s in enumerate(given) if str(s) == "-"]
+    if not dashes:
+        yield given
+        return
+    if len(dashes) > 1:
+        raise UsageError("--session - is given more than once; stdin can be read once")
+    if prefs == "-":
+        raise UsageError("--session - and --prefs - cannot both read stdin; give one of them as a file")
+    from ..session import session_input
+
+    with session_input("-") as path:
+        given[dashes[0]] = path
+        yield given
 
 
 def closed_pipe() -> NoReturn:

@@ -22,6 +22,7 @@ from .app import (
     cli_message,
     escape,
     guarded,
+    stdin_among,
     warn,
 )
 
@@ -140,9 +141,10 @@ def inspect(
             with fmt.session_input("-") as path:
                 show(path, name_it=False)
             return
-        paths = expand_sessions(session)
-        for path in paths:
-            show(path, name_it=len(paths) > 1)
+        with stdin_among(session) as given:
+            paths = expand_sessions(given)
+            for path in paths:
+                show(path, name_it=len(paths) > 1)
 
     guarded(work)
 
@@ -195,7 +197,8 @@ def validate(
 
     def from_input() -> int:  # ``--session -``: stdin, spooled so every reader can read it
         if list(session) != ["-"]:
-            return work(expand_sessions(session))
+            with stdin_among(session, prefs=prefs) as given:
+                return work(expand_sessions(given))
         from ..session import session_input
 
         with session_input("-") as path:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import QuietOpt, SessionsOpt, StrictOpt, decoded, escape, guarded, warn
+from .app import QuietOpt, SessionsOpt, StrictOpt, decoded, escape, guarded, stdin_among, warn
 from .render import shown
 
 # No ``from __future__ import annotations`` (typer would eval the strings at start-up; see app.py). --agent,
@@ -127,7 +127,12 @@ def register(app: Any) -> None:
                     "--json prints the summary on stdout, where --out - writes the rows; write the rows to a file, "
                     "or drop --json (the summary then goes to stderr)"
                 )
-            paths = expand_sessions(session)
+            with stdin_among(session, prefs=prefs) as given:
+                _export(expand_sessions(given))
+
+        def _export(paths: list[Path]) -> None:
+            from ..fsutil import is_stdout
+
             options = ExportOptions(
                 format=fmt, standard=standard, train_last_only=train_last_only, agent=agent, peer=peer, strict=strict
             )

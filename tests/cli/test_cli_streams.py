@@ -249,3 +249,18 @@ def test_validate_fails_a_session_whose_thread_to_update_is_empty_as_update_does
     assert checked.returncode == updated.returncode == 3
     line = "no messages in thread assistant->user; nothing to learn from"
     assert line in checked.stderr.decode() and line in updated.stderr.decode()
+
+
+def test_dash_reads_stdin_among_other_sessions_in_every_command_that_takes_several(tmp_path: Path) -> None:
+    trivia = str(SAMPLES / "trivia.jsonl")
+    with open(SAMPLES / "capital.jsonl", "rb") as fh:
+        rows = _run("export", "-s", "-", "-s", trivia, "-f", "trl-sft", "-o", "-", "-q", cwd=tmp_path, stdin=fh)
+    assert rows.returncode == 0, rows.stderr
+    named = _run("export", "-s", str(SAMPLES / "capital.jsonl"), "-s", trivia, "-f", "trl-sft", "-o", "-", "-q", cwd=tmp_path)
+    assert rows.stdout == named.stdout and rows.stdout.count(b"\n") == named.stdout.count(b"\n") >= 2
+    for command in (["inspect", "--json"], ["validate", "--json"]):
+        with open(SAMPLES / "capital.jsonl", "rb") as fh:
+            out = _run(*command, "-s", "-", "-s", trivia, cwd=tmp_path, stdin=fh)
+        assert out.returncode == 0, (command, out.stderr)
+    twice = _run("export", "-s", "-", "-s", "-", "-f", "trl-sft", "-o", "x.jsonl", cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert twice.returncode == 2 and b"--session - is given more than once" in twice.stderr
