@@ -14,8 +14,7 @@ from typing import Any, Literal, overload
 from ..errors import InputDataError, SessionWarning, UsageError
 from ..session import Session, WarnFn
 from ..types import ExportRow, KTORow, MessagesRow, OpenAIDPORow, PreferenceRow, StandardPreferenceRow
-from .exporter import Exporter, ExportSummary, SessionSource
-from .formats import PAIR_FORMATS
+from .exporter import Exporter, SessionSource
 from .options import ExportOptions
 from .sessions import expand_sessions
 
@@ -72,19 +71,6 @@ def _check_types(options: dict[str, Any], on_warning: Any) -> None:
             raise UsageError(f"{key}: expected {want}, got {type(value).__name__}")
     if on_warning is not None and not callable(on_warning):
         raise UsageError(f"on_warning: expected a function of one message, got {type(on_warning).__name__}")
-
-
-def _nothing(summary: ExportSummary) -> str:
-    """Why no row at all could be built: the first skipped pair's reason, else the first skipped session's."""
-    why = ""
-    if summary.skipped_pairs:
-        pair = summary.skipped_pairs[0]
-        why = f"; pair {pair['pair']}: {pair['reason']}"
-    elif summary.skipped_sessions:
-        why = f"; {summary.skipped_sessions[0]['reason']}"
-    elif summary.pairs_total == 0 and summary.format in PAIR_FORMATS:
-        why = "; the preference data hold no pair"
-    return f"nothing to export: no row could be built for {{format}} {summary.format}{why}"
 
 
 # The row type follows the format: a literal ``format`` (and ``standard``) gives its own TypedDict, any other string
@@ -168,5 +154,5 @@ def export_rows(
         for text in held:
             warnings.warn(text, SessionWarning, stacklevel=2)
     if not rows:
-        raise InputDataError(_nothing(exporter.summary), options=("format",))
+        raise InputDataError(exporter.summary.nothing_built(output=False), options=("format",))
     return rows

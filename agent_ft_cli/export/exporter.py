@@ -11,7 +11,7 @@ from ..align import Aligned, Pair, Tying, normalize_pairs
 from ..errors import KeyedText, SessionError, StrictError, UsageError
 from ..session import Session, WarnFn, choose_pair, read_header
 from ..types import ExportSummaryDict, SkippedPairDict, SkippedSessionDict, TieDict
-from .formats import Format, Row, Tools, check_options, get_format
+from .formats import PAIR_FORMATS, Format, Row, Tools, check_options, get_format
 from .messages import (
     Message,
     Style,
@@ -43,6 +43,20 @@ class ExportSummary:
     skipped_sessions: list[SkippedSessionDict] = field(default_factory=list)
     ties: list[TieDict] = field(default_factory=list)
     dataset: str | None = None
+
+    def nothing_built(self, *, output: bool) -> str:
+        """Why no row at all could be built (the first skipped pair's reason, else the first skipped session's, else
+        empty preference data), as the one-line error; ``output``: a file was asked for (and is not written)."""
+        why = ""
+        if self.skipped_pairs:
+            pair = self.skipped_pairs[0]
+            why = f"; pair {pair['pair']}: {pair['reason']}"
+        elif self.skipped_sessions:
+            why = f"; {self.skipped_sessions[0]['reason']}"
+        elif self.pairs_total == 0 and self.format in PAIR_FORMATS:
+            why = "; the preference data hold no pair"
+        written = " (output not written)" if output else ""
+        return f"nothing to export: no row could be built for {{format}} {self.format}{written}{why}"
 
     def as_dict(self) -> ExportSummaryDict:
         return {

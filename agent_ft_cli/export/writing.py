@@ -78,7 +78,7 @@ def export(
             fh.write(to_json(row) + b"\n")  # to_json: rows deeper than orjson writes still go out
             n += 1
         if n == 0:
-            raise InputDataError(_nothing(exporter.summary), options=("format",))
+            raise InputDataError(exporter.summary.nothing_built(output=True), options=("format",))
     exporter.summary.rows = n
     exporter.summary.out = str(out)
     return exporter.summary
@@ -95,23 +95,13 @@ def _to_stdout(exporter: Exporter, sessions: list[Path], on_session: Callable[[P
             spool.write(to_json(row) + b"\n")
             n += 1
         if n == 0:
-            raise InputDataError(_nothing(exporter.summary), options=("format",))
+            raise InputDataError(exporter.summary.nothing_built(output=True), options=("format",))
         spool.seek(0)
         with stdout_writer() as fh:
             shutil.copyfileobj(spool, fh)
     exporter.summary.rows = n
     exporter.summary.out = "-"
     return exporter.summary
-
-
-def _nothing(summary: ExportSummary) -> str:
-    why = ""
-    if summary.skipped_pairs:
-        pair = summary.skipped_pairs[0]
-        why = f"; pair {pair['pair']}: {pair['reason']}"
-    elif summary.skipped_sessions:
-        why = f"; {summary.skipped_sessions[0]['reason']}"
-    return f"nothing to export: no row could be built for {{format}} {summary.format} (output not written){why}"
 
 
 # -- the dataset -------------------------------------------------------------------------------------------------
@@ -364,7 +354,7 @@ def _to_folder(
     target = _check_folder(folder, shown, sessions, inputs)
     rows = list(exporter.rows(sessions, on_session))
     if not rows:
-        raise InputDataError(_nothing(exporter.summary), options=("format",))
+        raise InputDataError(exporter.summary.nothing_built(output=True), options=("format",))
     with _progress_bars(progress):
         dataset, differs = _build(rows)
     if differs is not None:
