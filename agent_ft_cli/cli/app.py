@@ -324,9 +324,12 @@ def _cwd_exists() -> bool:
 
 
 @contextlib.contextmanager
-def stdin_among(sessions: Sequence[str | Path] | None, *, prefs: str | None = None) -> Iterator[list[str | Path]]:
-    """The ``--session`` values, with ``-`` (stdin; at most once, and not with ``--prefs -``) spooled into a private
-    temporary file for the block, so that ``-`` reads stdin wherever sessions are read, alone or among others."""
+def stdin_among(
+    sessions: Sequence[str | Path] | None, *, also: Sequence[tuple[str, str | None]] = ()
+) -> Iterator[list[str | Path]]:
+    """The ``--session`` values, with ``-`` (stdin) spooled into a private temporary file for the block, so that
+    ``-`` reads stdin wherever sessions are read, alone or among others. Stdin is read once: ``-`` given twice, or
+    with one of the command's other inputs that can read it (``also``: ``(flag, value)`` pairs), is a usage error."""
     given: list[str | Path] = list(sessions or [])
     dashes = [i for i, s in enumerate(given) if str(s) == "-"]
     if not dashes:
@@ -334,8 +337,13 @@ def stdin_among(sessions: Sequence[str | Path] | None, *, prefs: str | None = No
         return
     if len(dashes) > 1:
         raise UsageError("--session - is given more than once; stdin can be read once")
-    if prefs == "-":
-        raise UsageError("--session - and --prefs - cannot both read stdin; give one of them as a file")
+    if any(value == "-" for _, value in also):
+        flags = "/".join(flag for flag, _ in also)
+        raise UsageError(
+            f"--session - and {flags} - cannot both read stdin; give one of them as a file"
+            if len(also) == 1
+            else f"--session - and {flags} - cannot all read stdin; give the others as files"
+        )
     from ..session import session_input
 
     with session_input("-") as path:

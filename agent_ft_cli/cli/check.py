@@ -137,11 +137,7 @@ def inspect(
         warn(text)
 
     def work() -> None:
-        if list(session) == ["-"]:  # stdin, spooled so every reader can read it
-            with fmt.session_input("-") as path:
-                show(path, name_it=False)
-            return
-        with stdin_among(session) as given:
+        with stdin_among(session) as given:  # ``-``: stdin, spooled so every reader can read it
             paths = expand_sessions(given)
             for path in paths:
                 show(path, name_it=len(paths) > 1)
@@ -197,7 +193,7 @@ def validate(
 
     def from_input() -> int:  # ``--session -``: stdin, spooled so every reader can read it
         if list(session) != ["-"]:
-            with stdin_among(session, prefs=prefs) as given:
+            with stdin_among(session, also=[("--prefs", prefs)]) as given:
                 return work(expand_sessions(given))
         from ..session import session_input
 

@@ -127,7 +127,7 @@ def register(app: Any) -> None:
                     "--json prints the summary on stdout, where --out - writes the rows; write the rows to a file, "
                     "or drop --json (the summary then goes to stderr)"
                 )
-            with stdin_among(session, prefs=prefs) as given:
+            with stdin_among(session, also=[("--prefs", prefs)]) as given:
                 _export(expand_sessions(given))
 
         def _export(paths: list[Path]) -> None:

@@ -25,6 +25,7 @@ from .app import (
     TrustSessionClientOpt,
     client_args,
     guarded,
+    stdin_among,
     warn,
 )
 
@@ -88,12 +89,8 @@ def eval_(
 
     def from_input() -> None:  # ``--session -``: stdin, spooled so every reader can read it
         nonlocal session
-        from ..errors import UsageError
-        from ..session import session_input
-
-        if str(session) == "-" and "-" in (prefs, heldout):
-            raise UsageError("--session - and --prefs/--heldout - cannot all read stdin; give the others as files")
-        with session_input(session) as session:
+        with stdin_among([session], also=[("--prefs", prefs), ("--heldout", heldout)]) as (given,):
+            session = Path(given)
             work()
 
     def work() -> None:

@@ -23,6 +23,7 @@ from .app import (
     escape,
     guarded,
     parse_key_values,
+    stdin_among,
     warn,
 )
 from .eval import BaselineOpt, HeldoutOpt, MaxDropOpt, MinAccuracyOpt, progress_bar, render_before_after, render_gates
@@ -156,11 +157,8 @@ def update(
 
     def from_input() -> None:  # ``--session -``: stdin, spooled so every reader can read it
         nonlocal session
-        from ..session import session_input
-
-        if str(session) == "-" and prefs == "-":
-            raise UsageError("--session - and --prefs - cannot both read stdin; give one of them as a file")
-        with session_input(session) as session:
+        with stdin_among([session], also=[("--prefs", prefs)]) as (given,):
+            session = Path(given)
             work()
 
     guarded(from_input)
