@@ -16,6 +16,9 @@ what it was asked has role ``user``. The rules, applied pair by pair in order:
 * when the free candidates answer more than one distinct question and no ``prompt`` says which, the pair is
   skipped as ``ambiguous``, its reason listing the candidate questions (never tied to a guessed one);
 * otherwise the pair is tied to the free candidate in the first thread that has one, the most recent there;
+* a pair with an ``occurrence`` N (``agent-ft review`` writes it when the same answer to the same question was
+  given more than once) keeps only the N-th of those candidates (0 = the oldest: conversations oldest first, turns
+  in order); fewer candidates than that is ``not-found``, never another turn;
 * a pair with an explicit ``prompt`` that no candidate answers (the question is asked nowhere, or was answered
   with something else than the rejected side) is tied to that prompt alone (no answer in a thread): the prompt
   says which question, so nothing is guessed.
@@ -26,6 +29,11 @@ knows them (:func:`known_conversations`: ``agent-ft update`` and a replayed pair
 client tying against the conversation it was handed decides every pair as ``export`` does over the whole thread:
 the same pairs tied, ambiguous, consumed or missing. Pairs are numbered from 0 (their index in the preference data)
 in every message.
+
+A *label* (``{"completion": answer, "label": true|false, "prompt"?, "occurrence"?}``: a good or a bad answer
+without a correction, TRL's KTO shape, :func:`is_label`) is not a pair: :func:`normalize_pairs` leaves it out
+(neither a pair nor a skip) unless asked for labels (``labels=True``, the ``trl-kto`` export), when it is tied by
+the same rules as a pair whose rejected side is its completion (:attr:`Pair.label` set).
 
 Anything not tied is reported as skipped, with the reason, never dropped silently: a :class:`Skipped` carries its
 :class:`SkipKind` for code to act on and the human text for people.
@@ -54,6 +62,10 @@ class Pair:
     chosen: Any
     rejected: Any
     prompt: str | None = None
+    #: which of several identical answers to the same question (0 = the oldest), see the rules above
+    occurrence: int | None = None
+    #: a label's verdict (True: a good answer, False: a bad one); None for a pair
+    label: bool | None = None
 
 
 @dataclass
@@ -116,6 +128,11 @@ def _norm(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
+def question_key(text: str | None) -> str:
+    """What makes two questions the same question for a pair's ``prompt``: whitespace and case aside."""
+    return _norm(text).casefold()
+
+
 def _calls(value: Any) -> list[Any]:
     """The tool calls of a message (``tool_calls``, or the legacy ``function_call``), as ``[name, arguments]``."""
     if not isinstance(value, dict):
@@ -145,8 +162,25 @@ def answer_key(value: Any) -> str:
     return "\x00calls:" + json.dumps(calls, sort_keys=True, default=str) if calls else ""
 
 
-def normalize_pairs(preference_data: Any) -> tuple[list[Pair], list[Skipped]]:
-    """Accept the seed's ``[chosen, rejected]`` pairs and ``{"chosen", "rejected"}`` objects."""
+def is_label(item: Any) -> bool:
+    """Whether ``item`` is a label (``{"completion", "label": bool}`` without ``chosen``/``rejected``)."""
+    return (
+        isinstance(item, dict)
+        and "completion" in item
+        and isinstance(item.get("label"), bool)
+        and "chosen" not in item
+        and "rejected" not in item
+    )
+
+
+def _occurrence(item: dict[str, Any]) -> int | None:
+    n = item.get("occurrence")
+    return n if isinstance(n, int) and not isinstance(n, bool) and n >= 0 else None
+
+
+def normalize_pairs(preference_data: Any, *, labels: bool = False) -> tuple[list[Pair], list[Skipped]]:
+    """Accept the seed's ``[chosen, rejected]`` pairs and ``{"chosen", "rejected"}`` objects (and the labels,
+    :func:`is_label`, when ``labels``; left out otherwise)."""
     if isinstance(preference_data, dict) and ("chosen" in preference_data or "pairs" in preference_data):
         preference_data = preference_data.get("pairs", [preference_data])
     if not isinstance(preference_data, (list, tuple)):
@@ -158,7 +192,13 @@ def normalize_pairs(preference_data: Any) -> tuple[list[Pair], list[Skipped]]:
             pairs.append(Pair(i, item[0], item[1]))
         elif isinstance(item, dict) and "chosen" in item and "rejected" in item:
             prompt = text_of(item.get("prompt")) if item.get("prompt") is not None else None
-            pairs.append(Pair(i, item["chosen"], item["rejected"], prompt))
+            pairs.append(Pair(i, item["chosen"], item["rejected"], prompt, _occurrence(item)))
+        elif is_label(item):
+            if labels:
+                prompt = text_of(item.get("prompt")) if item.get("prompt") is not None else None
+                c = item["completion"]
+                pairs.append(Pair(i, c, c, prompt, _occurrence(item), item["label"]))
+            continue
         else:
             reason = "not a [chosen, rejected] pair nor an object with 'chosen' and 'rejected'"
             skipped.append(Skipped(i, reason, SkipKind.NOT_A_PAIR))
@@ -409,11 +449,21 @@ class Tying:
         for pair in self.pairs:
             cands = sorted(self._candidates.get(pair.index, []), key=lambda c: (rank.get(c.thread, 0), -c.answer_index))
             if pair.prompt is not None and pair.prompt.strip():
-                wanted = _norm(pair.prompt).casefold()
-                cands = [c for c in cands if _norm(c.question).casefold() == wanted]
+                wanted = question_key(pair.prompt)
+                cands = [c for c in cands if question_key(c.question) == wanted]
                 if not cands:  # no answer with its text answers that question: tied to its own prompt alone
                     tied.append(Aligned(pair, pair.prompt, None, None))
                     continue
+            if pair.occurrence is not None and cands:
+                ordered = sorted(cands, key=lambda c: (rank.get(c.thread, 0), c.answer_index))
+                if pair.occurrence >= len(ordered):
+                    reason = (
+                        f"occurrence {pair.occurrence} of the rejected answer is not in the thread (it is given "
+                        f"{len(ordered)} time(s) there)"
+                    )
+                    skipped.append(Skipped(pair.index, reason, SkipKind.NOT_FOUND))
+                    continue
+                cands = [ordered[pair.occurrence]]
             elif not answer_key(pair.rejected):
                 skipped.append(Skipped(pair.index, "the rejected answer has no text", SkipKind.NOT_FOUND))
                 continue

@@ -5,6 +5,10 @@ The shape belongs to the client's author (the seed's contract); agent-ft only pa
 is chosen by extension (``.json``, ``.jsonl``/``.ndjson``, ``.yaml``/``.yml``); stdin and other names are detected
 from the content (JSON, then JSON Lines, then YAML). Errors give the file and the line (and column) of the problem.
 What is read is bounded (:func:`~agent_ft_cli.fsutil.max_input_bytes`).
+
+Answers ``agent-ft review`` appended (records with ``"review": {"key": ...}``) may answer the same reply more than
+once: the last record for a key wins, the earlier ones are left out when the data are loaded (:func:`latest`, the
+one owner of that rule), so ``update``, ``eval`` and ``export`` see each reply's latest answer only.
 """
 
 from __future__ import annotations
@@ -114,8 +118,31 @@ def parse_prefs(text: str, where: str, kind: str | None = None) -> Any:
     return data
 
 
+def review_key(item: Any) -> str | None:
+    """The key of a record ``agent-ft review`` wrote (``item["review"]["key"]``), or None."""
+    meta = item.get("review") if isinstance(item, dict) else None
+    key = meta.get("key") if isinstance(meta, dict) else None
+    return key if isinstance(key, str) and key else None
+
+
+def latest(data: Any) -> Any:
+    """``data`` with every review record but the last one for its key left out (in place of the last one); data
+    without review records, or not a list, is returned as it is."""
+    if not isinstance(data, list):
+        return data
+    last = {k: i for i, item in enumerate(data) if (k := review_key(item)) is not None}
+    if not last:
+        return data
+    return [item for i, item in enumerate(data) if (k := review_key(item)) is None or last[k] == i]
+
+
 def load_prefs(path: str | Path) -> Any:
-    """Read preference data from ``path`` (``-`` for stdin)."""
+    """Read preference data from ``path`` (``-`` for stdin); of several review answers to one reply, the last
+    (:func:`latest`)."""
+    return latest(_load(path))
+
+
+def _load(path: str | Path) -> Any:
     if str(path) == "-":
         return parse_prefs(read_stdin_text(error=PrefsError), "<stdin>")
     p = Path(path)
@@ -135,7 +162,7 @@ def check_prefs_shape(data: Any) -> list[str]:
     Never used to refuse data on its own: the seed passes ``preference_data`` to the client as-is and its shape
     belongs to the client's author. ``validate`` and ``--strict`` report these problems.
     """
-    from .align import normalize_pairs
+    from .align import is_label, normalize_pairs
 
     if isinstance(data, dict) and not ("chosen" in data or "pairs" in data):
         keys = ", ".join(map(repr, list(data)[:5])) or "no keys"
@@ -147,7 +174,7 @@ def check_prefs_shape(data: Any) -> list[str]:
         return [f"preference data is {'an' if name[:1] in 'aeiou' else 'a'} {name}, not a list of [chosen, rejected] pairs"]
     pairs, skipped = normalize_pairs(data)
     problems = [f"item {s.index}: {s.reason}" for s in skipped]
-    if not pairs and not skipped:
+    if not pairs and not skipped and not (isinstance(data, list) and any(is_label(x) for x in data)):
         problems.append("preference data holds no pairs")
     if len(problems) > MAX_SHAPE_PROBLEMS:
         problems = [*problems[:MAX_SHAPE_PROBLEMS], f"... and {len(problems) - MAX_SHAPE_PROBLEMS} more"]

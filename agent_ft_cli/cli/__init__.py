@@ -4,7 +4,7 @@
 module, registered here in the order ``--help`` lists them. ``agent-ft = agent_ft_cli.cli:run``.
 """
 
-from . import check, data, record, update
+from . import check, data, record, review, update
 from . import eval as evaluate
 from .app import app, run
 
@@ -13,6 +13,7 @@ app.command()(update.update)
 app.command(name="eval")(evaluate.eval_)
 app.command()(check.validate)
 app.command()(record.record)
+app.command()(review.review)
 data.register(app)
 
 __all__ = ["app", "run"]

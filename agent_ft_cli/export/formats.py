@@ -38,6 +38,7 @@ class Format:
     pair_rows: PairRows | None = None
     thread_row: ThreadRow | None = None
     options: frozenset[str] = frozenset()  # the ExportOptions fields only this format reads
+    labels: bool = False  # builds rows from labels too (a good or bad answer alone: agent_ft_cli.align.is_label)
 
     @property
     def needs_pairs(self) -> bool:
@@ -98,6 +99,9 @@ def trl_preference(tie: Aligned, prompt: list[Message], tools: Tools, options: E
 
 
 def trl_kto(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOptions) -> list[Row]:
+    if tie.pair.label is not None:  # a label: its one row
+        completion = answer_message(tie.pair.rejected, Style.TRL)
+        return [_with_tools({"prompt": prompt, "completion": [completion], "label": tie.pair.label}, tools)]
     chosen, rejected = answer_message(tie.pair.chosen, Style.TRL), answer_message(tie.pair.rejected, Style.TRL)
     return [
         _with_tools({"prompt": prompt, "completion": [chosen], "label": True}, tools),
@@ -134,7 +138,7 @@ FORMATS: dict[str, Format] = {
     for f in (
         Format("trl-preference", Style.TRL, pair_rows=trl_preference, options=frozenset({"standard"})),
         Format("trl-sft", Style.TRL, thread_row=trl_sft),
-        Format("trl-kto", Style.TRL, pair_rows=trl_kto),
+        Format("trl-kto", Style.TRL, pair_rows=trl_kto, labels=True),
         Format("openai-sft", Style.OPENAI, thread_row=openai_sft, options=frozenset({"train_last_only"})),
         Format("openai-dpo", Style.OPENAI, pair_rows=openai_dpo),
     )
