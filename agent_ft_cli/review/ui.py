@@ -43,7 +43,7 @@ STYLE = Style.from_dict(
         "editor-title": "bold",
     }
 )
-KEYS = " k keep  r reject: type better  b bad  s skip  p back  q quit  ↑↓ PgUp PgDn scroll"
+KEYS = " k keep  r reject+better  b bad  s skip  p back  q quit  ↑↓ PgUp PgDn scroll"
 EDIT_KEYS = " Enter save  Esc Enter new line  Esc cancel  Ctrl-C quit (answers kept)"
 
 
@@ -104,6 +104,11 @@ def _shown(message: dict[str, Any]) -> str:
     return "(no text)"
 
 
+def _rows(text: str, width: int = 78, most: int = 6) -> int:
+    """How many rows the editor takes: its text's lines, wrapped, at most ``most``."""
+    return max(1, min(most, sum(1 + len(ln) // width for ln in text.split("\n"))))
+
+
 class Screen:
     """The state of one review screen (kept apart from prompt_toolkit's objects so it can be tested)."""
 
@@ -161,7 +166,7 @@ def run_screen(review: Review) -> str:
     screen = Screen(review)
     lexer = _Lines()
     body = TextArea(read_only=True, scrollbar=True, wrap_lines=True, lexer=lexer, focus_on_click=True)
-    editor = TextArea(multiline=True, wrap_lines=True, height=Dimension(min=1, max=6), style="class:editor")
+    editor = TextArea(multiline=True, wrap_lines=True, height=lambda: Dimension.exact(_rows(editor.text)), style="class:editor")
     editing = Condition(lambda: screen.editing)
 
     def show() -> None:
