@@ -17,6 +17,7 @@ from typing import Any
 from prompt_toolkit.application import Application
 from prompt_toolkit.document import Document
 from prompt_toolkit.filters import Condition
+from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.layout import ConditionalContainer, HSplit, Layout, Window
 from prompt_toolkit.layout.controls import FormattedTextControl
@@ -53,10 +54,10 @@ class _Lines(Lexer):
     def __init__(self) -> None:
         self.styles: list[str] = []
 
-    def lex_document(self, document: Document) -> Callable[[int], list[tuple[str, str]]]:
+    def lex_document(self, document: Document) -> Callable[[int], StyleAndTextTuples]:
         lines = document.lines
 
-        def line(n: int) -> list[tuple[str, str]]:
+        def line(n: int) -> StyleAndTextTuples:
             style = self.styles[n] if n < len(self.styles) else ""
             return [(style, lines[n])] if n < len(lines) else []
 
@@ -142,7 +143,7 @@ class Screen:
         if left is None:
             return after_answer or True
         self.index = left
-        self.status = f"back to the first reply without an answer · {self._progress()}"
+        self.status = f"back to the first unanswered · {self._progress()}"
         return False
 
     def back(self) -> None:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-from .reviewkit import CAPITAL, DONT_KNOW
 
 from agent_ft_cli.align import SkipKind, Tying, align, normalize_pairs
 from agent_ft_cli.errors import UsageError
@@ -14,6 +13,8 @@ from agent_ft_cli.prefs import check_prefs_shape, latest, load_prefs
 from agent_ft_cli.review import Review, label, list_replies
 from agent_ft_cli.review.replies import correction_of
 from agent_ft_cli.session import load_session
+
+from .reviewkit import CAPITAL, DONT_KNOW
 
 
 def conversations(chat: Path) -> list[list[dict]]:

@@ -12,16 +12,14 @@ from pathlib import Path
 
 import orjson
 import pytest
-from .reviewkit import DONT_KNOW
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
 
 from agent_ft_cli.review import Review
+from agent_ft_cli.review.ui import Screen, body_of, run_screen
 
-pt = pytest.importorskip("prompt_toolkit")
-from prompt_toolkit.application import create_app_session  # noqa: E402
-from prompt_toolkit.input import create_pipe_input  # noqa: E402
-from prompt_toolkit.output import DummyOutput  # noqa: E402
-
-from agent_ft_cli.review.ui import Screen, body_of, run_screen  # noqa: E402
+from .reviewkit import DONT_KNOW
 
 CTRL_C, ENTER, CTRL_A, CTRL_K = "\x03", "\r", "\x01", "\x0b"
 
