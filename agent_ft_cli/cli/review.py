@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import AgentOpt, PeerOpt, QuietOpt, decoded, escape, guarded
+from .app import AgentOpt, PeerOpt, QuietOpt, StrictOpt, decoded, escape, guarded
 
 #: what a script or notebook uses instead of the screen (named by the non-terminal usage error)
 NON_INTERACTIVE = "--list [--json], --reply N --better TEXT, --reply N --bad or --reply N --keep"
@@ -34,6 +34,7 @@ def review(
     ] = None,
     bad: Annotated[bool, typer.Option("--bad", help="With --reply: mark the reply bad, without a correction.")] = False,
     keep: Annotated[bool, typer.Option("--keep", help="With --reply: keep the reply as a good answer.")] = False,
+    strict: StrictOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Label the replies of a session (keep, reject with a better answer, bad) into a prefs file update reads.
@@ -68,7 +69,7 @@ def review(
         from ..review import Review
         from ..review.replies import pick
 
-        rv = Review.open(session, prefs, agent=agent, peer=peer, conversation=conversation)
+        rv = Review.open(session, prefs, agent=agent, peer=peer, conversation=conversation, strict=strict)
         if list_:
             _list(rv, json_out)
         elif reply is not None:

@@ -50,9 +50,10 @@ class Review:
         agent: str | None = None,
         peer: str | None = None,
         conversation: int | None = None,
+        strict: bool = False,
     ) -> Review:
         """Read the session's thread (the pair ``update`` would use, or ``agent``/``peer``) and the answers
-        already in ``prefs``."""
+        already in ``prefs``; ``strict``: a final line cut short is an error, not a warning."""
         from ..pairing import resolve_pair
         from ..session import load_session, read_header
 
@@ -61,7 +62,7 @@ class Review:
         path = Path(session)
         header, _ = read_header(path)
         a, p = resolve_pair(header, agent, peer, path=path)
-        loaded = load_session(path, pairs=[(a, p)], on_warning=_warn)
+        loaded = load_session(path, pairs=[(a, p)], strict=strict)  # warnings: SessionWarning
         convs = loaded.conversations(a, p)
         replies = replies_in(convs, session=path, agent=a, peer=p, header=header)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
         if conversation is not None and not 1 <= conversation <= len(convs):
@@ -92,14 +93,6 @@ class Review:
 
     def answered(self) -> int:
         return sum(1 for r in self.shown() if r.answer is not None)
-
-
-def _warn(text: str) -> None:
-    import warnings
-
-    from ..errors import SessionWarning
-
-    warnings.warn(text, SessionWarning, stacklevel=2)
 
 
 def list_replies(

@@ -108,3 +108,12 @@ def test_update_and_eval_tie_every_pair_review_wrote(chat: Path, tmp_path: Path)
     assert exported.exit_code == 0, exported.output
     ties = {(t["conversation"], t["answer_index"]) for t in json.loads(exported.stdout)["ties"]}
     assert ties == {(1, 1), (2, 1), (0, 3), (0, 1)}  # replies 3, 4, 2, 1: each on its own turn (0-based conversations)
+
+
+def test_a_final_line_cut_short_is_a_warning_and_under_strict_an_error(chat: Path) -> None:
+    with chat.open("ab") as fh:
+        fh.write(b'{"type":"message","agent":"assistant","peer":"us')
+    loose = cli("review", "-s", chat, "--list", "--json")
+    assert loose.exit_code == 0 and "Warning:" in loose.stderr and len(json.loads(loose.stdout)) == 5
+    strict = cli("review", "-s", chat, "--list", "--json", "--strict")
+    assert strict.exit_code == 3 and strict.stdout == ""
