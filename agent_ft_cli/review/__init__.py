@@ -85,7 +85,7 @@ class Review:
         """Append the answer to the prefs file now (flushed), and remember it on ``reply``; the line written."""
         if self.prefs is None:
             raise UsageError("{prefs}: give the preference file the answers are appended to", options=("prefs",))
-        rec = record_for(reply, kind, better, session=self.session, agent=self.agent, peer=self.peer)
+        rec = record_for(reply, kind, better, agent=self.agent, peer=self.peer)
         append(self.prefs, rec)
         reply.answer = rec
         self.counts[kind] = self.counts.get(kind, 0) + 1

@@ -11,8 +11,9 @@ Three answers, each a line ``update``, ``eval`` and ``export`` read (:mod:`agent
 Labels are TRL's KTO shape: ``export --format trl-kto`` turns each into its one row; the pair formats,
 ``update`` and ``eval`` work on the pairs and leave labels out (neither used nor reported as skipped). Every line
 also carries ``"occurrence"`` when the reply's answer to its question was given more than once in the thread, and
-``"review"``: the reply's key (what a re-run matches lines to replies by), its session, thread, conversation,
-turn and number. A later line for the same key replaces the earlier one in effect
+``"review"``: the reply's key (what a re-run matches lines to replies by: the session file's name, the thread, the
+conversation, the turn and a hash of the reply) and its thread, conversation, turn and number (nothing that depends
+on the folder the command ran in, so the same answers give the same file wherever they are given from). A later line for the same key replaces the earlier one in effect
 (:func:`agent_ft_cli.prefs.latest`: the one owner of that rule, applied whenever prefs are loaded).
 
 Appending takes the prefs file's lock (:func:`agent_ft_cli.fsutil.exclusive_lock`), writes one whole line and
@@ -48,7 +49,7 @@ def check_prefs_path(path: Path | str) -> Path:
     return p
 
 
-def record_for(reply: Reply, kind: str, better: str | None, *, session: Path | str, agent: str, peer: str) -> dict[str, Any]:
+def record_for(reply: Reply, kind: str, better: str | None, *, agent: str, peer: str) -> dict[str, Any]:
     """The prefs line for an answer to ``reply``: ``kind`` is ``better`` (with the ``better`` text), ``bad`` or
     ``keep``."""
     if kind not in KINDS:
@@ -64,7 +65,6 @@ def record_for(reply: Reply, kind: str, better: str | None, *, session: Path | s
         rec["occurrence"] = reply.occurrence
     rec["review"] = {
         "key": reply.key,
-        "session": str(session),
         "agent": agent,
         "peer": peer,
         "conversation": reply.conversation,

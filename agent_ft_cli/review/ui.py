@@ -133,15 +133,16 @@ class Screen:
         r = self.reply
         self.review.answer(r, kind, better)
         self.status = f"reply {r.number}: {kind} (saved) · {self._progress()}"
-        return self.next(after_answer=True)
+        return self.next()
 
-    def next(self, *, after_answer: bool = False) -> bool:
+    def next(self) -> bool:
+        """Move to the next reply (from the last: to the first without an answer); True when there is none left."""
         if self.index + 1 < len(self.replies):
             self.index += 1
             return False
         left = next((i for i, r in enumerate(self.replies) if r.answer is None), None)
         if left is None:
-            return after_answer or True
+            return True
         self.index = left
         self.status = f"back to the first unanswered · {self._progress()}"
         return False
