@@ -129,14 +129,18 @@ class Screen:
         return f"{self.review.answered()}/{len(self.replies)} answered"
 
     def answer(self, kind: str, better: str | None = None) -> bool:
-        """Record the answer and move on; True when every reply is answered and the last one was just given."""
+        """Record the answer and move on; True when every reply now has an answer (the review is done)."""
         r = self.reply
         self.review.answer(r, kind, better)
+        if all(x.answer is not None for x in self.replies):
+            return True  # every reply answered: done
+        self.next()
         self.status = f"reply {r.number}: {kind} (saved) · {self._progress()}"
-        return self.next()
+        return False
 
     def next(self) -> bool:
         """Move to the next reply (from the last: to the first without an answer); True when there is none left."""
+        self.status = self._progress()
         if self.index + 1 < len(self.replies):
             self.index += 1
             return False
@@ -148,6 +152,7 @@ class Screen:
         return False
 
     def back(self) -> None:
+        self.status = self._progress()
         if self.index:
             self.index -= 1
         else:

@@ -133,3 +133,15 @@ def test_in_a_terminal_ctrl_c_exits_130_with_the_answers_kept(terminal: tuple[in
     out = read_until(fd, b"interrupted")
     assert proc.wait(timeout=20) == 130, out
     assert [w["review"]["reply"] for w in lines(prefs)] == [1]
+
+
+def test_answering_the_last_unanswered_reply_finishes_wherever_it_is(chat: Path, tmp_path: Path) -> None:
+    prefs = tmp_path / "p.jsonl"
+    # skip reply 1, answer 2..5, come back to 1 from the end and answer it: done, not on to reply 2
+    assert drive(Review.open(chat, prefs), ["s", "k", "k", "k", "k", "b"]) == "done"
+    assert [w["review"]["reply"] for w in lines(prefs)] == [2, 3, 4, 5, 1]
+    screen = Screen(Review.open(chat, tmp_path / "q.jsonl"))
+    screen.back()
+    assert screen.status == "this is the first reply"
+    screen.next()
+    assert screen.status == "0/5 answered"
