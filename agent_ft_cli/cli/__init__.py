@@ -4,7 +4,7 @@
 module, registered here in the order ``--help`` lists them. ``agent-ft = agent_ft_cli.cli:run``.
 """
 
-from . import check, data, record, update
+from . import check, data, record, runs, update
 from . import eval as evaluate
 from .app import app, run
 
@@ -14,5 +14,6 @@ app.command(name="eval")(evaluate.eval_)
 app.command()(check.validate)
 app.command()(record.record)
 data.register(app)
+runs.register(app)
 
 __all__ = ["app", "run"]

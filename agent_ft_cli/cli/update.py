@@ -74,6 +74,14 @@ def update(
             "default: the thread as the agent holds it now, as the seed does.",
         ),
     ] = None,
+    runs_dir: Annotated[
+        Path | None,
+        typer.Option("--runs-dir", help="Where run records go when the client keeps no run folder of its own, and the "
+                     "index of all runs (default: $AGENT_FT_RUNS_DIR or .agent-ft/runs; docs/runs.md).", show_default=False),
+    ] = None,
+    no_run_record: Annotated[
+        bool, typer.Option("--no-run-record", help="Write no run record for this update.")
+    ] = False,
 ) -> None:
     """Replay a saved session into the client's update_model and show the stats.
 
@@ -125,6 +133,8 @@ def update(
             trust_session_client=trust_session_client,
             output=output,
             extra_inputs=[p for p in (heldout, baseline) if p is not None],
+            runs_dir=runs_dir,
+            run_record=not no_run_record,
         )
         with progress_bar() as progress:
             evaluator.progress = progress
