@@ -48,7 +48,7 @@ DirOpt = Annotated[
 ]
 PlotOpt = Annotated[
     Path | None,
-    typer.Option("--plot", help="Also write the curves and per-pair margins as a PNG here (needs agent-ft[plot]).", show_default=False),
+    typer.Option("--plot", help="Also write a PNG picture here: loss and margin curves, per-pair margins (needs: pip install 'agent-ft[plot]').", show_default=False),
 ]
 NoChartsOpt = Annotated[bool, typer.Option("--no-charts", help="Details only, no terminal charts.")]
 
@@ -96,7 +96,7 @@ def list_runs(dirs: DirsArg = None, config: ConfigOpt = None, json_out: JsonOpt 
 
 @runs_app.command("show")
 def show(
-    run: Annotated[list[str], typer.Argument(help="Run id (or its start), 'latest', -N, or a run folder; two to compare.", show_default=False)],
+    run: Annotated[list[str], typer.Argument(help="Run id (or its start), 'latest', 'latest~N' (N runs before it), or a run folder; two to compare.", show_default=False)],
     dirs: DirOpt = None,
     config: ConfigOpt = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the whole record(s) as JSON on stdout and nothing else.")] = False,
@@ -122,7 +122,7 @@ def diff(
 ) -> None:
     """Compare two runs: their numbers side by side and their curves in the same charts.
 
-    Example: agent-ft runs diff -2 latest
+    Example: agent-ft runs diff latest~1 latest
     """
     guarded(lambda: _show([first, second], dirs, config, json_out, plot, no_charts))
 
@@ -137,11 +137,7 @@ def _show(names: list[str], dirs: list[Path] | None, config: Path | None, json_o
     folders = _folders(dirs, config)
     runs = [store.find_run(name, folders, on_warning=warn) for name in names]
     if plot is not None:
-        from ..fsutil import check_output_path
-        from ..runs.pictures import require_matplotlib
-
-        require_matplotlib()
-        check_output_path(plot, option="--plot", inputs=[r.path for r in runs])
+        check_plot(plot, [r.path for r in runs])
     if json_out:
         write_json([{**r.data, "record": str(r.path)} for r in runs] if len(runs) > 1 else {**runs[0].data, "record": str(runs[0].path)})
     else:
@@ -152,6 +148,30 @@ def _show(names: list[str], dirs: list[Path] | None, config: Path | None, json_o
         from ..runs.pictures import runs_png
 
         runs_png([(r.id, r.data) for r in runs], plot)
+        _written(plot)
+
+
+def check_plot(plot: Path, inputs: list[Any]) -> None:
+    """Before any work: matplotlib is there (else exit 2 naming the extra) and ``--plot`` replaces no input."""
+    from ..fsutil import check_output_path
+    from ..runs.pictures import require_matplotlib
+
+    require_matplotlib()
+    check_output_path(plot, option="--plot", inputs=[i for i in inputs if i is not None])
+
+
+def eval_plot(result: dict[str, Any], plot: Path, baseline: Path | None) -> None:
+    """``eval --plot``: the per-pair margins of ``result`` (against ``baseline``'s when given) as a PNG."""
+    from ..runs.pictures import baseline_results, eval_png
+
+    eval_png(result, plot, baseline_results(baseline) if baseline is not None else None)
+    _written(plot)
+
+
+def _written(plot: Path) -> None:
+    from .app import quiet
+
+    if not quiet():
         print(f"picture written to {plot}", file=sys.stderr)
 
 

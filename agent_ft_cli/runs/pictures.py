@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from .summary import PairMargin, curves, pair_margins
+from .summary import PairMargin, curves, has_history, pair_margins
 
 INSTALL = "pip install 'agent-ft[plot]'"
 #: (before, after) colours of taught and held-out pairs.
@@ -51,9 +51,11 @@ def _png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
-def _curve_panel(ax: Any, title: str, unit: str, lines: Sequence[tuple[str, list[float], list[float]]]) -> None:
-    for n, (label, xs, ys) in enumerate(lines):
-        ax.plot(xs, ys, marker="o", markersize=3, linewidth=1.6, color=LINE_COLOURS[n % len(LINE_COLOURS)], label=label)
+def _curve_panel(ax: Any, title: str, unit: str, lines: Sequence[tuple[str, list[float], list[float], bool]]) -> None:
+    """One line per run; a run without its per-step history is dashed between its first and last logged step."""
+    for n, (label, xs, ys, full) in enumerate(lines):
+        ax.plot(xs, ys, marker="o", markersize=3, linewidth=1.6, color=LINE_COLOURS[n % len(LINE_COLOURS)],
+                linestyle="-" if full else "--", label=label if full else f"{label} (first and last step only)")
     ax.set_title(title)
     ax.set_xlabel("training step")
     ax.set_ylabel(unit)
@@ -75,6 +77,8 @@ def _pairs_panel(ax: Any, title: str, unit: str, pairs: Sequence[PairMargin], na
                    label=None if label in shown else label)
             shown.add(label)
     ax.axhline(0, color="#333333", linewidth=0.8)
+    if len(pairs) < 4:  # a few pairs: bars of their usual width, not stretched over the whole panel
+        ax.set_xlim(-1.5, len(pairs) + 0.5)
     ax.set_xticks(range(len(pairs)), [f"{p.label}\n{p.group}" for p in pairs], fontsize=8)
     ax.set_title(title)
     ax.set_xlabel("preference pair (# = its index in its file)")
@@ -88,13 +92,13 @@ def runs_png(runs: Sequence[tuple[str, dict[str, Any]]], path: Path) -> None:
     from ..fsutil import write_output
 
     keys: list[tuple[str, str, str]] = []
-    by_key: dict[str, list[tuple[str, list[float], list[float]]]] = {}
+    by_key: dict[str, list[tuple[str, list[float], list[float], bool]]] = {}
     for name, record in runs:
         for key, title, unit, xs, ys in curves(record):
             if key in ("loss", "rewards/margins"):
                 if key not in by_key:
                     keys.append((key, title, unit))
-                by_key.setdefault(key, []).append((name, xs, ys))
+                by_key.setdefault(key, []).append((name, xs, ys, has_history(record)))
     pair_sets = [(name, *pair_margins(record)) for name, record in runs]
     pair_sets = [p for p in pair_sets if p[1]]
     panels = len(keys) + len(pair_sets)

@@ -180,9 +180,10 @@ def add_to_index(folder: Path, run_id: str, path: Path) -> None:
 
 
 def record_update(
-    job: Any, outcome: Any, begun: RunStart, prefs: Any, on_warning: Any = None
+    job: Any, outcome: Any, begun: RunStart, prefs: Any, on_warning: Any = None, *, client_args: dict[str, Any] | None = None
 ) -> Path | None:
-    """Write the run record of a finished update (``job``: an UpdateJob, ``outcome``: its UpdateResult).
+    """Write the run record of a finished update (``job``: an UpdateJob, ``outcome``: its UpdateResult;
+    ``client_args``: the client's constructor arguments, the config's and ``--client-arg``'s together).
 
     Never raises: a record that cannot be written is a warning (``on_warning``, else stderr) and None."""
     if begun.folder is None:
@@ -200,7 +201,7 @@ def record_update(
         }
         record = build(
             run_id=run_id, begun=begun.started, finished=finished, inputs=inputs, agent=outcome.agent,
-            peer=outcome.peer, client=outcome.client, client_args=job.client_args, kwargs=job.kwargs,
+            peer=outcome.peer, client=outcome.client, client_args=job.client_args if client_args is None else client_args, kwargs=job.kwargs,
             stats=outcome.update_stats, evaluation=evaluator.as_dict() if evaluator is not None and evaluator.runs else None,
         )
         return write(record, folder, begun.folder)

@@ -124,17 +124,17 @@ def list_runs(folders: list[Path], on_warning: WarnFn | None = None) -> list[Run
 
 
 def find_run(name: str, folders: list[Path], on_warning: WarnFn | None = None) -> Run:
-    """The run ``name`` means: a run folder or ``run.json`` path, ``latest`` (or ``-1``, ``-2``: newest, the one
-    before), or a run id or a unique start of one among the runs of ``folders``."""
+    """The run ``name`` means: a run folder or ``run.json`` path, ``latest`` (``latest~1`` the one before it, ...),
+    or a run id or a unique start of one among the runs of ``folders``."""
     given = Path(name).expanduser()
     if given.is_file() or (given / RECORD).is_file():
         path = given if given.is_file() else given / RECORD
         return Run(path, read(path))
     runs = list_runs([f for f in folders if f.exists()], on_warning)
-    if name == "latest" or (name.startswith("-") and name[1:].isdigit()):
-        n = 1 if name == "latest" else int(name[1:])
-        if 1 <= n <= len(runs):
-            return runs[n - 1]
+    if name == "latest" or (name.startswith("latest~") and name[7:].isdigit()):
+        n = 0 if name == "latest" else int(name[7:])
+        if n < len(runs):
+            return runs[n]
         raise UsageError(f"run {name!r}: there are {len(runs)} run(s) in {_names(folders)}")
     matches = [r for r in runs if r.id == name] or [r for r in runs if r.id.startswith(name)]
     if len(matches) == 1:
@@ -142,7 +142,7 @@ def find_run(name: str, folders: list[Path], on_warning: WarnFn | None = None) -
     if not matches:
         newest = ", ".join(r.id for r in runs[:3])
         hint = f"; newest: {newest}" if newest else "; there are no runs there"
-        raise UsageError(f"run {name!r}: no such run in {_names(folders)}{hint} (give an id, 'latest' or a run folder)")
+        raise UsageError(f"run {name!r}: no such run in {_names(folders)}{hint} (give an id, 'latest', 'latest~1' or a run folder)")
     raise UsageError(f"run {name!r}: {len(matches)} runs start so ({', '.join(r.id for r in matches[:3])}); give more of the id")
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 #: The per-step values charted, in order: (history key, title, y-axis label).
 CURVES = (
-    ("loss", "training loss", "loss"),
-    ("rewards/margins", "reward margin (chosen - rejected)", "margin (log-prob)"),
+    ("loss", "training loss", "loss (nats)"),
+    ("rewards/margins", "reward margin (chosen - rejected)", "margin (nats)"),
     ("rewards/accuracies", "reward accuracy", "share of pairs"),
     ("learning_rate", "learning rate", "learning rate"),
 )
@@ -52,6 +52,12 @@ def series(record: dict[str, Any], key: str) -> tuple[list[float], list[float]]:
     return steps, values
 
 
+def has_history(record: dict[str, Any]) -> bool:
+    """Whether the run kept its per-step history (else its curves have the first and last step only)."""
+    history = record.get("history")
+    return isinstance(history, list) and len(history) > 0
+
+
 def curves(record: dict[str, Any]) -> list[tuple[str, str, str, list[float], list[float]]]:
     """The curves the run has: (key, title, y label, steps, values), at least two points each."""
     out = []
@@ -60,6 +66,9 @@ def curves(record: dict[str, Any]) -> list[tuple[str, str, str, list[float], lis
         if len(values) >= 2:
             out.append((key, title, unit, steps, values))
     return out
+
+
+LOGPROB_MARGIN = "log p(chosen) - log p(rejected) (nats)"
 
 
 @dataclass
@@ -94,7 +103,7 @@ def pair_margins(record: dict[str, Any]) -> tuple[list[PairMargin], str]:
         out = _eval_pairs(before, after, "taught")
         if _dict(after.get("heldout")):
             out += _eval_pairs(_dict(before.get("heldout")), _dict(after.get("heldout")), "held-out")
-        unit = "margin (log-prob chosen - rejected)" if after.get("method") == "score" else "similarity to chosen - to rejected"
+        unit = LOGPROB_MARGIN if after.get("method") == "score" else "similarity to chosen - to rejected"
         return out, unit
     margins = _dict(record.get("stats")).get("margins")
     out = [
@@ -102,7 +111,7 @@ def pair_margins(record: dict[str, Any]) -> tuple[list[PairMargin], str]:
         for m in (margins if isinstance(margins, list) else [])
         if isinstance(m, dict)
     ]
-    return out, "margin (log-prob chosen - rejected)"
+    return out, LOGPROB_MARGIN
 
 
 def margin_change(record: dict[str, Any]) -> tuple[float | None, float | None]:
@@ -143,3 +152,10 @@ def short_client(spec: Any) -> str:
     """``agent_ft_cli.hf:HFClient`` -> ``HFClient`` (the listing's column)."""
     text = str(spec or "-")
     return text.rsplit(":", 1)[-1].rsplit(".", 1)[-1] or text
+
+
+def stats_for_table(stats: Any) -> Any:
+    """The stats as the update's table shows them: a per-step ``history`` as its length (``runs show`` charts it)."""
+    if isinstance(stats, dict) and isinstance(stats.get("history"), list):
+        return {**stats, "history": f"{len(stats['history'])} logged step(s): agent-ft runs show latest"}
+    return stats

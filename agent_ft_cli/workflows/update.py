@@ -221,7 +221,7 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
         evaluation=job.evaluator,
     )
     if is_main_process():  # never fails: a record that cannot be written is a warning
-        written = run_record.record_update(job, outcome, begun, prefs, on_warning)
+        written = run_record.record_update(job, outcome, begun, prefs, on_warning, client_args=choice.args)
         outcome.run_record = str(written) if written else None
     if output is not None and is_main_process():  # under accelerate/torchrun only the main process writes
         write_result(outcome, output, shown=job.output)
