@@ -51,6 +51,7 @@ def fields(record: dict[str, Any], path: str) -> list[tuple[str, str]]:
         ("record", path),
         ("client", _n(client.get("spec"))),
         ("client args", to_json(client.get("args") or {}).decode()),
+        ("update_model kwargs", to_json(record.get("kwargs") or {}).decode()),
         ("agent -> peer", f"{record.get('agent')} -> {record.get('peer')}"),
         ("sessions", "; ".join(_ref(s) for s in sessions) or "-"),
         ("prefs", _ref(record.get("prefs"))),

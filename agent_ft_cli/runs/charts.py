@@ -103,7 +103,7 @@ def pairs_chart(pairs: Sequence[PairMargin], unit: str, *, width: int, color: bo
     ticks = xs[::step]
     fig.ruler("x").ticks(ticks, [f"{pairs[x - 1].label} {_short(pairs[x - 1].group)}" for x in ticks])
     title = "margin per pair: o before, x after the update (. = 0)"
-    return _finish(fig, title, "pair (t = taught, h = held-out)", unit.split(" (")[0], color)
+    return _finish(fig, title, "pair (t = taught, h = held-out)", "margin (nats)" if unit.startswith("log p") else "similarity diff.", color)
 
 
 def _short(group: str) -> str:

@@ -148,7 +148,7 @@ def where(stats: Any, folder: Path, run_id: str) -> tuple[Path, str]:
     """The record's folder and the run's id: the client's run folder (its name is the id) or ``folder/<id>``."""
     own = stats.get("run_dir") if isinstance(stats, dict) else None
     if isinstance(own, str) and own and Path(own).is_dir():
-        return Path(own), Path(own).name
+        return Path(os.path.abspath(own)), Path(own).name
     return folder / run_id, run_id
 
 
@@ -204,6 +204,8 @@ def record_update(
             peer=outcome.peer, client=outcome.client, client_args=job.client_args if client_args is None else client_args, kwargs=job.kwargs,
             stats=outcome.update_stats, evaluation=evaluator.as_dict() if evaluator is not None and evaluator.runs else None,
         )
+        if record["run_dir"] is not None:
+            record["run_dir"] = str(folder)  # absolute, as the index names it
         return write(record, folder, begun.folder)
     except Exception as e:  # the model was updated: a record that cannot be written must not say otherwise
         from ..redact import describe_exception
