@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import ConfigOpt, JsonOpt, _Group, guarded, warn
+from .app import ConfigOpt, JsonOpt, QuietOpt, _Group, guarded, warn
 
 
 class RunsGroup(_Group):
@@ -60,7 +60,7 @@ def _folders(dirs: list[Path] | None, config: Path | None) -> list[Path]:
 
 
 @runs_app.command("list")
-def list_runs(dirs: DirsArg = None, config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+def list_runs(dirs: DirsArg = None, config: ConfigOpt = None, json_out: JsonOpt = False, quiet: QuietOpt = False) -> None:
     """List the runs newest first: id, time, client, method, steps, loss first -> last, margin before -> after.
 
     Example: agent-ft runs --config configs/hf-dpo.yaml
@@ -102,6 +102,7 @@ def show(
     json_out: Annotated[bool, typer.Option("--json", help="Print the whole record(s) as JSON on stdout and nothing else.")] = False,
     plot: PlotOpt = None,
     no_charts: NoChartsOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Show a run: inputs, client, stats, eval before/after, and terminal charts of loss and margins per step.
 
@@ -119,6 +120,7 @@ def diff(
     json_out: Annotated[bool, typer.Option("--json", help="Print both records as a JSON list on stdout and nothing else.")] = False,
     plot: PlotOpt = None,
     no_charts: NoChartsOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Compare two runs: their numbers side by side and their curves in the same charts.
 

@@ -35,7 +35,7 @@ DEFAULT_STATE = ".agent-ft/local-model.json"
 #: At most this many learning steps are reported in the history (pairs are learned in that many even batches).
 HISTORY_STEPS = 20
 #: The history's margins are measured on at most this many tied pairs (evenly spaced) to bound the cost.
-HISTORY_PAIRS = 200
+HISTORY_PAIRS = 20
 DEFAULT_REPLY = "I don't know the answer to that yet."
 
 _STOP = set(
@@ -74,6 +74,11 @@ def _same_word(a: str, b: str) -> bool:
     return a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
 
 
+def _key(word: str) -> str:
+    """What two words :func:`_same_word` calls the same always share: the first four letters (the word if shorter)."""
+    return word[:4]
+
+
 def similarity(question: frozenset[str], learned: frozenset[str]) -> float:
     """How well a question matches a learned one, 0..1: the F1 of their content words (prefix-tolerant).
 
@@ -82,11 +87,24 @@ def similarity(question: frozenset[str], learned: frozenset[str]) -> float:
     """
     if not question or not learned:
         return 0.0
-    recall = sum(any(_same_word(w, q) for q in question) for w in learned) / len(learned)
-    precision = sum(any(_same_word(q, w) for w in learned) for q in question) / len(question)
+    recall = sum(w in question or any(_same_word(w, q) for q in question) for w in learned) / len(learned)
+    precision = sum(q in learned or any(_same_word(q, w) for w in learned) for q in question) / len(question)
     if recall < 0.6 or not precision:
         return 0.0
     return 2 * recall * precision / (recall + precision)
+
+
+class Learned:
+    """The learned answers made ready for lookups: by normalised question (the newest wins) and, newest first, with
+    their content words (so many lookups against one state build them once)."""
+
+    def __init__(self, answers: list[dict[str, Any]]) -> None:
+        self.by_key = {str(e.get("key")): str(e["answer"]) for e in answers if "answer" in e}
+        self.newest_first = [
+            (frozenset(e.get("words", [])), tuple(_key(w) for w in e.get("words", [])), str(e["answer"]))
+            for e in reversed(answers)
+            if "answer" in e
+        ]
 
 
 class LocalLearningClient(ModelClientBase):
@@ -124,21 +142,25 @@ class LocalLearningClient(ModelClientBase):
         data = {"format": "agent-ft-local-model", "version": 1, "answers": answers}
         atomic_write_bytes(self.state_path, orjson.dumps(data, option=orjson.OPT_INDENT_2), what="model state")
 
-    def answer_for(self, question: str, answers: list[dict[str, Any]] | None = None) -> str | None:
+    def answer_for(self, question: str, answers: list[dict[str, Any]] | Learned | None = None) -> str | None:
         """The learned answer for a question (or a paraphrase of it), or None (``answers``: the state's, by default)."""
-        answers = self._load() if answers is None else answers
+        learned = answers if isinstance(answers, Learned) else Learned(self._load() if answers is None else answers)
         key = normalize(question)
-        for entry in reversed(answers):
-            if entry.get("key") == key:
-                return str(entry["answer"])
+        if key in learned.by_key:
+            return learned.by_key[key]
         words = content_words(question)
+        keys = {_key(w) for w in words}
         best, best_score = None, 0.0
-        for entry in reversed(answers):
-            score = similarity(words, frozenset(entry.get("words", [])))
+        for entry_words, entry_keys, answer in learned.newest_first:
+            # a learned word the question has shares its key with one of the question's: too few shared keys, and
+            # the recall similarity needs (0.6) cannot be reached; skip the word-by-word comparison
+            if not entry_keys or 5 * sum(k in keys for k in entry_keys) < 3 * len(entry_keys):
+                continue
+            score = similarity(words, entry_words)
             if score > best_score:
-                best, best_score = entry, score
+                best, best_score = answer, score
         if best is not None and best_score >= self.threshold:
-            return str(best["answer"])
+            return best
         return None
 
     # -- ModelClient protocol -------------------------------------------------------------------------------------
@@ -160,7 +182,7 @@ class LocalLearningClient(ModelClientBase):
         question = next((text_of(m) for m in reversed(messages) if is_prompt(m)), None)
         return self._scores(question, [text_of(c) or "" for c in candidates], None)
 
-    def _scores(self, question: str | None, candidates: list[str], answers: list[dict[str, Any]] | None) -> list[float]:
+    def _scores(self, question: str | None, candidates: list[str], answers: Learned | None) -> list[float]:
         expected = (self.answer_for(question, answers) if question else None) or self.default_reply
         key, words = normalize(expected), content_words(expected)
         scores: list[float] = []
@@ -183,8 +205,9 @@ class LocalLearningClient(ModelClientBase):
         with exclusive_lock(self.state_path, what="model state"):
             return self._learn(tied, skipped, seen)
 
-    def _margins(self, rows: list[tuple[str, str, str]], answers: list[dict[str, Any]]) -> list[float]:
-        """log p(chosen) - log p(rejected) of each (question, chosen, rejected) under ``answers``."""
+    def _margins(self, rows: list[tuple[str, str, str]], state: list[dict[str, Any]]) -> list[float]:
+        """log p(chosen) - log p(rejected) of each (question, chosen, rejected) under the answers ``state``."""
+        answers = Learned(state)
         out = []
         for question, chosen, rejected in rows:
             c, r = self._scores(question, [chosen, rejected], answers)

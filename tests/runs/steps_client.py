@@ -13,15 +13,21 @@ from agent_ft_cli.clients.protocol import ModelClientBase, chat_response
 
 
 class StepsClient(ModelClientBase):
-    def __init__(self, config: dict[str, Any] | None = None, run_root: str | None = None, steps: int = 5, **kwargs: Any) -> None:
+    def __init__(
+        self, config: dict[str, Any] | None = None, run_root: str | None = None, steps: int = 5, chdir: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(config)
         self.run_root = run_root
+        self.chdir = chdir
         self.steps = int(steps)
 
     def create(self, params: dict[str, Any]) -> Any:
         return chat_response("ok", model="steps")
 
     def update_model(self, preference_data: Any, inference_messages: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+        if self.chdir:  # a client that moves the working folder under agent-ft's feet
+            os.chdir(self.chdir)
         run_dir = None
         if self.run_root:
             run_dir = Path(self.run_root) / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from runkit import CAPITAL, LOCAL, SAMPLES, STEPS, TRIVIA, cli, ok
@@ -75,6 +74,7 @@ def test_a_record_that_cannot_be_written_is_a_warning_and_the_update_stands(isol
 
 def test_the_runs_dir_is_fixed_before_client_code_runs(isolated: Path) -> None:
     """A relative --runs-dir is the folder it names when the update starts, whatever the client does to the cwd."""
-    ok("update", *TRIVIA, *LOCAL, "--runs-dir", "rel", "-q")
-    os.mkdir("elsewhere")
+    (isolated / "elsewhere").mkdir()
+    ok("update", *CAPITAL, "--client", STEPS, "--client-arg", "chdir=elsewhere", "--runs-dir", "rel", "-q")
     assert len(_records(isolated / "rel")) == 1
+    assert list((isolated / "elsewhere").iterdir()) == []
