@@ -29,7 +29,8 @@ runs_app = typer.Typer(
     cls=RunsGroup,
     name="runs",
     help="List, show and compare the runs that updates left (run records: docs/runs.md).\n\n"
-    "agent-ft runs [DIR]: list the runs, newest first; runs show RUN: details and charts; runs diff A B: side by side.",
+    "agent-ft runs [DIR]: list the runs, newest first; runs show RUN: details and charts; runs diff A B: side by side.\n\n"
+    "Example: agent-ft runs show latest --plot run.png",
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
