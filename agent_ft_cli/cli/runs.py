@@ -163,7 +163,7 @@ def check_plot(plot: Path, inputs: list[Any]) -> None:
     check_output_path(plot, option="--plot", inputs=[i for i in inputs if i is not None])
 
 
-def eval_plot(result: dict[str, Any], plot: Path, baseline: Path | None) -> None:
+def eval_plot(result: Any, plot: Path, baseline: Path | None) -> None:
     """``eval --plot``: the per-pair margins of ``result`` (against ``baseline``'s when given) as a PNG."""
     from ..runs.pictures import baseline_results, eval_png
 

@@ -42,9 +42,9 @@ def _accuracy(record: dict[str, Any], which: str) -> str:
 def fields(record: dict[str, Any], path: str) -> list[tuple[str, str]]:
     """The run's facts, one (name, text) per line of the table."""
     row = summary.row(record, path)
-    client = record.get("client") if isinstance(record.get("client"), dict) else {}
-    stats = record.get("stats") if isinstance(record.get("stats"), dict) else {}
-    sessions = record.get("sessions") if isinstance(record.get("sessions"), list) else []
+    client: dict[str, Any] = record["client"] if isinstance(record.get("client"), dict) else {}
+    stats: dict[str, Any] = record["stats"] if isinstance(record.get("stats"), dict) else {}
+    sessions: list[Any] = record["sessions"] if isinstance(record.get("sessions"), list) else []
     return [
         ("id", _n(record.get("id"))),
         ("time (UTC)", _n(record.get("time"))),

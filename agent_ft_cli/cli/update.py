@@ -92,8 +92,8 @@ def update(
     from ..classic.update import reserved_kwargs
     from ..distributed import is_main_process
     from ..errors import UsageError
-    from ..workflows import update as workflow
     from ..runs.summary import stats_for_table
+    from ..workflows import update as workflow
     from .render import render_stats, stderr_console, stdout_console, write_json
 
     def work() -> None:

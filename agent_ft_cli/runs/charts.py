@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Sequence
+from typing import Any
 
 from .summary import PairMargin
 
@@ -28,7 +29,7 @@ def chart_width(tty: bool) -> int:
     return max(40, min(cols, 200))
 
 
-def _figure(width: int, height: int, color: bool):  # type: ignore[no-untyped-def]
+def _figure(width: int, height: int, color: bool) -> Any:
     import plotext
 
     fig = plotext.figure
@@ -38,7 +39,7 @@ def _figure(width: int, height: int, color: bool):  # type: ignore[no-untyped-de
     return fig
 
 
-def _finish(fig, title: str, xlabel: str, ylabel: str, color: bool) -> str:  # type: ignore[no-untyped-def]
+def _finish(fig: Any, title: str, xlabel: str, ylabel: str, color: bool) -> str:
     import plotext
 
     fig.title(title)
@@ -72,7 +73,7 @@ def line_chart(
     return _finish(fig, title, xlabel, ylabel, color)
 
 
-def _legend_away(fig, lines: Sequence[tuple[str, Sequence[float], Sequence[float]]]) -> None:  # type: ignore[no-untyped-def]
+def _legend_away(fig: Any, lines: Sequence[tuple[str, Sequence[float], Sequence[float]]]) -> None:
     """The legend in the right-hand corner the first line leaves free: top when it falls, bottom when it rises."""
     xs = [x for _, x_, _ in lines for x in x_]
     ys = [y for _, _, y_ in lines for y in y_]

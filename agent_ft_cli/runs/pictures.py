@@ -67,9 +67,11 @@ def _pairs_panel(ax: Any, title: str, unit: str, pairs: Sequence[PairMargin], na
     """Two bars per pair (``names``: before, after), taught and held-out pairs in their own colours."""
     width = 0.38
     shown: set[str] = set()
+    single = all(p.before is None for p in pairs)  # one state only (eval without a baseline): one centred bar
     for x, pair in enumerate(pairs):
         light, dark = COLOURS.get(pair.group, COLOURS["taught"])
-        for offset, value, colour, when in ((-width / 2, pair.before, light, names[0]), (width / 2, pair.after, dark, names[1])):
+        bars = ((-width / 2, pair.before, light, names[0]), (0.0 if single else width / 2, pair.after, dark, names[1]))
+        for offset, value, colour, when in bars:
             if value is None:
                 continue
             label = f"{pair.group}, {when}"
@@ -110,8 +112,15 @@ def runs_png(runs: Sequence[tuple[str, dict[str, Any]]], path: Path) -> None:
         _curve_panel(ax, f"{title} per training step", unit, by_key[key])
     for ax, (name, pairs, unit) in zip(axes[len(keys):], pair_sets, strict=True):
         _pairs_panel(ax, f"margin per pair before and after the update: {name}", unit, pairs, ("before", "after"))
-    fig.suptitle("agent-ft run " + " vs ".join(name for name, _ in runs), fontsize=12)
+    fig.suptitle("agent-ft run " + " vs ".join(f"{name} ({_what(record)})" for name, record in runs), fontsize=12)
     write_output(path, _png(fig), option="--plot")
+
+
+def _what(record: dict[str, Any]) -> str:
+    """``HFClient, dpo``: the client's class and the method, for a title."""
+    client = record.get("client") if isinstance(record.get("client"), dict) else {}
+    spec = str((client or {}).get("spec") or "?")
+    return ", ".join(x for x in (spec.rsplit(":", 1)[-1], str(record.get("method") or "")) if x)
 
 
 def eval_png(result: dict[str, Any], path: Path, baseline: dict[str, Any] | None = None) -> None:

@@ -8,6 +8,7 @@ dir (:func:`~.record.runs_dir`). Nothing here prints; unreadable records are pas
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,10 +60,8 @@ def record_paths(folder: Path) -> list[Path]:
     if not (folder / INDEX).is_file() and (folder / "runs").is_dir():  # a Hugging Face output_dir
         folder = folder / "runs"
     found: list[Path] = []
-    try:
+    with contextlib.suppress(OSError):  # not a folder, or unreadable: only the index (if any) counts
         found = sorted(child / RECORD for child in folder.iterdir() if (child / RECORD).is_file())
-    except OSError:
-        pass
     found += _indexed(folder / INDEX)
     seen: set[str] = set()
     out = []
