@@ -12,16 +12,21 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import ConfigOpt, JsonOpt, QuietOpt, _Group, guarded, warn
+from .app import ConfigOpt, JsonOpt, QuietOpt, StrictOpt, _Group, guarded, warn
+
+#: The group's own flags (``agent-ft runs -q show ...``): taking no value, they may come before the command.
+GROUP_FLAGS = ("-q", "--quiet", "--strict")
 
 
 class RunsGroup(_Group):
     """``agent-ft runs`` and ``agent-ft runs DIR`` mean ``agent-ft runs list [DIR]``."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        first = next((a for a in args if a not in ("--debug",)), None)
-        if first is None or (first not in self.commands and first not in ("-h", "--help")):
-            args = ["list", *args]
+        i = 0
+        while i < len(args) and args[i] in GROUP_FLAGS:
+            i += 1
+        if i == len(args) or (args[i] not in self.commands and args[i] not in ("-h", "--help")):
+            args = [*args[:i], "list", *args[i:]]
         return super().parse_args(ctx, args)
 
 
@@ -34,6 +39,25 @@ runs_app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+@runs_app.callback()
+def runs_options(ctx: typer.Context, quiet: QuietOpt = False, strict: StrictOpt = False) -> None:
+    """The options every runs command takes, also before the command's name."""
+    ctx.obj = {"strict": strict}
+
+
+def _warn_or_refuse(ctx: typer.Context, strict: bool) -> Any:
+    """``warn``, or under ``--strict`` (here or on the group) an error: an unreadable run record is exit 3."""
+    if not (strict or (ctx.parent is not None and (ctx.parent.obj or {}).get("strict"))):
+        return warn
+
+    def refuse(message: str) -> None:
+        from ..errors import StrictError
+
+        raise StrictError(f"{message} (refused under --strict)")
+
+    return refuse
+
 
 DirsArg = Annotated[
     list[Path] | None,
@@ -61,7 +85,14 @@ def _folders(dirs: list[Path] | None, config: Path | None) -> list[Path]:
 
 
 @runs_app.command("list")
-def list_runs(dirs: DirsArg = None, config: ConfigOpt = None, json_out: JsonOpt = False, quiet: QuietOpt = False) -> None:
+def list_runs(
+    ctx: typer.Context,
+    dirs: DirsArg = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
+    strict: StrictOpt = False,
+) -> None:
     """List the runs newest first: id, time, client, method, steps, loss first -> last, margin before -> after.
 
     Example: agent-ft runs --config configs/hf-dpo.yaml
@@ -71,7 +102,7 @@ def list_runs(dirs: DirsArg = None, config: ConfigOpt = None, json_out: JsonOpt 
     def work() -> None:
         folders = _folders(dirs, config)
         defaulted = not dirs
-        runs = store.list_runs([f for f in folders if f.exists()] if defaulted else folders, on_warning=warn)
+        runs = store.list_runs([f for f in folders if f.exists()] if defaulted else folders, on_warning=_warn_or_refuse(ctx, strict))
         rows = [summary.row(r.data, str(r.path)) for r in runs]
         if json_out:
             from .render import write_json
@@ -97,6 +128,7 @@ def list_runs(dirs: DirsArg = None, config: ConfigOpt = None, json_out: JsonOpt 
 
 @runs_app.command("show")
 def show(
+    ctx: typer.Context,
     run: Annotated[list[str], typer.Argument(help="Run id (or its start), 'latest', 'latest~N' (N runs before it), or a run folder; two to compare.", show_default=False)],
     dirs: DirOpt = None,
     config: ConfigOpt = None,
@@ -104,16 +136,18 @@ def show(
     plot: PlotOpt = None,
     no_charts: NoChartsOpt = False,
     quiet: QuietOpt = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Show a run: inputs, client, stats, eval before/after, and terminal charts of loss and margins per step.
 
     Two runs are shown side by side (as 'runs diff'). Example: agent-ft runs show latest --plot run.png
     """
-    guarded(lambda: _show(run, dirs, config, json_out, plot, no_charts))
+    guarded(lambda: _show(run, dirs, config, json_out, plot, no_charts, _warn_or_refuse(ctx, strict)))
 
 
 @runs_app.command("diff")
 def diff(
+    ctx: typer.Context,
     first: Annotated[str, typer.Argument(help="The first run (as for show).", show_default=False)],
     second: Annotated[str, typer.Argument(help="The second run.", show_default=False)],
     dirs: DirOpt = None,
@@ -122,15 +156,19 @@ def diff(
     plot: PlotOpt = None,
     no_charts: NoChartsOpt = False,
     quiet: QuietOpt = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Compare two runs: their numbers side by side and their curves in the same charts.
 
     Example: agent-ft runs diff latest~1 latest
     """
-    guarded(lambda: _show([first, second], dirs, config, json_out, plot, no_charts))
+    guarded(lambda: _show([first, second], dirs, config, json_out, plot, no_charts, _warn_or_refuse(ctx, strict)))
 
 
-def _show(names: list[str], dirs: list[Path] | None, config: Path | None, json_out: bool, plot: Path | None, no_charts: bool) -> None:
+def _show(
+    names: list[str], dirs: list[Path] | None, config: Path | None, json_out: bool, plot: Path | None, no_charts: bool,
+    on_warning: Any,
+) -> None:
     from ..errors import UsageError
     from ..runs import store
     from .render import write_json
@@ -138,7 +176,7 @@ def _show(names: list[str], dirs: list[Path] | None, config: Path | None, json_o
     if len(names) > 2:
         raise UsageError(f"runs show takes one run, or two to compare; {len(names)} were given")
     folders = _folders(dirs, config)
-    runs = [store.find_run(name, folders, on_warning=warn) for name in names]
+    runs = [store.find_run(name, folders, on_warning=on_warning) for name in names]
     if plot is not None:
         check_plot(plot, [r.path for r in runs])
     if json_out:

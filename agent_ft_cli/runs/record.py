@@ -140,16 +140,17 @@ def build(
         "eval": evaluation,
         "checkpoint": checkpoint if isinstance(checkpoint, str) else None,
         "published": isinstance(checkpoint, str) and bool(checkpoint),
-        "run_dir": info.get("run_dir") if isinstance(info.get("run_dir"), str) else None,
+        "run_dir": None,  # set by record_update when the record is in the client's own run folder
     }
 
 
-def where(stats: Any, folder: Path, run_id: str) -> tuple[Path, str]:
-    """The record's folder and the run's id: the client's run folder (its name is the id) or ``folder/<id>``."""
+def where(stats: Any, folder: Path, run_id: str) -> tuple[Path, str, bool]:
+    """The record's folder, the run's id, and whether the folder is the client's own run folder (``run_dir``, an
+    existing folder; its name is the id), else ``folder/<id>``."""
     own = stats.get("run_dir") if isinstance(stats, dict) else None
     if isinstance(own, str) and own and Path(own).is_dir():
-        return Path(os.path.abspath(own)), Path(own).name
-    return folder / run_id, run_id
+        return Path(os.path.abspath(own)), Path(own).name, True
+    return folder / run_id, run_id, False
 
 
 def write(record: dict[str, Any], run_folder: Path, index_folder: Path | None) -> Path:
@@ -190,7 +191,7 @@ def record_update(
         return None
     try:
         finished = time.time()
-        folder, run_id = where(outcome.update_stats, begun.folder, new_id(finished))
+        folder, run_id, own = where(outcome.update_stats, begun.folder, new_id(finished))
         prefs_ref = data_ref("-", prefs) if str(job.prefs_path) == "-" else file_ref(job.prefs_path)
         evaluator = outcome.evaluation
         inputs = {
@@ -204,8 +205,7 @@ def record_update(
             peer=outcome.peer, client=outcome.client, client_args=job.client_args if client_args is None else client_args, kwargs=job.kwargs,
             stats=outcome.update_stats, evaluation=evaluator.as_dict() if evaluator is not None and evaluator.runs else None,
         )
-        if record["run_dir"] is not None:
-            record["run_dir"] = str(folder)  # absolute, as the index names it
+        record["run_dir"] = str(folder) if own else None  # absolute, as the index names it
         return write(record, folder, begun.folder)
     except Exception as e:  # the model was updated: a record that cannot be written must not say otherwise
         from ..redact import describe_exception

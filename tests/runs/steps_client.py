@@ -15,11 +15,12 @@ from agent_ft_cli.clients.protocol import ModelClientBase, chat_response
 class StepsClient(ModelClientBase):
     def __init__(
         self, config: dict[str, Any] | None = None, run_root: str | None = None, steps: int = 5, chdir: str | None = None,
-        **kwargs: Any,
+        claimed_run_dir: str | None = None, **kwargs: Any,
     ) -> None:
         super().__init__(config)
         self.run_root = run_root
         self.chdir = chdir
+        self.claimed_run_dir = claimed_run_dir  # a run_dir that does not exist
         self.steps = int(steps)
 
     def create(self, params: dict[str, Any]) -> Any:
@@ -47,5 +48,5 @@ class StepsClient(ModelClientBase):
             "margins": [{"pair": 0, "before": -0.5, "after": 1.5}],
             "checkpoint": str(run_dir) if run_dir else None,
             "history": history,
-            "run_dir": str(run_dir) if run_dir else None,
+            "run_dir": self.claimed_run_dir or (str(run_dir) if run_dir else None),
         }

@@ -122,3 +122,17 @@ def test_show_imports_plotext_and_list_does_not(three_runs: list[str]) -> None:
     assert code == 0 and "plotext" in heavy and "matplotlib" not in heavy
     code, heavy = _modules_after("runs")
     assert code == 0 and "plotext" not in heavy
+
+
+def test_an_unreadable_record_is_skipped_with_a_warning_and_refused_under_strict(three_runs: list[str], tmp_path: Path) -> None:
+    bad = tmp_path / "runs" / "20990101-000000-bad000"
+    bad.mkdir()
+    (bad / "run.json").write_text('{"format": "agent-ft-run", "id": ')
+    loud = ok("runs", "--json")
+    assert [r["id"] for r in json.loads(loud.stdout)] == three_runs[::-1]
+    assert "Warning:" in loud.stderr and "invalid JSON" in loud.stderr and "skipped" in loud.stderr
+    for args in (["runs", "--strict"], ["runs", "--strict", "show", "latest"], ["runs", "show", "latest", "--strict"]):
+        refused = cli(*args)
+        assert refused.exit_code == 3, args
+        assert "run.json: not a run record" in refused.stderr and "--strict" in refused.stderr
+    assert json.loads(ok("runs", "-q", "show", "latest", "--json").stdout)["id"] == three_runs[-1]

@@ -52,6 +52,13 @@ def test_a_client_with_its_own_run_folder_gets_the_record_there_and_the_index_po
     assert json.loads(line)["record"] == str(run_dir / "run.json")
 
 
+def test_a_run_folder_that_does_not_exist_is_not_used(isolated: Path, tmp_path: Path) -> None:
+    ok("update", *CAPITAL, "--client", STEPS, "--client-arg", "claimed_run_dir=gone/run-1", "-q")
+    [path] = _records(tmp_path / "runs")
+    record = json.loads(path.read_text())
+    assert record["run_dir"] is None and record["stats"]["run_dir"] == "gone/run-1" and not (isolated / "gone").exists()
+
+
 def test_runs_dir_moves_the_records_and_no_run_record_writes_none(isolated: Path, tmp_path: Path) -> None:
     ok("update", *TRIVIA, *LOCAL, "--runs-dir", "mine", "-q")
     assert len(_records(isolated / "mine")) == 1 and not (tmp_path / "runs").exists()
