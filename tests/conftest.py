@@ -24,6 +24,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("AGENT_FT_STATE", str(work / ".agent-ft" / "local-model.json"))
     monkeypatch.delenv("AGENT_FT_DEBUG", raising=False)
     monkeypatch.delenv("AGENT_FT_LOCAL_STATE", raising=False)
+    monkeypatch.setenv("AGENT_FT_RUNS_DIR", str(tmp_path / "runs"))  # run records beside the work folder, not in it
     monkeypatch.chdir(work)
     monkeypatch.syspath_prepend(str(ASSETS))
     before = set(sys.modules)

@@ -20,7 +20,7 @@ except SystemExit as e:
     code = e.code
 else:
     code = 0
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("autogen", "openai", "rich", "pydantic_ai"))
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("autogen", "openai", "rich", "pydantic_ai", "matplotlib", "plotext"))
 sys.stderr.write(f"\\nEXIT={code} HEAVY={','.join(heavy)}\\n")
 """
 
@@ -61,6 +61,32 @@ def test_commands_without_a_client_do_not_import_autogen(tmp_path: Path, args: l
     code, heavy = _modules_after(args[0], "-s", str(path), *args[1:])
     assert code == 0
     assert not [m for m in heavy if m.startswith(("autogen", "openai"))], heavy
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["inspect"],
+        ["inspect", "--json"],
+        ["validate"],
+        ["validate", "--json"],
+        ["export", "--format", "trl-sft", "--out", "OUT"],
+        ["export", "--format", "openai-sft", "--out", "-"],
+    ],
+)
+def test_inspect_validate_and_export_import_no_plotting_library(tmp_path: Path, args: list[str]) -> None:
+    """Charts are for `runs show` and `--plot` only: plotext and matplotlib stay out of the data paths."""
+    path = _session(tmp_path / "s.jsonl")
+    args = [str(tmp_path / "out.jsonl") if a == "OUT" else a for a in args]
+    code, heavy = _modules_after(args[0], "-s", str(path), *args[1:])
+    assert code == 0
+    assert not [m for m in heavy if m.startswith(("matplotlib", "plotext"))], heavy
+
+
+def test_runs_list_imports_no_plotting_library(tmp_path: Path) -> None:
+    code, heavy = _modules_after("runs", str(tmp_path), "--json")
+    assert code == 0
+    assert not [m for m in heavy if m.startswith(("matplotlib", "plotext"))], heavy
 
 
 def test_inspect_json_does_not_import_rich(tmp_path: Path) -> None:

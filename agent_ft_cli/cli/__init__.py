@@ -4,7 +4,7 @@
 module, registered here in the order ``--help`` lists them. ``agent-ft = agent_ft_cli.cli:run``.
 """
 
-from . import check, data, record, review, update
+from . import check, data, record, review, runs, update
 from . import eval as evaluate
 from .app import app, run
 
@@ -15,5 +15,6 @@ app.command()(check.validate)
 app.command()(record.record)
 app.command()(review.review)
 data.register(app)
+runs.register(app)
 
 __all__ = ["app", "run"]

@@ -28,6 +28,7 @@ from .app import (
     stdin_among,
     warn,
 )
+from .runs import PlotOpt, check_plot, eval_plot
 
 HeldoutOpt = Annotated[
     str | None,
@@ -76,6 +77,7 @@ def eval_(
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     trust_session_client: TrustSessionClientOpt = False,
+    plot: PlotOpt = None,
 ) -> None:
     """Show whether the client prefers the chosen answers: accuracy, margin, held-out pairs, CI gates.
 
@@ -95,6 +97,8 @@ def eval_(
 
     def work() -> None:
         gates.check_options(min_accuracy, max_drop, baseline, prefs=prefs, heldout=heldout)
+        if plot is not None:
+            check_plot(plot, [session, prefs, heldout, config, baseline])
         base = gates.load_baseline(baseline) if baseline is not None else None
         job = workflow.EvalJob(
             session_path=session,
@@ -119,6 +123,8 @@ def eval_(
         else:
             render_evaluation(result.evaluation, verbose=verbose)
             render_gates(result.gates)
+        if plot is not None:
+            eval_plot(result.as_dict(), plot, baseline)
         gates.raise_on_failed_gates(result.gates)
 
     guarded(from_input)

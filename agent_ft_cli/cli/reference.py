@@ -68,6 +68,11 @@ def reference() -> str:
         ctx = cmd.context_class(cmd, info_name=name, parent=root, **settings)
         parts.append(f"## `agent-ft {name}`\n")
         parts.append("```\n" + _help(cmd, ctx) + "\n```\n")
+        for sub in getattr(cmd, "list_commands", lambda _: [])(ctx):  # a group's commands (runs list/show/diff)
+            subcmd = cmd.get_command(ctx, sub)
+            subctx = subcmd.context_class(subcmd, info_name=sub, parent=ctx, **settings)
+            parts.append(f"## `agent-ft {name} {sub}`\n")
+            parts.append("```\n" + _help(subcmd, subctx) + "\n```\n")
     return "\n".join(parts)
 
 

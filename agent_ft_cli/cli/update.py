@@ -74,6 +74,14 @@ def update(
             "default: the thread as the agent holds it now, as the seed does.",
         ),
     ] = None,
+    runs_dir: Annotated[
+        Path | None,
+        typer.Option("--runs-dir", help="Where run records go when the client keeps no run folder of its own, and the "
+                     "index of all runs (default: $AGENT_FT_RUNS_DIR or .agent-ft/runs; docs/runs.md).", show_default=False),
+    ] = None,
+    no_run_record: Annotated[
+        bool, typer.Option("--no-run-record", help="Write no run record for this update.")
+    ] = False,
 ) -> None:
     """Replay a saved session into the client's update_model and show the stats.
 
@@ -84,6 +92,7 @@ def update(
     from ..classic.update import reserved_kwargs
     from ..distributed import is_main_process
     from ..errors import UsageError
+    from ..runs.summary import stats_for_table
     from ..workflows import update as workflow
     from .render import render_stats, stderr_console, stdout_console, write_json
 
@@ -95,6 +104,8 @@ def update(
         result_on_stdout = output is not None and is_stdout(output)
         if json_out and result_on_stdout:
             raise UsageError("--json and --output - both print the result on stdout; give one of them")
+        if no_run_record and runs_dir is not None:
+            raise UsageError("--runs-dir and --no-run-record: give one of them")
 
         gates.check_options(min_accuracy, max_drop, baseline, prefs=prefs, heldout=heldout)
         base = gates.load_baseline(baseline) if baseline is not None else None
@@ -125,6 +136,8 @@ def update(
             trust_session_client=trust_session_client,
             output=output,
             extra_inputs=[p for p in (heldout, baseline) if p is not None],
+            runs_dir=runs_dir,
+            run_record=not no_run_record,
         )
         with progress_bar() as progress:
             evaluator.progress = progress
@@ -140,16 +153,17 @@ def update(
                 f"updated [bold]{escape(result.agent)}[/] from {result.messages} message(s) of its thread with "
                 f"[bold]{escape(result.peer)}[/] using {escape(result.client)}"
                 + ("; result printed on stdout" if result_on_stdout else f"; result written to {escape(str(output))}" if output else "")
+                + (f"; run recorded in {escape(result.run_record)} (agent-ft runs show latest)" if result.run_record else "")
             )
         if result_on_stdout:  # stdout holds the result JSON alone; the tables go with the talk, on stderr
             if not quiet:
                 with contextlib.redirect_stdout(sys.stderr):
-                    render_stats(stderr_console(), result.update_stats)
+                    render_stats(stderr_console(), stats_for_table(result.update_stats))
                     if evaluator.runs:
                         render_before_after(evaluator.before, evaluator.after)
                         render_gates(evaluator.gates)
         else:
-            render_stats(stdout_console(), result.update_stats)
+            render_stats(stdout_console(), stats_for_table(result.update_stats))
             if evaluator.runs:
                 render_before_after(evaluator.before, evaluator.after)
                 render_gates(evaluator.gates)

@@ -7,6 +7,12 @@ such as "what", "the", "tell me" do not matter), so a paraphrase gets the learne
 does not. What it learned is written atomically to a JSON state file (``state_path``), read again on every call,
 so a later process (the next ``agent-ft record``) uses it. ``update_model`` reads, changes and writes the state under
 an exclusive lock (:func:`agent_ft_cli.fsutil.exclusive_lock`), so two concurrent updates both keep their answers.
+
+``update_model`` learns the tied pairs in order, in up to :data:`HISTORY_STEPS` steps, and reports a per-step
+``history`` in TRL's ``log_history`` keys (docs/runs.md): after each step, the margin ``log p(chosen) - log
+p(rejected)`` of every tied pair under :meth:`score` (``rewards/margins``: their mean; ``rewards/accuracies``: the
+share above 0) and ``loss``, the mean of ``-log sigmoid(margin)`` (DPO's loss with beta 1), so its runs have
+curves as the Hugging Face client's do. ``margin_before``/``margin_after`` and per-pair ``margins`` too.
 """
 
 from __future__ import annotations
@@ -26,6 +32,10 @@ from ..fsutil import atomic_write_bytes, exclusive_lock, read_bounded
 from .protocol import ModelClientBase, chat_response
 
 DEFAULT_STATE = ".agent-ft/local-model.json"
+#: At most this many learning steps are reported in the history (pairs are learned in that many even batches).
+HISTORY_STEPS = 20
+#: The history's margins are measured on at most this many tied pairs (evenly spaced) to bound the cost.
+HISTORY_PAIRS = 20
 DEFAULT_REPLY = "I don't know the answer to that yet."
 
 _STOP = set(
@@ -64,6 +74,11 @@ def _same_word(a: str, b: str) -> bool:
     return a == b or (min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)))
 
 
+def _key(word: str) -> str:
+    """What two words :func:`_same_word` calls the same always share: the first four letters (the word if shorter)."""
+    return word[:4]
+
+
 def similarity(question: frozenset[str], learned: frozenset[str]) -> float:
     """How well a question matches a learned one, 0..1: the F1 of their content words (prefix-tolerant).
 
@@ -72,11 +87,24 @@ def similarity(question: frozenset[str], learned: frozenset[str]) -> float:
     """
     if not question or not learned:
         return 0.0
-    recall = sum(any(_same_word(w, q) for q in question) for w in learned) / len(learned)
-    precision = sum(any(_same_word(q, w) for w in learned) for q in question) / len(question)
+    recall = sum(w in question or any(_same_word(w, q) for q in question) for w in learned) / len(learned)
+    precision = sum(q in learned or any(_same_word(q, w) for w in learned) for q in question) / len(question)
     if recall < 0.6 or not precision:
         return 0.0
     return 2 * recall * precision / (recall + precision)
+
+
+class Learned:
+    """The learned answers made ready for lookups: by normalised question (the newest wins) and, newest first, with
+    their content words (so many lookups against one state build them once)."""
+
+    def __init__(self, answers: list[dict[str, Any]]) -> None:
+        self.by_key = {str(e.get("key")): str(e["answer"]) for e in answers if "answer" in e}
+        self.newest_first = [
+            (frozenset(e.get("words", [])), tuple(_key(w) for w in e.get("words", [])), str(e["answer"]))
+            for e in reversed(answers)
+            if "answer" in e
+        ]
 
 
 class LocalLearningClient(ModelClientBase):
@@ -114,21 +142,25 @@ class LocalLearningClient(ModelClientBase):
         data = {"format": "agent-ft-local-model", "version": 1, "answers": answers}
         atomic_write_bytes(self.state_path, orjson.dumps(data, option=orjson.OPT_INDENT_2), what="model state")
 
-    def answer_for(self, question: str) -> str | None:
-        """The learned answer for a question (or a paraphrase of it), or None."""
-        answers = self._load()
+    def answer_for(self, question: str, answers: list[dict[str, Any]] | Learned | None = None) -> str | None:
+        """The learned answer for a question (or a paraphrase of it), or None (``answers``: the state's, by default)."""
+        learned = answers if isinstance(answers, Learned) else Learned(self._load() if answers is None else answers)
         key = normalize(question)
-        for entry in reversed(answers):
-            if entry.get("key") == key:
-                return str(entry["answer"])
+        if key in learned.by_key:
+            return learned.by_key[key]
         words = content_words(question)
+        keys = {_key(w) for w in words}
         best, best_score = None, 0.0
-        for entry in reversed(answers):
-            score = similarity(words, frozenset(entry.get("words", [])))
+        for entry_words, entry_keys, answer in learned.newest_first:
+            # a learned word the question has shares its key with one of the question's: too few shared keys, and
+            # the recall similarity needs (0.6) cannot be reached; skip the word-by-word comparison
+            if not entry_keys or 5 * sum(k in keys for k in entry_keys) < 3 * len(entry_keys):
+                continue
+            score = similarity(words, entry_words)
             if score > best_score:
-                best, best_score = entry, score
+                best, best_score = answer, score
         if best is not None and best_score >= self.threshold:
-            return str(best["answer"])
+            return best
         return None
 
     # -- ModelClient protocol -------------------------------------------------------------------------------------
@@ -148,11 +180,13 @@ class LocalLearningClient(ModelClientBase):
         update the taught question's chosen answer scores below the default reply it rejected, and after it above.
         """
         question = next((text_of(m) for m in reversed(messages) if is_prompt(m)), None)
-        expected = (self.answer_for(question) if question else None) or self.default_reply
+        return self._scores(question, [text_of(c) or "" for c in candidates], None)
+
+    def _scores(self, question: str | None, candidates: list[str], answers: Learned | None) -> list[float]:
+        expected = (self.answer_for(question, answers) if question else None) or self.default_reply
         key, words = normalize(expected), content_words(expected)
         scores: list[float] = []
-        for candidate in candidates:
-            text = text_of(candidate) or ""
+        for text in candidates:
             if normalize(text) == key:
                 p = 0.9
             else:
@@ -171,22 +205,39 @@ class LocalLearningClient(ModelClientBase):
         with exclusive_lock(self.state_path, what="model state"):
             return self._learn(tied, skipped, seen)
 
+    def _margins(self, rows: list[tuple[str, str, str]], state: list[dict[str, Any]]) -> list[float]:
+        """log p(chosen) - log p(rejected) of each (question, chosen, rejected) under the answers ``state``."""
+        answers = Learned(state)
+        out = []
+        for question, chosen, rejected in rows:
+            c, r = self._scores(question, [chosen, rejected], answers)
+            out.append(c - r)
+        return out
+
     def _learn(self, tied: list[Any], skipped: list[Skipped], seen: int) -> dict[str, Any]:
         answers = self._load()
         learned, unchanged = [], 0
-        for item in tied:
-            chosen = text_of(item.pair.chosen) or ""
-            key = normalize(item.prompt)
-            if not key:
-                skipped.append(Skipped(item.pair.index, "the prompt has no words"))
-                continue
-            existing = next((e for e in answers if e.get("key") == key), None)
-            if existing is not None and existing.get("answer") == chosen:
-                unchanged += 1
-                continue
-            answers = [e for e in answers if e.get("key") != key]
-            answers.append({"key": key, "question": item.prompt, "words": sorted(content_words(item.prompt)), "answer": chosen})
-            learned.append({"question": item.prompt, "answer": chosen})
+        rows = [(item.prompt, text_of(item.pair.chosen) or "", text_of(item.pair.rejected) or "") for item in tied]
+        measured = rows if len(rows) <= HISTORY_PAIRS else [rows[i * len(rows) // HISTORY_PAIRS] for i in range(HISTORY_PAIRS)]
+        before = self._margins(rows, answers)
+        history: list[dict[str, Any]] = []
+        steps = min(len(tied), HISTORY_STEPS)
+        for step in range(1, steps + 1):
+            for item in tied[(step - 1) * len(tied) // steps : step * len(tied) // steps]:
+                chosen = text_of(item.pair.chosen) or ""
+                key = normalize(item.prompt)
+                if not key:
+                    skipped.append(Skipped(item.pair.index, "the prompt has no words"))
+                    continue
+                existing = next((e for e in answers if e.get("key") == key), None)
+                if existing is not None and existing.get("answer") == chosen:
+                    unchanged += 1
+                    continue
+                answers = [e for e in answers if e.get("key") != key]
+                answers.append({"key": key, "question": item.prompt, "words": sorted(content_words(item.prompt)), "answer": chosen})
+                learned.append({"question": item.prompt, "answer": chosen})
+            history.append(_logged(step, steps, self._margins(measured, answers)))
+        after = self._margins(rows, answers)
         if learned:
             self._save(answers)
         reasons: dict[str, int] = {}
@@ -201,7 +252,31 @@ class LocalLearningClient(ModelClientBase):
             "known_answers": len(answers),
             "learned_answers": learned,
             "state_path": str(self.state_path),
+            "method": "remember",
+            "steps": steps,
+            "margin_before": _mean(before),
+            "margin_after": _mean(after),
+            "margins": [{"pair": item.pair.index, "before": round(b, 4), "after": round(a, 4)}
+                        for item, b, a in zip(tied, before, after, strict=True)],
+            "history": history,
         }
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def _logged(step: int, steps: int, margins: list[float]) -> dict[str, Any]:
+    """One history entry in TRL's ``log_history`` keys: the state after ``step`` of ``steps``."""
+    losses = [math.log1p(math.exp(-abs(m))) + max(-m, 0.0) for m in margins]  # -log sigmoid(m), overflow-free
+    return {
+        "step": step,
+        "epoch": round(step / steps, 4),
+        "loss": round(sum(losses) / len(losses), 6) if losses else None,
+        "rewards/margins": _mean(margins),
+        "rewards/accuracies": round(sum(m > 0 for m in margins) / len(margins), 4) if margins else None,
+        "pairs_measured": len(margins),
+    }
 
 
 # Session headers name a client by its class's module; this stable path (a shim re-exporting this module) is the

@@ -55,6 +55,10 @@ class UpdateJob:
     #: meaning), N = the N-th (1 = oldest, :meth:`~agent_ft_cli.session.Session.conversations`), "all" = every one,
     #: oldest first, joined into one thread.
     conversation: int | str | None = None
+    #: Where run records go when the client keeps no run folder of its own (None: agent_ft_cli.runs.record.runs_dir).
+    runs_dir: Path | None = None
+    #: Write the run record (``--no-run-record``: False).
+    run_record: bool = True
 
 
 @dataclass
@@ -70,6 +74,7 @@ class UpdateResult:
     client: str
     evaluation: Evaluator | None = None  # the job's evaluator, after its runs before and after the update
     output: str | None = None  # where the result was written, when it was
+    run_record: str | None = None  # the run record (run.json), when it was written
 
     @property
     def messages(self) -> int:
@@ -134,6 +139,9 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
     from ..prefs import load_prefs
 
     output = _absolute(job.output)
+    from ..runs import record as run_record
+
+    begun = run_record.start(job.runs_dir, enabled=job.run_record)
     inputs: list[Any] = [job.session_path, job.prefs_path, job.config_path, *job.extra_inputs]
     _check_output(job.output, inputs)
     walk = plan(
@@ -212,6 +220,9 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
         client=choice.spec,
         evaluation=job.evaluator,
     )
+    if is_main_process():  # never fails: a record that cannot be written is a warning
+        written = run_record.record_update(job, outcome, begun, prefs, on_warning, client_args=choice.args)
+        outcome.run_record = str(written) if written else None
     if output is not None and is_main_process():  # under accelerate/torchrun only the main process writes
         write_result(outcome, output, shown=job.output)
     return outcome

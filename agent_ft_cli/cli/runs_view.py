@@ -1,0 +1,123 @@
+"""How ``runs show`` and ``runs diff`` look: a field table (one column per run), the stats, then terminal charts."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from ..jsonio import to_json
+from ..runs import summary
+
+
+def _n(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _arrow(a: Any, b: Any) -> str:
+    return "-" if a is None and b is None else f"{_n(a)} -> {_n(b)}"
+
+
+def _ref(ref: Any) -> str:
+    if not isinstance(ref, dict):
+        return "-"
+    digest = ref.get("sha256")
+    return f"{ref.get('path')} (sha256 {digest[:12]})" if isinstance(digest, str) else f"{ref.get('path')} (unreadable)"
+
+
+def _accuracy(record: dict[str, Any], which: str) -> str:
+    evaluation = record.get("eval") if isinstance(record.get("eval"), dict) else {}
+    before, after = (evaluation or {}).get("before") or {}, (evaluation or {}).get("after") or {}
+    if which == "heldout":
+        before, after = before.get("heldout") or {}, after.get("heldout") or {}
+    if not after:
+        return "-"
+    return _arrow(before.get("accuracy"), after.get("accuracy"))
+
+
+def fields(record: dict[str, Any], path: str) -> list[tuple[str, str]]:
+    """The run's facts, one (name, text) per line of the table."""
+    row = summary.row(record, path)
+    client: dict[str, Any] = record["client"] if isinstance(record.get("client"), dict) else {}
+    stats: dict[str, Any] = record["stats"] if isinstance(record.get("stats"), dict) else {}
+    sessions: list[Any] = record["sessions"] if isinstance(record.get("sessions"), list) else []
+    return [
+        ("id", _n(record.get("id"))),
+        ("time (UTC)", _n(record.get("time"))),
+        ("record", path),
+        ("client", _n(client.get("spec"))),
+        ("client args", to_json(client.get("args") or {}).decode()),
+        ("update_model kwargs", to_json(record.get("kwargs") or {}).decode()),
+        ("agent -> peer", f"{record.get('agent')} -> {record.get('peer')}"),
+        ("sessions", "; ".join(_ref(s) for s in sessions) or "-"),
+        ("prefs", _ref(record.get("prefs"))),
+        ("held-out", _ref(record.get("heldout"))),
+        ("method", _n(record.get("method"))),
+        ("steps", _n(row["steps"])),
+        ("seconds", _n(record.get("seconds"))),
+        ("loss first -> last", _arrow(row["loss_first"], row["loss_last"])),
+        ("margin before -> after", _arrow(row["margin_before"], row["margin_after"])),
+        ("pairs used", _n(stats.get("pairs_used", stats.get("learned")))),
+        ("eval accuracy", _accuracy(record, "pairs")),
+        ("eval held-out accuracy", _accuracy(record, "heldout")),
+        ("checkpoint", _n(record.get("checkpoint")) if record.get("published") else "not published"),
+    ]
+
+
+def _scalar_stats(record: dict[str, Any]) -> dict[str, Any]:
+    from .render import flatten
+
+    stats = record.get("stats")
+    return {k: v for k, v in flatten(stats) if isinstance(v, (int, float, str, bool))} if isinstance(stats, dict) else {}
+
+
+def render_runs(runs: list[Any], *, charts: bool = True) -> None:
+    """One run (its fields, its stats, its charts) or two side by side (fields, every scalar stat, shared charts)."""
+    from .eval import _table
+    from .render import render_stats, stdout_console
+
+    columns = [[text for _, text in fields(r.data, str(r.path))] for r in runs]
+    names = [name for name, _ in fields(runs[0].data, str(runs[0].path))]
+    rows = [[name, *(col[i] for col in columns)] for i, name in enumerate(names)]
+    if len(runs) == 1:
+        _table(f"run {runs[0].id}", ["", "value"], rows)
+        render_stats(stdout_console(), runs[0].data.get("stats"), title="stats")
+    else:
+        stats = [_scalar_stats(r.data) for r in runs]
+        keys = [k for k in {**stats[0], **stats[1]}]
+        rows += [[f"stats.{k}", *(_n(s.get(k)) for s in stats)] for k in keys]
+        _table(f"runs {runs[0].id} vs {runs[1].id}", ["", runs[0].id, runs[1].id], rows)
+    if charts:
+        render_charts(runs)
+
+
+def render_charts(runs: list[Any]) -> None:
+    """The per-step curves (every run in one chart per value) and each run's per-pair margins, as text charts."""
+    from ..runs.charts import chart_width, line_chart, pairs_chart
+    from .render import plain_output
+
+    color = not plain_output() and os.environ.get("NO_COLOR", "") == ""
+    width = chart_width(tty=not plain_output())
+    out: list[str] = []
+    drawn: set[str] = set()
+    for key, title, unit in summary.CURVES:
+        lines = []
+        for r in runs:
+            steps, values = summary.series(r.data, key)
+            if len(values) >= 2:
+                lines.append((r.id if len(runs) > 1 else "", steps, values))
+        if lines:
+            drawn.add(key)
+            out.append(line_chart(f"{title} per step", "training step", unit, lines, width=width, color=color))
+    for r in runs:
+        pairs, unit = summary.pair_margins(r.data)
+        if pairs:
+            out.append((f"run {r.id}\n" if len(runs) > 1 else "") + pairs_chart(pairs, unit, width=width, color=color))
+    if "loss" not in drawn:
+        out.append("(no loss curve: the client logged fewer than two training steps)")
+    sys.stdout.write("\n" + "\n\n".join(out) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,220 @@
+"""Writing the run record of an update: one ``run.json`` per run, atomically, never failing the update.
+
+Where it goes (docs/runs.md):
+
+* the client's own run folder when its stats name one (``stats["run_dir"]``: the Hugging Face client's
+  ``output_dir/runs/<name>``, beside its checkpoint and its trainer logs);
+* otherwise ``<runs dir>/<id>/run.json``, the runs dir being ``--runs-dir``, else ``$AGENT_FT_RUNS_DIR``, else
+  ``.agent-ft/runs`` under the current folder (made absolute before any client code runs).
+
+Every run, wherever its record is, is also listed in ``<runs dir>/index.jsonl`` (one line per run, appended under
+a lock), so ``agent-ft runs`` in the folder the updates ran from lists them all.
+
+The record holds the inputs (paths and sha256 of their bytes), the client and its settings (secrets redacted), the
+update's stats, the per-step ``history`` the client gives (moved out of the stats), and ``eval`` before/after when
+``update --eval`` ran. Nothing here raises: a record that cannot be written is one warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..jsonio import to_json
+
+FORMAT = "agent-ft-run"
+VERSION = 1
+RECORD = "run.json"
+INDEX = "index.jsonl"
+RUNS_DIR_ENV = "AGENT_FT_RUNS_DIR"
+DEFAULT_RUNS_DIR = Path(".agent-ft") / "runs"
+
+
+def runs_dir(given: str | os.PathLike[str] | None = None) -> Path:
+    """The runs folder: ``given`` (``--runs-dir``), else ``$AGENT_FT_RUNS_DIR``, else ``.agent-ft/runs``; absolute."""
+    raw = given if given not in (None, "") else os.environ.get(RUNS_DIR_ENV) or DEFAULT_RUNS_DIR
+    return Path(os.path.abspath(Path(str(raw)).expanduser()))
+
+
+@dataclass
+class RunStart:
+    """Taken when the update starts (before any client code can change the working folder)."""
+
+    started: float
+    folder: Path | None  # None: no record (``--no-run-record``)
+
+
+def start(given: str | os.PathLike[str] | None, *, enabled: bool = True) -> RunStart:
+    try:
+        folder = runs_dir(given) if enabled else None
+    except OSError:  # the working folder is gone: the update says so itself
+        folder = None
+    return RunStart(time.time(), folder)
+
+
+def file_ref(path: str | os.PathLike[str] | None) -> dict[str, Any] | None:
+    """``{"path", "sha256", "bytes"}`` of an input file (read in chunks); ``sha256`` None when it cannot be read."""
+    if path is None:
+        return None
+    shown = str(path)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError:
+        return {"path": shown, "sha256": None, "bytes": None}
+    absolute = os.path.abspath(shown) if shown != "-" else shown
+    return {"path": absolute, "sha256": digest.hexdigest(), "bytes": size}
+
+
+def data_ref(source: str, data: Any) -> dict[str, Any]:
+    """Preference data read from stdin: the sha256 of its canonical JSON (the bytes themselves are gone)."""
+    return {"path": source, "sha256": hashlib.sha256(to_json(data)).hexdigest(), "bytes": None, "hashed": "json"}
+
+
+def new_id(now: float) -> str:
+    """A sortable run id: UTC time, then a short random part (``20261207-161000-3f2a9c``)."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime(now)) + "-" + uuid.uuid4().hex[:6]
+
+
+def _iso(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
+
+
+def split_history(stats: Any) -> tuple[Any, list[dict[str, Any]]]:
+    """The stats without their ``history`` and that history (one dict per logged step; [] when none)."""
+    if not isinstance(stats, dict):
+        return stats, []
+    history = stats.get("history")
+    rest = {k: v for k, v in stats.items() if k != "history"}
+    if not isinstance(history, list):
+        return rest, []
+    return rest, [h for h in history if isinstance(h, dict)]
+
+
+def build(
+    *,
+    run_id: str,
+    begun: float,
+    finished: float,
+    inputs: dict[str, Any],
+    agent: str,
+    peer: str,
+    client: str,
+    client_args: dict[str, Any],
+    kwargs: dict[str, Any],
+    stats: Any,
+    evaluation: Any = None,
+) -> dict[str, Any]:
+    """The record as a dict (secrets in the client's settings and keyword args redacted; stats already scrubbed)."""
+    from .. import __version__
+    from ..redact import known_secrets, redact, scrub_data
+
+    rest, history = split_history(stats)
+    info = rest if isinstance(rest, dict) else {}
+    checkpoint = info.get("checkpoint")
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "id": run_id,
+        "time": _iso(finished),
+        "started": _iso(begun),
+        "seconds": round(finished - begun, 3),
+        "agent_ft": __version__,
+        **inputs,
+        "agent": agent,
+        "peer": peer,
+        "client": {"spec": client, "args": scrub_data(redact(client_args), known_secrets())},
+        "kwargs": scrub_data(redact(kwargs), known_secrets()),
+        "method": info.get("method") if isinstance(info.get("method"), str) else None,
+        "stats": rest,
+        "history": history,
+        "eval": evaluation,
+        "checkpoint": checkpoint if isinstance(checkpoint, str) else None,
+        "published": isinstance(checkpoint, str) and bool(checkpoint),
+        "run_dir": None,  # set by record_update when the record is in the client's own run folder
+    }
+
+
+def where(stats: Any, folder: Path, run_id: str) -> tuple[Path, str, bool]:
+    """The record's folder, the run's id, and whether the folder is the client's own run folder (``run_dir``, an
+    existing folder; its name is the id), else ``folder/<id>``."""
+    own = stats.get("run_dir") if isinstance(stats, dict) else None
+    if isinstance(own, str) and own and Path(own).is_dir():
+        return Path(os.path.abspath(own)), Path(own).name, True
+    return folder / run_id, run_id, False
+
+
+def write(record: dict[str, Any], run_folder: Path, index_folder: Path | None) -> Path:
+    """Write ``run_folder/run.json`` atomically and add a line to the index; return the record's path."""
+    from ..fsutil import atomic_write_bytes
+
+    run_folder.mkdir(parents=True, exist_ok=True)
+    path = run_folder / RECORD
+    atomic_write_bytes(path, to_json(record, indent=True) + b"\n", what="run record")
+    if index_folder is not None:
+        add_to_index(index_folder, record["id"], path)
+    return path
+
+
+def add_to_index(folder: Path, run_id: str, path: Path) -> None:
+    """Append ``{"id", "record"}`` to ``folder/index.jsonl`` under its lock (one write, so lines never interleave)."""
+    from ..fsutil import exclusive_lock
+
+    folder.mkdir(parents=True, exist_ok=True)
+    index = folder / INDEX
+    line = to_json({"id": run_id, "record": str(path)}) + b"\n"
+    with exclusive_lock(index, what="runs index"):
+        fd = os.open(index, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+
+
+def record_update(
+    job: Any, outcome: Any, begun: RunStart, prefs: Any, on_warning: Any = None, *, client_args: dict[str, Any] | None = None
+) -> Path | None:
+    """Write the run record of a finished update (``job``: an UpdateJob, ``outcome``: its UpdateResult;
+    ``client_args``: the client's constructor arguments, the config's and ``--client-arg``'s together).
+
+    Never raises: a record that cannot be written is a warning (``on_warning``, else stderr) and None."""
+    if begun.folder is None:
+        return None
+    try:
+        finished = time.time()
+        folder, run_id, own = where(outcome.update_stats, begun.folder, new_id(finished))
+        prefs_ref = data_ref("-", prefs) if str(job.prefs_path) == "-" else file_ref(job.prefs_path)
+        evaluator = outcome.evaluation
+        inputs = {
+            "sessions": [file_ref(job.session_path)],
+            "prefs": prefs_ref,
+            "heldout": file_ref(getattr(evaluator, "heldout_path", None)),
+            "config": file_ref(job.config_path),
+        }
+        record = build(
+            run_id=run_id, begun=begun.started, finished=finished, inputs=inputs, agent=outcome.agent,
+            peer=outcome.peer, client=outcome.client, client_args=job.client_args if client_args is None else client_args, kwargs=job.kwargs,
+            stats=outcome.update_stats, evaluation=evaluator.as_dict() if evaluator is not None and evaluator.runs else None,
+        )
+        record["run_dir"] = str(folder) if own else None  # absolute, as the index names it
+        return write(record, folder, begun.folder)
+    except Exception as e:  # the model was updated: a record that cannot be written must not say otherwise
+        from ..redact import describe_exception
+
+        message = f"the run record could not be written ({type(e).__name__}: {describe_exception(e)}); the update itself succeeded"
+        if on_warning is not None:
+            on_warning(message)
+        else:
+            import sys
+
+            print(f"Warning: {message}", file=sys.stderr)
+        return None
