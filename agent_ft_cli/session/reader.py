@@ -191,6 +191,14 @@ def parse_header(path: Path, raw: bytes) -> SessionHeader:
     return check_header(path, header)
 
 
+def _past_header(p: Path, fh: Any, known: tuple[SessionHeader, int] | None) -> SessionHeader:
+    """Read the header, or skip it when the caller already read it (``known``: the header, the offset after it)."""
+    if known is None:
+        return parse_header(p, _first_line(p, fh))
+    fh.seek(known[1])
+    return known[0]
+
+
 def read_header(path: Path | str) -> tuple[SessionHeader, int]:
     """The header record and the byte offset where the records after it start."""
     p, fh = _open(path)
@@ -229,12 +237,18 @@ def iter_records(
         yield from _records(p, fh, 2, strict, on_warning)
 
 
-def thread_counts(path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None) -> dict[Pair, int]:
+def thread_counts(
+    path: Path | str,
+    *,
+    strict: bool = False,
+    on_warning: WarnFn | None = None,
+    header: tuple[SessionHeader, int] | None = None,
+) -> dict[Pair, int]:
     """How many messages each thread holds (after its last ``clear``), from one streaming pass over the file."""
     reducer = ThreadReducer(count_only=True)
     p, fh = _open(path)
     with fh:
-        parse_header(p, _first_line(p, fh))
+        _past_header(p, fh, header)
         _reduce(p, fh, reducer, strict, on_warning, None)
     return reducer.threads
 
@@ -409,6 +423,7 @@ def load_session(
     agents: Iterable[str] | None = None,
     strict: bool = False,
     on_warning: WarnFn | None = None,
+    header: tuple[SessionHeader, int] | None = None,
 ) -> Session:
     """Read a session file into a :class:`~agent_ft_cli.session.Session`.
 
@@ -416,6 +431,8 @@ def load_session(
         path: the session file (JSON Lines written by agent-ft).
         pairs: keep only these ``(agent, peer)`` threads in memory; ``agents``: only these agents' threads
             (all by default; every line is still read and checked).
+        header: the header and the offset after it, when the caller already read them (:func:`read_header`):
+            reading starts there and the header is not read again.
         strict: a final line cut short by a crash is an error instead of a warning.
         on_warning: called with each warning's text; without it, warnings are issued as
             :class:`~agent_ft_cli.errors.SessionWarning`.
@@ -432,8 +449,7 @@ def load_session(
     reducer = ThreadReducer(pairs=pairs, agents=agents)
     events: list[dict[str, Any]] = []
     with fh:
-        header = parse_header(p, _first_line(p, fh))
-        session = Session(path=p, header=header, threads=reducer.threads, events=events, earlier=reducer.earlier)
+        session = Session(path=p, header=_past_header(p, fh, header), threads=reducer.threads, events=events, earlier=reducer.earlier)
 
         def warn(text: str) -> None:
             session.warnings.append(text)

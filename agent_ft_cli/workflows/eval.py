@@ -34,16 +34,15 @@ import difflib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..align import Skipped, align, prompt_thread, text_of
 from ..clients.protocol import can_score
-from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, InputDataError
+from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, InputDataError, UsageError
 from ..redact import describe_exception, known_secrets, remember_secrets
 from ..types import EvalReportDict, EvalResultDict, EvalRunsDict, EvaluationDict, PairResultDict
 from .gates import Baseline, Gate, check_gates
-from .walk import WarnFn, plan, replay, stdout_to_stderr
+from .walk import Target, WarnFn, plan, replay, stdout_to_stderr
 
 Message = dict[str, Any]
 #: Called after each pair with (pairs done, pairs in all).
@@ -344,19 +343,10 @@ class Evaluator:
 
 
 @dataclass
-class EvalJob:
-    session_path: Path
-    prefs_path: str
+class EvalJob(Target):
+    """An ``eval``: the walk's :class:`~.walk.Target`, the held-out pairs and the gates."""
+
     heldout_path: str | None = None
-    client: str | None = None
-    client_args: dict[str, Any] = field(default_factory=dict)
-    config_path: Path | None = None
-    agent: str | None = None
-    peer: str | None = None
-    include_system_message: bool = False
-    strict: bool = False
-    #: Run a client named only by the session header (consent; see :func:`agent_ft_cli.pairing.resolve_client`).
-    trust_session_client: bool = False
     min_accuracy: float | None = None
     baseline: Baseline | None = None  # :func:`load_baseline`
     max_drop: float | None = None
@@ -386,22 +376,20 @@ def run(job: EvalJob, on_warning: WarnFn | None = None, progress: ProgressFn | N
     """Everything ``agent-ft eval`` does: the walk, then :func:`evaluate` on the pairs and held-out pairs, and the
     job's gates checked. Raising on a missed gate is left to the caller, after it has shown the result
     (:func:`raise_on_failed_gates`)."""
-    from ..clients.loading import load_client
     from ..pairing import require_client
     from ..prefs import load_prefs
 
-    walk = plan(
-        job.session_path, agent=job.agent, peer=job.peer, config_path=job.config_path, client=job.client,
-        client_args=job.client_args, trust_session_client=job.trust_session_client,
-    )
+    if job.prefs_path is None:
+        raise UsageError("{prefs} is needed: eval judges preference pairs", options=("prefs",))
+    walk = plan(job)
     prefs = load_prefs(job.prefs_path)
     choice = require_client(walk.client, walk.agent)
     evaluator = Evaluator(
         job.heldout_path, job.include_system_message, progress, choice.spec, job.min_accuracy, job.baseline, job.max_drop
     )
-    client_cls = load_client(choice.spec, need_update=False)
+    client_cls = walk.client_class(need_update=False)
     remember_secrets([choice.args])
     with stdout_to_stderr():
-        pair = replay(walk, client_cls, strict=job.strict, on_warning=on_warning)
+        pair = replay(walk, client_cls, on_warning=on_warning)
         evaluation = evaluator(pair.agent, pair.peer, prefs, source=job.prefs_path)
     return EvalResult(str(job.session_path), walk.agent, walk.peer, choice.spec, evaluation, evaluator.gates)
