@@ -14,7 +14,7 @@ Nothing here imports autogen, yaml or the client: it only decides names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -104,12 +104,14 @@ def resolve_pair(
     *,
     path: Path | str,
     config: PairConfig | None = None,
+    threads: Iterable[tuple[str, str]] | None = None,
 ) -> tuple[str, str]:
-    """Command-line choice first, then the config's ``update``/``peer``, then inference from the session."""
+    """Command-line choice first, then the config's ``update``/``peer``, then inference from the session (its
+    ``threads`` when the caller already read them, else looked up in the file when needed)."""
     if config is not None:
         agent = agent or config.update
         peer = peer or config.peer
-    return choose_pair(header, agent, peer, path=path)
+    return choose_pair(header, agent, peer, path=path, threads=threads)
 
 
 def recorded_clients(header: Mapping[str, Any], agent: str) -> list[str]:

@@ -73,10 +73,12 @@ def inspect(
     def show(path: Path, name_it: bool) -> None:
         header, end = reading.read_header(path)
         known = (header, end)  # the header is read once: the readers below start after it
+        whole = last is None and (conversation is not None or not json_out)  # one pass over the file, every thread
+        loaded = reading.load_session(path, strict=strict, on_warning=warn, header=known) if whole else None
         try:
-            a, p = resolve_pair(header, agent, peer, path=path)
+            a, p = resolve_pair(header, agent, peer, path=path, threads=loaded.threads if loaded else None)
         except PairChoiceError as e:  # several threads could be shown: list them (nothing to choose to look)
-            list_threads(path, e, name_it, known)
+            list_threads(path, e, name_it, known, loaded)
             return
         system: list[Message] = []
         if include_system_message:
@@ -85,15 +87,14 @@ def inspect(
                 system = [{"content": definition["system_message"], "role": "system"}]
         conversations: list[list[Message]] | None = None
         counts = None
-        if conversation is None and last is not None:
+        if loaded is None and conversation is None and last is not None:
             messages: Any = system + reading.tail_thread(path, a, p, last, strict=strict, on_warning=warn, header=known)
-        elif conversation is None and json_out:
+        elif loaded is None and conversation is None:  # --json: the thread's lines streamed as they are
             thread = reading.iter_thread(path, a, p, strict=strict, on_warning=warn, as_bytes=True, header=known)
             messages = itertools.chain(system, thread)
-        else:  # the rich view or a chosen conversation: one pass over the file gives the thread, its conversations
-            # and (for the rich view) every thread's count
-            pairs = None if conversation is None else [(a, p)]
-            loaded = reading.load_session(path, pairs=pairs, strict=strict, on_warning=warn, header=known)
+        else:  # the rich view or a chosen conversation: the thread, its conversations, every thread's count
+            if loaded is None:
+                loaded = reading.load_session(path, pairs=[(a, p)], strict=strict, on_warning=warn, header=known)
             conversations = loaded.conversations(a, p) if (a, p) in loaded.threads else []
             if conversation is not None:
                 chosen = pick_conversation(conversations, conversation, a, p, all_ok=False)
@@ -115,8 +116,11 @@ def inspect(
         rule(console)
         console.print(f"{n} message(s)", style="dim")
 
-    def list_threads(path: Path, choice: PairChoiceError, name_it: bool, known: Any) -> None:
-        counts = reading.thread_counts(path, strict=strict, on_warning=warn, header=known)
+    def list_threads(path: Path, choice: PairChoiceError, name_it: bool, known: Any, loaded: Any) -> None:
+        if loaded is not None:
+            counts = {key: len(thread) for key, thread in loaded.threads.items()}
+        else:
+            counts = reading.thread_counts(path, strict=strict, on_warning=warn, header=known)
         if choice.option == "agent":
             keys = [k for k in counts if k[0] in choice.choices]
         else:

@@ -311,7 +311,13 @@ _CLEAR_START = b'\n{"type":"clear","agent":"'
 _MESSAGE_KEYS = re.compile(rb'\{"type":"message","agent":"((?:[^"\\\n]|\\.)*)","peer":"((?:[^"\\\n]|\\.)*)","message":')
 
 
-def thread_keys(path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None) -> list[Pair]:
+def thread_keys(
+    path: Path | str,
+    *,
+    strict: bool = False,
+    on_warning: WarnFn | None = None,
+    header: tuple[SessionHeader, int] | None = None,
+) -> list[Pair]:
     """Every thread the file holds, in order of first appearance (a cleared thread included): the truth about who
     talked to whom, which the header's agent list is not (a peer that was not recorded has no definition there).
 
@@ -322,7 +328,7 @@ def thread_keys(path: Path | str, *, strict: bool = False, on_warning: WarnFn | 
     writer's key order, an unknown record, a final line without its newline that starts a thread, or more than
     ``_SEARCHED_THREADS`` threads) the same answer comes from :func:`thread_counts`."""
     p = Path(path)
-    _, start = read_header(p)
+    start = header[1] if header is not None else read_header(p)[1]
     try:
         with open(p, "rb") as fh:
             found = _canonical_thread_keys(fh.fileno(), start - 1)
@@ -330,7 +336,7 @@ def thread_keys(path: Path | str, *, strict: bool = False, on_warning: WarnFn | 
                 return found
     except (OSError, ValueError, orjson.JSONDecodeError):  # unreadable or odd bytes: the full reader decides
         pass
-    return list(thread_counts(p, strict=strict, on_warning=on_warning))
+    return list(thread_counts(p, strict=strict, on_warning=on_warning, header=header))
 
 
 def thread_in_file(path: Path | str, agent: str, peer: str) -> bool:

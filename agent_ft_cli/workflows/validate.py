@@ -24,6 +24,7 @@ from ..pairing import ClientChoice, NoClientError, recorded_clients, resolve_cli
 from ..redact import scrub_known
 from ..session import Message, has_model_client, load_session, read_header
 from ..session.choice import PairChoiceError
+from ..session.reader import thread_keys
 from ..types import CheckDict
 from .walk import Target, WarnFn, load_config
 
@@ -128,8 +129,10 @@ def run(
 
         def check_session(check: Check, r: _Read = r) -> str:
             r.header, end = read_header(r.path)
+            known = (r.header, end)  # the header is not read again
+            threads = thread_keys(r.path, header=known, on_warning=lambda _: None)  # who talked to whom (load_session warns)
             try:
-                r.pair = resolve_pair(r.header, agent, peer, path=r.path, config=config)
+                r.pair = resolve_pair(r.header, agent, peer, path=r.path, config=config, threads=threads)
             except SessionError as e:
                 r.pair_error = e
                 r.no_client = (agent, peer, config) == (None, None, None) and not any(
@@ -143,14 +146,13 @@ def run(
                 if on_warning is not None:
                     on_warning(text)
 
-            known = (r.header, end)  # the header is not read again
-            if r.pair is not None:
+            r.present = r.pair in threads
+            if r.pair is not None and prefs_path is not None:  # the thread the pairs are tied to
                 s = load_session(r.path, pairs=[r.pair], strict=strict, on_warning=warn, header=known)
-                r.present = r.pair in s.threads
                 r.thread = s.threads.get(r.pair, [])  # type: ignore[arg-type]
                 if r.present:
                     r.conversations = s.conversations(*r.pair)  # type: ignore[assignment]
-            else:
+            else:  # read and check every line, keep nothing
                 s = load_session(r.path, agents=[], strict=strict, on_warning=warn, header=known)
             note = f"; {len(check.warnings)} warning(s): {check.warnings[0]}" if check.warnings else ""
             return (
