@@ -14,13 +14,14 @@ import typer
 
 from .app import escape, guarded, stdin_among, warn
 from .options import QuietOpt, SessionsOpt, StrictOpt, flag
-from .render import shown
 
 # No ``from __future__ import annotations`` (typer would eval the strings at start-up; see app.py).
 
 
 def _summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The export summary as (label, text) rows, every name and reason made inert."""
+    from .render import shown
+
     where = summary.get("out") or summary.get("dataset") or "-"
     where = "stdout" if where == "-" else shown(str(where))
     rows = [("rows written", f"{summary['rows']} to {where}"), ("sessions read", str(summary["sessions"]))]
@@ -229,6 +230,8 @@ def register(app: Any) -> None:
                 stderr_console().print(
                     f"imported {len(result.written)} conversation(s) from {escape(str(source))} ({result.kind})"
                 )
+            from .render import shown
+
             for p in result.written:
                 typer.echo(shown(str(p)))
 
