@@ -67,7 +67,7 @@ def register(app: Any) -> None:
     @app.command("export")
     def export_cmd(
         session: SessionsOpt,
-        fmt: Annotated[
+        format_name: Annotated[
             str,
             typer.Option(
                 "--format",
@@ -127,7 +127,7 @@ def register(app: Any) -> None:
             from ..fsutil import is_stdout
 
             options = ExportOptions(
-                format=fmt, standard=standard, train_last_only=train_last_only, agent=agent, peer=peer, strict=strict
+                format=format_name, standard=standard, train_last_only=train_last_only, agent=agent, peer=peer, strict=strict
             )
             data = None
             if prefs is not None:

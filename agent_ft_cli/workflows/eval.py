@@ -44,7 +44,6 @@ from ..types import EvalReportDict, EvalResultDict, EvalRunsDict, EvaluationDict
 from .gates import Baseline, Gate, check_gates
 from .walk import Target, WarnFn, plan, replay, stdout_to_stderr
 
-Message = dict[str, Any]
 #: Called after each pair with (pairs done, pairs in all).
 ProgressFn = Callable[[int, int], None]
 
@@ -172,7 +171,7 @@ def the_one_client(agent: Any) -> Any:
     return clients[0]
 
 
-def _create_params(agent: Any, messages: list[Message]) -> dict[str, Any]:
+def _create_params(agent: Any, messages: list[dict[str, Any]]) -> dict[str, Any]:
     """What autogen's wrapper would pass to the client's ``create``: its config entry (autogen's own keys dropped)
     and the messages."""
     wrapper = getattr(agent, "client", None)
