@@ -15,10 +15,13 @@ import contextlib
 import dataclasses
 import datetime
 import enum
+import functools
 import io
 import json
 import math
 import re
+import types
+import typing
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -189,6 +192,50 @@ def to_json(value: Any, *, indent: bool = False) -> bytes:
         seps = None if indent else (",", ":")
         text = json.dumps(clean, default=_leaf, ensure_ascii=False, indent=2 if indent else None, separators=seps)
         return text.encode("utf-8", "replace")
+
+
+def shaped(obj: Any, shape: Any, *, digits: int | None = None) -> Any:
+    """``obj`` (a result dataclass) as its TypedDict ``shape`` in ``agent_ft_cli.types`` says, in the shape's key
+    order: each key from the attribute of that name; an optional key left out when it is None or empty; a value
+    whose declared type is a shape (or a list of them) shaped alike; an enum as its value; floats rounded to
+    ``digits``. The shapes are the one result model: a result gains a key by declaring it there."""
+    out: dict[str, Any] = {}
+    hints, optional = _keys(shape)
+    for key, tp in hints.items():
+        value = getattr(obj, key)
+        if key in optional and (value is None or value == []):
+            continue
+        out[key] = _shaped_value(value, tp, digits)
+    return out
+
+
+@functools.cache
+def _keys(shape: Any) -> tuple[dict[str, Any], frozenset[str]]:
+    """A shape's keys with their types, and its optional keys (``NotRequired`` from typing_extensions on 3.10 too)."""
+    hints, optional = {}, set(shape.__optional_keys__)
+    for key, tp in typing.get_type_hints(shape).items():
+        if getattr(typing.get_origin(tp), "_name", None) == "NotRequired":
+            optional.add(key)
+            tp = typing.get_args(tp)[0]
+        hints[key] = tp
+    return hints, frozenset(optional)
+
+
+def _shaped_value(value: Any, tp: Any, digits: int | None) -> Any:
+    if value is None:
+        return None
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if typing.get_origin(tp) in (typing.Union, types.UnionType) and len(args) == 1:
+        tp = args[0]
+    if typing.is_typeddict(tp) and not isinstance(value, dict):
+        return shaped(value, tp, digits=digits)
+    if typing.get_origin(tp) is list and args and typing.is_typeddict(args[0]):
+        return [v if isinstance(v, dict) else shaped(v, args[0], digits=digits) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, float) and digits is not None:
+        return round(value, digits)
+    return value
 
 
 def dumps_line(record: dict[str, Any]) -> bytes:

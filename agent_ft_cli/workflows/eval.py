@@ -39,6 +39,7 @@ from typing import Any
 from ..align import Skipped, align, prompt_thread, text_of
 from ..clients.protocol import can_score
 from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, InputDataError, UsageError
+from ..jsonio import shaped
 from ..redact import describe_exception, known_secrets, remember_secrets
 from ..types import EvalReportDict, EvalResultDict, EvalRunsDict, EvaluationDict, PairResultDict
 from .gates import Baseline, Gate, check_gates
@@ -79,22 +80,7 @@ class PairResult:
         return self.chosen_score - self.rejected_score
 
     def as_dict(self) -> PairResultDict:
-        out: PairResultDict = {"index": self.index, "prompt": self.prompt, "preferred": self.preferred}
-        if self.chosen_score is not None:
-            out.update({"chosen_score": _r(self.chosen_score), "rejected_score": _r(self.rejected_score), "margin": _r(self.margin)})
-        else:
-            out.update(
-                {
-                    "reply": self.reply,
-                    "chosen_similarity": _r(self.chosen_similarity),
-                    "rejected_similarity": _r(self.rejected_similarity),
-                }
-            )
-        return out
-
-
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
+        return shaped(self, PairResultDict, digits=4)  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -123,18 +109,12 @@ class EvalReport:
         margins = [m for m in (r.margin for r in self.results) if m is not None]
         return sum(margins) / len(margins) if margins and len(margins) == len(self.results) else None
 
+    @property
+    def comparison(self) -> str:
+        return COMPARISONS[self.method]
+
     def as_dict(self) -> EvalReportDict:
-        return {
-            "source": self.source,
-            "pairs": self.pairs,
-            "preferred": self.preferred,
-            "accuracy": round(self.accuracy, 4),
-            "mean_margin": _r(self.mean_margin),
-            "method": self.method,
-            "comparison": COMPARISONS[self.method],
-            "skipped": [{"index": s.index, "kind": s.kind.value, "reason": s.reason} for s in self.skipped],
-            "results": [r.as_dict() for r in self.results],
-        }
+        return shaped(self, EvalReportDict, digits=4)  # type: ignore[no-any-return]
 
 
 @dataclass

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AgentFtError, SessionError, StrictError
+from ..jsonio import shaped
 from ..pairing import ClientChoice, NoClientError, recorded_clients, resolve_client, resolve_pair
 from ..redact import scrub_known
 from ..session import Message, has_model_client, load_session, read_header
@@ -45,12 +46,7 @@ class Check:
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> CheckDict:
-        out: CheckDict = {"name": self.name, "ok": self.ok, "detail": self.detail}
-        if self.file is not None:
-            out["file"] = self.file
-        if self.warnings:
-            out["warnings"] = list(self.warnings)
-        return out
+        return shaped(self, CheckDict)  # type: ignore[no-any-return]
 
 
 @dataclass
