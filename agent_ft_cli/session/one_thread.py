@@ -16,9 +16,8 @@ import orjson
 
 from ..errors import SessionError
 from ..fsutil import line_too_long, max_input_bytes
-from ..types import SessionHeader
 from . import _scan
-from .reader import _SKIP, _STOP, LineNo, _open, _past_header, check_record, unparsable
+from .reader import _SKIP, _STOP, Known, LineNo, _open, _past_header, check_record, unparsable
 from .records import Message, WarnFn, is_message
 from .threads import ThreadKey, clears
 
@@ -44,7 +43,7 @@ def iter_thread(
     strict: bool = False,
     on_warning: WarnFn | None = None,
     as_bytes: bool = False,
-    header: tuple[SessionHeader, int] | None = None,
+    header: Known | None = None,
 ) -> Iterator[Any]:
     """Stream the messages of one thread (``agent.chat_messages[peer]``) in order, with flat memory.
 
@@ -180,14 +179,8 @@ def iter_thread(
 
 
 def tail_thread(
-    path: Path | str,
-    agent: str,
-    peer: str,
-    n: int,
-    *,
-    strict: bool = False,
-    on_warning: WarnFn | None = None,
-    header: tuple[SessionHeader, int] | None = None,
+    path: Path | str, agent: str, peer: str, n: int, *, strict: bool = False, on_warning: WarnFn | None = None,
+    header: Known | None = None,
 ) -> list[Message]:
     """The last ``n`` messages of a thread, found by walking the file backwards from its end.
 

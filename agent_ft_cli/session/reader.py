@@ -41,6 +41,7 @@ from .threads import Pair, Session, ThreadReducer
 
 _SKIP, _STOP = object(), object()  # what :func:`unparsable` says about a line besides raising
 LineNo = int | str | Callable[[], int]  # a line number, a description, or how to work it out (error paths only)
+Known = tuple[SessionHeader, int]  # a header already read, and the offset after it (readers then skip it)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -191,7 +192,7 @@ def parse_header(path: Path, raw: bytes) -> SessionHeader:
     return check_header(path, header)
 
 
-def _past_header(p: Path, fh: Any, known: tuple[SessionHeader, int] | None) -> SessionHeader:
+def _past_header(p: Path, fh: Any, known: Known | None) -> SessionHeader:
     """Read the header, or skip it when the caller already read it (``known``: the header, the offset after it)."""
     if known is None:
         return parse_header(p, _first_line(p, fh))
@@ -238,11 +239,7 @@ def iter_records(
 
 
 def thread_counts(
-    path: Path | str,
-    *,
-    strict: bool = False,
-    on_warning: WarnFn | None = None,
-    header: tuple[SessionHeader, int] | None = None,
+    path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None, header: Known | None = None
 ) -> dict[Pair, int]:
     """How many messages each thread holds (after its last ``clear``), from one streaming pass over the file."""
     reducer = ThreadReducer(count_only=True)
@@ -312,11 +309,7 @@ _MESSAGE_KEYS = re.compile(rb'\{"type":"message","agent":"((?:[^"\\\n]|\\.)*)","
 
 
 def thread_keys(
-    path: Path | str,
-    *,
-    strict: bool = False,
-    on_warning: WarnFn | None = None,
-    header: tuple[SessionHeader, int] | None = None,
+    path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None, header: Known | None = None
 ) -> list[Pair]:
     """Every thread the file holds, in order of first appearance (a cleared thread included): the truth about who
     talked to whom, which the header's agent list is not (a peer that was not recorded has no definition there).
@@ -429,7 +422,7 @@ def load_session(
     agents: Iterable[str] | None = None,
     strict: bool = False,
     on_warning: WarnFn | None = None,
-    header: tuple[SessionHeader, int] | None = None,
+    header: Known | None = None,
 ) -> Session:
     """Read a session file into a :class:`~agent_ft_cli.session.Session`.
 
