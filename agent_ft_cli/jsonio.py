@@ -78,16 +78,13 @@ def _leaf(value: Any) -> Any:
 
 
 def sanitize(value: Any, *, max_depth: int = MAX_DEPTH) -> Any:
-    """``value`` as plain JSON data, keeping every part that can be shown and replacing only what cannot.
+    """``value`` as plain JSON data, keeping every part that can be shown and replacing only what cannot: what the
+    table view shows and ``--json``/``--output`` write of values agent-ft did not build (a client's stats).
 
-    The one sanitizer for values agent-ft did not build (a client's stats): what the table view shows and what
-    ``--json``/``--output`` write. Strings holding a file name's undecodable bytes become valid text as the terminal
-    view shows them (:func:`agent_ft_cli.textsafe.legible`: UTF-8 where valid, else ``\\xNN``; a recording keeps
-    them restorable instead, :func:`escape_surrogates`). Keys become strings (a tuple key ``("a", 1)`` reads
-    ``a, 1``); a container that contains itself becomes :data:`CYCLE` at the point it recurs; the part deeper than
-    ``max_depth`` becomes :data:`TOO_DEEP`; NaN and infinities become null (as orjson writes them); sets, tuples,
-    bytes, pydantic models and other objects get the :func:`json_default` fallback. Never raises (except an
-    interrupt), never recurses deeper than ``max_depth`` (:func:`_plain`, the walk it shares with :func:`recordable`).
+    Strings with a file name's undecodable bytes read as the terminal shows them (:func:`agent_ft_cli.textsafe.
+    legible`; a recording keeps them restorable instead); a cycle is :data:`CYCLE`, the part deeper than
+    ``max_depth`` :data:`TOO_DEEP`, NaN and infinities null (as orjson writes them), other objects the
+    :func:`json_default` fallback (:func:`_plain`, the walk shared with :func:`recordable`). Never raises.
     """
 
     def number(n: Any) -> Any:

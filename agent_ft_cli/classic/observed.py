@@ -1,9 +1,6 @@
-"""The observing twin of an agent's history (``agent.chat_messages``): same type, same content, reporting changes.
-
-:class:`ObservedHistory` stands in for the ``defaultdict(list)`` every classic autogen keeps; its threads
-(:class:`ObservedThread`) report each append as a message, and every other change to a thread (items removed, a
-list replaced, a clear) as a reset or a clear, to the recorders (:class:`~.recorder.SessionRecorder`) observing the
-agent. Copies are plain lists and mappings, detached from the recorders.
+"""The observing twin of ``agent.chat_messages`` (same type, same content): its threads report each append as a
+message, and any other change (items removed, a list replaced, a clear) as a reset or a clear, to the recorders
+observing the agent (:class:`~.recorder.SessionRecorder`). Copies are plain, detached from the recorders.
 """
 
 from __future__ import annotations
