@@ -43,8 +43,6 @@ def _opens(*args: str, tmp: str) -> tuple[int, int]:
     ("args", "most"),
     [
         (["inspect", "-s", str(SAMPLE)], 2),
-        (["inspect", "-s", str(SAMPLE), "--conversation", "1", "--json"], 2),
-        (["eval", "-s", str(SAMPLE), "--prefs", str(PREFS), "--config", str(CONFIG), "--strict", "--json"], 2),
         (["update", "-s", str(SAMPLE), "--prefs", str(PREFS), "--config", str(CONFIG), "--conversation", "1", "--json"], 2),
         (["validate", "-s", str(SAMPLE), "--prefs", str(PREFS)], 3),
     ],
