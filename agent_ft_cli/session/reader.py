@@ -430,8 +430,7 @@ def load_session(
         path: the session file (JSON Lines written by agent-ft).
         pairs: keep only these ``(agent, peer)`` threads in memory; ``agents``: only these agents' threads
             (all by default; every line is still read and checked).
-        header: the header and the offset after it, when the caller already read them (:func:`read_header`):
-            reading starts there and the header is not read again.
+        header: what :func:`read_header` gave the caller: reading starts after the header, not read again.
         strict: a final line cut short by a crash is an error instead of a warning.
         on_warning: called with each warning's text; without it, warnings are issued as
             :class:`~agent_ft_cli.errors.SessionWarning`.
