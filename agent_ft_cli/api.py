@@ -17,21 +17,24 @@ def replay(
     agent: str | None = None,
     peer: str | None = None,
     client_args: dict[str, Any] | None = None,
+    config: str | os.PathLike[str] | None = None,
     strict: bool = False,
     on_warning: WarnFn | None = None,
     trust_session_client: bool = False,
 ) -> tuple[Any, Any]:
     """Rebuild the recorded pair as live autogen agents: ``(agent, peer)``, each holding its view of the thread.
 
-    The same walk ``agent-ft update`` does before it calls ``update_model``: the agents are built from the session
-    header's definitions (a peer the header does not define becomes a plain stand-in), ``agent.chat_messages[peer]``
-    and ``peer.chat_messages[agent]`` are the threads as the agents held them when the session ended (the last
-    conversation: see :meth:`Session.thread`), and the client is registered on ``agent``.
+    The same walk ``agent-ft update`` does before it calls ``update_model`` (:mod:`agent_ft_cli.workflows.walk`):
+    the agents are built from the config, else from the session header's definitions (a peer the header does not
+    define becomes a plain stand-in), ``agent.chat_messages[peer]`` and ``peer.chat_messages[agent]`` are the
+    threads as the agents held them when the session ended (the last conversation: see :meth:`Session.thread`),
+    and the client is registered on ``agent``.
 
     ``session``: a path or a :class:`Session` from :func:`load_session`. ``client``: a model client class, an import
-    path ``"module:Class"``, or None for the client the session recorded for ``agent`` (none is registered when it
-    recorded none); ``client_args`` go to its constructor. ``agent``/``peer``: which thread, inferred as ``update``
-    infers them (the agent with a model client) when not given.
+    path ``"module:Class"``, or None for the config's client, else the one the session recorded for ``agent`` (none
+    is registered when there is none); ``client_args`` go to its constructor. ``agent``/``peer``: which thread,
+    inferred as ``update`` infers them (the config's ``update``/``peer``, else the agent with a model client) when
+    not given. ``config``: a YAML pair config, as ``agent-ft update --config`` reads it.
 
     ``trust_session_client``: consent to import the client the session names when ``client`` is None. A session is
     data, and data never chooses code: without consent only agent-ft's bundled clients are imported from a session
@@ -39,6 +42,7 @@ def replay(
     you trust, or name the client yourself.
 
     Raises :class:`~agent_ft_cli.errors.SessionError` (unreadable session, unknown agent or thread),
+    :class:`~agent_ft_cli.errors.ConfigError` (an invalid config),
     :class:`~agent_ft_cli.errors.ClientLoadError` (the client cannot be imported, breaks the protocol or cannot be
     registered, or autogen is not the classic API), :class:`~agent_ft_cli.errors.UsageError` (an argument of the
     wrong type; the session names a client you did not consent to:
@@ -46,36 +50,26 @@ def replay(
     """
     from .classic.compat import require_autogen
     from .classic.replay import replay_pair
-    from .clients.loading import check_protocol, load_client
-    from .pairing import UntrustedSessionClientError, resolve_client, resolve_pair
-    from .session import load_session
+    from .errors import AgentFtError
+    from .workflows.walk import Target, plan
 
     _check_arguments(session, client, agent, peer, client_args, on_warning)
-    if not isinstance(session, Session):
-        session = load_session(Path(os.fspath(session)), strict=strict, on_warning=on_warning)
-    a, p = resolve_pair(session.header, agent, peer, path=session.path)
-    client_cls: type | None = None
-    args = dict(client_args or {})
-    if isinstance(client, type):
-        client_cls = check_protocol(client)
-    else:
-        try:
-            choice = resolve_client(
-                client,
-                None,
-                header=session.header,
-                agent=a,
-                client_args=client_args,
-                trust_session_client=trust_session_client,
-            )
-        except UntrustedSessionClientError as e:  # named as this function's arguments
-            spelled = {"client": "client=...", "trust_session_client": "trust_session_client=True"}
-            e.spell_options(lambda key: spelled.get(key, key))
-            raise
-        if choice is not None:
-            client_cls, args = load_client(choice.spec), choice.args
+    loaded = session if isinstance(session, Session) else None
+    target = Target(
+        Path(os.fspath(loaded.path if loaded is not None else session)),  # type: ignore[arg-type]
+        client=client, client_args=dict(client_args or {}), config_path=Path(os.fspath(config)) if config else None,
+        agent=agent, peer=peer, strict=strict, trust_session_client=trust_session_client,
+    )
+    try:
+        walk = plan(target, session=loaded)
+    except AgentFtError as e:  # named as this function's arguments
+        spelled = {"client": "client=...", "trust_session_client": "trust_session_client=True", "config": "config=..."}
+        e.spell_options(lambda key: spelled.get(key, key))
+        raise
+    client_cls = walk.client_class() if walk.client is not None else None
     require_autogen()
-    pair = replay_pair(session, a, p, client_cls=client_cls, client_args=args)
+    pair = replay_pair(walk.session(on_warning=on_warning), walk.agent, walk.peer, client_cls=client_cls,
+                       client_args=walk.client.args if walk.client is not None else {}, config=walk.config)
     return pair.agent, pair.peer
 
 

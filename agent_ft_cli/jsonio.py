@@ -3,9 +3,9 @@
 Session records, ``inspect --json``, ``update --json``/``--output`` and every export row go through here, so a message
 looks the same wherever it is written. Core modules use this; display code (``render``) builds on it.
 
-Two fallbacks: :func:`sanitize` (values agent-ft shows: a client's stats, rows) and :func:`recordable` (values a
-recording writes: only the value JSON cannot hold is replaced, by kind, as :data:`RECORD_FALLBACKS` and
-docs/session-format.md say).
+Two fallbacks over one walk (:func:`_plain`: cycles, depth, keys): :func:`sanitize` (values agent-ft shows: a
+client's stats, rows) and :func:`recordable` (values a recording writes: only the value JSON cannot hold is
+replaced, by kind, as :data:`RECORD_FALLBACKS` and docs/session-format.md say).
 """
 
 from __future__ import annotations
@@ -15,11 +15,15 @@ import contextlib
 import dataclasses
 import datetime
 import enum
+import functools
 import io
 import json
 import math
 import re
+import types
+import typing
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -74,55 +78,101 @@ def _leaf(value: Any) -> Any:
 
 
 def sanitize(value: Any, *, max_depth: int = MAX_DEPTH) -> Any:
-    """``value`` as plain JSON data, keeping every part that can be shown and replacing only what cannot.
+    """``value`` as plain JSON data, keeping every part that can be shown and replacing only what cannot: what the
+    table view shows and ``--json``/``--output`` write of values agent-ft did not build (a client's stats).
 
-    The one sanitizer for values agent-ft did not build (a client's stats): what the table view shows and what
-    ``--json``/``--output`` write. Strings holding a file name's undecodable bytes become valid text as the terminal
-    view shows them (:func:`agent_ft_cli.textsafe.legible`: UTF-8 where valid, else ``\\xNN``; a recording keeps
-    them restorable instead, :func:`escape_surrogates`). Keys become strings (a tuple key ``("a", 1)`` reads
-    ``a, 1``); a container that contains itself becomes :data:`CYCLE` at the point it recurs; the part deeper than
-    ``max_depth`` becomes :data:`TOO_DEEP`; sets, tuples, bytes, pydantic models and other objects get the
-    :func:`json_default` fallback. Never raises (except
-    an interrupt), never recurses deeper than ``max_depth``.
+    Strings with a file name's undecodable bytes read as the terminal shows them (:func:`agent_ft_cli.textsafe.
+    legible`; a recording keeps them restorable instead); a cycle is :data:`CYCLE`, the part deeper than
+    ``max_depth`` :data:`TOO_DEEP`, NaN and infinities null (as orjson writes them), other objects the
+    :func:`json_default` fallback (:func:`_plain`, the walk shared with :func:`recordable`). Never raises.
     """
 
-    def walk(v: Any, depth: int, seen: frozenset[int]) -> Any:
-        if isinstance(v, str):
-            return _legible(v)  # a file name's undecodable bytes (surrogate escapes): orjson refuses them
-        if v is None or isinstance(v, bool):
-            return v
-        if isinstance(v, float):
-            return v if v == v and v not in (float("inf"), float("-inf")) else None  # as orjson writes them
-        if isinstance(v, int):
-            return int(v)  # an int subclass (an IntEnum) as the number
+    def number(n: Any) -> Any:
+        if isinstance(n, float):
+            return n if n == n and n not in (math.inf, -math.inf) else None
+        return int(n)  # an int subclass (an IntEnum) as the number
+
+    def other(v: Any, depth: int, walk: Callable[[Any, int], Any]) -> Any:
         if depth >= max_depth:
             return TOO_DEEP
-        if isinstance(v, dict):
-            if id(v) in seen:
-                return CYCLE
-            inner = seen | {id(v)}
-            out: dict[str, Any] = {}
-            for k, item in list(v.items()):
-                name = _key(k)
-                while name in out:  # two keys that read the same (1 and "1"): keep both
-                    name += "'"
-                out[name] = walk(item, depth + 1, inner)
-            return out
-        if isinstance(v, (list, tuple, set, frozenset)):
-            if id(v) in seen:
-                return CYCLE
-            inner = seen | {id(v)}
-            items = list(v)
-            if isinstance(v, (set, frozenset)):
-                with contextlib.suppress(TypeError):
-                    items = sorted(items)
-            return [walk(item, depth + 1, inner) for item in items]
         converted = _leaf(v)
-        if converted is v or isinstance(converted, str):
-            return converted
-        return walk(converted, depth + 1, seen)
+        return converted if converted is v or isinstance(converted, str) else walk(converted, depth + 1)
 
-    return walk(value, 0, frozenset())
+    return _plain(value, _Policy(_legible, number, _key, other, TOO_DEEP, CYCLE, lambda kind: None), max_depth)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Policy:
+    """What :func:`_plain` does with each kind of value: the one difference between showing and recording."""
+
+    text: Callable[[str], str]
+    number: Callable[[Any], Any]
+    key: Callable[[Any], str]
+    other: Callable[[Any, int, Callable[[Any, int], Any]], Any]
+    too_deep: str
+    cycle: str
+    note: Callable[[str], None]
+
+
+def _plain(value: Any, policy: _Policy, max_depth: int) -> Any:
+    """The one walk over a value that turns it into plain JSON data: scalars through ``policy``, containers
+    rebuilt (keys made strings, two keys that read the same both kept, sets sorted when they can be), a container
+    that holds itself as ``policy.cycle`` where it recurs, the part deeper than ``max_depth`` as
+    ``policy.too_deep``, a part whose conversion raises as ``<TypeName>``. One frame per level."""
+    path: set[int] = set()  # ids of the containers on the way down (a shared, non-cyclic value is walked twice)
+    text, number, key, other, note = policy.text, policy.number, policy.key, policy.other, policy.note
+
+    def walk(v: Any, depth: int) -> Any:
+        try:
+            if v is None or v is True or v is False:
+                return v
+            t = type(v)
+            if t is str:
+                return text(v)
+            if t is int or t is float:
+                return number(v)
+            if isinstance(v, enum.Enum):
+                return walk(v.value, depth)
+            if isinstance(v, str):
+                return text(v)
+            if isinstance(v, (int, float)):  # an int or float subclass (numpy.float64): the number
+                return number(int(v) if isinstance(v, int) else float(v))
+            if not isinstance(v, (dict, list, tuple, set, frozenset)):
+                return other(v, depth, walk)
+            if depth >= max_depth:
+                note("too deep")
+                return policy.too_deep
+            if id(v) in path:
+                note("cycle")
+                return policy.cycle
+            path.add(id(v))
+            try:
+                if isinstance(v, dict):
+                    out: dict[str, Any] = {}
+                    for k, item in list(v.items()):
+                        name = key(k)
+                        while name in out:  # two keys that read the same (1 and "1"): keep both
+                            name += "'"
+                        out[name] = walk(item, depth + 1)
+                    return out
+                items = list(v)
+                if isinstance(v, (set, frozenset)):
+                    note("set")
+                    with contextlib.suppress(TypeError):
+                        items = sorted(items)
+                for i, item in enumerate(items):
+                    items[i] = walk(item, depth + 1)
+                return items
+            finally:
+                path.discard(id(v))
+        except RecursionError:
+            note("too deep")
+            return policy.too_deep
+        except Exception:  # a conversion that raises: this part alone falls back
+            note("object")
+            return f"<{type(v).__name__}>"
+
+    return walk(value, 0)
 
 
 def to_json(value: Any, *, indent: bool = False) -> bytes:
@@ -139,6 +189,50 @@ def to_json(value: Any, *, indent: bool = False) -> bytes:
         seps = None if indent else (",", ":")
         text = json.dumps(clean, default=_leaf, ensure_ascii=False, indent=2 if indent else None, separators=seps)
         return text.encode("utf-8", "replace")
+
+
+def shaped(obj: Any, shape: Any, *, digits: int | None = None) -> Any:
+    """``obj`` (a result dataclass) as its TypedDict ``shape`` in ``agent_ft_cli.types`` says, in the shape's key
+    order: each key from the attribute of that name; an optional key left out when it is None or empty; a value
+    whose declared type is a shape (or a list of them) shaped alike; an enum as its value; floats rounded to
+    ``digits``. The shapes are the one result model: a result gains a key by declaring it there."""
+    out: dict[str, Any] = {}
+    hints, optional = _keys(shape)
+    for key, tp in hints.items():
+        value = getattr(obj, key)
+        if key in optional and (value is None or value == []):
+            continue
+        out[key] = _shaped_value(value, tp, digits)
+    return out
+
+
+@functools.cache
+def _keys(shape: Any) -> tuple[dict[str, Any], frozenset[str]]:
+    """A shape's keys with their types, and its optional keys (``NotRequired`` from typing_extensions on 3.10 too)."""
+    hints, optional = {}, set(shape.__optional_keys__)
+    for key, tp in typing.get_type_hints(shape).items():
+        if getattr(typing.get_origin(tp), "_name", None) == "NotRequired":
+            optional.add(key)
+            tp = typing.get_args(tp)[0]
+        hints[key] = tp
+    return hints, frozenset(optional)
+
+
+def _shaped_value(value: Any, tp: Any, digits: int | None) -> Any:
+    if value is None:
+        return None
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if typing.get_origin(tp) in (typing.Union, types.UnionType) and len(args) == 1:
+        tp = args[0]
+    if typing.is_typeddict(tp) and not isinstance(value, dict):
+        return shaped(value, tp, digits=digits)
+    if typing.get_origin(tp) is list and args and typing.is_typeddict(args[0]):
+        return [v if isinstance(v, dict) else shaped(v, args[0], digits=digits) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, float) and digits is not None:
+        return round(value, digits)
+    return value
 
 
 def dumps_line(record: dict[str, Any]) -> bytes:
@@ -239,57 +333,6 @@ def recordable(value: Any, notes: set[str], *, max_depth: int = RECORD_DEPTH) ->
     UUIDs are their data (as orjson writes them); anything else falls back as :data:`RECORD_FALLBACKS` says, and
     its kind is added to ``notes``. Never raises (except an interrupt): a part that fails to convert falls back
     alone (``object``; ``too deep`` for a RecursionError)."""
-    path: set[int] = set()  # ids of the containers on the way down (a shared, non-cyclic value is written twice)
-
-    def walk(v: Any, depth: int) -> Any:
-        try:
-            if v is None or v is True or v is False:
-                return v
-            t = type(v)
-            if t is str:
-                return _plain_text(v, notes)
-            if t is int or t is float:
-                return _number(v)
-            if isinstance(v, enum.Enum):
-                return walk(v.value, depth)
-            if isinstance(v, str):
-                return _plain_text(v, notes)
-            if isinstance(v, (int, float)):  # an int or float subclass (numpy.float64): the number
-                return _number(int(v) if isinstance(v, int) else float(v))
-            if not isinstance(v, (dict, list, tuple, set, frozenset)):
-                return _other(v, depth)
-            if depth >= max_depth:
-                notes.add("too deep")
-                return RECORD_TOO_DEEP
-            if id(v) in path:
-                notes.add("cycle")
-                return RECORD_CYCLE
-            path.add(id(v))  # one frame per level (no helper, no comprehension): deep values stay within the stack
-            try:
-                if isinstance(v, dict):
-                    out: dict[str, Any] = {}
-                    for k, item in list(v.items()):
-                        name = _record_key(k, notes)
-                        while name in out:  # two keys that read the same (1 and "1"): keep both
-                            name += "'"
-                        out[name] = walk(item, depth + 1)
-                    return out
-                items = list(v)
-                if isinstance(v, (set, frozenset)):
-                    notes.add("set")
-                    with contextlib.suppress(TypeError):
-                        items = sorted(items)
-                for i, item in enumerate(items):
-                    items[i] = walk(item, depth + 1)
-                return items
-            finally:
-                path.discard(id(v))
-        except RecursionError:
-            notes.add("too deep")
-            return RECORD_TOO_DEEP
-        except Exception:  # a conversion that raises: this part alone falls back
-            notes.add("object")
-            return f"<{type(v).__name__}>"
 
     def _number(n: Any) -> Any:
         if type(n) is int:
@@ -305,7 +348,7 @@ def recordable(value: Any, notes: set[str], *, max_depth: int = RECORD_DEPTH) ->
             return "Infinity" if n > 0 else "-Infinity"
         return n
 
-    def _other(v: Any, depth: int) -> Any:
+    def _other(v: Any, depth: int, walk: Callable[[Any, int], Any]) -> Any:
         if isinstance(v, (bytes, bytearray, memoryview)):
             notes.add("bytes")
             return _data_uri(bytes(v))
@@ -327,4 +370,8 @@ def recordable(value: Any, notes: set[str], *, max_depth: int = RECORD_DEPTH) ->
         notes.add("object")
         return _plain_text(_shown(v), notes)
 
-    return walk(value, 0)
+    policy = _Policy(
+        lambda text: _plain_text(text, notes), _number, lambda k: _record_key(k, notes), _other, RECORD_TOO_DEEP,
+        RECORD_CYCLE, notes.add,
+    )
+    return _plain(value, policy, max_depth)

@@ -14,7 +14,7 @@ Nothing here imports autogen, yaml or the client: it only decides names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -26,13 +26,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .config import AgentConfig, PairConfig
 
 #: agent-ft's own clients: a session header naming one of these runs without consent (it runs nothing foreign).
-BUNDLED_CLIENTS = frozenset(
-    {
-        "agent_ft_cli.local:LocalLearningClient",
-        "agent_ft_cli.clients.local:LocalLearningClient",
-        "agent_ft_cli.hf:HFClient",
-    }
-)
+#: Each maps to whether it keeps its state in the bundled local model's file (known before its code runs).
+BUNDLED_CLIENTS = {
+    "agent_ft_cli.local:LocalLearningClient": True,
+    "agent_ft_cli.clients.local:LocalLearningClient": True,
+    "agent_ft_cli.hf:HFClient": False,
+}
 
 #: Where a client import path came from: the caller (the command line), the YAML config, or the session header.
 ClientOrigin = Literal["given", "config", "session"]
@@ -43,8 +42,9 @@ class NoClientError(ClientLoadError):
 
     def __init__(self, agent: str) -> None:
         super().__init__(
-            f"no client for agent {agent!r}: name a client class 'package.module:ClassName' or set 'client' in the "
-            "YAML config"
+            f"no client for agent {agent!r}: pass {{client}} 'package.module:ClassName' or set 'client' in the "
+            "{config} YAML",
+            options=("client", "config"),
         )
         self.agent = agent
 
@@ -55,7 +55,8 @@ class ConfigNeedsClientError(ConfigError):
     def __init__(self, config_path: Path, agent: str) -> None:
         super().__init__(
             f"{config_path}: agents.{agent} uses a custom model_client_cls but no client import path is given; "
-            "set 'client.path' in the config"
+            "set 'client.path' in the config or pass {client}",
+            options=("client",),
         )
         self.config_path = config_path
         self.agent = agent
@@ -83,6 +84,18 @@ class ClientChoice:
     origin: ClientOrigin
     args: dict[str, Any] = field(default_factory=dict)
 
+    def state_file(self) -> Path | None:
+        """The bundled local model's state file, known before its code runs (its argument, the environment, the
+        default); None for other clients (their ``state_path`` attribute is checked once they exist)."""
+        if not BUNDLED_CLIENTS.get(self.spec.strip()):
+            return None
+        import os
+
+        from .clients.local import DEFAULT_STATE
+
+        raw = self.args.get("state_path") or os.environ.get("AGENT_FT_LOCAL_STATE") or DEFAULT_STATE
+        return Path(str(raw)).expanduser()
+
 
 def resolve_pair(
     header: Mapping[str, Any],
@@ -91,22 +104,28 @@ def resolve_pair(
     *,
     path: Path | str,
     config: PairConfig | None = None,
+    threads: Iterable[tuple[str, str]] | None = None,
 ) -> tuple[str, str]:
-    """Command-line choice first, then the config's ``update``/``peer``, then inference from the session."""
+    """Command-line choice first, then the config's ``update``/``peer``, then inference from the session (its
+    ``threads`` when the caller already read them, else looked up in the file when needed)."""
     if config is not None:
         agent = agent or config.update
         peer = peer or config.peer
-    return choose_pair(header, agent, peer, path=path)
+    return choose_pair(header, agent, peer, path=path, threads=threads)
+
+
+def recorded_clients(header: Mapping[str, Any], agent: str) -> list[str]:
+    """Every client import path the session header recorded for ``agent`` (usable by ``update`` or not)."""
+    for a in header.get("agents") or []:
+        if a.get("name") == agent:
+            return [str(p) for p in a.get("model_clients") or []]
+    return []
 
 
 def recorded_client(header: Mapping[str, Any], agent: str) -> str | None:
     """The one importable client the session header recorded for ``agent`` (``__main__`` classes are not)."""
-    for a in header.get("agents") or []:
-        if a.get("name") == agent:
-            recorded = [p for p in a.get("model_clients") or [] if not p.startswith("__main__:")]
-            if len(recorded) == 1:
-                return str(recorded[0])
-    return None
+    recorded = [p for p in recorded_clients(header, agent) if not p.startswith("__main__:")]
+    return recorded[0] if len(recorded) == 1 else None
 
 
 def resolve_client(

@@ -109,3 +109,17 @@ def test_importing_the_package_is_cheap() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
     assert out.strip() == ""
     assert callable(save_session)
+
+
+def test_version_and_help_load_no_command_dependencies() -> None:
+    """Start-up is typer alone: the renderer, the serializer and orjson load when a command runs, not to print
+    ``--version`` or ``--help``."""
+    code = (
+        "import sys\nfrom agent_ft_cli.cli import run\nsys.argv = ['agent-ft', sys.argv[1]]\n"
+        "try:\n    run()\nexcept SystemExit:\n    pass\n"
+        "print(','.join(sorted(m for m in sys.modules if m in ('orjson', 'agent_ft_cli.jsonio', "
+        "'agent_ft_cli.cli.render', 'agent_ft_cli.textsafe', 'yaml') or m.startswith('rich'))), file=sys.stderr)"
+    )
+    for flag in ("--version", "--help"):
+        proc = subprocess.run([sys.executable, "-c", code, flag], capture_output=True, text=True, timeout=60)
+        assert proc.stderr.strip().splitlines()[-1:] in ([], [""]), (flag, proc.stderr)

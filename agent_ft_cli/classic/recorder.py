@@ -12,20 +12,19 @@ record followed by the thread's new content, which keeps replay exact.
 
 from __future__ import annotations
 
-import copy
 import os
 import stat
 import threading
 import warnings
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .. import fsutil
-from .. import session as fmt
 from ..errors import OutputWriteError, RecordingError, SessionWarning
+from ..session import FALLBACKS, clear_record, dumps_record_safe, make_header, message_record, write_session
 from .describe import describe_agent, model_client_paths  # noqa: F401  (model_client_paths re-exported)
+from .observed import ObservedHistory
 
 
 def _peer_name(peer: Any) -> str:
@@ -117,7 +116,7 @@ class _Warner:
 
     def fallback(self, notes: set[str]) -> None:
         for note in sorted(notes):
-            self.once("value:" + note, f"a recorded value JSON cannot hold exactly ({note}): {fmt.FALLBACKS[note]}")
+            self.once("value:" + note, f"a recorded value JSON cannot hold exactly ({note}): {FALLBACKS[note]}")
 
     def renamed(self, name: str, pid: str) -> None:
         self.once(
@@ -142,139 +141,10 @@ def save_session(path: str | os.PathLike[str], *agents: Any) -> Path:
         raise OutputWriteError(f"cannot write session file {str(target)!r}: folder {str(parent)!r} does not exist")
     warner = _Warner(target)
     peer_id = PeerIds(agents, warner.renamed)
-    header = fmt.make_header([describe_agent(a) for a in agents], autogen_version=_autogen_version())
+    header = make_header([describe_agent(a) for a in agents], autogen_version=_autogen_version())
     threads = [t for a in agents for t in _thread_items(a, peer_id)]
-    fmt.write_session(target, header, threads, on_fallback=warner.fallback)
+    write_session(target, header, threads, on_fallback=warner.fallback)
     return target
-
-
-class _ObservedThread(list):  # type: ignore[type-arg]
-    """A history list that reports every change to the recorders observing its agent."""
-
-    __slots__ = ("_owner", "_peer")
-
-    def __init__(self, owner: _ObservedHistory, peer: Any, items: Any = ()) -> None:
-        super().__init__(items)
-        self._owner = owner
-        self._peer = peer
-
-    def append(self, message: Any) -> None:
-        super().append(message)
-        self._owner._emit("_message", self._peer, message, self)
-
-    def extend(self, messages: Any) -> None:
-        for m in messages:
-            self.append(m)
-
-    def __iadd__(self, messages: Any) -> _ObservedThread:  # type: ignore[override, misc]
-        self.extend(messages)
-        return self
-
-    def _rewritten(self) -> None:
-        self._owner._emit("_reset", self._peer, list(self))
-
-    # A copy of a history is a plain list (TransformMessages and nested-chat carryover deep-copy threads).
-    def __copy__(self) -> list[Any]:
-        return list(self)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
-        result: list[Any] = []
-        memo[id(self)] = result
-        result.extend(copy.deepcopy(m, memo) for m in self)
-        return result
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        return (list, (list(self),))
-
-    def clear(self) -> None:
-        if self:
-            super().clear()
-            self._owner._emit("_clear", self._peer)
-
-    def _wrap(name: str) -> Any:  # type: ignore[misc]
-        base = getattr(list, name)
-
-        def method(self: _ObservedThread, *args: Any, **kwargs: Any) -> Any:
-            result = base(self, *args, **kwargs)
-            self._rewritten()
-            return result
-
-        method.__name__ = name
-        return method
-
-    insert = _wrap("insert")
-    pop = _wrap("pop")
-    remove = _wrap("remove")
-    sort = _wrap("sort")
-    reverse = _wrap("reverse")
-    __setitem__ = _wrap("__setitem__")
-    __delitem__ = _wrap("__delitem__")
-    __imul__ = _wrap("__imul__")
-    del _wrap
-
-
-class _ObservedHistory(defaultdict):  # type: ignore[type-arg]
-    """Stands in for ``agent._oai_messages``: a defaultdict(list) whose threads report every change.
-
-    One per agent, shared by every recorder observing it: stacked or overlapping recorders each subscribe and
-    unsubscribe themselves, and the agent gets a plain mapping back when the last one stops."""
-
-    def __init__(self, agent_name: str, existing: dict[Any, list[Any]]) -> None:
-        super().__init__(list)
-        self._agent_name = agent_name
-        self._recorders: list[SessionRecorder] = []
-        for peer, msgs in existing.items():
-            dict.__setitem__(self, peer, _ObservedThread(self, peer, msgs))
-
-    def _emit(self, event: str, peer: Any, *args: Any) -> None:
-        for recorder in list(self._recorders):
-            getattr(recorder, event)(self._agent_name, peer, *args)
-
-    def __missing__(self, peer: Any) -> _ObservedThread:
-        thread = _ObservedThread(self, peer)
-        dict.__setitem__(self, peer, thread)
-        return thread
-
-    def __setitem__(self, peer: Any, messages: Any) -> None:
-        thread = _ObservedThread(self, peer, messages)
-        dict.__setitem__(self, peer, thread)
-        self._emit("_reset", peer, list(thread))
-
-    def __delitem__(self, peer: Any) -> None:
-        dict.__delitem__(self, peer)
-        self._emit("_clear", peer)
-
-    def pop(self, peer: Any, *default: Any) -> Any:
-        had = peer in self
-        result = dict.pop(self, peer, *default)
-        if had:
-            self._emit("_clear", peer)
-        return result
-
-    def clear(self) -> None:
-        if any(self.values()):
-            self._emit("_clear", None)
-        dict.clear(self)
-
-    # A copy of the mapping is an ordinary defaultdict(list) of plain lists, detached from the recorders.
-    def __copy__(self) -> defaultdict[Any, list[Any]]:  # type: ignore[override]
-        return self.plain()
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> defaultdict[Any, list[Any]]:
-        result: defaultdict[Any, list[Any]] = defaultdict(list)
-        memo[id(self)] = result
-        for peer, msgs in self.items():
-            result[copy.deepcopy(peer, memo)] = copy.deepcopy(msgs, memo)
-        return result
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        return (defaultdict, (list,), None, None, iter(self.plain().items()))
-
-    def plain(self) -> defaultdict[Any, list[Any]]:
-        out: defaultdict[Any, list[Any]] = defaultdict(list)
-        for peer, msgs in self.items():
-            out[peer] = list(msgs)
-        return out
 
 
 MODES = ("x", "w")
@@ -355,10 +225,10 @@ class SessionRecorder:
         """
         if self._fd is not None:
             raise RecordingError("SessionRecorder is already recording")
-        header = fmt.make_header([describe_agent(a) for a in self.agents], autogen_version=_autogen_version())
+        header = make_header([describe_agent(a) for a in self.agents], autogen_version=_autogen_version())
         self._fd = self._open()
         try:
-            data = [fmt.dumps_record_safe(header, self._warn.fallback)]
+            data = [dumps_record_safe(header, self._warn.fallback)]
             for agent in self.agents:
                 for peer, msgs in list(agent.chat_messages.items()):
                     data += self._lines(agent.name, peer, list(msgs))
@@ -369,8 +239,8 @@ class SessionRecorder:
             raise
         for agent in self.agents:
             history = agent._oai_messages
-            if not isinstance(history, _ObservedHistory):
-                history = _ObservedHistory(agent.name, history)
+            if not isinstance(history, ObservedHistory):
+                history = ObservedHistory(agent.name, history)
                 agent._oai_messages = history
             history._recorders.append(self)
         return self
@@ -381,7 +251,7 @@ class SessionRecorder:
             self._follow_tails()
         for agent in self.agents:
             history = getattr(agent, "_oai_messages", None)
-            if isinstance(history, _ObservedHistory) and self in history._recorders:
+            if isinstance(history, ObservedHistory) and self in history._recorders:
                 history._recorders.remove(self)
                 if not history._recorders:
                     agent._oai_messages = history.plain()
@@ -425,7 +295,7 @@ class SessionRecorder:
                 self._warn.once("write", f"writing the session failed ({e.strerror or e}); later messages may be missing")
 
     def _line(self, agent: str, peer: Any, message: Any) -> bytes:
-        return fmt.dumps_record_safe(fmt.message_record(agent, self._peer_id(peer), message), self._warn.fallback)
+        return dumps_record_safe(message_record(agent, self._peer_id(peer), message), self._warn.fallback)
 
     def _lines(self, agent: str, peer: Any, messages: list[Any]) -> list[bytes]:
         lines = [self._line(agent, peer, m) for m in messages]
@@ -463,11 +333,11 @@ class SessionRecorder:
         for key in [k for k in self._tails if k[0] == agent and (peer is None or k[1] == id(peer))]:
             del self._tails[key]
         pid = None if peer is None else self._peer_id(peer)
-        self._write(fmt.dumps_record_safe(fmt.clear_record(agent, pid), self._warn.fallback))
+        self._write(dumps_record_safe(clear_record(agent, pid), self._warn.fallback))
 
     def _reset(self, agent: str, peer: Any, messages: list[Any]) -> None:
         try:
-            data = [fmt.dumps_record_safe(fmt.clear_record(agent, self._peer_id(peer), rewrite=True), self._warn.fallback)]
+            data = [dumps_record_safe(clear_record(agent, self._peer_id(peer), rewrite=True), self._warn.fallback)]
             data += self._lines(agent, peer, messages)
         except Exception as e:
             self._warn.once("record", f"a history could not be recorded ({type(e).__name__}: {e})")

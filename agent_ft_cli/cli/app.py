@@ -125,15 +125,6 @@ def _set_quiet(value: bool) -> bool:
 
 def cli_message(error: AgentFtError) -> str:
     """The error's message in the command line's words: where the core names a thing the user gives as a flag."""
-    from ..pairing import ConfigNeedsClientError, NoClientError
-
-    if isinstance(error, NoClientError):
-        return (
-            f"no client for agent {error.agent!r}: pass --client 'package.module:ClassName' or set 'client' in the "
-            "--config YAML"
-        )
-    if isinstance(error, ConfigNeedsClientError):
-        return f"{error} or pass --client"
     error.spell_options(flag_name)
     return str(error)
 
@@ -201,118 +192,6 @@ def main(
     _state["debug"] = debug
     safe_streams()
 
-
-# -- arguments given as bytes ------------------------------------------------------------------------------------
-def text_arg(value: str, option: str) -> str:
-    """A text argument (a message, an agent name) as the text the user typed, whatever the locale.
-
-    Python decodes ``argv`` with the locale's encoding; this recovers the exact bytes and reads them as UTF-8 when
-    they are valid UTF-8, else in the locale's encoding (:func:`agent_ft_cli.textsafe.typed_text`). Bytes that are
-    text in neither are a usage error naming ``option`` (exit 2): what is recorded or matched is never a guess.
-    File-name arguments never go through here: they are opened with their exact bytes.
-    """
-    from ..textsafe import locale_codec, typed_text, undecodable
-
-    text = typed_text(value)
-    if text is None:
-        raise UsageError(
-            f"{option}: the argument is neither UTF-8 nor text in the locale's encoding ({locale_codec()}): bytes "
-            f"{undecodable(value)}; pass it as UTF-8"
-        )
-    return text
-
-
-def decoded(param: typer.CallbackParam, value: Any) -> Any:
-    """Option callback: :func:`text_arg` on the option's value (each value of a repeatable one)."""
-    if value is None:
-        return None
-    option = max(param.opts, key=len) if param.opts else str(param.name)
-    try:
-        if isinstance(value, (list, tuple)):
-            return [text_arg(v, option) for v in value]
-        return text_arg(value, option)
-    except UsageError as e:
-        fail(str(e), e.exit_code)
-
-
-# -- shared options ----------------------------------------------------------------------------------------------
-SessionOpt = Annotated[
-    Path, typer.Option("--session", "-s", help="Session file (JSON Lines) written by agent-ft, or - for stdin.", show_default=False)
-]
-AgentOpt = Annotated[
-    str | None,
-    typer.Option("--agent", "-a", callback=decoded, help="Agent whose model is updated (default: inferred)."),
-]
-PeerOpt = Annotated[
-    str | None,
-    typer.Option("--peer", "-p", callback=decoded, help="The other agent of the thread (default: inferred)."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout and nothing else.")]
-StrictOpt = Annotated[
-    bool,
-    typer.Option(
-        "--strict",
-        help="Fail (exit 3) on any warning or skip: a final line cut short, a pair that cannot be tied, a skipped "
-        "session.",
-    ),
-]
-TrustSessionClientOpt = Annotated[
-    bool,
-    typer.Option(
-        "--trust-session-client",
-        help="Import the client the session file names (without --client) even though it is not bundled with "
-        "agent-ft: only for sessions you trust.",
-    ),
-]
-QuietOpt = Annotated[
-    bool, typer.Option("--quiet", "-q", callback=_set_quiet, help="Print nothing on stderr but errors.")
-]
-SessionsOpt = Annotated[
-    list[str],
-    typer.Option(
-        "--session",
-        "-s",
-        help="Session file, folder of *.jsonl sessions, a quoted glob, or - for stdin (once); repeatable.",
-        show_default=False,
-    ),
-]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML pair config (see configs/).")]
-ClientOpt = Annotated[
-    str | None,
-    typer.Option("--client", help="Client class: 'pkg.module:Class' or 'path/file.py:Class'.", show_default=False),
-]
-ClientArgOpt = Annotated[
-    list[str] | None,
-    typer.Option("--client-arg", help="KEY=VALUE passed to the client's constructor (JSON values); repeatable."),
-]
-
-
-def parse_key_values(items: list[str] | None, option: str) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs from the command line; values are JSON when they parse, strings otherwise."""
-    import orjson
-
-    out: dict[str, Any] = {}
-    for position, item in enumerate(items or [], 1):
-        key, sep, raw = item.partition("=")
-        key = key.strip()
-        if not sep or not key or not key.replace("_", "a").replace("-", "a").isalnum() or key[0].isdigit():
-            # never echo the item: a mistyped --client-arg may well carry an API key
-            shown = f" (key {key!r})" if sep and key and len(key) <= 40 else ""
-            raise UsageError(f"{option} #{position}{shown}: expected KEY=VALUE with KEY a Python identifier")
-        try:
-            value: Any = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            value = raw
-        name = key.replace("-", "_")
-        if name in out:
-            raise UsageError(f"{option} #{position}: key {name!r} is given more than once")
-        out[name] = value
-    return out
-
-
-def client_args(items: list[str] | None) -> dict[str, Any]:
-    """The ``--client-arg`` items as keyword arguments."""
-    return parse_key_values(items, "--client-arg")
 
 
 def _cwd_exists() -> bool:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .app import (
+from .app import cli_message, escape, guarded, stdin_among, warn
+from .options import (
     AgentOpt,
     ClientOpt,
     ConfigOpt,
@@ -19,11 +20,8 @@ from .app import (
     SessionsOpt,
     StrictOpt,
     TrustSessionClientOpt,
-    cli_message,
-    escape,
-    guarded,
-    stdin_among,
-    warn,
+    flag,
+    target,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,13 +39,13 @@ def inspect(
     json_out: JsonOpt = False,
     full: Annotated[bool, typer.Option("--full", help="Show long content in full instead of folded.")] = False,
     include_system_message: Annotated[
-        bool, typer.Option("--include-system-message", help="Show the agent's system message first, as update would.")
+        bool, flag("include_system_message", "Show the agent's system message first, as update would.")
     ] = False,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     conversation: Annotated[
         int | None,
-        typer.Option("--conversation", min=1, help="Show conversation N of the thread (1 = oldest; default: the thread as the agent holds it now)."),
+        flag("conversation", "Show conversation N of the thread (1 = oldest; default: the thread as the agent holds it now).", min=1),
     ] = None,
 ) -> None:
     """Show the exact thread that update would hand to the client.
@@ -56,12 +54,11 @@ def inspect(
 
     Example: agent-ft inspect --session chat.jsonl --last 5
     """
-    from .. import session as fmt
-    from ..errors import UsageError
+    from .. import session as reading
     from ..export import expand_sessions
     from ..pairing import resolve_pair
     from ..session.choice import PairChoiceError
-    from ..session.reader import may_have_conversations
+    from ..workflows.walk import pick_conversation
     from .render import (
         prefetch,
         render_thread,
@@ -74,37 +71,42 @@ def inspect(
     from .render import shown as shown_line
 
     def show(path: Path, name_it: bool) -> None:
-        header, _ = fmt.read_header(path)
+        header, end = reading.read_header(path)
+        known = (header, end)  # the header is read once: the readers below start after it
+        whole = last is None and (conversation is not None or not json_out)  # one pass over the file, every thread
+        loaded = reading.load_session(path, strict=strict, on_warning=warn, header=known) if whole else None
         try:
-            a, p = resolve_pair(header, agent, peer, path=path)
+            a, p = resolve_pair(header, agent, peer, path=path, threads=loaded.threads if loaded else None)
         except PairChoiceError as e:  # several threads could be shown: list them (nothing to choose to look)
-            list_threads(path, e, name_it)
+            list_threads(path, e, name_it, known, loaded)
             return
         system: list[Message] = []
         if include_system_message:
-            definition = fmt.agent_def(header, a)
+            definition = reading.agent_def(header, a)
             if definition and definition.get("system_message"):
                 system = [{"content": definition["system_message"], "role": "system"}]
         conversations: list[list[Message]] | None = None
-        if conversation is not None or (not json_out and last is None and may_have_conversations(path, a)):
-            conversations = fmt.load_session(path, pairs=[(a, p)], strict=strict, on_warning=lambda _: None).conversations(a, p)
-        if conversation is not None:
-            assert conversations is not None
-            if conversation > len(conversations):
-                raise UsageError(f"--conversation {conversation}: thread {a}->{p} holds {len(conversations)} conversation(s)")
-            chosen = conversations[conversation - 1]
-            messages: Any = system + (chosen[-last:] if last is not None else chosen)
-        elif last is not None:
-            messages = system + fmt.tail_thread(path, a, p, last, strict=strict, on_warning=warn_or_fail)
-        else:
-            thread = fmt.iter_thread(path, a, p, strict=strict, on_warning=warn_or_fail, as_bytes=json_out)
+        counts = None
+        if loaded is None and conversation is None and last is not None:
+            messages: Any = system + reading.tail_thread(path, a, p, last, strict=strict, on_warning=warn, header=known)
+        elif loaded is None and conversation is None:  # --json: the thread's lines streamed as they are
+            thread = reading.iter_thread(path, a, p, strict=strict, on_warning=warn, as_bytes=True, header=known)
             messages = itertools.chain(system, thread)
+        else:  # the rich view or a chosen conversation: the thread, its conversations, every thread's count
+            if loaded is None:
+                loaded = reading.load_session(path, pairs=[(a, p)], strict=strict, on_warning=warn, header=known)
+            conversations = loaded.conversations(a, p) if (a, p) in loaded.threads else []
+            if conversation is not None:
+                chosen = pick_conversation(conversations, conversation, a, p, all_ok=False)
+                messages = system + (chosen[-last:] if last is not None else chosen)
+            else:
+                messages = system + loaded.threads.get((a, p), [])
+                counts = {key: len(thread) for key, thread in loaded.threads.items()}
         messages = prefetch(messages)  # a bad line is an error before anything reaches stdout
         if json_out:
             write_thread_json(a, p, messages, session=str(path) if name_it else None)
             return
         console = stdout_console()
-        counts = None if last is not None or conversation is not None else fmt.thread_counts(path, strict=strict, on_warning=lambda _: None)
         note = f"(last {last})" if last is not None else ""
         if conversations is not None and (conversation is not None or len(conversations) > 1):
             shown = conversation or len(conversations)
@@ -114,8 +116,11 @@ def inspect(
         rule(console)
         console.print(f"{n} message(s)", style="dim")
 
-    def list_threads(path: Path, choice: PairChoiceError, name_it: bool) -> None:
-        counts = fmt.thread_counts(path, strict=strict, on_warning=warn_or_fail)
+    def list_threads(path: Path, choice: PairChoiceError, name_it: bool, known: Any, loaded: Any) -> None:
+        if loaded is not None:
+            counts = {key: len(thread) for key, thread in loaded.threads.items()}
+        else:
+            counts = reading.thread_counts(path, strict=strict, on_warning=warn, header=known)
         if choice.option == "agent":
             keys = [k for k in counts if k[0] in choice.choices]
         else:
@@ -133,9 +138,6 @@ def inspect(
         sys.stdout.write("".join(shown_line(line) + "\n" for line in lines))
         sys.stdout.flush()
 
-    def warn_or_fail(text: str) -> None:
-        warn(text)
-
     def work() -> None:
         with stdin_among(session) as given:  # ``-``: stdin, spooled so every reader can read it
             paths = expand_sessions(given)
@@ -147,7 +149,7 @@ def inspect(
 
 def validate(
     session: SessionsOpt,
-    prefs: Annotated[str | None, typer.Option("--prefs", help="Preference data file to check.")] = None,
+    prefs: Annotated[str | None, flag("prefs", "Preference data file to check.")] = None,
     client: ClientOpt = None,
     config: ConfigOpt = None,
     agent: AgentOpt = None,
@@ -166,13 +168,13 @@ def validate(
     """
     from ..export import expand_sessions
     from ..workflows import validate as workflow
+    from ..workflows.walk import Target
     from .render import checks_text, plain_output, render_checks, stderr_console, stdout_console, write_json
 
+    given = dict(locals())
+
     def work(paths: list[Path]) -> int:
-        checks = workflow.run(
-            paths, prefs_path=prefs, client=client, config_path=config, agent=agent, peer=peer,
-            strict=strict, on_warning=warn, trust_session_client=trust_session_client,
-        )
+        checks = workflow.run(paths, target(Target, {**given, "session": paths[0] if paths else ""}), on_warning=warn)
         ok = all(c.ok for c in checks)
         # a failed check's detail in the command line's words (flags, not the library's keys), as its Error line
         report = [{**c.as_dict(), "detail": failed_message(c)} if c.error is not None else c.as_dict() for c in checks]

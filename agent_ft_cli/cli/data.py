@@ -12,22 +12,16 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import QuietOpt, SessionsOpt, StrictOpt, decoded, escape, guarded, stdin_among, warn
-from .render import shown
+from .app import escape, guarded, stdin_among, warn
+from .options import QuietOpt, SessionsOpt, StrictOpt, flag
 
-# No ``from __future__ import annotations`` (typer would eval the strings at start-up; see app.py). --agent,
-# --peer and --json say something else here than on the thread commands, so their option types are their own.
-AgentOpt = Annotated[
-    str | None, typer.Option("--agent", "-a", callback=decoded, help="Agent whose thread is exported (default: inferred).")
-]
-PeerOpt = Annotated[
-    str | None, typer.Option("--peer", "-p", callback=decoded, help="The other agent of the thread (default: inferred).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout and nothing else.")]
+# No ``from __future__ import annotations`` (typer would eval the strings at start-up; see app.py).
 
 
 def _summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The export summary as (label, text) rows, every name and reason made inert."""
+    from .render import shown
+
     where = summary.get("out") or summary.get("dataset") or "-"
     where = "stdout" if where == "-" else shown(str(where))
     rows = [("rows written", f"{summary['rows']} to {where}"), ("sessions read", str(summary["sessions"]))]
@@ -73,7 +67,7 @@ def register(app: Any) -> None:
     @app.command("export")
     def export_cmd(
         session: SessionsOpt,
-        fmt: Annotated[
+        format_name: Annotated[
             str,
             typer.Option(
                 "--format",
@@ -93,18 +87,17 @@ def register(app: Any) -> None:
             ),
         ],
         prefs: Annotated[
-            str | None,
-            typer.Option("--prefs", help="Preference pairs: JSON, JSON Lines or YAML file, or - for stdin."),
+            str | None, flag("prefs", "Preference pairs: JSON, JSON Lines or YAML file, or - for stdin.")
         ] = None,
-        agent: AgentOpt = None,
-        peer: PeerOpt = None,
+        agent: Annotated[str | None, flag("agent", "Agent whose thread is exported (default: inferred).")] = None,
+        peer: Annotated[str | None, flag("peer", "The other agent of the thread (default: inferred).")] = None,
         standard: Annotated[
             bool, typer.Option("--standard", help="trl-preference: plain-string rows instead of conversational.")
         ] = False,
         train_last_only: Annotated[
             bool, typer.Option("--train-last-only", help="openai-sft: weight 0 on every assistant turn but the last.")
         ] = False,
-        json_out: JsonOpt = False,
+        json_out: Annotated[bool, flag("json_out", "Print the summary as JSON on stdout and nothing else.")] = False,
         strict: StrictOpt = False,
         quiet: QuietOpt = False,
     ) -> None:
@@ -134,7 +127,7 @@ def register(app: Any) -> None:
             from ..fsutil import is_stdout
 
             options = ExportOptions(
-                format=fmt, standard=standard, train_last_only=train_last_only, agent=agent, peer=peer, strict=strict
+                format=format_name, standard=standard, train_last_only=train_last_only, agent=agent, peer=peer, strict=strict
             )
             data = None
             if prefs is not None:
@@ -205,21 +198,15 @@ def register(app: Any) -> None:
         session_id: Annotated[
             str | None, typer.Option("--session-id", help="Only this autogen logging session (SQLite / runtime log).")
         ] = None,
-        agent: Annotated[
-            str | None,
-            typer.Option("--agent", "-a", callback=decoded, help="openai-jsonl: name of the assistant (default 'assistant')."),
-        ] = None,
-        peer: Annotated[
-            str | None,
-            typer.Option("--peer", "-p", callback=decoded, help="openai-jsonl: name of the user side (default 'user')."),
-        ] = None,
+        agent: Annotated[str | None, flag("agent", "openai-jsonl: name of the assistant (default 'assistant').")] = None,
+        peer: Annotated[str | None, flag("peer", "openai-jsonl: name of the user side (default 'user').")] = None,
         force: Annotated[bool, typer.Option("--force", help="Overwrite session files that already exist.")] = False,
         json_out: Annotated[
-            bool, typer.Option("--json", help="Print the list of files written as JSON on stdout and nothing else.")
+            bool, flag("json_out", "Print the list of files written as JSON on stdout and nothing else.")
         ] = False,
         quiet: QuietOpt = False,
         strict: Annotated[
-            bool, typer.Option("--strict", help="Fail when source lines are cut short instead of skipping them with a warning.")
+            bool, flag("strict", "Fail when source lines are cut short instead of skipping them with a warning.")
         ] = False,
     ) -> None:
         """Rebuild session files from AutoGen runtime logs or OpenAI-style chat JSONL.
@@ -243,6 +230,8 @@ def register(app: Any) -> None:
                 stderr_console().print(
                     f"imported {len(result.written)} conversation(s) from {escape(str(source))} ({result.kind})"
                 )
+            from .render import shown
+
             for p in result.written:
                 typer.echo(shown(str(p)))
 

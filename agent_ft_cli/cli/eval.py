@@ -13,20 +13,21 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import (
+from .app import guarded, stdin_among, warn
+from .options import (
     AgentOpt,
     ClientArgOpt,
     ClientOpt,
     ConfigOpt,
     PeerOpt,
+    PrefsOpt,
     QuietOpt,
     SessionOpt,
     StrictOpt,
+    SystemMessageOpt,
     TrustSessionClientOpt,
-    client_args,
-    guarded,
-    stdin_among,
-    warn,
+    flag,
+    target,
 )
 from .runs import PlotOpt, check_plot, eval_plot
 
@@ -57,9 +58,7 @@ PROGRESS_FROM = 20
 
 def eval_(
     session: SessionOpt,
-    prefs: Annotated[
-        str, typer.Option("--prefs", help="Preference data: JSON, JSON Lines or YAML file, or - for stdin.", show_default=False)
-    ],
+    prefs: PrefsOpt,
     client: ClientOpt = None,
     config: ConfigOpt = None,
     agent: AgentOpt = None,
@@ -70,10 +69,8 @@ def eval_(
     baseline: BaselineOpt = None,
     max_drop: MaxDropOpt = None,
     verbose: VerboseOpt = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object on stdout and nothing else.")] = False,
-    include_system_message: Annotated[
-        bool, typer.Option("--include-system-message", help="Prepend the agent's system message to the thread.")
-    ] = False,
+    json_out: Annotated[bool, flag("json_out", "Print the result as one JSON object on stdout and nothing else.")] = False,
+    include_system_message: SystemMessageOpt = False,
     strict: StrictOpt = False,
     quiet: QuietOpt = False,
     trust_session_client: TrustSessionClientOpt = False,
@@ -89,10 +86,11 @@ def eval_(
     from ..workflows import gates
     from .render import write_json
 
+    given = dict(locals())
+
     def from_input() -> None:  # ``--session -``: stdin, spooled so every reader can read it
-        nonlocal session
-        with stdin_among([session], also=[("--prefs", prefs), ("--heldout", heldout)]) as (given,):
-            session = Path(given)
+        with stdin_among([session], also=[("--prefs", prefs), ("--heldout", heldout)]) as (path,):
+            given["session"] = Path(path)
             work()
 
     def work() -> None:
@@ -100,21 +98,8 @@ def eval_(
         if plot is not None:
             check_plot(plot, [session, prefs, heldout, config, baseline])
         base = gates.load_baseline(baseline) if baseline is not None else None
-        job = workflow.EvalJob(
-            session_path=session,
-            prefs_path=prefs,
-            heldout_path=heldout,
-            client=client,
-            client_args=client_args(client_arg),
-            config_path=config,
-            agent=agent,
-            peer=peer,
-            include_system_message=include_system_message,
-            strict=strict,
-            trust_session_client=trust_session_client,
-            min_accuracy=min_accuracy,
-            baseline=base,
-            max_drop=max_drop,
+        job = target(
+            workflow.EvalJob, given, heldout_path=heldout, min_accuracy=min_accuracy, baseline=base, max_drop=max_drop
         )
         with progress_bar() as progress:
             result = workflow.run(job, on_warning=warn, progress=progress)

@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
-from .app import ClientArgOpt, ClientOpt, QuietOpt, client_args, decoded, escape, guarded
+from .app import escape, guarded
+from .options import ClientArgOpt, ClientOpt, QuietOpt, client_args, decoded, flag
 
 
 def record(
-    config: Annotated[Path, typer.Option("--config", "-c", help="YAML pair config (see configs/).", show_default=False)],
+    config: Annotated[Path, flag("config", "YAML pair config (see configs/).", show_default=False)],
     message: Annotated[
         str,
         typer.Option(
@@ -27,13 +28,13 @@ def record(
     client_arg: ClientArgOpt = None,
     max_turns: Annotated[int | None, typer.Option("--max-turns", min=1, help="Stop the chat after N turns.")] = None,
     quiet: QuietOpt = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout and nothing else.")] = False,
+    json_out: Annotated[bool, flag("json_out", "Print a JSON summary on stdout and nothing else.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace a session file that already holds a recording.")] = False,
     strict: Annotated[
         bool,
-        typer.Option(
-            "--strict",
-            help="Fail (exit 3) on any warning: a value recorded through a documented fallback, a message not "
+        flag(
+            "strict",
+            "Fail (exit 3) on any warning: a value recorded through a documented fallback, a message not "
             "recorded, a config warning. The chat is never broken: it finishes and the session is kept.",
         ),
     ] = False,

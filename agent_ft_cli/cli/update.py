@@ -9,24 +9,24 @@ from typing import Annotated
 
 import typer
 
-from .app import (
+from .app import escape, guarded, stdin_among, warn
+from .eval import BaselineOpt, HeldoutOpt, MaxDropOpt, MinAccuracyOpt, progress_bar, render_before_after, render_gates
+from .options import (
     AgentOpt,
     ClientArgOpt,
     ClientOpt,
     ConfigOpt,
     PeerOpt,
+    PrefsOpt,
     QuietOpt,
     SessionOpt,
     StrictOpt,
+    SystemMessageOpt,
     TrustSessionClientOpt,
-    client_args,
-    escape,
-    guarded,
+    flag,
     parse_key_values,
-    stdin_among,
-    warn,
+    target,
 )
-from .eval import BaselineOpt, HeldoutOpt, MaxDropOpt, MinAccuracyOpt, progress_bar, render_before_after, render_gates
 
 #: Said with a missed gate: the update itself ran and was kept.
 APPLIED = "the update itself was applied"
@@ -34,9 +34,7 @@ APPLIED = "the update itself was applied"
 
 def update(
     session: SessionOpt,
-    prefs: Annotated[
-        str, typer.Option("--prefs", help="Preference data: JSON, JSON Lines or YAML file, or - for stdin.", show_default=False)
-    ],
+    prefs: PrefsOpt,
     client: ClientOpt = None,
     config: ConfigOpt = None,
     agent: AgentOpt = None,
@@ -46,15 +44,11 @@ def update(
         list[str] | None,
         typer.Option("--kwarg", help="KEY=VALUE passed to update_model (JSON values); repeatable."),
     ] = None,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="Print the whole result as JSON on stdout and nothing else.")
-    ] = False,
+    json_out: Annotated[bool, flag("json_out", "Print the whole result as JSON on stdout and nothing else.")] = False,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Also write the whole result as JSON to this file (atomically); - prints it on stdout, the tables then on stderr.")
     ] = None,
-    include_system_message: Annotated[
-        bool, typer.Option("--include-system-message", help="Prepend the agent's system message to the thread.")
-    ] = False,
+    include_system_message: SystemMessageOpt = False,
     strict: StrictOpt = False,
     evaluate: Annotated[
         bool,
@@ -68,9 +62,9 @@ def update(
     trust_session_client: TrustSessionClientOpt = False,
     conversation: Annotated[
         str | None,
-        typer.Option(
-            "--conversation",
-            help="Hand the client conversation N of the thread (1 = oldest) or 'all' of them, oldest first, joined; "
+        flag(
+            "conversation",
+            "Hand the client conversation N of the thread (1 = oldest) or 'all' of them, oldest first, joined; "
             "default: the thread as the agent holds it now, as the seed does.",
         ),
     ] = None,
@@ -96,6 +90,8 @@ def update(
     from ..workflows import update as workflow
     from .render import render_stats, stderr_console, stdout_console, write_json
 
+    given = dict(locals())
+
     def work() -> None:
         from ..fsutil import is_stdout
         from ..workflows import eval as evaluation
@@ -115,25 +111,11 @@ def update(
         clash = reserved_kwargs(kwargs)
         if clash:
             raise UsageError(f"--kwarg {clash[0]}: reserved, update_model passes {clash[0]!r} itself; use another key")
-        chosen: int | str | None = conversation
-        if conversation is not None and conversation != "all":
-            if not conversation.isdigit() or int(conversation) < 1:
-                raise UsageError(f"--conversation {conversation}: expected a number from 1 or 'all'")
-            chosen = int(conversation)
-        job = workflow.UpdateJob(
-            session_path=session,
-            prefs_path=prefs,
-            client=client,
-            client_args=client_args(client_arg),
-            config_path=config,
-            agent=agent,
-            peer=peer,
+        job = target(
+            workflow.UpdateJob,
+            given,
             kwargs=kwargs,
-            conversation=chosen,
-            include_system_message=include_system_message,
-            strict=strict,
             evaluator=evaluator if wants_eval else None,
-            trust_session_client=trust_session_client,
             output=output,
             extra_inputs=[p for p in (heldout, baseline) if p is not None],
             runs_dir=runs_dir,
@@ -170,9 +152,8 @@ def update(
         gates.raise_on_failed_gates(evaluator.gates, hint=APPLIED)
 
     def from_input() -> None:  # ``--session -``: stdin, spooled so every reader can read it
-        nonlocal session
-        with stdin_among([session], also=[("--prefs", prefs)]) as (given,):
-            session = Path(given)
+        with stdin_among([session], also=[("--prefs", prefs)]) as (path,):
+            given["session"] = Path(path)
             work()
 
     guarded(from_input)

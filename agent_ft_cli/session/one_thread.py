@@ -17,7 +17,7 @@ import orjson
 from ..errors import SessionError
 from ..fsutil import line_too_long, max_input_bytes
 from . import _scan
-from .reader import _SKIP, _STOP, LineNo, _first_line, _open, check_record, parse_header, unparsable
+from .reader import _SKIP, _STOP, Known, LineNo, _open, _past_header, check_record, unparsable
 from .records import Message, WarnFn, is_message
 from .threads import ThreadKey, clears
 
@@ -43,6 +43,7 @@ def iter_thread(
     strict: bool = False,
     on_warning: WarnFn | None = None,
     as_bytes: bool = False,
+    header: Known | None = None,
 ) -> Iterator[Any]:
     """Stream the messages of one thread (``agent.chat_messages[peer]``) in order, with flat memory.
 
@@ -59,7 +60,7 @@ def iter_thread(
     key = ThreadKey(agent, peer)
     p, fh = _open(path)
     with fh:
-        parse_header(p, _first_line(p, fh))
+        _past_header(p, fh, header)
         after_header = fh.tell()
         fd = fh.fileno()
         start = _after_last_clear(fd, after_header, key)
@@ -178,7 +179,8 @@ def iter_thread(
 
 
 def tail_thread(
-    path: Path | str, agent: str, peer: str, n: int, *, strict: bool = False, on_warning: WarnFn | None = None
+    path: Path | str, agent: str, peer: str, n: int, *, strict: bool = False, on_warning: WarnFn | None = None,
+    header: Known | None = None,
 ) -> list[Message]:
     """The last ``n`` messages of a thread, found by walking the file backwards from its end.
 
@@ -193,7 +195,7 @@ def tail_thread(
     lines_filter = _scan.LineFilter(agent, peer)
     ours, foreign = lines_filter.ours, lines_filter.foreign
     with fh:
-        parse_header(p, _first_line(p, fh))
+        _past_header(p, fh, header)
         start = fh.tell()
         fd = fh.fileno()
         size = os.fstat(fd).st_size

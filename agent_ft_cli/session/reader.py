@@ -41,6 +41,7 @@ from .threads import Pair, Session, ThreadReducer
 
 _SKIP, _STOP = object(), object()  # what :func:`unparsable` says about a line besides raising
 LineNo = int | str | Callable[[], int]  # a line number, a description, or how to work it out (error paths only)
+Known = tuple[SessionHeader, int]  # a header already read, and the offset after it (readers then skip it)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -191,6 +192,14 @@ def parse_header(path: Path, raw: bytes) -> SessionHeader:
     return check_header(path, header)
 
 
+def _past_header(p: Path, fh: Any, known: Known | None) -> SessionHeader:
+    """Read the header, or skip it when the caller already read it (``known``: the header, the offset after it)."""
+    if known is None:
+        return parse_header(p, _first_line(p, fh))
+    fh.seek(known[1])
+    return known[0]
+
+
 def read_header(path: Path | str) -> tuple[SessionHeader, int]:
     """The header record and the byte offset where the records after it start."""
     p, fh = _open(path)
@@ -229,12 +238,14 @@ def iter_records(
         yield from _records(p, fh, 2, strict, on_warning)
 
 
-def thread_counts(path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None) -> dict[Pair, int]:
+def thread_counts(
+    path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None, header: Known | None = None
+) -> dict[Pair, int]:
     """How many messages each thread holds (after its last ``clear``), from one streaming pass over the file."""
     reducer = ThreadReducer(count_only=True)
     p, fh = _open(path)
     with fh:
-        parse_header(p, _first_line(p, fh))
+        _past_header(p, fh, header)
         _reduce(p, fh, reducer, strict, on_warning, None)
     return reducer.threads
 
@@ -297,7 +308,9 @@ _CLEAR_START = b'\n{"type":"clear","agent":"'
 _MESSAGE_KEYS = re.compile(rb'\{"type":"message","agent":"((?:[^"\\\n]|\\.)*)","peer":"((?:[^"\\\n]|\\.)*)","message":')
 
 
-def thread_keys(path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None) -> list[Pair]:
+def thread_keys(
+    path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None, header: Known | None = None
+) -> list[Pair]:
     """Every thread the file holds, in order of first appearance (a cleared thread included): the truth about who
     talked to whom, which the header's agent list is not (a peer that was not recorded has no definition there).
 
@@ -308,7 +321,7 @@ def thread_keys(path: Path | str, *, strict: bool = False, on_warning: WarnFn | 
     writer's key order, an unknown record, a final line without its newline that starts a thread, or more than
     ``_SEARCHED_THREADS`` threads) the same answer comes from :func:`thread_counts`."""
     p = Path(path)
-    _, start = read_header(p)
+    start = header[1] if header is not None else read_header(p)[1]
     try:
         with open(p, "rb") as fh:
             found = _canonical_thread_keys(fh.fileno(), start - 1)
@@ -316,7 +329,7 @@ def thread_keys(path: Path | str, *, strict: bool = False, on_warning: WarnFn | 
                 return found
     except (OSError, ValueError, orjson.JSONDecodeError):  # unreadable or odd bytes: the full reader decides
         pass
-    return list(thread_counts(p, strict=strict, on_warning=on_warning))
+    return list(thread_counts(p, strict=strict, on_warning=on_warning, header=header))
 
 
 def thread_in_file(path: Path | str, agent: str, peer: str) -> bool:
@@ -409,6 +422,7 @@ def load_session(
     agents: Iterable[str] | None = None,
     strict: bool = False,
     on_warning: WarnFn | None = None,
+    header: Known | None = None,
 ) -> Session:
     """Read a session file into a :class:`~agent_ft_cli.session.Session`.
 
@@ -416,6 +430,7 @@ def load_session(
         path: the session file (JSON Lines written by agent-ft).
         pairs: keep only these ``(agent, peer)`` threads in memory; ``agents``: only these agents' threads
             (all by default; every line is still read and checked).
+        header: what :func:`read_header` gave the caller: reading starts after the header, not read again.
         strict: a final line cut short by a crash is an error instead of a warning.
         on_warning: called with each warning's text; without it, warnings are issued as
             :class:`~agent_ft_cli.errors.SessionWarning`.
@@ -432,8 +447,7 @@ def load_session(
     reducer = ThreadReducer(pairs=pairs, agents=agents)
     events: list[dict[str, Any]] = []
     with fh:
-        header = parse_header(p, _first_line(p, fh))
-        session = Session(path=p, header=header, threads=reducer.threads, events=events, earlier=reducer.earlier)
+        session = Session(path=p, header=_past_header(p, fh, header), threads=reducer.threads, events=events, earlier=reducer.earlier)
 
         def warn(text: str) -> None:
             session.warnings.append(text)

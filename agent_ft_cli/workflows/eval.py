@@ -34,18 +34,17 @@ import difflib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..align import Skipped, align, prompt_thread, text_of
 from ..clients.protocol import can_score
-from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, InputDataError
+from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, InputDataError, UsageError
+from ..jsonio import shaped
 from ..redact import describe_exception, known_secrets, remember_secrets
 from ..types import EvalReportDict, EvalResultDict, EvalRunsDict, EvaluationDict, PairResultDict
 from .gates import Baseline, Gate, check_gates
-from .walk import WarnFn, plan, replay, stdout_to_stderr
+from .walk import Target, WarnFn, plan, replay, stdout_to_stderr
 
-Message = dict[str, Any]
 #: Called after each pair with (pairs done, pairs in all).
 ProgressFn = Callable[[int, int], None]
 
@@ -81,22 +80,7 @@ class PairResult:
         return self.chosen_score - self.rejected_score
 
     def as_dict(self) -> PairResultDict:
-        out: PairResultDict = {"index": self.index, "prompt": self.prompt, "preferred": self.preferred}
-        if self.chosen_score is not None:
-            out.update({"chosen_score": _r(self.chosen_score), "rejected_score": _r(self.rejected_score), "margin": _r(self.margin)})
-        else:
-            out.update(
-                {
-                    "reply": self.reply,
-                    "chosen_similarity": _r(self.chosen_similarity),
-                    "rejected_similarity": _r(self.rejected_similarity),
-                }
-            )
-        return out
-
-
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
+        return shaped(self, PairResultDict, digits=4)  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -125,18 +109,12 @@ class EvalReport:
         margins = [m for m in (r.margin for r in self.results) if m is not None]
         return sum(margins) / len(margins) if margins and len(margins) == len(self.results) else None
 
+    @property
+    def comparison(self) -> str:
+        return COMPARISONS[self.method]
+
     def as_dict(self) -> EvalReportDict:
-        return {
-            "source": self.source,
-            "pairs": self.pairs,
-            "preferred": self.preferred,
-            "accuracy": round(self.accuracy, 4),
-            "mean_margin": _r(self.mean_margin),
-            "method": self.method,
-            "comparison": COMPARISONS[self.method],
-            "skipped": [{"index": s.index, "kind": s.kind.value, "reason": s.reason} for s in self.skipped],
-            "results": [r.as_dict() for r in self.results],
-        }
+        return shaped(self, EvalReportDict, digits=4)  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -173,7 +151,7 @@ def the_one_client(agent: Any) -> Any:
     return clients[0]
 
 
-def _create_params(agent: Any, messages: list[Message]) -> dict[str, Any]:
+def _create_params(agent: Any, messages: list[dict[str, Any]]) -> dict[str, Any]:
     """What autogen's wrapper would pass to the client's ``create``: its config entry (autogen's own keys dropped)
     and the messages."""
     wrapper = getattr(agent, "client", None)
@@ -344,19 +322,10 @@ class Evaluator:
 
 
 @dataclass
-class EvalJob:
-    session_path: Path
-    prefs_path: str
+class EvalJob(Target):
+    """An ``eval``: the walk's :class:`~.walk.Target`, the held-out pairs and the gates."""
+
     heldout_path: str | None = None
-    client: str | None = None
-    client_args: dict[str, Any] = field(default_factory=dict)
-    config_path: Path | None = None
-    agent: str | None = None
-    peer: str | None = None
-    include_system_message: bool = False
-    strict: bool = False
-    #: Run a client named only by the session header (consent; see :func:`agent_ft_cli.pairing.resolve_client`).
-    trust_session_client: bool = False
     min_accuracy: float | None = None
     baseline: Baseline | None = None  # :func:`load_baseline`
     max_drop: float | None = None
@@ -386,22 +355,20 @@ def run(job: EvalJob, on_warning: WarnFn | None = None, progress: ProgressFn | N
     """Everything ``agent-ft eval`` does: the walk, then :func:`evaluate` on the pairs and held-out pairs, and the
     job's gates checked. Raising on a missed gate is left to the caller, after it has shown the result
     (:func:`raise_on_failed_gates`)."""
-    from ..clients.loading import load_client
     from ..pairing import require_client
     from ..prefs import load_prefs
 
-    walk = plan(
-        job.session_path, agent=job.agent, peer=job.peer, config_path=job.config_path, client=job.client,
-        client_args=job.client_args, trust_session_client=job.trust_session_client,
-    )
+    if job.prefs_path is None:
+        raise UsageError("{prefs} is needed: eval judges preference pairs", options=("prefs",))
+    walk = plan(job)
     prefs = load_prefs(job.prefs_path)
     choice = require_client(walk.client, walk.agent)
     evaluator = Evaluator(
         job.heldout_path, job.include_system_message, progress, choice.spec, job.min_accuracy, job.baseline, job.max_drop
     )
-    client_cls = load_client(choice.spec, need_update=False)
+    client_cls = walk.client_class(need_update=False)
     remember_secrets([choice.args])
     with stdout_to_stderr():
-        pair = replay(walk, client_cls, strict=job.strict, on_warning=on_warning)
+        pair = replay(walk, client_cls, on_warning=on_warning)
         evaluation = evaluator(pair.agent, pair.peer, prefs, source=job.prefs_path)
     return EvalResult(str(job.session_path), walk.agent, walk.peer, choice.spec, evaluation, evaluator.gates)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import InputDataError, QualityGateError, UsageError
+from ..jsonio import shaped
 from ..types import GateDict
 
 
@@ -37,7 +38,7 @@ class Gate:
     detail: str
 
     def as_dict(self) -> GateDict:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+        return shaped(self, GateDict)  # type: ignore[no-any-return]
 
 
 

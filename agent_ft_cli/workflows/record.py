@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, OutputWriteError, StrictError
+from ..jsonio import shaped
 from ..pairing import check_config_client, resolve_client, resolve_pair
 from ..redact import describe_exception
 from ..types import RecordResultDict
@@ -51,13 +52,7 @@ class RecordResult:
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> RecordResultDict:
-        return {
-            "session": self.session,
-            "agent": self.agent,
-            "peer": self.peer,
-            "messages": self.messages,
-            "reply": self.reply,
-        }
+        return shaped(self, RecordResultDict)  # type: ignore[no-any-return]
 
 
 _NO_SPACE = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}

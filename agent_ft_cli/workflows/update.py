@@ -22,39 +22,26 @@ from typing import TYPE_CHECKING, Any
 
 from ..distributed import is_main_process
 from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, OutputWriteError, UsageError
-from ..pairing import BUNDLED_CLIENTS, ClientChoice, require_client
+from ..pairing import require_client
 from ..redact import describe_exception, known_secrets, remember_secrets, scrub_data
 from ..types import Message, UpdateResultDict
-from .walk import WarnFn, plan, replay, stdout_to_stderr
+from .walk import Target, WarnFn, plan, replay, stdout_to_stderr
 
 if TYPE_CHECKING:  # pragma: no cover
     from .eval import Evaluator
 
 
 @dataclass
-class UpdateJob:
-    session_path: Path
-    prefs_path: str
-    client: str | None = None
-    client_args: dict[str, Any] = field(default_factory=dict)
-    config_path: Path | None = None
-    agent: str | None = None
-    peer: str | None = None
+class UpdateJob(Target):
+    """An ``update``: the walk's :class:`~.walk.Target` and what only ``update`` takes."""
+
     kwargs: dict[str, Any] = field(default_factory=dict)
-    include_system_message: bool = False
-    strict: bool = False
     #: Evaluate before and after the update in this run (``update --eval``): a :class:`.eval.Evaluator`.
     evaluator: Any = None
-    #: Run a client named only by the session header (consent; see :func:`agent_ft_cli.pairing.resolve_client`).
-    trust_session_client: bool = False
     #: Also write the whole result as JSON here (atomically; ``-``: stdout), checked against the inputs first.
     output: Path | None = None
     #: Other files the command reads (a held-out set, a baseline): the output may not replace them either.
     extra_inputs: list[Path | str] = field(default_factory=list)
-    #: Which conversation of the thread the client gets: None = the thread as the agent holds it now (the seed's
-    #: meaning), N = the N-th (1 = oldest, :meth:`~agent_ft_cli.session.Session.conversations`), "all" = every one,
-    #: oldest first, joined into one thread.
-    conversation: int | str | None = None
     #: Where run records go when the client keeps no run folder of its own (None: agent_ft_cli.runs.record.runs_dir).
     runs_dir: Path | None = None
     #: Write the run record (``--no-run-record``: False).
@@ -92,17 +79,6 @@ class UpdateResult:
         return out
 
 
-def _state_path_before_loading(choice: ClientChoice) -> Path | None:
-    """The bundled local model's state file, known before its code runs (its argument, the environment, the
-    default); None for other clients (their ``state_path`` attribute is checked once they exist)."""
-    if choice.spec.strip() not in BUNDLED_CLIENTS or "Local" not in choice.spec:
-        return None
-    from ..clients.local import DEFAULT_STATE
-
-    raw = choice.args.get("state_path") or os.environ.get("AGENT_FT_LOCAL_STATE") or DEFAULT_STATE
-    return Path(str(raw)).expanduser()
-
-
 def _check_output(output: Path | None, inputs: list[Any]) -> None:
     if output is not None:
         from ..fsutil import check_output_path
@@ -135,39 +111,33 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
     clash = reserved_kwargs(job.kwargs)
     if clash:  # checked before any work: a usage error, not the client's failure
         raise UsageError(f"update_model keyword {clash[0]!r} is reserved (update_model passes it itself); rename it")
-    from ..clients.loading import load_client
     from ..prefs import load_prefs
 
+    if job.prefs_path is None:
+        raise UsageError("{prefs} is needed: update_model is handed preference data", options=("prefs",))
+    source = job.prefs_path
     output = _absolute(job.output)
     from ..runs import record as run_record
 
     begun = run_record.start(job.runs_dir, enabled=job.run_record)
     inputs: list[Any] = [job.session_path, job.prefs_path, job.config_path, *job.extra_inputs]
     _check_output(job.output, inputs)
-    walk = plan(
-        job.session_path,
-        agent=job.agent,
-        peer=job.peer,
-        config_path=job.config_path,
-        client=job.client,
-        client_args=job.client_args,
-        trust_session_client=job.trust_session_client,
-    )
+    walk = plan(job)
     agent, peer = walk.agent, walk.peer
-    prefs = load_prefs(job.prefs_path)
+    prefs = load_prefs(source)
     choice = require_client(walk.client, agent)
-    state = _state_path_before_loading(choice)
+    state = choice.state_file()
     if state is not None:
         inputs.append(state)
         _check_output(job.output, inputs)
-    client_cls = load_client(choice.spec)
+    client_cls = walk.client_class()
 
     from ..classic.update import run_update, the_client
 
     secrets = remember_secrets([choice.args, job.kwargs])
     with stdout_to_stderr():
         try:
-            pair = replay(walk, client_cls, strict=job.strict, on_warning=on_warning)
+            pair = replay(walk, client_cls, on_warning=on_warning)
         except BaseException as e:  # a SystemExit or GeneratorExit from the client's constructor
             if not _client_failure(e) or isinstance(e, Exception):
                 raise
@@ -175,22 +145,15 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
                 f"client {choice.spec!r} could not be created or registered: {type(e).__name__}: "
                 f"{describe_exception(e, secrets)}"
             ) from e
-        conversations: list[list[Message]] | None = None
-        if job.conversation is not None:
-            thread, conversations = _conversation(job, agent, peer)
-            pair.agent.chat_messages[pair.peer] = thread
-            # the client ties against this conversation, deciding over every conversation of the thread
-            from ..align import remember_conversations
-
-            remember_conversations(thread, conversations, owner=pair.agent)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
         if job.strict:  # --strict: every pair update_model would skip fails before the client runs
+            conversations = walk.session().conversations(agent, peer) if job.conversation is not None else None
             _refuse_skips(prefs, pair.agent.chat_messages[pair.peer], conversations)
         try:
             client = the_client(pair.agent)  # the seed's own checks: exactly one client, with update_model
         except (ValueError, NotImplementedError) as e:
             raise ClientLoadError(f"cannot update {agent!r}: {e}") from e
         if job.evaluator is not None:  # before the update
-            job.evaluator(pair.agent, pair.peer, prefs, source=job.prefs_path)
+            job.evaluator(pair.agent, pair.peer, prefs, source=source)
         known = getattr(client, "state_path", None)
         if isinstance(known, (str, os.PathLike)):
             inputs.append(Path(known))
@@ -205,7 +168,7 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
             ) from e
         if job.evaluator is not None:  # and after it, on the same client
             try:
-                job.evaluator(pair.agent, pair.peer, prefs, source=job.prefs_path)
+                job.evaluator(pair.agent, pair.peer, prefs, source=source)
             except AgentFtError as e:
                 e.hint = "the model WAS updated: its client's update_model succeeded; only the evaluation after it failed"
                 raise
@@ -265,22 +228,6 @@ def write_result(result: UpdateResult, output: Path, *, shown: Path | None = Non
         err.path, err.reason = name, e.reason
         raise err from None
     result.output = str(output)
-
-
-def _conversation(job: UpdateJob, agent: str, peer: str) -> tuple[list[Message], list[list[Message]]]:
-    """The messages of the conversation ``job.conversation`` names (see :attr:`UpdateJob.conversation`), and every
-    conversation of the thread (what the pairs are decided over)."""
-    from ..session import load_session
-
-    conversations = load_session(job.session_path, pairs=[(agent, peer)], strict=job.strict, on_warning=lambda _: None).conversations(agent, peer)
-    if job.conversation == "all":
-        return [m for c in conversations for m in c], conversations
-    if not isinstance(job.conversation, int) or not 1 <= job.conversation <= len(conversations):
-        raise UsageError(
-            f"conversation {job.conversation!r}: thread {agent}->{peer} holds {len(conversations)} conversation(s); "
-            "choose a number from 1 (the oldest) or 'all'"
-        )
-    return conversations[job.conversation - 1], conversations
 
 
 def _refuse_skips(prefs: Any, thread: list[dict[str, Any]], conversations: list[list[Message]] | None) -> None:

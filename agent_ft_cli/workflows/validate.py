@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AgentFtError, SessionError, StrictError
-from ..pairing import ClientChoice, NoClientError, resolve_client, resolve_pair
+from ..jsonio import shaped
+from ..pairing import ClientChoice, NoClientError, recorded_clients, resolve_client, resolve_pair
 from ..redact import scrub_known
 from ..session import Message, has_model_client, load_session, read_header
 from ..session.choice import PairChoiceError
+from ..session.reader import thread_keys
 from ..types import CheckDict
-from .walk import WarnFn, load_config
+from .walk import Target, WarnFn, load_config
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config import PairConfig
@@ -44,12 +46,7 @@ class Check:
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> CheckDict:
-        out: CheckDict = {"name": self.name, "ok": self.ok, "detail": self.detail}
-        if self.file is not None:
-            out["file"] = self.file
-        if self.warnings:
-            out["warnings"] = list(self.warnings)
-        return out
+        return shaped(self, CheckDict)  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -64,6 +61,8 @@ class _Read:
     no_client: bool = False
     #: several threads could be updated and nothing needs one (no preference data): every one is checked
     choices: PairChoiceError | None = None
+    #: whether the file holds the thread (a cleared one included)
+    present: bool = False
     #: every conversation of the thread (the pairs are decided over all of them, as export decides them)
     conversations: list[list[dict[str, Any]]] | None = None
 
@@ -75,20 +74,22 @@ def _strict_error(what: str, warnings: list[str]) -> StrictError:
 
 def run(
     session_paths: Path | str | Sequence[Path | str],
+    target: Target | None = None,
     *,
-    prefs_path: str | None = None,
-    client: str | None = None,
-    config_path: Path | None = None,
-    agent: str | None = None,
-    peer: str | None = None,
-    strict: bool = False,
     on_warning: WarnFn | None = None,
-    trust_session_client: bool = False,
+    **fields: Any,
 ) -> list[Check]:
     """Check every input without calling update_model; each check records its outcome instead of raising.
 
-    Warnings are kept on their check (and passed to ``on_warning``); under ``strict`` a check with warnings fails."""
+    Each session is checked with the options of ``target`` (:class:`~.walk.Target`; or its ``fields``: ``prefs_path``,
+    ``client``, ``config_path``, ``agent``, ``peer``, ``strict``, ``trust_session_client``). Warnings are kept on
+    their check (and passed to ``on_warning``); under ``strict`` a check with warnings fails."""
     paths = [session_paths] if isinstance(session_paths, (str, Path)) else list(session_paths)
+    if target is None:
+        target = Target(Path(paths[0] if paths else ""), **fields)
+    prefs_path, config_path = target.prefs_path, target.config_path
+    client = target.client if isinstance(target.client, str) else None
+    agent, peer, strict = target.agent, target.peer, target.strict
     checks: list[Check] = []
 
     def add(check: Check) -> Check:
@@ -123,9 +124,11 @@ def run(
         r = _Read(Path(raw_path))
 
         def check_session(check: Check, r: _Read = r) -> str:
-            r.header, _ = read_header(r.path)
+            r.header, end = read_header(r.path)
+            known = (r.header, end)  # the header is not read again
+            threads = thread_keys(r.path, header=known, on_warning=lambda _: None)  # who talked to whom (load_session warns)
             try:
-                r.pair = resolve_pair(r.header, agent, peer, path=r.path, config=config)
+                r.pair = resolve_pair(r.header, agent, peer, path=r.path, config=config, threads=threads)
             except SessionError as e:
                 r.pair_error = e
                 r.no_client = (agent, peer, config) == (None, None, None) and not any(
@@ -139,14 +142,14 @@ def run(
                 if on_warning is not None:
                     on_warning(text)
 
-            tie = r.pair is not None and prefs_path is not None
-            if tie:
-                s = load_session(r.path, pairs=[r.pair], strict=strict, on_warning=warn)  # type: ignore[list-item]
+            r.present = r.pair in threads
+            if r.pair is not None and prefs_path is not None:  # the thread the pairs are tied to
+                s = load_session(r.path, pairs=[r.pair], strict=strict, on_warning=warn, header=known)
                 r.thread = s.threads.get(r.pair, [])  # type: ignore[arg-type]
-                if r.pair in s.threads:
-                    r.conversations = s.conversations(*r.pair)  # type: ignore[misc,assignment]
-            else:
-                s = load_session(r.path, agents=[], strict=strict, on_warning=warn)
+                if r.present:
+                    r.conversations = s.conversations(*r.pair)  # type: ignore[assignment]
+            else:  # read and check every line, keep nothing
+                s = load_session(r.path, agents=[], strict=strict, on_warning=warn, header=known)
             note = f"; {len(check.warnings)} warning(s): {check.warnings[0]}" if check.warnings else ""
             return (
                 f"{r.path}: format {s.header.get('version')}, {s.messages_total} messages, "
@@ -158,9 +161,7 @@ def run(
 
         def check_pair(_: Check, r: _Read = r) -> str:
             if r.pair is not None:
-                from ..session.reader import thread_keys
-
-                if r.pair not in thread_keys(r.path):  # what update refuses: nothing to hand the client
+                if not r.present:  # what update refuses: nothing to hand the client
                     raise SessionError(f"{r.path}: no messages in thread {r.pair[0]}->{r.pair[1]}; nothing to learn from")
                 return f"update {r.pair[0]!r} from its thread with {r.pair[1]!r}"
             if r.no_client:  # nothing to update: the file and all its threads were read and checked
@@ -197,7 +198,7 @@ def run(
 
     # -- each distinct client: the one update would load, under the consent rule update applies -------------------
     seen: set[tuple[str, str]] = set()
-    for choice, file in _client_choices(client, config, read, trust_session_client):
+    for choice, file in _client_choices(client, config, read, target.trust_session_client):
         if isinstance(choice, AgentFtError):
             checks.append(Check("client", False, scrub_known(str(choice)), choice.exit_code, choice, file=file))
             continue
@@ -242,7 +243,7 @@ def _client_choices(
                 continue
             if choice is not None:
                 out.append((choice, file if choice.origin == "session" else None))
-            elif r is not None and agent is not None and _recorded_clients(r.header, agent):
+            elif r is not None and agent is not None and recorded_clients(r.header, agent):
                 # a client was recorded, but none update could import (a script's __main__ class, several): update fails
                 out.append((NoClientError(agent), file))
     return out
@@ -303,11 +304,3 @@ def _check_client(choice: ClientChoice) -> str:
 
     cls = load_client(choice.spec)
     return f"{choice.spec} -> {cls.__module__}.{cls.__qualname__} follows the protocol"
-
-
-def _recorded_clients(header: Mapping[str, Any], agent: str) -> list[str]:
-    """The client paths the session header recorded for ``agent`` (usable by ``update`` or not)."""
-    for a in header.get("agents") or []:
-        if a.get("name") == agent:
-            return list(a.get("model_clients") or [])
-    return []
