@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import AgentOpt, PeerOpt, QuietOpt, StrictOpt, decoded, escape, guarded
+from .app import escape, guarded
+from .options import AgentOpt, PeerOpt, QuietOpt, StrictOpt, decoded
 
 #: what a script or notebook uses instead of the screen (named by the non-terminal usage error)
 NON_INTERACTIVE = "--list [--json], --reply N --better TEXT, --reply N --bad or --reply N --keep"

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
-from .app import ConfigOpt, JsonOpt, QuietOpt, StrictOpt, _Group, guarded, warn
+from .app import _Group, guarded, warn
+from .options import ConfigOpt, JsonOpt, QuietOpt, StrictOpt
 
 #: The group's own flags (``agent-ft runs -q show ...``): taking no value, they may come before the command.
 GROUP_FLAGS = ("-q", "--quiet", "--strict")
