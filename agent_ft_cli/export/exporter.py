@@ -25,6 +25,7 @@ from .messages import (
 )
 from .options import ExportOptions
 from .sessions import ALL_AGENTS, conversations, model_threads, thread_listing
+from .tool_pairs import refusal, tool_pair_problems
 
 SessionSource = Path | str | Session
 
@@ -114,7 +115,7 @@ class Exporter:
             else:
                 pairs = [choose_pair(header, self.options.agent, self.options.peer, path=Path(label))]
             opened = [
-                _Opened(label, header, a, conversations(source, a, p, strict=self.options.strict, on_warning=on_warning))
+                _Opened(label, header, a, conversations(source, a, p, strict=self.options.strict, on_warning=on_warning), p)
                 for a, p in pairs
             ]
         except SessionError as e:  # its template, not its text: the keys it names stay fields the CLI spells
@@ -234,12 +235,18 @@ class Exporter:
                 converted.pop()
             if not any(m.get("role") == "assistant" for m in converted):
                 return []
+            if problems := tool_pair_problems(converted):  # a row never holds a result without its call
+                self._skip_session(label, refusal(problems))
+                return []
             return [self.format.thread_row(converted, tools, self.options)]
         rows: list[Row] = []
         assert self.format.pair_rows is not None
         for t in tied:
             assert t.answer_index is not None
             prompt = system + convert_thread(thread[: t.answer_index], style)
+            if problems := tool_pair_problems(prompt, prompt=True):  # a row never holds a result without its call
+                self._skip_session(label, refusal(problems))
+                continue
             rows.extend(self.format.pair_rows(t, prompt, tools, self.options))
         return rows
 
@@ -264,19 +271,21 @@ class Exporter:
                 continue
             self.summary.sessions += 1
             got = k = 0
+            refused = len(self.summary.skipped_sessions)
             for opened in threads:
                 system = system_messages(opened.header, opened.agent)
                 tools = definitions_of(opened.header, opened.agent, self.format.style)
                 if self._first_system is None:
                     self._first_system = system
-                for conv in opened.convs:
+                for c, conv in enumerate(opened.convs, 1):
                     self.summary.conversations += 1
-                    for row in self._rows_for(opened.label, conv, system, tools, by_thread.get((n, k), [])):
+                    where = f"{opened.label} (thread {opened.agent}->{opened.peer}, conversation {c})"
+                    for row in self._rows_for(where, conv, system, tools, by_thread.get((n, k), [])):
                         got += 1
                         self.summary.rows += 1
                         yield row
                     k += 1
-            if got == 0 and self.format.thread_row is not None:
+            if got == 0 and self.format.thread_row is not None and len(self.summary.skipped_sessions) == refused:
                 self._skip_session(threads[0].label, "the thread has no assistant answer to train on")
             if on_session is not None:
                 on_session(Path(threads[0].label))
@@ -295,6 +304,7 @@ class _Opened:
     header: Mapping[str, Any]
     agent: str
     convs: Sequence[Sequence[Mapping[str, Any]]]
+    peer: str = ""
 
 
 def _label(source: SessionSource) -> str:
