@@ -63,9 +63,7 @@ def tool_pair_problems(messages: Sequence[Mapping[str, Any]], *, prompt: bool = 
                 cid = r.get("tool_call_id")
                 if cid is not None and str(cid) in pending:
                     del pending[str(cid)]
-                elif cid is None and pending:  # no id: it answers the first open call
-                    del pending[next(iter(pending))]
-                else:
+                else:  # no id: nothing ties it to a call (an API refuses it; a template would guess)
                     what = f"tool result {cid!r}" if cid is not None else "a tool result without a call id"
                     problems.append(f"message {i}: {what} answers no call before it (a tool result without its call)")
             if m.get("role") == "tool" or not m.get("content"):
