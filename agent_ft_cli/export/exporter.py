@@ -122,8 +122,8 @@ class Exporter:
             reason, keys = e.template, e.options
             if isinstance(e, PairChoiceError):  # the threads to choose from, and the way to take them all
                 listed = thread_listing(source, e.choices if e.option == "agent" else [e.agent or ""])
-                every = f"; threads: {listed}; pass {{agent}} {ALL_AGENTS} to export every one, or "
-                reason = reason.replace("; pass ", every, 1) if "; pass " in reason else reason + every[:-5]
+                every = f"; threads: {listed} ({{agent}} {ALL_AGENTS} exports every one)"
+                reason = reason.replace("; pass ", every + "; pass ", 1) if "; pass " in reason else reason + every
                 keys = tuple(dict.fromkeys((*keys, "agent")))
             self._skip_session(label, reason, keys, e.hint)
             return []

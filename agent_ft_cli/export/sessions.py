@@ -89,7 +89,7 @@ def conversations(
 ALL_AGENTS = "all"
 
 
-def model_threads(header: Any, source: Path | str | Session, peer: str | None = None) -> list[ThreadKey]:
+def model_threads(header: Any, source: Path | str | Session, peer: str | None = None) -> list[tuple[str, str]]:
     """Every thread the session holds whose agent has a model (``llm_config`` set in the header), in order of first
     appearance; with ``peer``, only the threads with it. What ``agent="all"`` exports."""
     from ..session import thread_keys
@@ -98,7 +98,7 @@ def model_threads(header: Any, source: Path | str | Session, peer: str | None = 
     keys = list(source.threads) if isinstance(source, Session) and not source.path.is_file() else thread_keys(
         source.path if isinstance(source, Session) else source
     )
-    return [ThreadKey(a, p) for a, p in keys if a in with_model and (peer is None or p == peer)]
+    return [(a, p) for a, p in keys if a in with_model and (peer is None or p == peer)]
 
 
 def thread_listing(source: Path | str | Session, agents: Iterable[str] | None = None) -> str:
