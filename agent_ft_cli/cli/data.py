@@ -18,7 +18,10 @@ from .render import shown
 # No ``from __future__ import annotations`` (typer would eval the strings at start-up; see app.py). --agent,
 # --peer and --json say something else here than on the thread commands, so their option types are their own.
 AgentOpt = Annotated[
-    str | None, typer.Option("--agent", "-a", callback=decoded, help="Agent whose thread is exported (default: inferred).")
+    str | None,
+    typer.Option(
+        "--agent", "-a", callback=decoded, help="Agent whose thread is exported (default: inferred); all: every agent's."
+    ),
 ]
 PeerOpt = Annotated[
     str | None, typer.Option("--peer", "-p", callback=decoded, help="The other agent of the thread (default: inferred).")
@@ -104,6 +107,14 @@ def register(app: Any) -> None:
         train_last_only: Annotated[
             bool, typer.Option("--train-last-only", help="openai-sft: weight 0 on every assistant turn but the last.")
         ] = False,
+        speaker_names: Annotated[
+            str | None,
+            typer.Option(
+                "--speaker-names",
+                help="Who said each turn (team chats): keep (the name field, in the TRL formats too) or prefix "
+                "(also 'alice: ' before a user turn's text).",
+            ),
+        ] = None,
         json_out: JsonOpt = False,
         strict: StrictOpt = False,
         quiet: QuietOpt = False,
@@ -134,7 +145,8 @@ def register(app: Any) -> None:
             from ..fsutil import is_stdout
 
             options = ExportOptions(
-                format=fmt, standard=standard, train_last_only=train_last_only, agent=agent, peer=peer, strict=strict
+                format=fmt, standard=standard, train_last_only=train_last_only, agent=agent, peer=peer, strict=strict,
+                speaker_names=speaker_names,
             )
             data = None
             if prefs is not None:
@@ -189,7 +201,11 @@ def register(app: Any) -> None:
     def import_cmd(
         source: Annotated[
             Path,
-            typer.Argument(help="logs.db (SQLite), autogen_logs/runtime.log, or OpenAI-style chat JSONL.", show_default=False),
+            typer.Argument(
+                help="logs.db (SQLite), autogen_logs/runtime.log, OpenAI-style chat JSONL, or AgentChat JSON (an agent's "
+                "or team's save_state(), a TaskResult).",
+                show_default=False,
+            ),
         ],
         out: Annotated[
             Path, typer.Option("--out", "-o", help="Folder to write one session file per conversation.", show_default=False)
@@ -207,11 +223,23 @@ def register(app: Any) -> None:
         ] = None,
         agent: Annotated[
             str | None,
-            typer.Option("--agent", "-a", callback=decoded, help="openai-jsonl: name of the assistant (default 'assistant')."),
+            typer.Option(
+                "--agent",
+                "-a",
+                callback=decoded,
+                help="openai-jsonl: name of the assistant (default 'assistant'); agentchat: keep this agent's view only "
+                "(default: every agent's).",
+            ),
         ] = None,
         peer: Annotated[
             str | None,
-            typer.Option("--peer", "-p", callback=decoded, help="openai-jsonl: name of the user side (default 'user')."),
+            typer.Option(
+                "--peer",
+                "-p",
+                callback=decoded,
+                help="openai-jsonl: name of the user side (default 'user'); agentchat: name of the other side (default: "
+                "whoever spoke to the agent first).",
+            ),
         ] = None,
         force: Annotated[bool, typer.Option("--force", help="Overwrite session files that already exist.")] = False,
         json_out: Annotated[
@@ -219,10 +247,19 @@ def register(app: Any) -> None:
         ] = False,
         quiet: QuietOpt = False,
         strict: Annotated[
-            bool, typer.Option("--strict", help="Fail when source lines are cut short instead of skipping them with a warning.")
+            bool,
+            typer.Option(
+                "--strict",
+                help="Fail when source lines are cut short, or (agentchat) a message type or save_state() version is "
+                "unknown, instead of a warning.",
+            ),
         ] = False,
     ) -> None:
-        """Rebuild session files from AutoGen runtime logs or OpenAI-style chat JSONL.
+        """Rebuild session files from AutoGen runtime logs, OpenAI-style chat JSONL or AgentChat JSON.
+
+        AgentChat (autogen-agentchat 0.7): one session per file, one thread per agent's view; inspect lists a
+        team's threads, export takes --agent NAME or --agent all. ag2 1.x is recorded live, not imported
+        (docs/frameworks.md).
 
         Example: agent-ft import logs.db --out sessions/
         """

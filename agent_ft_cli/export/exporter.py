@@ -230,7 +230,7 @@ class Exporter:
                 if t is not None:
                     converted.append(answer_message(t.pair.chosen, style))
                 else:
-                    converted.extend(convert_message(m, style, ids.get(i)))
+                    converted.extend(convert_message(m, style, ids.get(i), speaker_names=self.options.speaker_names))
             while converted and converted[-1].get("role") != "assistant":
                 converted.pop()
             if not any(m.get("role") == "assistant" for m in converted):
@@ -243,7 +243,7 @@ class Exporter:
         assert self.format.pair_rows is not None
         for t in tied:
             assert t.answer_index is not None
-            prompt = system + convert_thread(thread[: t.answer_index], style)
+            prompt = system + convert_thread(thread[: t.answer_index], style, speaker_names=self.options.speaker_names)
             if problems := tool_pair_problems(prompt, prompt=True):  # a row never holds a result without its call
                 self._skip_session(label, refusal(problems))
                 continue
