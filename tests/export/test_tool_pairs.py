@@ -148,7 +148,7 @@ def test_no_format_ever_writes_an_unpaired_tool_message(tmp_path: Path, thread: 
         for standard in ((False, True) if fmt == "trl-preference" else (False,)):
             prefs = [{"chosen": chosen or {"content": None, "tool_calls": [call("c9")]}, "rejected": rejected}]
             warned: list[str] = []
-            exporter = Exporter(ExportOptions(format=fmt, standard=standard), prefs, on_warning=lambda w: warned.append(str(w)))
+            exporter = Exporter(ExportOptions(format=fmt, standard=standard), prefs, on_warning=lambda w, out=warned: out.append(str(w)))
             rows = list(exporter.rows([session]))
             for row in rows:
                 for messages, final_ok in sequences(fmt, row):
