@@ -245,6 +245,8 @@ def read_agentchat(
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise json_error(path, e) from None
+    except RecursionError:
+        raise InputDataError(f"{path}: JSON nested too deeply to read") from None
     where = str(path)
     items = data if isinstance(data, list) else [data]
     if not items or not all(isinstance(d, dict) for d in items):

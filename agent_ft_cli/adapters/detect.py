@@ -91,5 +91,5 @@ def _explain_undetected(path: Path) -> None:
             f"{path}: not valid JSON at line {e.lineno}, column {e.colno} ({e.msg}); or pass {{kind}} {'|'.join(kinds())}",
             options=("kind",),
         ) from None
-    except ValueError:  # not text
+    except (ValueError, RecursionError):  # not text, or nested deeper than any reader goes: "cannot tell" says it
         return
