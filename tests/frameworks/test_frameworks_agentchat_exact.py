@@ -147,6 +147,12 @@ def test_a_teams_threads_are_listed_and_can_all_be_exported(tmp_path: Path) -> N
         named = [json.loads(line) for line in rows_path.read_text(encoding="utf-8").splitlines()]
         others = [m for r in named for m in r["messages"] if m["role"] == "user"]
         assert others and all(m["content"].startswith(f"{m['name']}: ") for m in others)
+        agent_ft("export", "-s", str(session), "-f", "trl-sft", "-o", str(rows_path), "--agent", "all", "--speaker-names", "keep")
+        kept = [json.loads(line) for line in rows_path.read_text(encoding="utf-8").splitlines()]
+        assert [[m.get("name") for m in r["messages"] if m["role"] == "user"] for r in kept] == [
+            [m["name"] for m in r["messages"] if m["role"] == "user"] for r in named
+        ]
+        assert all("name" not in m for r in rows for m in r["messages"])  # the TRL default drops it
 
 
 def test_a_cut_json_file_names_its_line_and_column_and_the_whole_reason(tmp_path: Path) -> None:
