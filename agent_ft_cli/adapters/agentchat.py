@@ -22,6 +22,10 @@ Each thread becomes a classic one (``agent.chat_messages[peer]``): an ``Assistan
 (``name`` = the agent unless it calls tools), a ``UserMessage`` a user message named after its ``source``, a result
 batch ONE tool message with ``tool_responses``, images ``image_url`` parts with a data URI. The peer is whoever
 spoke to the agent first (the task's ``user`` as a rule). ``docs/frameworks.md`` lists what is mapped and lost.
+
+Nothing is dropped silently: a message type the views (:mod:`.agentchat_views`) do not know and a ``save_state()``
+``version`` other than 1.x are warnings naming them (``on_warning``), errors under ``strict``. The header names the
+framework (``autogen-agentchat`` and the version installed), not the classic autogen beside it.
 """
 
 from __future__ import annotations
