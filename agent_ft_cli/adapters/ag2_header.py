@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import fsutil
 from .. import session as fmt
-from ..errors import RecordingError, SessionWarning
+from ..errors import OutputWriteError, RecordingError, SessionWarning
 from ..redact import redact
 
 FRAMEWORK = "ag2"
@@ -154,7 +154,7 @@ def open_session_file(path: Path, mode: str) -> int:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o644)
     except OSError as e:
-        raise RecordingError(f"cannot write session file {str(path)!r}: {e.strerror or e}") from None
+        raise OutputWriteError(f"cannot write session file {str(path)!r}: {e.strerror or e}") from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):  # a terminal or pipe: a stream, nothing to keep
             return fd
