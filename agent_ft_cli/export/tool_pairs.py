@@ -28,7 +28,7 @@ __all__ = ["refusal", "tool_pair_problems"]
 def _results(m: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
     responses = m.get("tool_responses")
     if isinstance(responses, list) and responses:
-        return [r for r in responses if isinstance(r, Mapping)]
+        return [r for r in responses if isinstance(r, dict)]
     return [m] if m.get("role") == "tool" else None
 
 
@@ -36,12 +36,12 @@ def _calls(m: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
     """(tool call id -> name, legacy function-call names) that ``m`` asks for."""
     calls: dict[str, str] = {}
     for n, c in enumerate(m.get("tool_calls") or []):
-        if isinstance(c, Mapping):
+        if isinstance(c, dict):
             fn = c.get("function")
-            name = str(fn.get("name")) if isinstance(fn, Mapping) else "?"
+            name = str(fn.get("name")) if isinstance(fn, dict) else "?"
             calls[str(c.get("id")) if c.get("id") is not None else f"#{n + 1}"] = name
     legacy = m.get("function_call")
-    if not calls and isinstance(legacy, Mapping):
+    if not calls and isinstance(legacy, dict):
         return {}, [str(legacy.get("name"))]
     return calls, []
 
@@ -55,7 +55,7 @@ def tool_pair_problems(messages: Sequence[Mapping[str, Any]], *, prompt: bool = 
     pending: dict[str, str] = {}
     legacy: list[str] = []
     for i, m in enumerate(messages, 1):
-        if not isinstance(m, Mapping):
+        if not isinstance(m, dict):
             continue
         results = _results(m)
         if results is not None:
