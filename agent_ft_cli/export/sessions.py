@@ -110,5 +110,8 @@ def thread_listing(source: Path | str | Session, agents: Iterable[str] | None = 
     if not path.is_file():
         return ""
     wanted = set(agents) if agents is not None else None
-    counts = thread_counts(path, on_warning=lambda _: None)
+    try:
+        counts = thread_counts(path, on_warning=lambda _: None)
+    except SessionError:  # a damaged line: the reader that reads the session says so, not this listing
+        return "(cannot be listed)"
     return ", ".join(f"{a}->{p} ({n} messages)" for (a, p), n in counts.items() if wanted is None or a in wanted)
