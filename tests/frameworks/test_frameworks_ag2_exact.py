@@ -186,3 +186,36 @@ def test_ag2_event_json_given_to_import_points_to_the_recorder(tmp_path: Path) -
     result = agent_ft("import", str(dump), "--out", str(tmp_path / "out"), check=False)
     assert result.returncode == 3 and "save_ag2_session" in result.stderr and "SessionStorage" in result.stderr, result.stderr
 
+
+
+def test_a_process_killed_after_its_header_was_rewritten_leaves_every_message(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "crash.jsonl"
+    script = textwrap.dedent(
+        f"""
+        import asyncio, os
+        from ag2 import Agent, MemoryStream
+        from ag2.testing import TestConfig
+        from agent_ft_cli.adapters.ag2 import SessionStorage
+
+        async def main():
+            agent = Agent("assistant", config=TestConfig("un"))
+            storage = SessionStorage({str(path)!r}, agent)
+            await agent.ask("1", stream=MemoryStream(storage))
+            await agent.ask("2", stream=MemoryStream(storage), config=TestConfig("deux"))
+            os._exit(9)
+
+        asyncio.run(main())
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 9, done.stderr
+    session = load_session(path, strict=True)
+    assert [a["name"] for a in session.header["agents"]] == ["assistant", "user", "user-2"]
+    assert {k: [m["content"] for m in v] for k, v in session.threads.items()} == {
+        ("assistant", "user"): ["1", "un"], ("assistant", "user-2"): ["2", "deux"],
+    }  # fmt: skip
+    assert [p.name for p in tmp_path.iterdir() if "crash" in p.name] == ["crash.jsonl"]  # no copy left beside it
