@@ -1,7 +1,8 @@
 """Sessions in: rebuild v1 session files from logs and chats users already have, one adapter per kind of source.
 
 Kinds (the registry :data:`ADAPTERS`, in detection order): ``sqlite`` (an ``autogen.runtime_logging`` database),
-``runtime-log`` (the file logger's ``runtime.log``) and ``openai-jsonl`` (OpenAI-style chat JSON Lines). Each has
+``runtime-log`` (the file logger's ``runtime.log``), ``agentchat`` (AgentChat's ``save_state()`` and ``TaskResult``
+JSON) and ``openai-jsonl`` (OpenAI-style chat JSON Lines). ag2 1.x is recorded live, not imported (:mod:`.ag2`). Each has
 its own module here; :mod:`.threads` holds what the log adapters share (completions rebuilt into threads).
 
 The adapter contract (how ``ag2``, ``agentchat`` and any later source plug in)

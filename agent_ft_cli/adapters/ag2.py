@@ -2,260 +2,73 @@
 agent-ft model client as the model of an ``ag2.Agent``.
 
 An ``ag2`` agent keeps its conversation as *events* on a stream, persisted by a pluggable history ``Storage``
-(``save_event``, ``get_history``, ``set_history``, ``drop_history``). The model sees that history as chat messages:
-``ModelRequest`` -> a user message, ``ModelResponse`` -> an assistant message (text and/or tool calls),
-``ToolResultsEvent`` -> the tool results, ``CompactionSummary`` -> a user message; every other event (usage,
-``ToolCallsEvent`` and loose ``ToolResultEvent`` copies of what those carry, lifecycle, streaming chunks) is not part
-of what the model reads. :func:`event_to_message` maps one event to the message of a classic thread
-(``agent.chat_messages[peer]``): the same dicts the classic recorder writes, a tool result batch being ONE message
-with ``tool_responses`` (so one ag2 event is one message), which is what makes ``inspect``, ``validate``,
-``export`` and ``update`` work on these sessions unchanged. ``docs/frameworks.md`` lists what is mapped and lost.
+(``save_event``, ``get_history``, ``set_history``, ``drop_history``). :mod:`.ag2_events` maps each event the model
+reads to the message of a classic thread (``agent.chat_messages[peer]``), which is what makes ``inspect``,
+``validate``, ``export`` and ``update`` work on these sessions unchanged. ``docs/frameworks.md`` lists what is mapped
+and lost.
 
-Recording the way ag2 intends: :class:`SessionStorage` *is* a ``Storage`` (it wraps another one, a
-``MemoryStorage`` by default, which keeps answering the agent), and streams every conversational event to the
-session file as one ``write`` on an append-only descriptor, so a process killed at any point leaves every message
-already handed to storage on disk (as :class:`agent_ft_cli.recorder.SessionRecorder` does for classic agents)::
+Recording the way ag2 intends: :class:`SessionStorage` *is* a ``Storage`` that streams every conversational
+event to the session file as one ``write`` on an append-only descriptor, so a process killed at any point leaves
+every message already handed to storage on disk::
 
-    storage = SessionStorage("chat.jsonl", agent)
-    reply = await agent.ask("Hi", stream=MemoryStream(storage))
-    reply = await reply.ask("And then?")
-    storage.close()
+    with SessionStorage("chat.jsonl", agent) as storage:
+        reply = await agent.ask("Hi", stream=MemoryStream(storage))
+        reply = await reply.ask("And then?")
 
-A history replaced wholesale (``set_history``: compaction, repair of unanswered tool calls) is written as a
-``clear`` record followed by the new thread; a dropped history as ``clear``. Each further stream recorded through
-one storage is a conversation of its own, kept apart under the peer ``user-2``, ``user-3`` ...
-:func:`save_ag2_session` writes a snapshot of a finished conversation instead.
+:func:`save_ag2_session` writes a snapshot of a finished conversation instead. Both refuse a file that already holds
+data unless ``mode="w"`` asks to replace it, and lock it while writing, as the classic
+:class:`~agent_ft_cli.classic.recorder.SessionRecorder` does. :mod:`.ag2_header` owns the header: the agent's
+definition (its system prompt, tools, model; never credentials), one peer definition per conversation (``user``,
+``user-2`` ... for further streams), and ``framework: {"name": "ag2", "version": ...}``.
 
 Serving an agent-ft model client to an ag2 agent is :mod:`agent_ft_cli.clients.ag2`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
+import stat
 import threading
 from collections.abc import Iterable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .. import fsutil
 from .. import session as fmt
-from ..redact import redact
-
-FRAMEWORK = "ag2"
-DEFAULT_AGENT = "assistant"
-DEFAULT_PEER = "user"
+from ..errors import InputDataError, RecordingError
+from .ag2_events import event_to_message, openai_messages, thread_from_events, unknown_event
+from .ag2_header import (
+    DEFAULT_AGENT,
+    DEFAULT_PEER,
+    ag2_version,
+    agent_name,
+    check_mode,
+    describe_ag2_agent,
+    exists_message,
+    make_ag2_header,
+    open_session_file,
+    prompt_text,
+    warn,
+)
 
 Message = dict[str, Any]
 
-
-def ag2_version() -> str | None:
-    """The installed ``ag2`` distribution's version, or None."""
-    try:
-        return metadata.version("ag2")
-    except metadata.PackageNotFoundError:
-        return None
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# events -> classic thread messages
-
-
-def _encode(data: Any, serializer: Any) -> str:
-    if serializer is not None:
-        encoded = serializer.encode(data)
-        return encoded.decode() if isinstance(encoded, bytes) else str(encoded)
-    return json.dumps(data, ensure_ascii=False, default=str)
-
-
-def _data_url(media_type: str, data: bytes) -> str:
-    import base64
-
-    return f"data:{media_type};base64,{base64.b64encode(data).decode()}"
-
-
-def _part(inp: Any, serializer: Any) -> dict[str, Any]:
-    """One ag2 input as an OpenAI content part (the chat-completions shapes)."""
-    from ag2.events import BinaryInput, BinaryType, DataInput, FileIdInput, TextInput, UrlInput
-
-    if isinstance(inp, TextInput):
-        return {"type": "text", "text": inp.content}
-    if isinstance(inp, DataInput):
-        return {"type": "text", "text": _encode(inp.data, serializer)}
-    if isinstance(inp, UrlInput):
-        if inp.kind == BinaryType.IMAGE:
-            return {"type": "image_url", "image_url": {"url": inp.url}}
-        return {"type": "file", "file": {"file_url": inp.url, "kind": str(getattr(inp.kind, "value", inp.kind))}}
-    if isinstance(inp, FileIdInput):
-        file: dict[str, Any] = {"file_id": inp.file_id}
-        if inp.filename:
-            file["filename"] = inp.filename
-        return {"type": "file", "file": file}
-    if isinstance(inp, BinaryInput):
-        url = _data_url(str(inp.media_type), inp.data)
-        if inp.kind == BinaryType.IMAGE:
-            image: dict[str, Any] = {"url": url}
-            if "detail" in inp.vendor_metadata:
-                image["detail"] = inp.vendor_metadata["detail"]
-            return {"type": "image_url", "image_url": image}
-        if inp.kind == BinaryType.AUDIO:
-            fmt_ = str(inp.media_type).rsplit("/", 1)[-1].replace("mpeg", "mp3").replace("x-wav", "wav")
-            return {"type": "input_audio", "input_audio": {"data": url.split(",", 1)[1], "format": fmt_}}
-        name = inp.vendor_metadata.get("filename") or f"file.{str(inp.media_type).rsplit('/', 1)[-1]}"
-        return {"type": "file", "file": {"file_data": url, "filename": str(name)}}
-    return {"type": "text", "text": str(getattr(inp, "content", inp))}
-
-
-def _content(parts: list[dict[str, Any]]) -> Any:
-    """A single text part is a plain string (what a classic thread and ag2's own OpenAI mapper both use)."""
-    if len(parts) == 1 and parts[0].get("type") == "text":
-        return parts[0]["text"]
-    return parts
-
-
-def _tool_call(call: Any) -> dict[str, Any]:
-    arguments = call.arguments or "{}"
-    with contextlib.suppress(ValueError):  # the canonical JSON text, as ag2 sends it back to a provider
-        arguments = json.dumps(json.loads(arguments))
-    return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": arguments}}
-
-
-def event_to_message(event: Any, *, agent: str, peer: str, serializer: Any = None) -> Message | None:
-    """The classic-thread message for one ag2 event, or None when the model never reads the event."""
-    from ag2.compact import CompactionSummary
-    from ag2.events import ModelRequest, ModelResponse, ToolResultsEvent
-
-    if isinstance(event, ModelResponse):
-        calls = [_tool_call(c) for c in event.tool_calls.calls] if event.tool_calls else []
-        text = event.message.content if event.message is not None else None
-        if calls:
-            return {"content": text, "tool_calls": calls, "role": "assistant"}
-        return {"content": text, "role": "assistant", "name": agent}
-    if isinstance(event, ToolResultsEvent):
-        responses = []
-        for r in event.results:
-            parts = [_part(p, serializer) for p in r.result.parts]
-            responses.append({"tool_call_id": r.parent_id, "role": "tool", "content": _content(parts)})
-        joined = "\n\n".join(c if isinstance(c, str) else json.dumps(c, ensure_ascii=False) for c in (r["content"] for r in responses))
-        return {"content": joined, "tool_responses": responses, "role": "tool", "name": peer}
-    if isinstance(event, ModelRequest):
-        return {"content": _content([_part(p, serializer) for p in event.parts]), "role": "user", "name": peer}
-    if isinstance(event, CompactionSummary):
-        return {"content": f"[Summary of earlier conversation]\n{event.summary}", "role": "user", "name": peer}
-    return None
-
-
-def thread_from_events(events: Iterable[Any], *, agent: str, peer: str, serializer: Any = None) -> list[Message]:
-    """The classic thread (``agent.chat_messages[peer]``) for an ag2 history."""
-    out = []
-    for event in events:
-        message = event_to_message(event, agent=agent, peer=peer, serializer=serializer)
-        if message is not None:
-            out.append(message)
-    return out
-
-
-def openai_messages(thread: Iterable[Message], system: str | None = None) -> list[Message]:
-    """A classic thread as classic autogen sends it to a model: system first, each tool result on its own."""
-    out: list[Message] = [{"role": "system", "content": system}] if system else []
-    for m in thread:
-        responses = m.get("tool_responses")
-        if responses:
-            out.extend(dict(r) for r in responses)
-        else:
-            out.append(dict(m))
-    return out
-
+__all__ = [
+    "DEFAULT_AGENT",
+    "DEFAULT_PEER",
+    "SessionStorage",
+    "ag2_version",
+    "describe_ag2_agent",
+    "event_to_message",
+    "make_ag2_header",
+    "openai_messages",
+    "save_ag2_session",
+    "thread_from_events",
+    "unknown_event",
+]
 
 # ---------------------------------------------------------------------------------------------------------------
-# header
-
-
-def _agent_name(agent: Any) -> str:
-    return str(getattr(agent, "name", "") or DEFAULT_AGENT)
-
-
-def _tools(agent: Any) -> list[dict[str, Any]]:
-    out = []
-    for tool in getattr(agent, "tools", None) or []:
-        schema = getattr(tool, "schema", None)
-        fn = getattr(schema, "function", None)
-        if fn is None or not getattr(fn, "name", None):
-            continue
-        out.append(
-            {"type": "function", "function": {"name": fn.name, "description": fn.description, "parameters": dict(fn.parameters)}}
-        )
-    return out
-
-
-def _config_entry(config: Any) -> tuple[dict[str, Any], list[str]]:
-    """The agent's model as a config_list entry (never its credentials), and the agent-ft client it runs on."""
-    if config is None:
-        return {}, []
-    cls = getattr(config, "client_class", None)  # agent_ft_cli.clients.ag2.ModelClientConfig
-    if isinstance(cls, type):
-        return {"model": config.model, "model_client_cls": cls.__name__}, [f"{cls.__module__}:{cls.__qualname__}"]
-    entry: dict[str, Any] = {}
-    for key in ("model", "provider"):
-        try:
-            value = getattr(config, key)
-        except Exception:  # TestConfig and others raise for what they do not know
-            continue
-        if value is not None:
-            entry[key] = str(getattr(value, "value", value))
-    entry["config_class"] = f"{type(config).__module__}.{type(config).__qualname__}"
-    return entry, []
-
-
-def describe_ag2_agent(agent: Any) -> dict[str, Any]:
-    """An ag2 agent's definition for the session header; ``class`` names the classic stand-in replay builds."""
-    entry, clients = _config_entry(getattr(agent, "config", None))
-    llm_config: dict[str, Any] = {"config_list": [entry] if entry else []}
-    tools = _tools(agent)
-    if tools:
-        llm_config["tools"] = tools
-    prompt = [p for p in getattr(agent, "system_prompt", ()) or () if isinstance(p, str)]
-    definition: dict[str, Any] = {
-        "name": _agent_name(agent),
-        "class": "AssistantAgent",
-        "system_message": "\n".join(prompt) if prompt else None,
-        "human_input_mode": "NEVER",
-        "description": None,
-        "llm_config": redact(llm_config),
-        "source_class": f"{type(agent).__module__}.{type(agent).__qualname__}",
-    }
-    if clients:
-        definition["model_clients"] = clients
-    return definition
-
-
-def peer_definition(name: str) -> dict[str, Any]:
-    """The other side of an ag2 conversation (the caller of ``ask``), as a classic user proxy."""
-    return {
-        "name": name,
-        "class": "UserProxyAgent",
-        "system_message": None,
-        "human_input_mode": "NEVER",
-        "description": None,
-        "llm_config": False,
-    }
-
-
-def make_ag2_header(agent: Any, peer: str = DEFAULT_PEER) -> dict[str, Any]:
-    """A session header for one ag2 agent and its caller; says which framework and version wrote it."""
-    definition = describe_ag2_agent(agent)
-    if definition["name"] == peer:
-        raise ValueError(f"the agent and its peer are both named {peer!r}; pass another peer name")
-    return fmt.make_header(
-        [definition, peer_definition(peer)],
-        autogen_version=None,
-        framework={"name": FRAMEWORK, "version": ag2_version()},
-    )
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# recording
+# snapshot
 
 
 async def _history_events(source: Any) -> list[Any]:
@@ -264,30 +77,103 @@ async def _history_events(source: Any) -> list[Any]:
         source = history
     if hasattr(source, "get_events"):
         return list(await source.get_events())
+    if isinstance(source, (str, bytes, dict)) or not isinstance(source, Iterable):
+        raise RecordingError(
+            f"save_ag2_session: source is a {type(source).__name__}; pass an AgentReply, a stream, its History or "
+            "a list of ag2 events"
+        )
     return list(source)
 
 
-async def save_ag2_session(
-    path: str | os.PathLike[str], agent: Any, source: Any, *, peer: str = DEFAULT_PEER
-) -> Path:
-    """Snapshot an ag2 conversation to a session file, atomically.
+def _check_events(events: list[Any]) -> None:
+    from ag2.events import BaseEvent
 
-    ``source`` is what holds the conversation: an ``AgentReply``, a stream, its ``History``, or the events.
+    for i, e in enumerate(events, 1):
+        if not isinstance(e, BaseEvent):
+            raise RecordingError(
+                f"save_ag2_session: item {i} of the source is a {type(e).__name__}, not an ag2 event; pass an "
+                "AgentReply, a stream, its History or a list of ag2 events (a session file is written by "
+                "agent_ft_cli.save_session or SessionStorage, not from message dicts)"
+            )
+
+
+async def save_ag2_session(
+    path: str | os.PathLike[str],
+    agent: Any,
+    source: Any,
+    *,
+    peer: str = DEFAULT_PEER,
+    mode: str = "x",
+    tools: Iterable[Any] = (),
+    prompt: Iterable[str] | None = None,
+    strict: bool = False,
+) -> Path:
+    """Snapshot an ag2 conversation to a session file, atomically, under the session file's lock.
+
+    ``source`` is what holds the conversation: an ``AgentReply``, a stream, its ``History``, or the events (anything
+    else, such as message dicts or strings, is a :class:`RecordingError`, as is a conversation without one message
+    the model read). ``mode="x"`` (the default) refuses a file that already holds data; ``mode="w"`` replaces it.
+    ``tools`` and ``prompt``: what ``ask(tools=..., prompt=...)`` gave the model per call, when it differs from the
+    agent's own (the header then says what the model was given). An event this mapping does not know is a
+    :class:`SessionWarning` naming its type (an :class:`InputDataError` under ``strict``).
     """
+    check_mode(mode, "save_ag2_session")
     events = await _history_events(source)
-    header = make_ag2_header(agent, peer)
-    name = header["agents"][0]["name"]
+    _check_events(events)
+    definition = describe_ag2_agent(agent, tools=tools)
+    if prompt is not None:
+        definition["system_message"] = prompt_text(prompt)
+    header = make_ag2_header(agent, peer, definition=definition)
+    name = definition["name"]
+    target = Path(path)
+    for kind in dict.fromkeys(k for k in map(unknown_event, events) if k):
+        text = f"ag2 event {kind} is not mapped to a message; it is left out of the session"
+        if strict:
+            raise InputDataError(f"{target}: {text} (strict)")
+        warn(target, text)
     thread = thread_from_events(events, agent=name, peer=peer, serializer=getattr(agent, "serializer", None))
-    fmt.write_session(Path(path), header, [(name, peer, thread)])
-    return Path(path)
+    if not thread:
+        raise RecordingError(f"save_ag2_session: the source holds no message the model read ({len(events)} event(s)); nothing to save")
+    with fsutil.exclusive_lock(target, what="session file"):
+        fd = None
+        if target.exists():
+            fd = os.open(target, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            if fd is not None and stat.S_ISREG(os.fstat(fd).st_mode):
+                fsutil.lock_fd(fd, where=str(target), what="session file")  # a recording in progress holds it
+                size = os.fstat(fd).st_size
+                if size and mode == "x":
+                    raise RecordingError(exists_message(target, size))
+            fmt.write_session(target, header, [(name, peer, thread)])
+        finally:
+            if fd is not None:
+                os.close(fd)
+    return target
+
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# live recording
 
 
 class SessionStorage:
     """An ag2 history ``Storage`` that also streams the agent's view of every conversation to a session file.
 
-    The header is written when the storage is created (the file is replaced); each event the model will read is
-    then written and flushed as it is saved (``fsync=True`` also syncs it to the disk). ``inner`` is the storage
-    that keeps answering the agent (a fresh ``MemoryStorage`` by default). Usable as a context manager.
+    The header is written when the storage is created; each event the model will read is then written and flushed
+    as it is saved (``fsync=True`` also syncs it to the disk). ``inner`` is the storage that keeps answering the
+    agent (a fresh ``MemoryStorage`` by default). Usable as a context manager.
+
+    ``mode="x"`` (the default) refuses a file that already holds data, so an earlier recording is never truncated;
+    ``mode="w"`` replaces it. The file stays locked until :meth:`close` (a second recorder waits up to
+    ``AGENT_FT_LOCK_TIMEOUT`` seconds, then gets a :class:`~agent_ft_cli.errors.LockTimeoutError`).
+
+    The header always says what the file holds and what the model was given: each further stream is a conversation
+    of its own, kept apart under the peer ``user-2``, ``user-3`` ... and listed in the header (rewritten atomically,
+    under the lock, when a stream starts); the system prompt of the first turn recorded is the header's
+    ``system_message`` (``ask(prompt=...)`` included). Tools given per call (``ask(tools=...)``) are not visible to a
+    storage: pass them as ``tools=`` to have their schemas in the header. What cannot be recorded is a
+    :class:`~agent_ft_cli.errors.SessionWarning` naming it (a later turn given another prompt, a call of a tool the
+    header lacks, an ag2 event the mapping does not know); recording never breaks the chat.
     """
 
     def __init__(
@@ -298,29 +184,46 @@ class SessionStorage:
         peer: str = DEFAULT_PEER,
         inner: Any = None,
         fsync: bool = False,
+        mode: str = "x",
+        tools: Iterable[Any] = (),
     ) -> None:
         from ag2.history import MemoryStorage
 
+        check_mode(mode, "SessionStorage")
         self.path = Path(path)
-        self.inner = inner if inner is not None else MemoryStorage()
         self.fsync = fsync
         self.messages_written = 0
-        self._agent = _agent_name(agent)
+        self._agent = agent_name(agent)
         self._peer = peer
         self._serializer = getattr(agent, "serializer", None)
+        self._definition = describe_ag2_agent(agent, tools=tools)
         self._peers: dict[Any, str] = {}
+        self._prompt_seen = False
+        self._said: set[str] = set()
         self._lock = threading.Lock()
-        header = make_ag2_header(agent, peer)
-        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o644)
-        self._write(fmt.dumps_record(header))
+        header = make_ag2_header(agent, peer, definition=self._definition)
+        self._fd: int | None = open_session_file(self.path, mode)
+        try:
+            self._write(fmt.dumps_record(header))
+        except BaseException:
+            self.close()
+            raise
+        self.inner = inner if inner is not None else MemoryStorage()
 
     # -- the ag2 Storage protocol ---------------------------------------------------------------------------------
     async def save_event(self, event: Any, context: Any) -> None:
         await self.inner.save_event(event, context)
-        message = event_to_message(event, agent=self._agent, peer=self._peer_of(context.stream.id), serializer=self._serializer)
-        if message is not None:
-            self.messages_written += 1
-            self._write(fmt.dumps_record(fmt.message_record(self._agent, self._peer_of(context.stream.id), message)))
+        peer = self._peer_of(context.stream.id)
+        message = event_to_message(event, agent=self._agent, peer=peer, serializer=self._serializer)
+        if message is None:
+            kind = unknown_event(event)
+            if kind is not None:
+                self._warn_once(kind, f"ag2 event {kind} is not mapped to a message; it is left out of the session")
+            return
+        if message.get("role") == "assistant":
+            self._check_given(peer, message, getattr(context, "prompt", None))
+        self.messages_written += 1
+        self._write(fmt.dumps_record(fmt.message_record(self._agent, peer, message)))
 
     async def get_history(self, stream_id: Any) -> Iterable[Any]:
         return await self.inner.get_history(stream_id)
@@ -339,30 +242,102 @@ class SessionStorage:
         await self.inner.drop_history(stream_id)
         self._write(fmt.dumps_record(fmt.clear_record(self._agent, self._peer_of(stream_id))))
 
+    # -- what the model was given -----------------------------------------------------------------------------------
+    def _check_given(self, peer: str, message: Message, prompt: Any) -> None:
+        """The header holds the prompt of the first answer recorded; a later different one is warned about. A tool
+        called that the header does not list is warned about (its schema is unknown to a storage)."""
+        if prompt is not None:
+            text = prompt_text(prompt)
+            if not self._prompt_seen:
+                self._prompt_seen = True
+                if text != self._definition.get("system_message"):
+                    self._definition["system_message"] = text
+                    self._rewrite_header()
+            elif text != self._definition.get("system_message"):
+                self._warn_once(
+                    f"prompt:{text}",
+                    f"an answer in conversation {peer!r} was given another system prompt (ask(prompt=...)) than the "
+                    "one in the header; the session keeps the header's, record such turns in a session of their own",
+                )
+        listed = {t["function"]["name"] for t in self._definition["llm_config"].get("tools") or []}
+        for call in message.get("tool_calls") or []:
+            name = call["function"]["name"]
+            if name not in listed:
+                self._warn_once(
+                    f"tool:{name}",
+                    f"the model called tool {name!r}, which the agent does not hold (given per call with "
+                    "ask(tools=...)?); its schema is not in the header: pass it as SessionStorage(..., tools=[...])",
+                )
+
     # -- file -----------------------------------------------------------------------------------------------------
     def _peer_of(self, stream_id: Any) -> str:
         peer = self._peers.get(stream_id)
         if peer is None:
             peer = self._peer if not self._peers else f"{self._peer}-{len(self._peers) + 1}"
             self._peers[stream_id] = peer
+            if len(self._peers) > 1:
+                self._rewrite_header()
         return peer
+
+    def _header(self) -> dict[str, Any]:
+        peers = list(dict.fromkeys([self._peer, *self._peers.values()]))
+        return make_ag2_header(None, peers, definition=self._definition)
+
+    def _rewrite_header(self) -> None:
+        """Replace the first line (the header) and keep every other byte, atomically: a locked copy beside the file
+        is renamed over it, so the lock is never let go and a crash leaves the old file or the new one whole."""
+        with self._lock:
+            fd = self._fd
+            if fd is None:
+                return
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                self._warn_once("header", "the header cannot be rewritten on a stream (not a regular file); it does "
+                                "not list every conversation or the prompt the model was given")
+                return
+            target = fsutil.real_target(self.path)
+            tmp = target.parent / f".{target.name}.{os.getpid()}.{id(self)}.header"
+            new = -1
+            try:
+                new = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o644)
+                fsutil.lock_fd(new, where=str(tmp), timeout=0, what="session file")
+                with open(target, "rb") as old:
+                    old.readline()
+                    data = fmt.dumps_record(self._header())
+                    while data:
+                        _write_all(new, data)
+                        data = old.read(1 << 20)
+                if self.fsync:
+                    os.fsync(new)
+                os.replace(tmp, target)
+            except OSError as e:
+                if new >= 0:
+                    os.close(new)
+                tmp.unlink(missing_ok=True)
+                self._warn_once("header", f"cannot rewrite the header ({e.strerror or e}); it does not list every "
+                                "conversation or the prompt the model was given")
+                return
+            os.close(fd)
+            self._fd = new
+
+    def _warn_once(self, kind: str, text: str) -> None:
+        if kind not in self._said:
+            self._said.add(kind)
+            warn(self.path, text)
 
     def _write(self, data: bytes) -> None:
         with self._lock:
             fd = self._fd
             if fd is None:
                 return
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            _write_all(fd, data)
             if self.fsync:
                 os.fsync(fd)
 
     def close(self) -> None:
-        """Stop writing (the inner storage keeps working); idempotent."""
+        """Stop writing and let the file go (the inner storage keeps working); idempotent."""
         with self._lock:
             if self._fd is not None:
-                os.close(self._fd)
+                os.close(self._fd)  # closing releases the lock
                 self._fd = None
 
     def __enter__(self) -> SessionStorage:
@@ -370,3 +345,9 @@ class SessionStorage:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

@@ -22,12 +22,14 @@ Each thread becomes a classic one (``agent.chat_messages[peer]``): an ``Assistan
 (``name`` = the agent unless it calls tools), a ``UserMessage`` a user message named after its ``source``, a result
 batch ONE tool message with ``tool_responses``, images ``image_url`` parts with a data URI. The peer is whoever
 spoke to the agent first (the task's ``user`` as a rule). ``docs/frameworks.md`` lists what is mapped and lost.
+
+Nothing is dropped silently: a message type the views (:mod:`.agentchat_views`) do not know and a ``save_state()``
+``version`` other than 1.x are warnings naming them (``on_warning``), errors under ``strict``. The header names the
+framework (``autogen-agentchat`` and the version installed), not the classic autogen beside it.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from pathlib import Path
@@ -35,21 +37,18 @@ from typing import Any
 
 from ..errors import InputDataError
 from ..fsutil import read_text
-from .model import Conversation
+from .agentchat_views import CHAT_MESSAGES, Message, Notes, context_thread, first_source, task_thread
+from .model import Conversation, WarnFn
 
 KIND = "agentchat"
 #: The import options this adapter reads (the adapters registry's contract).
-OPTIONS = frozenset({"agent", "peer"})
-Message = dict[str, Any]
-
+OPTIONS = frozenset({"agent", "peer"})  # and strict, which every adapter reads
+#: The save_state() format versions this importer knows (AgentChat 0.4 to 0.7 write "1.0.0").
+KNOWN_STATE_MAJOR = "1"
 _STATE_TYPES = ("AssistantAgentState", "TeamState", "SocietyOfMindAgentState", "ChatAgentContainerState")
 _HEAD = 1 << 16
 _STATE_RE = re.compile(rb'"type"\s*:\s*"(' + b"|".join(t.encode() for t in _STATE_TYPES) + rb')"')
 _EVENT_RE = re.compile(rb'"type"\s*:\s*"(TextMessage|MultiModalMessage|ToolCallRequestEvent|ToolCallExecutionEvent|ToolCallSummaryMessage|StopMessage|HandoffMessage|ThoughtEvent)"')
-# Chat messages (BaseChatMessage): what one agent's turn delivers to the others. Everything else is an inner event.
-_CHAT_MESSAGES = {"TextMessage", "MultiModalMessage", "StopMessage", "HandoffMessage", "ToolCallSummaryMessage", "StructuredMessage"}
-_OWN_ANSWERS = {"TextMessage", "MultiModalMessage", "StopMessage", "StructuredMessage"}
-
 
 def detect(path: Path) -> bool:
     """Whether ``path`` looks like an AgentChat ``save_state()`` or ``TaskResult`` JSON (its first 64 KiB)."""
@@ -74,138 +73,14 @@ def sniff(probe: Any) -> bool:
 
 
 def read(source: Path, options: Any, on_warning: Any = None) -> list[Conversation]:
-    """The registry's adapter function: :func:`read_agentchat` with the ``agent``/``peer`` import options."""
-    return read_agentchat(Path(source), agent=getattr(options, "agent", None) or None, peer=getattr(options, "peer", None) or None)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# message mapping
-
-_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
-
-
-def _image_part(data: str) -> dict[str, Any]:
-    try:
-        raw = base64.b64decode(data[:64] + "=" * (-len(data[:64]) % 4))
-    except (binascii.Error, ValueError):
-        raw = b""
-    mime = next((m for sig, m in _MAGIC if raw.startswith(sig)), None)
-    if mime is None:
-        mime = "image/webp" if raw[:4] == b"RIFF" and raw[8:12] == b"WEBP" else "image/jpeg"
-    return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{data}"}}
-
-
-def _content(value: Any, where: str) -> Any:
-    """A string stays a string; a multimodal list becomes OpenAI parts (text, image_url)."""
-    if isinstance(value, str) or value is None:
-        return value
-    if isinstance(value, list):
-        parts = []
-        for item in value:
-            if isinstance(item, str):
-                parts.append({"type": "text", "text": item})
-            elif isinstance(item, dict) and isinstance(item.get("data"), str):
-                parts.append(_image_part(item["data"]))
-            else:
-                raise InputDataError(f"{where}: a content item is neither text nor an image ({json.dumps(item)[:60]})")
-        return parts
-    if isinstance(value, dict):  # a StructuredMessage's content
-        return json.dumps(value, ensure_ascii=False)
-    raise InputDataError(f"{where}: content must be text or a list, got {type(value).__name__}")
-
-
-def _tool_calls(calls: Any, where: str) -> list[dict[str, Any]]:
-    out = []
-    for c in calls:
-        if not isinstance(c, dict) or not isinstance(c.get("name"), str):
-            raise InputDataError(f"{where}: a function call needs a 'name'")
-        args = c.get("arguments")
-        out.append(
-            {
-                "id": str(c.get("id") or ""),
-                "type": "function",
-                "function": {"name": c["name"], "arguments": args if isinstance(args, str) else json.dumps(args or {})},
-            }
-        )
-    return out
-
-
-def _results(results: Any, peer: str, where: str) -> Message:
-    if not isinstance(results, list):
-        raise InputDataError(f"{where}: function results must be a list")
-    responses = []
-    for r in results:
-        if not isinstance(r, dict):
-            raise InputDataError(f"{where}: a function result must be an object")
-        text = r.get("content")
-        responses.append({"tool_call_id": str(r.get("call_id") or ""), "role": "tool", "content": text if isinstance(text, str) else json.dumps(text)})
-    return {"content": "\n\n".join(r["content"] for r in responses), "tool_responses": responses, "role": "tool", "name": peer}
-
-
-def _calls_message(calls: Any, thought: Any, where: str) -> Message:
-    return {"content": thought if isinstance(thought, str) and thought else None, "tool_calls": _tool_calls(calls, where), "role": "assistant"}
-
-
-def context_thread(messages: list[Any], agent: str, peer: str, where: str) -> tuple[list[str], list[Message]]:
-    """An ``llm_context`` (LLMMessage dicts) as (leading system messages, classic thread)."""
-    system: list[str] = []
-    thread: list[Message] = []
-    for i, m in enumerate(messages):
-        at = f"{where}, message {i + 1}"
-        if not isinstance(m, dict):
-            raise InputDataError(f"{at}: not an object")
-        kind = m.get("type")
-        content = m.get("content")
-        if kind == "SystemMessage":
-            if not thread:
-                system.append(str(content))
-            else:
-                thread.append({"content": str(content), "role": "system"})
-        elif kind == "UserMessage":
-            thread.append({"content": _content(content, at), "role": "user", "name": str(m.get("source") or peer)})
-        elif kind == "AssistantMessage":
-            if isinstance(content, list):
-                thread.append(_calls_message(content, m.get("thought"), at))
-            else:
-                thread.append({"content": _content(content, at), "role": "assistant", "name": agent})
-        elif kind == "FunctionExecutionResultMessage":
-            thread.append(_results(content, peer, at))
-        else:
-            raise InputDataError(f"{at}: unknown LLM message type {kind!r}")
-    return system, thread
-
-
-def _first_source(messages: list[Any], agent: str, kinds: tuple[str, ...]) -> str | None:
-    for m in messages:
-        if isinstance(m, dict) and m.get("type") in kinds and m.get("source") not in (None, agent):
-            return str(m["source"])
-    return None
-
-
-def task_thread(messages: list[Any], agent: str, peer: str, where: str) -> list[Message]:
-    """The view AgentChat gives ``agent`` of a run's transcript (``TaskResult.messages``)."""
-    thread: list[Message] = []
-    thought: Any = None
-    for i, m in enumerate(messages):
-        at = f"{where}, message {i + 1}"
-        if not isinstance(m, dict):
-            raise InputDataError(f"{at}: not an object")
-        kind, source, content = m.get("type"), m.get("source"), m.get("content")
-        if source != agent:
-            if kind in _CHAT_MESSAGES:
-                thread.append({"content": _content(content, at), "role": "user", "name": str(source or peer)})
-            continue
-        if kind == "ThoughtEvent":
-            thought = content
-            continue
-        if kind == "ToolCallRequestEvent":
-            thread.append(_calls_message(content, thought, at))
-        elif kind == "ToolCallExecutionEvent":
-            thread.append(_results(content, peer, at))
-        elif kind in _OWN_ANSWERS:
-            thread.append({"content": _content(content, at), "role": "assistant", "name": agent})
-        thought = None
-    return thread
+    """The registry's adapter function: :func:`read_agentchat` with the ``agent``/``peer``/``strict`` options."""
+    return read_agentchat(
+        Path(source),
+        agent=getattr(options, "agent", None) or None,
+        peer=getattr(options, "peer", None) or None,
+        strict=bool(getattr(options, "strict", False)),
+        on_warning=on_warning,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -259,7 +134,12 @@ def _state_agent_name(messages: list[Any], fallback: str) -> str:
 
 
 def _from_states(
-    states: list[tuple[str | None, dict[str, Any]]], where: str, agent: str | None, peer: str | None, state_type: str
+    states: list[tuple[str | None, dict[str, Any]]],
+    where: str,
+    agent: str | None,
+    peer: str | None,
+    state_type: str,
+    notes: Notes,
 ) -> tuple[list[dict[str, Any]], list[tuple[str, str, list[Message]]]]:
     defs: dict[str, dict[str, Any]] = {}
     threads: list[tuple[str, str, list[Message]]] = []
@@ -271,10 +151,10 @@ def _from_states(
         who = name or agent or _state_agent_name(messages, "assistant")
         if agent is not None and name is not None and who != agent:
             continue
-        other = peer or _first_source(messages, who, ("UserMessage",)) or "user"
+        other = peer or first_source(messages, who, ("UserMessage",)) or "user"
         system, thread = context_thread(messages, who, other, f"{where} ({who})")
         # Chat messages delivered to a team member but not yet in its context (it adds them on its next turn).
-        thread += task_thread(st.get("_buffer") or [], who, other, f"{where} ({who}, message_buffer)")
+        thread += task_thread(st.get("_buffer") or [], who, other, f"{where} ({who}, message_buffer)", notes)
         if not thread:
             continue
         defs[who] = _agent_def(who, system, state_type)
@@ -285,7 +165,7 @@ def _from_states(
 
 
 def _from_task_results(
-    results: list[Any], where: str, agent: str | None, peer: str | None
+    results: list[Any], where: str, agent: str | None, peer: str | None, notes: Notes
 ) -> tuple[list[dict[str, Any]], list[tuple[str, str, list[Message]]]]:
     messages: list[Any] = []
     for r in results:
@@ -306,8 +186,8 @@ def _from_task_results(
     defs: dict[str, dict[str, Any]] = {}
     threads: list[tuple[str, str, list[Message]]] = []
     for who in speakers:
-        other = peer or _first_source(messages, who, tuple(_CHAT_MESSAGES)) or "user"
-        thread = task_thread(messages, who, other, where)
+        other = peer or first_source(messages, who, tuple(CHAT_MESSAGES)) or "user"
+        thread = task_thread(messages, who, other, where, notes)
         if thread:
             defs[who] = _agent_def(who, [], "TaskResult")
             threads.append((who, other, thread))
@@ -316,39 +196,88 @@ def _from_task_results(
     return list(defs.values()), threads
 
 
-def read_agentchat(path: Path, *, agent: str | None = None, peer: str | None = None) -> list[Conversation]:
-    """One conversation (one session file) from an AgentChat ``save_state()`` or ``TaskResult`` JSON file."""
+def _check_versions(state: Any, where: str, notes: Notes) -> None:
+    """A ``save_state()`` written by a newer AgentChat (another major ``version``, in it or a nested state) is told
+    to ``notes``, naming the version: its shape may have changed in ways this importer cannot see."""
+    if not isinstance(state, dict):
+        return
+    version = state.get("version")
+    if version is not None and str(version).split(".", 1)[0] != KNOWN_STATE_MAJOR:
+        notes(
+            f"version:{version}",
+            f"{where}: {state.get('type') or 'state'} has save_state() version {version!r}, which this importer does "
+            f"not know (it reads version {KNOWN_STATE_MAJOR}.x, written by AgentChat 0.4 to 0.7); check the "
+            "imported threads against what the agents held",
+        )
+    for key in ("agent_states", "agent_state", "inner_team_state"):
+        sub = state.get(key)
+        for value in (sub.values() if key == "agent_states" and isinstance(sub, dict) else [sub]):
+            _check_versions(value, where, notes)
+
+
+def _installed_version() -> str | None:
+    """The autogen-agentchat installed where the file is imported (the JSON does not say which version wrote it)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("autogen-agentchat")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def json_error(path: Path, e: json.JSONDecodeError) -> InputDataError:
+    """``file: not valid JSON at line L, column C (the whole reason)``: the position and all of the reason."""
+    return InputDataError(f"{path}: not valid JSON at line {e.lineno}, column {e.colno} ({e.msg})")
+
+
+def read_agentchat(
+    path: Path,
+    *,
+    agent: str | None = None,
+    peer: str | None = None,
+    strict: bool = False,
+    on_warning: WarnFn | None = None,
+) -> list[Conversation]:
+    """One conversation (one session file) from an AgentChat ``save_state()`` or ``TaskResult`` JSON file.
+
+    An unknown message type or a newer ``save_state()`` version is a warning naming it (``on_warning``, else a
+    :class:`~agent_ft_cli.errors.SessionWarning`), a :class:`~agent_ft_cli.errors.StrictError` under ``strict``."""
     path = Path(path)
+    notes = Notes(on_warning, strict=strict)
     text = read_text(path, noun="AgentChat JSON file", error=InputDataError)
     try:
         data = json.loads(text)
-    except ValueError as e:
-        raise InputDataError(f"{path}: not valid JSON ({str(e).split(':', 1)[0]})") from None
+    except json.JSONDecodeError as e:
+        raise json_error(path, e) from None
+    except RecursionError:
+        raise InputDataError(f"{path}: JSON nested too deeply to read") from None
     where = str(path)
     items = data if isinstance(data, list) else [data]
     if not items or not all(isinstance(d, dict) for d in items):
         raise InputDataError(f"{path}: expected a save_state() object or a TaskResult object (or a list of TaskResults)")
     first = items[0]
     kind = first.get("type")
+    if isinstance(data, dict):
+        _check_versions(data, where, notes)
     if isinstance(data, dict) and kind == "TeamState":
         found = _agent_states(data, where)
         if agent is not None and agent not in {n for n, _ in found}:
             have = ", ".join(n for n, _ in found) or "none"
             raise InputDataError(f"{path}: no agent {agent!r} in this team state; agents: {have}")
-        agents, threads = _from_states([(n, s) for n, s in found], where, agent, peer, "TeamState")
+        agents, threads = _from_states([(n, s) for n, s in found], where, agent, peer, "TeamState", notes)
         source_type = "TeamState"
     elif isinstance(data, dict) and "llm_context" in data:
-        agents, threads = _from_states([(None, data)], where, agent, peer, str(kind or "AgentState"))
+        agents, threads = _from_states([(None, data)], where, agent, peer, str(kind or "AgentState"), notes)
         source_type = str(kind or "AgentState")
     elif isinstance(data, dict) and kind == "ChatAgentContainerState" and isinstance(data.get("agent_state"), dict):
-        agents, threads = _from_states([(None, data["agent_state"])], where, agent, peer, "ChatAgentContainerState")
+        agents, threads = _from_states([(None, data["agent_state"])], where, agent, peer, "ChatAgentContainerState", notes)
         source_type = "ChatAgentContainerState"
     elif isinstance(data, dict) and kind == "SocietyOfMindAgentState" and isinstance(data.get("inner_team_state"), dict):
         found = _agent_states(data["inner_team_state"], where)
-        agents, threads = _from_states([(n, s) for n, s in found], where, agent, peer, "SocietyOfMindAgentState")
+        agents, threads = _from_states([(n, s) for n, s in found], where, agent, peer, "SocietyOfMindAgentState", notes)
         source_type = "SocietyOfMindAgentState"
     elif all("messages" in d for d in items):
-        agents, threads = _from_task_results(items, where, agent, peer)
+        agents, threads = _from_task_results(items, where, agent, peer, notes)
         source_type = "TaskResult"
     else:
         raise InputDataError(
@@ -359,6 +288,11 @@ def read_agentchat(path: Path, *, agent: str | None = None, peer: str | None = N
     source = {
         "kind": KIND,
         "path": str(path),
-        "framework": {"name": "autogen-agentchat", "saved": source_type, "state_version": first.get("version")},
+        "framework": {
+            "name": "autogen-agentchat",
+            "version": _installed_version(),
+            "saved": source_type,
+            "state_version": first.get("version"),
+        },
     }
     return [Conversation(path.stem, agents, threads, source)]

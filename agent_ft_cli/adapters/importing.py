@@ -97,7 +97,16 @@ def write_conversations(
     for conv, path in zip(conversations, paths, strict=True):
         # the source's file name as valid text (a name with undecodable bytes: UTF-8 where valid, else \xNN)
         source = {k: legible(v) if isinstance(v, str) else v for k, v in conv.source.items()}
-        header = fmt.make_header(conv.agents, autogen_version=version, imported_from=source)
+        framework = conv.source.get("framework")
+        if isinstance(framework, dict) and framework.get("name"):  # another framework's: say which, not classic's
+            header = fmt.make_header(
+                conv.agents,
+                autogen_version=None,
+                framework={"name": framework["name"], "version": framework.get("version")},
+                imported_from=source,
+            )
+        else:
+            header = fmt.make_header(conv.agents, autogen_version=version, imported_from=source)
         try:
             fmt.write_session(path, header, conv.threads)
         except OutputWriteError as e:

@@ -60,11 +60,10 @@ def read(path: Path, options: SourceOptions, on_warning: WarnFn) -> list[Convers
             continue
         try:
             records.append((lineno, orjson.loads(raw)))
-        except ValueError as e:
-            why = str(e).split(":", 1)[0]
+        except orjson.JSONDecodeError as e:  # the position and the whole reason, as every reader gives them
             if not raw.lstrip().startswith(b"{"):
-                raise InputDataError(f"{path}:{lineno}: not valid JSON ({why})") from None
-            damaged.append((lineno, why, not raw.endswith(b"\n")))
+                raise InputDataError(f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno})") from None
+            damaged.append((lineno, f"{e.msg} at column {e.colno}", not raw.endswith(b"\n")))
     if damaged:
         _skip_damaged(path, damaged, records, options.strict, on_warning)
     if not records:

@@ -124,7 +124,7 @@ def inspect(
         if choice.option == "agent":
             keys = [k for k in counts if k[0] in choice.choices]
         else:
-            keys = [k for k in counts if k[1] in choice.choices and k[0] == agent]
+            keys = [k for k in counts if k[1] in choice.choices and k[0] == (agent or choice.agent)]
         threads = [{"agent": k[0], "peer": k[1], "messages": counts[k]} for k in keys]
         warn(f"{cli_message(choice)}; listing the threads update could use")
         if json_out:

@@ -89,7 +89,9 @@ def register(app: Any) -> None:
         prefs: Annotated[
             str | None, flag("prefs", "Preference pairs: JSON, JSON Lines or YAML file, or - for stdin.")
         ] = None,
-        agent: Annotated[str | None, flag("agent", "Agent whose thread is exported (default: inferred).")] = None,
+        agent: Annotated[
+            str | None, flag("agent", "Agent whose thread is exported (default: inferred); all: every agent's.")
+        ] = None,
         peer: Annotated[str | None, flag("peer", "The other agent of the thread (default: inferred).")] = None,
         standard: Annotated[
             bool, typer.Option("--standard", help="trl-preference: plain-string rows instead of conversational.")
@@ -97,6 +99,14 @@ def register(app: Any) -> None:
         train_last_only: Annotated[
             bool, typer.Option("--train-last-only", help="openai-sft: weight 0 on every assistant turn but the last.")
         ] = False,
+        speaker_names: Annotated[
+            str | None,
+            typer.Option(
+                "--speaker-names",
+                help="Who said each turn (team chats): keep (the name field, in the TRL formats too) or prefix "
+                "(also 'alice: ' before a user turn's text).",
+            ),
+        ] = None,
         json_out: Annotated[bool, flag("json_out", "Print the summary as JSON on stdout and nothing else.")] = False,
         strict: StrictOpt = False,
         quiet: QuietOpt = False,
@@ -127,7 +137,8 @@ def register(app: Any) -> None:
             from ..fsutil import is_stdout
 
             options = ExportOptions(
-                format=format_name, standard=standard, train_last_only=train_last_only, agent=agent, peer=peer, strict=strict
+                format=format_name, standard=standard, train_last_only=train_last_only, agent=agent, peer=peer, strict=strict,
+                speaker_names=speaker_names,
             )
             data = None
             if prefs is not None:
@@ -182,7 +193,11 @@ def register(app: Any) -> None:
     def import_cmd(
         source: Annotated[
             Path,
-            typer.Argument(help="logs.db (SQLite), autogen_logs/runtime.log, or OpenAI-style chat JSONL.", show_default=False),
+            typer.Argument(
+                help="logs.db (SQLite), autogen_logs/runtime.log, OpenAI-style chat JSONL, or AgentChat JSON (an agent's "
+                "or team's save_state(), a TaskResult).",
+                show_default=False,
+            ),
         ],
         out: Annotated[
             Path, typer.Option("--out", "-o", help="Folder to write one session file per conversation.", show_default=False)
@@ -198,18 +213,41 @@ def register(app: Any) -> None:
         session_id: Annotated[
             str | None, typer.Option("--session-id", help="Only this autogen logging session (SQLite / runtime log).")
         ] = None,
-        agent: Annotated[str | None, flag("agent", "openai-jsonl: name of the assistant (default 'assistant').")] = None,
-        peer: Annotated[str | None, flag("peer", "openai-jsonl: name of the user side (default 'user').")] = None,
+        agent: Annotated[
+            str | None,
+            flag(
+                "agent",
+                "openai-jsonl: name of the assistant (default 'assistant'); agentchat: keep this agent's view only "
+                "(default: every agent's).",
+            ),
+        ] = None,
+        peer: Annotated[
+            str | None,
+            flag(
+                "peer",
+                "openai-jsonl: name of the user side (default 'user'); agentchat: name of the other side (default: "
+                "whoever spoke to the agent first).",
+            ),
+        ] = None,
         force: Annotated[bool, typer.Option("--force", help="Overwrite session files that already exist.")] = False,
         json_out: Annotated[
             bool, flag("json_out", "Print the list of files written as JSON on stdout and nothing else.")
         ] = False,
         quiet: QuietOpt = False,
         strict: Annotated[
-            bool, flag("strict", "Fail when source lines are cut short instead of skipping them with a warning.")
+            bool,
+            flag(
+                "strict",
+                "Fail when source lines are cut short, or (agentchat) a message type or save_state() version is "
+                "unknown, instead of a warning.",
+            ),
         ] = False,
     ) -> None:
-        """Rebuild session files from AutoGen runtime logs or OpenAI-style chat JSONL.
+        """Rebuild session files from AutoGen runtime logs, OpenAI-style chat JSONL or AgentChat JSON.
+
+        AgentChat (autogen-agentchat 0.7): one session per file, one thread per agent's view; inspect lists a
+        team's threads, export takes --agent NAME or --agent all. ag2 1.x is recorded live, not imported
+        (docs/frameworks.md).
 
         Example: agent-ft import logs.db --out sessions/
         """

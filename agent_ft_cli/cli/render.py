@@ -222,10 +222,16 @@ def render_thread_header(
         _one(str(a.get("name"))) + f" ({_one(str(a.get('class', '?')).rsplit('.', 1)[-1])})"
         for a in header.get("agents") or []
     )
+    framework = header.get("framework")  # another framework's recording (ag2 1.x, AgentChat): it, not autogen
+    recorded_by = (
+        {"framework": _one(f"{framework.get('name')} {framework.get('version') or '(version unknown)'}")}
+        if isinstance(framework, dict) and framework.get("name")
+        else {"autogen": _one(str(header.get("autogen_version") or "unknown"))}
+    )
     rows = {
         "session": _one(path),
         "format": _one(f"{header.get('format')} {header.get('version')}"),
-        "autogen": _one(str(header.get("autogen_version") or "unknown")),
+        **recorded_by,
         "agents": agents,
         "thread": f"{_one(agent)}.chat_messages[{_one(peer)}]"
         + (f": {counts.get((agent, peer), 0)} message(s)" if counts is not None else "")

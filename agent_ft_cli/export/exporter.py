@@ -10,6 +10,7 @@ from typing import Any
 from ..align import Aligned, Pair, Tying, normalize_pairs
 from ..errors import KeyedText, SessionError, StrictError, UsageError
 from ..session import Session, WarnFn, choose_pair, read_header
+from ..session.choice import PairChoiceError
 from ..types import ExportSummaryDict, SkippedPairDict, SkippedSessionDict, TieDict
 from .formats import PAIR_FORMATS, Format, Row, Tools, check_options, get_format
 from .messages import (
@@ -23,7 +24,8 @@ from .messages import (
     system_messages,
 )
 from .options import ExportOptions
-from .sessions import conversations
+from .sessions import ALL_AGENTS, conversations, model_threads, thread_listing
+from .tool_pairs import refusal, tool_pair_problems
 
 SessionSource = Path | str | Session
 
@@ -99,23 +101,37 @@ class Exporter:
         self._first_system: list[Message] | None = None
 
     # -- sessions ----------------------------------------------------------------------------------------------
-    def _open(self, source: SessionSource, on_warning: WarnFn | None) -> _Opened | None:
-        """The conversations of one session's chosen thread; a session that cannot be used is recorded, None."""
+    def _open(self, source: SessionSource, on_warning: WarnFn | None) -> list[_Opened]:
+        """The conversations of one session's chosen thread (every model's thread for ``agent="all"``); a session
+        that cannot be used is recorded, and gives none."""
         label = _label(source)
         try:
             if isinstance(source, Session):
                 header = source.header
             else:
                 header, _ = read_header(source)
-            agent, peer = choose_pair(header, self.options.agent, self.options.peer, path=Path(label))
-            convs = conversations(source, agent, peer, strict=self.options.strict, on_warning=on_warning)
+            if self.options.agent == ALL_AGENTS and not any(a.get("name") == ALL_AGENTS for a in header.get("agents") or []):
+                pairs = model_threads(header, source, self.options.peer)
+            else:
+                pairs = [choose_pair(header, self.options.agent, self.options.peer, path=Path(label))]
+            opened = [
+                _Opened(label, header, a, conversations(source, a, p, strict=self.options.strict, on_warning=on_warning), p)
+                for a, p in pairs
+            ]
         except SessionError as e:  # its template, not its text: the keys it names stay fields the CLI spells
-            self._skip_session(label, e.template, e.options, e.hint)
-            return None
-        if not convs:
-            self._skip_session(label, f"no messages in thread {agent}->{peer}")
-            return None
-        return _Opened(label, header, agent, convs)
+            reason, keys = e.template, e.options
+            if isinstance(e, PairChoiceError):  # the threads to choose from, and the way to take them all
+                listed = thread_listing(source, e.choices if e.option == "agent" else [e.agent or ""])
+                every = f"; threads: {listed} ({{agent}} {ALL_AGENTS} exports every one)"
+                reason = reason.replace("; pass ", every + "; pass ", 1) if "; pass " in reason else reason + every
+                keys = tuple(dict.fromkeys((*keys, "agent")))
+            self._skip_session(label, reason, keys, e.hint)
+            return []
+        if not any(o.convs for o in opened):
+            what = f"thread {pairs[0][0]}->{pairs[0][1]}" if len(pairs) == 1 else "any thread of an agent with a model"
+            self._skip_session(label, f"no messages in {what}")
+            return []
+        return [o for o in opened if o.convs]
 
     def _skip_session(self, label: str | Path, reason: str, keys: tuple[str, ...] = (), hint: str | None = None) -> None:
         """Record a session that cannot be used; ``reason`` may name input keys as ``{key}`` fields (``keys``)."""
@@ -139,10 +155,9 @@ class Exporter:
         usable: set[int] = set()
         for n, source in enumerate(sources):
             opened = self._open(source, self.on_warning)
-            if opened is None:
-                continue
-            usable.add(n)
-            for k, conv in enumerate(opened.convs):
+            if opened:
+                usable.add(n)
+            for k, conv in enumerate(c for o in opened for c in o.convs):  # k: across the session's threads
                 tying.scan((n, k), conv)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
         tied, skipped = tying.resolve()
         by_thread: dict[tuple[int, int], list[Aligned]] = {}
@@ -215,17 +230,23 @@ class Exporter:
                 if t is not None:
                     converted.append(answer_message(t.pair.chosen, style))
                 else:
-                    converted.extend(convert_message(m, style, ids.get(i)))
+                    converted.extend(convert_message(m, style, ids.get(i), speaker_names=self.options.speaker_names))
             while converted and converted[-1].get("role") != "assistant":
                 converted.pop()
             if not any(m.get("role") == "assistant" for m in converted):
+                return []
+            if problems := tool_pair_problems(converted):  # a row never holds a result without its call
+                self._skip_session(label, refusal(problems))
                 return []
             return [self.format.thread_row(converted, tools, self.options)]
         rows: list[Row] = []
         assert self.format.pair_rows is not None
         for t in tied:
             assert t.answer_index is not None
-            prompt = system + convert_thread(thread[: t.answer_index], style)
+            prompt = system + convert_thread(thread[: t.answer_index], style, speaker_names=self.options.speaker_names)
+            if problems := tool_pair_problems(prompt, prompt=True):  # a row never holds a result without its call
+                self._skip_session(label, refusal(problems))
+                continue
             rows.extend(self.format.pair_rows(t, prompt, tools, self.options))
         return rows
 
@@ -245,25 +266,29 @@ class Exporter:
         for n, source in enumerate(sources):
             if usable is not None and n not in usable:
                 continue
-            opened = self._open(source, None if usable is not None else self.on_warning)
-            if opened is None:
+            threads = self._open(source, None if usable is not None else self.on_warning)
+            if not threads:
                 continue
             self.summary.sessions += 1
-            system = system_messages(opened.header, opened.agent)
-            tools = definitions_of(opened.header, opened.agent, self.format.style)
-            if self._first_system is None:
-                self._first_system = system
-            got = 0
-            for k, conv in enumerate(opened.convs):
-                self.summary.conversations += 1
-                for row in self._rows_for(opened.label, conv, system, tools, by_thread.get((n, k), [])):
-                    got += 1
-                    self.summary.rows += 1
-                    yield row
-            if got == 0 and self.format.thread_row is not None:
-                self._skip_session(opened.label, "the thread has no assistant answer to train on")
+            got = k = 0
+            refused = len(self.summary.skipped_sessions)
+            for opened in threads:
+                system = system_messages(opened.header, opened.agent)
+                tools = definitions_of(opened.header, opened.agent, self.format.style)
+                if self._first_system is None:
+                    self._first_system = system
+                for c, conv in enumerate(opened.convs, 1):
+                    self.summary.conversations += 1
+                    where = f"{opened.label} (thread {opened.agent}->{opened.peer}, conversation {c})"
+                    for row in self._rows_for(where, conv, system, tools, by_thread.get((n, k), [])):
+                        got += 1
+                        self.summary.rows += 1
+                        yield row
+                    k += 1
+            if got == 0 and self.format.thread_row is not None and len(self.summary.skipped_sessions) == refused:
+                self._skip_session(threads[0].label, "the thread has no assistant answer to train on")
             if on_session is not None:
-                on_session(Path(opened.label))
+                on_session(Path(threads[0].label))
         for row in self.finish_rows():
             self.summary.rows += 1
             yield row
@@ -279,6 +304,7 @@ class _Opened:
     header: Mapping[str, Any]
     agent: str
     convs: Sequence[Sequence[Mapping[str, Any]]]
+    peer: str = ""
 
 
 def _label(source: SessionSource) -> str:

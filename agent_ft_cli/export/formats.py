@@ -162,8 +162,16 @@ def get_format(name: str) -> Format:
         raise UsageError(f"{{format}} {name!r} is not one of: {', '.join(FORMATS)}", options=("format",)) from None
 
 
+SPEAKER_NAMES = ("keep", "prefix")
+
+
 def check_options(fmt: Format, options: ExportOptions) -> None:
-    """Refuse a format-specific option set for a format that does not read it."""
+    """Refuse a format-specific option set for a format that does not read it, and an unknown ``speaker_names``."""
+    if options.speaker_names is not None and options.speaker_names not in SPEAKER_NAMES:
+        raise UsageError(
+            f"{{speaker_names}} {options.speaker_names!r} is not one of: {', '.join(SPEAKER_NAMES)}",
+            options=("speaker_names",),
+        )
     for key in ("standard", "train_last_only"):
         if getattr(options, key) and key not in fmt.options:
             takers = " or ".join(n for n, f in FORMATS.items() if key in f.options)

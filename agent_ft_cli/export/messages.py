@@ -97,10 +97,15 @@ def _tool_message(source: Mapping[str, Any]) -> Message:
     return m
 
 
-def convert_message(message: Mapping[str, Any], style: Style, call_id: str | None = None) -> list[Message]:
+def convert_message(
+    message: Mapping[str, Any], style: Style, call_id: str | None = None, *, speaker_names: str | None = None
+) -> list[Message]:
     """One autogen message as the messages a format wants (a tool result becomes one message per response).
 
-    ``call_id``: the id a legacy call or result gets in the TRL formats (:func:`legacy_call_ids`)."""
+    ``call_id``: the id a legacy call or result gets in the TRL formats (:func:`legacy_call_ids`).
+    ``speaker_names`` (who said a user or assistant turn, for team chats): ``"keep"`` keeps the message's ``name`` in
+    every format (the OpenAI formats always keep it), ``"prefix"`` also writes it before a user turn's text
+    (``"alice: ..."``, which every chat template shows); None: the TRL formats drop it."""
     role = message.get("role")
     responses = message.get("tool_responses")
     if isinstance(responses, list) and responses:
@@ -139,17 +144,25 @@ def convert_message(message: Mapping[str, Any], style: Style, call_id: str | Non
     if style is Style.OPENAI and not m.get("content") and not calls and not legacy and m["role"] in ("user", "assistant"):
         return []  # an empty turn (the user proxy's empty auto-reply, a null answer): no data, flagged by OpenAI
     name = message.get("name")
-    if style is Style.OPENAI and isinstance(name, str) and _OPENAI_NAME.match(name):
+    if (style is Style.OPENAI or speaker_names) and isinstance(name, str) and _OPENAI_NAME.match(name):
         m["name"] = name
+    if speaker_names == "prefix" and isinstance(name, str) and name and m["role"] == "user":
+        content = m.get("content")
+        if isinstance(content, str):
+            m["content"] = f"{name}: {content}"
+        elif isinstance(content, list) and content and isinstance(content[0], dict) and content[0].get("type") == "text":
+            m["content"] = [{**content[0], "text": f"{name}: {content[0].get('text', '')}"}, *content[1:]]
+        else:
+            m["content"] = [{"type": "text", "text": f"{name}:"}, *(content or [])]
     return [m]
 
 
-def convert_thread(messages: Iterable[Mapping[str, Any]], style: Style) -> list[Message]:
+def convert_thread(messages: Iterable[Mapping[str, Any]], style: Style, *, speaker_names: str | None = None) -> list[Message]:
     messages = list(messages)
     ids = legacy_call_ids(messages) if style is Style.TRL else {}
     out: list[Message] = []
     for i, m in enumerate(messages):
-        out.extend(convert_message(m, style, ids.get(i)))
+        out.extend(convert_message(m, style, ids.get(i), speaker_names=speaker_names))
     return out
 
 

@@ -13,3 +13,4 @@ class ExportOptions:
     agent: str | None = None
     peer: str | None = None
     strict: bool = False
+    speaker_names: str | None = None  # "keep" / "prefix": who said each turn, in every format (team chats)

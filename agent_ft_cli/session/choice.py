@@ -94,6 +94,15 @@ def choose_pair(
                     option="agent",
                     options=("agent", "peer"),
                 )
+            with_llm = [a["name"] for a in defs if a.get("llm_config") and a["name"] != peer]
+            if len(with_llm) > 1:  # a team (AgentChat, group chat): each member's thread is a real candidate
+                raise PairChoiceError(
+                    f"{path}: cannot tell which agent's thread to use (no agent has a model client, several have a "
+                    f"model); pass {{agent}} and {{peer}}; agents with a model: {', '.join(with_llm)}",
+                    choices=with_llm,
+                    option="agent",
+                    options=("agent", "peer"),
+                )
             raise SessionError(
                 f"{path}: cannot tell which agent to update (no single agent has a model client); "
                 f"pass {{agent}} and {{peer}}; agents: {listing}",

@@ -167,7 +167,7 @@ def run(
             if r.no_client:  # nothing to update: the file and all its threads were read and checked
                 return f"{r.path}: no agent has a model client; every thread was read and checked (nothing to update)"
             if r.choices is not None:  # nothing to choose: the file and all its threads were read and checked
-                what = "agents" if r.choices.option == "agent" else f"threads of {agent!r} with"
+                what = "agents" if r.choices.option == "agent" else f"threads of {r.choices.agent or agent!r} with"
                 return (
                     f"{r.path}: every thread was read and checked; {what} {', '.join(r.choices.choices)} could be "
                     "updated (preference data is tied to one of them when it names its agent and peer)"

@@ -1,0 +1,177 @@
+"""The session header of an ag2 1.x recording, and the session file's opening rules, shared by the live recording
+and the snapshot (:mod:`.ag2`): the agent's definition (its system prompt, tools, model; never credentials), one peer
+definition per conversation, ``framework: {"name": "ag2", "version": ...}``; a file that holds data is refused unless
+``mode="w"`` asks to replace it, and it is locked while written."""
+
+from __future__ import annotations
+
+import os
+import stat
+import warnings
+from collections.abc import Iterable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from .. import fsutil
+from .. import session as fmt
+from ..errors import OutputWriteError, RecordingError, SessionWarning
+from ..redact import redact
+
+FRAMEWORK = "ag2"
+DEFAULT_AGENT = "assistant"
+DEFAULT_PEER = "user"
+
+#: ``"x"``: refuse a file that already holds data (the default); ``"w"``: replace it.
+MODES = ("x", "w")
+
+
+def ag2_version() -> str | None:
+    """The installed ``ag2`` distribution's version, or None."""
+    try:
+        return metadata.version("ag2")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# header
+
+
+def agent_name(agent: Any) -> str:
+    return str(getattr(agent, "name", "") or DEFAULT_AGENT)
+
+
+def _tools(agent: Any, extra: Iterable[Any] = ()) -> list[dict[str, Any]]:
+    """The agent's tools, then ``extra`` ones (given per call with ``ask(tools=...)``), as OpenAI tool schemas."""
+    out: list[dict[str, Any]] = []
+    for tool in [*(getattr(agent, "tools", None) or []), *extra]:
+        schema = getattr(tool, "schema", None)
+        fn = getattr(schema, "function", None)
+        if fn is None or not getattr(fn, "name", None):
+            continue
+        if any(t["function"]["name"] == fn.name for t in out):
+            continue
+        out.append(
+            {"type": "function", "function": {"name": fn.name, "description": fn.description, "parameters": dict(fn.parameters)}}
+        )
+    return out
+
+
+def _config_entry(config: Any) -> tuple[dict[str, Any], list[str]]:
+    """The agent's model as a config_list entry (never its credentials), and the agent-ft client it runs on."""
+    if config is None:
+        return {}, []
+    cls = getattr(config, "client_class", None)  # agent_ft_cli.clients.ag2.ModelClientConfig
+    if isinstance(cls, type):
+        return {"model": config.model, "model_client_cls": cls.__name__}, [f"{cls.__module__}:{cls.__qualname__}"]
+    entry: dict[str, Any] = {}
+    for key in ("model", "provider"):
+        try:
+            value = getattr(config, key)
+        except Exception:  # TestConfig and others raise for what they do not know
+            continue
+        if value is not None:
+            entry[key] = str(getattr(value, "value", value))
+    entry["config_class"] = f"{type(config).__module__}.{type(config).__qualname__}"
+    return entry, []
+
+
+def describe_ag2_agent(agent: Any, *, tools: Iterable[Any] = ()) -> dict[str, Any]:
+    """An ag2 agent's definition for the session header; ``class`` names the classic stand-in replay builds.
+    ``tools``: tools given per call (``ask(tools=...)``), which the agent itself does not hold."""
+    entry, clients = _config_entry(getattr(agent, "config", None))
+    llm_config: dict[str, Any] = {"config_list": [entry] if entry else []}
+    tools = _tools(agent, tools)
+    if tools:
+        llm_config["tools"] = tools
+    prompt = [p for p in getattr(agent, "system_prompt", ()) or () if isinstance(p, str)]
+    definition: dict[str, Any] = {
+        "name": agent_name(agent),
+        "class": "AssistantAgent",
+        "system_message": "\n".join(prompt) if prompt else None,
+        "human_input_mode": "NEVER",
+        "description": None,
+        "llm_config": redact(llm_config),
+        "source_class": f"{type(agent).__module__}.{type(agent).__qualname__}",
+    }
+    if clients:
+        definition["model_clients"] = clients
+    return definition
+
+
+def peer_definition(name: str) -> dict[str, Any]:
+    """The other side of an ag2 conversation (the caller of ``ask``), as a classic user proxy."""
+    return {
+        "name": name,
+        "class": "UserProxyAgent",
+        "system_message": None,
+        "human_input_mode": "NEVER",
+        "description": None,
+        "llm_config": False,
+    }
+
+
+def make_ag2_header(
+    agent: Any, peer: str | Sequence[str] = DEFAULT_PEER, *, definition: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A session header for one ag2 agent and its callers (one peer per conversation); says which framework and
+    version wrote it (``autogen_version`` is None: the classic package installed beside ag2 wrote nothing)."""
+    definition = definition if definition is not None else describe_ag2_agent(agent)
+    peers = [peer] if isinstance(peer, str) else list(peer)
+    if definition["name"] in peers:
+        raise ValueError(f"the agent and its peer are both named {definition['name']!r}; pass another peer name")
+    return fmt.make_header(
+        [definition, *(peer_definition(p) for p in peers)],
+        autogen_version=None,
+        framework={"name": FRAMEWORK, "version": ag2_version()},
+    )
+
+
+def prompt_text(prompt: Any) -> str | None:
+    """The system prompt ag2 sends for a list of prompt fragments (joined with newlines), None for none."""
+    parts = [str(p) for p in prompt or () if isinstance(p, str)]
+    return "\n".join(parts) if parts else None
+
+
+def warn(path: Path | str, text: str) -> None:
+    """A recording problem the chat goes on through: a :class:`SessionWarning` naming the session file."""
+    warnings.warn(f"{path}: {text}", SessionWarning, stacklevel=3)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the session file: refused when it holds data (unless replacing), locked while written
+
+
+def check_mode(mode: str, who: str) -> None:
+    if mode not in MODES:
+        raise RecordingError(f"{who}: mode must be 'x' (refuse an existing recording) or 'w' (replace it), got {mode!r}")
+
+
+def open_session_file(path: Path, mode: str) -> int:
+    """An append-only descriptor on ``path``, locked; a file that holds data is refused (``mode="x"``) or emptied
+    (``mode="w"``) only once the lock is held, so a recording in progress is never truncated."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError as e:
+        raise OutputWriteError(f"cannot write session file {str(path)!r}: {e.strerror or e}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a terminal or pipe: a stream, nothing to keep
+            return fd
+        fsutil.lock_fd(fd, where=str(path), what="session file")
+        size = os.fstat(fd).st_size
+        if size and mode == "x":
+            raise RecordingError(exists_message(path, size))
+        if size:
+            os.ftruncate(fd, 0)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def exists_message(path: Path, size: int) -> str:
+    return (
+        f"session file {str(path)!r} already holds a recording ({size} bytes); record into a new file, or replace "
+        "it explicitly (mode='w')"
+    )
