@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..align import Aligned, Pair, Tying, normalize_pairs
+from ..align import Aligned, Pair, Tying, normalize_pairs, prompt_thread
 from ..errors import KeyedText, SessionError, StrictError, UsageError
 from ..session import Session, WarnFn, choose_pair, read_header
 from ..types import ExportSummaryDict, SkippedPairDict, SkippedSessionDict, TieDict
@@ -23,7 +24,7 @@ from .messages import (
     system_messages,
 )
 from .options import ExportOptions
-from .sessions import conversations
+from .sessions import stream_conversations
 
 SessionSource = Path | str | Session
 
@@ -100,7 +101,8 @@ class Exporter:
 
     # -- sessions ----------------------------------------------------------------------------------------------
     def _open(self, source: SessionSource, on_warning: WarnFn | None) -> _Opened | None:
-        """The conversations of one session's chosen thread; a session that cannot be used is recorded, None."""
+        """One session's chosen thread, its conversations streamed (the first one read already, so a session
+        without any is known here); a session that cannot be used is recorded, None."""
         label = _label(source)
         try:
             if isinstance(source, Session):
@@ -108,14 +110,15 @@ class Exporter:
             else:
                 header, _ = read_header(source)
             agent, peer = choose_pair(header, self.options.agent, self.options.peer, path=Path(label))
-            convs = conversations(source, agent, peer, strict=self.options.strict, on_warning=on_warning)
+            convs = stream_conversations(source, agent, peer, strict=self.options.strict, on_warning=on_warning)
+            first = next(convs, None)
         except SessionError as e:  # its template, not its text: the keys it names stay fields the CLI spells
             self._skip_session(label, e.template, e.options, e.hint)
             return None
-        if not convs:
+        if first is None:
             self._skip_session(label, f"no messages in thread {agent}->{peer}")
             return None
-        return _Opened(label, header, agent, convs)
+        return _Opened(label, header, agent, itertools.chain([first], convs))
 
     def _skip_session(self, label: str | Path, reason: str, keys: tuple[str, ...] = (), hint: str | None = None) -> None:
         """Record a session that cannot be used; ``reason`` may name input keys as ``{key}`` fields (``keys``)."""
@@ -141,9 +144,14 @@ class Exporter:
             opened = self._open(source, self.on_warning)
             if opened is None:
                 continue
+            try:
+                for k, conv in enumerate(opened.convs):
+                    tying.scan((n, k), conv)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
+            except SessionError as e:  # a damaged line past the first conversation: the session is skipped whole
+                tying.forget(lambda label: label[0] == n)
+                self._skip_session(opened.label, e.template, e.options, e.hint)
+                continue
             usable.add(n)
-            for k, conv in enumerate(opened.convs):
-                tying.scan((n, k), conv)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
         tied, skipped = tying.resolve()
         by_thread: dict[tuple[int, int], list[Aligned]] = {}
         for t in tied:
@@ -183,7 +191,7 @@ class Exporter:
             pair = tie.pair
             self.summary.pairs_tied += 1
             self.summary.ties.append({"pair": pair.index, "session": None, "answer_index": None, "prompt_index": None})
-            prompt = [*system, {"role": "user", "content": tie.prompt}]
+            prompt = [*system, *convert_thread(prompt_thread(tie, []), self.format.style)]
             if self.format.pair_rows is not None:
                 rows.extend(self.format.pair_rows(tie, prompt, None, self.options))
             if self.format.thread_row is not None:
@@ -225,7 +233,7 @@ class Exporter:
         assert self.format.pair_rows is not None
         for t in tied:
             assert t.answer_index is not None
-            prompt = system + convert_thread(thread[: t.answer_index], style)
+            prompt = system + convert_thread(prompt_thread(t, thread), style)  # type: ignore[arg-type]
             rows.extend(self.format.pair_rows(t, prompt, tools, self.options))
         return rows
 
@@ -234,8 +242,11 @@ class Exporter:
     ) -> Iterator[Row]:
         """Every row: each conversation of each session (oldest first), then the explicit-prompt-only rows.
 
-        With preference pairs the sessions are read twice: once to tie every pair knowing every candidate answer
-        (so a pair is never tied to a guessed question), once to build the rows; memory stays one session.
+        Rows leave as conversations end (one conversation in memory at a time). A session's first
+        :data:`HELD_ROWS` rows are held until it ends, so a session with a damaged line among them is skipped whole
+        (as one that does not open); past them its rows stream, and a damaged line later in it is an error naming
+        the line. With preference pairs the sessions are read twice: once to tie every pair knowing every
+        candidate answer (so a pair is never tied to a guessed question), once to build the rows.
         """
         sources = list(sources)
         by_thread: dict[tuple[int, int], list[Aligned]] = {}
@@ -245,32 +256,66 @@ class Exporter:
         for n, source in enumerate(sources):
             if usable is not None and n not in usable:
                 continue
-            opened = self._open(source, None if usable is not None else self.on_warning)
-            if opened is None:
-                continue
-            self.summary.sessions += 1
-            system = system_messages(opened.header, opened.agent)
-            tools = definitions_of(opened.header, opened.agent, self.format.style)
-            if self._first_system is None:
-                self._first_system = system
-            got = 0
-            for k, conv in enumerate(opened.convs):
-                self.summary.conversations += 1
-                for row in self._rows_for(opened.label, conv, system, tools, by_thread.get((n, k), [])):
-                    got += 1
-                    self.summary.rows += 1
-                    yield row
-            if got == 0 and self.format.thread_row is not None:
-                self._skip_session(opened.label, "the thread has no assistant answer to train on")
+            yield from self._session(n, source, by_thread, None if usable is not None else self.on_warning)
             if on_session is not None:
-                on_session(Path(opened.label))
+                on_session(Path(_label(source)))
         for row in self.finish_rows():
             self.summary.rows += 1
             yield row
 
+    def _session(
+        self, n: int, source: SessionSource, by_thread: dict[tuple[int, int], list[Aligned]], warn: WarnFn | None
+    ) -> Iterator[Row]:
+        opened = self._open(source, warn)
+        if opened is None:
+            return
+        system = system_messages(opened.header, opened.agent)
+        tools = definitions_of(opened.header, opened.agent, self.format.style)
+        held: list[Row] | None = []
+        convs = 0
+        try:
+            for k, conv in enumerate(opened.convs):
+                convs += 1
+                for row in self._rows_for(opened.label, conv, system, tools, by_thread.get((n, k), [])):
+                    if held is None:
+                        self.summary.rows += 1
+                        yield row
+                        continue
+                    held.append(row)
+                    if len(held) >= HELD_ROWS:  # from here on the session streams
+                        self._opened(system, convs)
+                        convs = 0
+                        self.summary.rows += len(held)
+                        yield from held
+                        held = None
+        except SessionError as e:
+            if held is None:
+                e.hint = (e.hint + "; " if e.hint else "") + f"rows of {opened.label} were streamed already"
+                raise
+            self._skip_session(opened.label, e.template, e.options, e.hint)
+            return
+        if held is None:
+            self.summary.conversations += convs
+            return
+        self._opened(system, convs)
+        if not held and self.format.thread_row is not None:
+            self._skip_session(opened.label, "the thread has no assistant answer to train on")
+        self.summary.rows += len(held)
+        yield from held
+
+    def _opened(self, system: list[Message], conversations: int) -> None:
+        self.summary.sessions += 1
+        self.summary.conversations += conversations
+        if self._first_system is None:
+            self._first_system = system
+
     def session_rows(self, source: SessionSource) -> list[Row]:
         """The rows of one session alone (its pairs tied within it), then its explicit-prompt-only rows."""
         return list(self.rows([source]))
+
+
+#: How many rows of a session are held until it ends (see :meth:`Exporter.rows`).
+HELD_ROWS = 1000
 
 
 @dataclass
@@ -278,7 +323,7 @@ class _Opened:
     label: str
     header: Mapping[str, Any]
     agent: str
-    convs: Sequence[Sequence[Mapping[str, Any]]]
+    convs: Iterator[list[Message]]
 
 
 def _label(source: SessionSource) -> str:

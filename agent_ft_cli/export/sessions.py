@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import glob
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import SessionError, UsageError
-from ..session import Message, Session, ThreadKey, WarnFn, iter_records
-from ..session.threads import clears, message_key
+from ..session import Message, Session, WarnFn, iter_conversations
 
 _GLOB = re.compile(r"[*?\[]")
 
@@ -51,33 +50,24 @@ def conversations(
     strict: bool = False,
     on_warning: WarnFn | None = None,
 ) -> list[list[Message]]:
-    """Every conversation of thread ``agent->peer`` in a session, oldest first (empty ones left out).
+    """Every conversation of thread ``agent->peer`` in a session, oldest first (empty ones left out), as the
+    session package's reducer says (:meth:`Session.conversations`): a clear ends a conversation, a history rewritten
+    in place (``"rewrite": true``) does not."""
+    return list(stream_conversations(source, agent, peer, strict=strict, on_warning=on_warning))
 
-    A ``clear`` of the thread (autogen's ``clear_history`` at each new ``initiate_chat``) ends one conversation and
-    starts the next; the last one is what ``load_session(...).thread(agent, peer)`` shows. This is the one place
-    export reads conversations from: it becomes ``Session.conversations(agent, peer)`` when the session package
-    offers it.
-    """
-    method = getattr(source, "conversations", None)
-    if callable(method):  # a Session that knows its conversations (the session package's own reader)
-        return [c for c in method(agent, peer) if c]
+
+def stream_conversations(
+    source: Path | str | Session,
+    agent: str,
+    peer: str,
+    *,
+    strict: bool = False,
+    on_warning: WarnFn | None = None,
+) -> Iterator[list[Message]]:
+    """:func:`conversations`, each handed on as it ends (from a file: one conversation in memory at a time,
+    :func:`~agent_ft_cli.session.iter_conversations`)."""
     if isinstance(source, Session):
-        if not source.path.is_file():  # built in memory: only its threads are known
-            thread = source.threads.get((agent, peer)) or []
-            return [list(thread)] if thread else []
-        source = source.path
-    key = ThreadKey(agent, peer)
-    done: list[list[Message]] = []
-    current: list[Message] = []
-    for _, rec in iter_records(source, strict=strict, on_warning=on_warning):
-        kind = rec.get("type")
-        if kind == "message":
-            if message_key(rec) == key:
-                current.append(rec["message"])
-        elif kind == "clear" and clears(rec, key):
-            if current:
-                done.append(current)
-            current = []
-    if current:
-        done.append(current)
-    return done
+        if (agent, peer) not in source.threads:
+            return iter(())
+        return iter([c for c in source.conversations(agent, peer) if c])
+    return iter_conversations(source, agent, peer, strict=strict, on_warning=on_warning)

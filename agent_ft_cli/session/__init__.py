@@ -8,7 +8,7 @@ replaced wholesale, which is written as ``clear`` followed by the new messages).
 * :mod:`.records`: the header, agent definitions, record constructors and the shape checks of a record;
 * :mod:`.threads`: :class:`ThreadKey` and :class:`ThreadReducer`, the one place that says what a record means for a
   thread (message append, clear); the :class:`Session` model and :func:`choose_pair`;
-* :mod:`.reader`: every reader (:func:`load_session`, :func:`iter_records`, :func:`thread_counts`,
+* :mod:`.reader`: every reader (:func:`load_session`, :func:`iter_conversations`, :func:`iter_records`, :func:`thread_counts`,
   :func:`iter_thread`, :func:`tail_thread`), one line-judging function and one location string;
 * :mod:`._scan`: byte-level fast paths that only decide which lines the one-thread readers may skip;
 * :mod:`.writer`: whole sessions written atomically.
@@ -21,6 +21,7 @@ from ..jsonio import json_default
 from .choice import choose_pair
 from .one_thread import iter_thread, tail_thread
 from .reader import (
+    iter_conversations,
     iter_records,
     load_session,
     parse_header,
@@ -64,6 +65,7 @@ __all__ = [
     "dumps_record",
     "dumps_record_safe",
     "has_model_client",
+    "iter_conversations",
     "iter_records",
     "iter_thread",
     "json_default",

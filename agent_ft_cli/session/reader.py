@@ -26,7 +26,7 @@ import gc
 import mmap
 import re
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from ..errors import AgentFtError, SessionError, SessionWarning
 from ..fsutil import check_input_file, line_too_long, max_input_bytes, readline_bounded, too_big
 from ..types import SessionHeader
 from . import _scan
-from .records import WarnFn, check_header, is_message, message_line_prefix, record_problem
+from .records import Message, WarnFn, check_header, is_message, message_line_prefix, record_problem
 from .threads import Pair, Session, ThreadReducer
 
 _SKIP, _STOP = object(), object()  # what :func:`unparsable` says about a line besides raising
@@ -243,16 +243,27 @@ def _reduce(
     p: Path, fh: Any, reducer: ThreadReducer, strict: bool, warn: WarnFn | None, events: list[dict[str, Any]] | None
 ) -> tuple[int, int]:
     """Feed every record after the header to ``reducer`` (other records to ``events`` too); returns the number of
-    the last line that held a record and how many message records there were.
+    the last line that held a record and how many message records there were."""
+    steps = _reducing(p, fh, reducer, strict, warn, events)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
-    One flat loop (what :func:`_records` does, inlined: this is the hot path of ``update``, ``validate`` and the
-    thread counts). The cyclic GC is paused while the threads are built: they are acyclic, and each collection
-    would walk them all."""
+
+def _reducing(
+    p: Path, fh: Any, reducer: ThreadReducer, strict: bool, warn: WarnFn | None, events: list[dict[str, Any]] | None
+) -> Generator[None, None, tuple[int, int]]:
+    """:func:`_reduce` as a generator that stops (yields) after each record that is not a message (a ``clear`` may
+    have ended a conversation: :meth:`ThreadReducer.closed`), so a streaming reader hands conversations on as they
+    end; its return value is :func:`_reduce`'s.
+
+    One flat loop (what :func:`_records` does, inlined: this is the hot path of ``update``, ``validate``, the
+    thread counts and export); what a record means is :meth:`ThreadReducer.feed`'s and :meth:`ThreadReducer.apply`'s.
+    The cyclic GC is paused while the threads are built: they are acyclic, and each collection would walk them all."""
     loads = orjson.loads
-    append, apply = reducer.message, reducer.apply
-    keeps_none = reducer.pairs == set() or reducer.agents == set()  # validate: read and check, keep nothing
-    counting_all = reducer.count_only and reducer.pairs is None and reducer.agents is None
-    counts: dict[Pair, int] | None = reducer.threads if counting_all else None
+    feed, apply = reducer.feed, reducer.apply
     messages = 0
     lineno = 1
     last = 1
@@ -273,23 +284,37 @@ def _reduce(
                     break
                 continue
             last = lineno
-            if type(rec) is dict and rec.get("type") == "message":
-                agent, peer, message = rec.get("agent"), rec.get("peer"), rec.get("message")
-                if type(agent) is str and type(peer) is str and type(message) is dict:
-                    messages += 1
-                    if counts is not None:  # ThreadReducer.message with count_only, every thread kept, inlined
-                        key = (agent, peer)
-                        counts[key] = counts.get(key, 0) + 1
-                    elif not keeps_none:
-                        append(agent, peer, message)
-                    continue
+            if feed(rec):
+                messages += 1
+                continue
             apply(check_record(p, lineno, rec))
             if events is not None:
                 events.append(rec)
+            yield
     finally:
         if gc_was_enabled:
             gc.enable()
     return last, messages
+
+
+def iter_conversations(
+    path: Path | str, agent: str, peer: str, *, strict: bool = False, on_warning: WarnFn | None = None
+) -> Iterator[list[Message]]:
+    """Every conversation of ``agent.chat_messages[peer]``, oldest first, each handed on as soon as it ends: what
+    :meth:`Session.conversations` gives, read with memory for one conversation (the whole-file reader and the
+    :class:`ThreadReducer` every reader shares). Empty conversations are left out. A thread the file does not hold
+    gives nothing."""
+    p, fh = _open(path)
+    key = (agent, peer)
+    reducer = ThreadReducer(pairs=[key])
+    with fh:
+        parse_header(p, _first_line(p, fh))
+        for _ in _reducing(p, fh, reducer, strict, on_warning, None):
+            for _key, conv in reducer.closed():
+                yield conv
+    current = reducer.threads.get(key)
+    if current:
+        yield current
 
 
 _MSG_START = b'\n{"type":"message","agent":"'
@@ -392,8 +417,10 @@ def _canonical_thread_keys(fd: int, at: int) -> list[Pair] | None:
             m = _MESSAGE_KEYS.match(block, h + 1)
             if m is None or (at_end and block.find(b"\n", h + 1) < 0):  # not canonical; a last line without its newline
                 return None
-            keys.append((orjson.loads(b'"' + m[1] + b'"'), orjson.loads(b'"' + m[2] + b'"')))
-            if len(keys) > _SEARCHED_THREADS:  # the pattern grows with every thread: past a few, one streaming
+            key = (orjson.loads(b'"' + m[1] + b'"'), orjson.loads(b'"' + m[2] + b'"'))
+            if key not in keys:  # (a thread found again under another spelling of its names, \u00e9 for é, is one)
+                keys.append(key)
+            if len(prefixes) > _SEARCHED_THREADS:  # the pattern grows with every thread: past a few, one streaming
                 return None  # pass (thread_counts) is cheaper (400 threads: 30 s -> 0.2 s)
             prefixes.append(block[h + 1 + len(_MSG_HEAD) : m.end()])
             unknown = _unknown_line(prefixes)

@@ -21,7 +21,7 @@ two recorded agents with one name, so a key of two strings stays exact and every
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -90,6 +90,28 @@ class ThreadReducer:
             threads[key] = thread + 1
         else:
             thread.append(message)
+
+    def feed(self, rec: Any) -> bool:
+        """A parsed line: a well-formed message record (see :func:`.records.is_message`) is applied and True is
+        returned; for anything else nothing is done and False returned, so the reader checks its shape
+        (:func:`.records.record_problem`) and then calls :meth:`apply`. The one test of what a message record is,
+        on the hot path of every whole-file read."""
+        if type(rec) is dict and rec.get("type") == "message":
+            agent, peer, message = rec.get("agent"), rec.get("peer"), rec.get("message")
+            if type(agent) is str and type(peer) is str and type(message) is dict:
+                self.message(agent, peer, message)
+                return True
+        return False
+
+    def closed(self) -> Iterator[tuple[Pair, list[Message]]]:
+        """The conversations that ended since the last call (taken out of :attr:`earlier`), oldest first: what a
+        streaming reader hands on as soon as a ``clear`` ends them (:func:`.reader.iter_conversations`)."""
+        if self.earlier:
+            earlier = dict(self.earlier)
+            self.earlier.clear()
+            for key, convs in earlier.items():
+                for conv in convs:
+                    yield key, conv
 
     def apply(self, rec: dict[str, Any]) -> None:
         """Any well-formed record: messages append, clears empty, other records mean nothing for threads."""

@@ -170,11 +170,10 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
         conversations: list[list[Message]] | None = None
         if job.conversation is not None:
             thread, conversations = _conversation(job, agent, peer)
-            pair.agent.chat_messages[pair.peer] = thread
             # the client ties against this conversation, deciding over every conversation of the thread
-            from ..align import remember_conversations
+            from ..align import RecordedThread
 
-            remember_conversations(thread, conversations, owner=pair.agent)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
+            pair.agent.chat_messages[pair.peer] = RecordedThread(thread, conversations)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
         if job.strict:  # --strict: every pair update_model would skip fails before the client runs
             _refuse_skips(prefs, pair.agent.chat_messages[pair.peer], conversations)
         try:
@@ -274,7 +273,7 @@ def _conversation(job: UpdateJob, agent: str, peer: str) -> tuple[list[Message],
 
 def _refuse_skips(prefs: Any, thread: list[dict[str, Any]], conversations: list[list[Message]] | None) -> None:
     """Under strict, a pair the client would skip (by the one tying code, over every conversation of the thread:
-    ``conversations``, else those registered for ``thread``) or prefs of the wrong shape is an error."""
+    ``conversations``, else those ``thread`` carries) or prefs of the wrong shape is an error."""
     from ..errors import StrictError
     from .validate import skipped_pairs
 
