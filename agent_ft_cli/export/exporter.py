@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..align import Aligned, Pair, Tying, normalize_pairs, prompt_thread
-from ..errors import KeyedText, SessionError, StrictError, UsageError
+from ..errors import KeyedText, SessionError, SessionWarning, StrictError, UsageError
 from ..session import Session, WarnFn, choose_pair, read_header
 from ..types import ExportSummaryDict, SkippedPairDict, SkippedSessionDict, TieDict
 from .formats import PAIR_FORMATS, Format, Row, Tools, check_options, get_format
@@ -119,6 +120,14 @@ class Exporter:
             self._skip_session(label, f"no messages in thread {agent}->{peer}")
             return None
         return _Opened(label, header, agent, itertools.chain([first], convs))
+
+    def warn(self, text: str) -> None:
+        """A reader's warning about a session, as a single run gives it: to ``on_warning``, else a
+        :class:`~agent_ft_cli.errors.SessionWarning`."""
+        if self.on_warning is not None:
+            self.on_warning(text)
+        else:
+            warnings.warn(text, SessionWarning, stacklevel=2)
 
     def _skip_session(self, label: str | Path, reason: str, keys: tuple[str, ...] = (), hint: str | None = None) -> None:
         """Record a session that cannot be used; ``reason`` may name input keys as ``{key}`` fields (``keys``)."""

@@ -297,9 +297,31 @@ class _Raw(io.FileIO):
             raise
 
 
+def refuse_inputs(path: Path | str, inputs: Iterable[Path | str | None], *, what: str = "output file") -> None:
+    """The writers' own guard: a :class:`UsageError` when writing ``path`` would replace one of ``inputs`` (the
+    same file through links or hard links; ``-`` and ``None`` are skipped). Called by :func:`atomic_writer` and
+    :func:`~.folders.atomic_folder` before anything is written, whoever calls them (the CLI or a script)."""
+    for given in inputs:
+        if given is None or is_stdout(given):
+            continue
+        if _same_file(Path(path), given) or _inside(Path(path), given):
+            raise UsageError(f"{what} {str(path)!r} is also an input ({str(given)!r}); write to another place")
+
+
+def _inside(out: Path, given: Path | str) -> bool:
+    """Whether ``given`` lies inside the folder ``out`` (a folder written whole would replace it)."""
+    with contextlib.suppress(OSError, ValueError):
+        if out.is_dir():
+            return real_target(out) in real_target(Path(given)).parents
+    return False
+
+
 @contextlib.contextmanager
-def atomic_writer(path: Path, *, what: str = "output file") -> Iterator[BinaryIO]:
-    """Write ``path`` so that readers see the old content or the whole new one, never a part.
+def atomic_writer(
+    path: Path, *, what: str = "output file", inputs: Iterable[Path | str | None] = ()
+) -> Iterator[BinaryIO]:
+    """Write ``path`` so that readers see the old content or the whole new one, never a part; never over one of
+    ``inputs`` (:func:`refuse_inputs`).
 
     A symbolic link is written through, to its target (the link stays). A regular (or absent) target gets a
     temporary file beside it, renamed into place only when the block succeeds; a character device or FIFO target is
@@ -311,6 +333,7 @@ def atomic_writer(path: Path, *, what: str = "output file") -> Iterator[BinaryIO
     import fcntl
 
     path = Path(path)
+    refuse_inputs(path, inputs, what=what)
     alias = fd_alias(path)
     if alias is not None:
         with _fd_writer(path, alias, what) as stream:
