@@ -11,7 +11,7 @@ from typing import Any
 
 from ..align import Aligned, Pair, Tying, normalize_pairs, prompt_thread
 from ..errors import KeyedText, SessionError, SessionWarning, StrictError, UsageError
-from ..session import Session, WarnFn, choose_pair, read_header
+from ..session import OpenSession, Session, WarnFn, choose_pair, open_session
 from ..types import ExportSummaryDict, SkippedPairDict, SkippedSessionDict, TieDict
 from .formats import PAIR_FORMATS, Format, Row, Tools, check_options, get_format
 from .messages import (
@@ -103,17 +103,26 @@ class Exporter:
     # -- sessions ----------------------------------------------------------------------------------------------
     def _open(self, source: SessionSource, on_warning: WarnFn | None) -> _Opened | None:
         """One session's chosen thread, its conversations streamed (the first one read already, so a session
-        without any is known here); a session that cannot be used is recorded, None."""
+        without any is known here; a file is opened once for all of it); a session that cannot be used is
+        recorded, None."""
         label = _label(source)
+        opened: OpenSession | None = None
         try:
             if isinstance(source, Session):
                 header = source.header
+                agent, peer = choose_pair(header, self.options.agent, self.options.peer, path=Path(label))
+                convs = stream_conversations(source, agent, peer)
             else:
-                header, _ = read_header(source)
-            agent, peer = choose_pair(header, self.options.agent, self.options.peer, path=Path(label))
-            convs = stream_conversations(source, agent, peer, strict=self.options.strict, on_warning=on_warning)
+                opened = open_session(source)
+                header = opened.header
+                agent, peer = choose_pair(
+                    header, self.options.agent, self.options.peer, path=opened.path, holds=opened.holds
+                )
+                convs = opened.conversations(agent, peer, strict=self.options.strict, on_warning=on_warning)
             first = next(convs, None)
         except SessionError as e:  # its template, not its text: the keys it names stay fields the CLI spells
+            if opened is not None:
+                opened.close()
             self._skip_session(label, e.template, e.options, e.hint)
             return None
         if first is None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputDataError, OutputWriteError, StrictError, UsageError
-from ..fsutil import atomic_folder, atomic_writer, check_output_path, is_stdout, stdout_writer
+from ..fsutil import atomic_folder, atomic_writer, check_output_path, first_same_file, is_stdout, stdout_writer
 from ..jsonio import to_json
 from .dataset import DATASET_MARK, to_dataset  # noqa: F401  (re-exported; pyarrow and datasets load lazily)
 from .exporter import Exporter, ExportSummary, WarnFn
@@ -85,7 +85,7 @@ def export(
     if to_folder:
         return _to_folder(exporter, rows, Path(str(out).rstrip("/\\") or "/"), str(out), sessions, inputs, shard_size)
     out = Path(out)
-    if out.exists() and any(out.resolve() == s.resolve() for s in sessions):
+    if first_same_file(out, sessions) is not None:
         raise UsageError(f"{{out}} {str(out)!r} is also a {{session}}; write to another file", options=("out", "session"))
     try:
         check_output_path(out, option="{out}", inputs=inputs)

@@ -55,6 +55,7 @@ from .outputs import (  # noqa: F401
     atomic_writer,
     check_output_path,
     fd_alias,
+    first_same_file,
     is_stdout,
     real_target,
     refuse_inputs,

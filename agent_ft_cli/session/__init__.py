@@ -21,9 +21,11 @@ from ..jsonio import json_default
 from .choice import choose_pair
 from .one_thread import iter_thread, tail_thread
 from .reader import (
+    OpenSession,
     iter_conversations,
     iter_records,
     load_session,
+    open_session,
     parse_header,
     read_header,
     session_input,
@@ -51,6 +53,7 @@ from .writer import write_records, write_session
 __all__ = [
     "FALLBACKS",
     "FORMAT",
+    "OpenSession",
     "MAJOR",
     "VERSION",
     "Message",
@@ -71,6 +74,7 @@ __all__ = [
     "json_default",
     "load_session",
     "make_header",
+    "open_session",
     "message_record",
     "parse_header",
     "read_header",

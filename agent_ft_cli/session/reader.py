@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import mmap
-import re
+import os
+import stat
 import warnings
 from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
@@ -97,12 +99,17 @@ def check_record(path: Path, lineno: LineNo, rec: Any) -> dict[str, Any]:
 
 def _open(path: Path | str) -> tuple[Path, Any]:
     p = Path(path)
-    if not p.exists():
-        raise SessionError(f"session file {str(p)!r} does not exist")
-    if p.is_dir():
+    try:
+        st = os.stat(p)  # one stat decides (every reader opens through here, export once per session file)
+    except FileNotFoundError:
+        raise SessionError(f"session file {str(p)!r} does not exist") from None
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISDIR(st.st_mode):
         raise SessionError(f"session {str(p)!r} is a folder, not a session file")
-    # devices, sockets and FIFOs are refused: every reader may read the file more than once, or from its end
-    check_input_file(p, noun="session file", error=SessionError, kind="a session file", stdin=True)
+    if st is None or not stat.S_ISREG(st.st_mode):
+        # devices, sockets and FIFOs are refused: every reader may read the file more than once, or from its end
+        check_input_file(p, noun="session file", error=SessionError, kind="a session file", stdin=True)
     try:
         fh = open(p, "rb")  # noqa: SIM115 - closed by the callers
     except OSError as e:
@@ -304,22 +311,61 @@ def iter_conversations(
     :meth:`Session.conversations` gives, read with memory for one conversation (the whole-file reader and the
     :class:`ThreadReducer` every reader shares). Empty conversations are left out. A thread the file does not hold
     gives nothing."""
+    return open_session(path).conversations(agent, peer, strict=strict, on_warning=on_warning)
+
+
+class OpenSession:
+    """A session file opened once, its header read: what a caller that reads many files uses to learn the header,
+    ask which threads it holds and stream a thread's conversations without opening the file again
+    (:func:`open_session`; ``export`` reads each session this way). Closed when :meth:`conversations` ends, or by
+    :meth:`close`."""
+
+    def __init__(self, path: Path, fh: Any, header: SessionHeader) -> None:
+        self.path, self.header, self._fh, self._start = path, header, fh, fh.tell()
+
+    def holds(self, agent: str, peer: str) -> bool:
+        """:func:`thread_in_file` on the open file."""
+        if isinstance(self._fh, io.BytesIO):  # a small file, read whole
+            return self._fh.getbuffer().tobytes().find(b"\n" + message_line_prefix(agent, peer)) >= 0
+        return _holds(self._fh.fileno(), agent, peer)
+
+    def conversations(
+        self, agent: str, peer: str, *, strict: bool = False, on_warning: WarnFn | None = None
+    ) -> Iterator[list[Message]]:
+        """:func:`iter_conversations` of the open file (closing it at the end)."""
+        key = (agent, peer)
+        reducer = ThreadReducer(pairs=[key])
+        fh = self._fh
+        try:
+            fh.seek(self._start)
+            for _ in _reducing(self.path, fh, reducer, strict, on_warning, None):
+                for _key, conv in reducer.closed():
+                    yield conv
+        finally:
+            fh.close()
+        current = reducer.threads.get(key)
+        if current:
+            yield current
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def open_session(path: Path | str) -> OpenSession:
+    """The session file at ``path`` opened and its header checked (see :class:`OpenSession`)."""
     p, fh = _open(path)
-    key = (agent, peer)
-    reducer = ThreadReducer(pairs=[key])
-    with fh:
-        parse_header(p, _first_line(p, fh))
-        for _ in _reducing(p, fh, reducer, strict, on_warning, None):
-            for _key, conv in reducer.closed():
-                yield conv
-    current = reducer.threads.get(key)
-    if current:
-        yield current
+    try:
+        size = os.fstat(fh.fileno()).st_size
+        if size <= _SMALL:  # read at once (a folder of many small sessions: one read each)
+            with fh:
+                fh = io.BytesIO(fh.read(size + 1))
+        return OpenSession(p, fh, parse_header(p, _first_line(p, fh)))
+    except BaseException:
+        fh.close()
+        raise
 
 
-_MSG_START = b'\n{"type":"message","agent":"'
-_CLEAR_START = b'\n{"type":"clear","agent":"'
-_MESSAGE_KEYS = re.compile(rb'\{"type":"message","agent":"((?:[^"\\\n]|\\.)*)","peer":"((?:[^"\\\n]|\\.)*)","message":')
+_SMALL = 256 << 10  # a session file up to this size is read whole by :func:`open_session`
 
 
 def thread_keys(path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None) -> list[Pair]:
@@ -331,12 +377,12 @@ def thread_keys(path: Path | str, *, strict: bool = False, on_warning: WarnFn | 
     (one regular-expression search whose pattern excludes the known prefixes), so only the first line of each
     thread is looked at: one pass at close to memory speed, however many threads. Otherwise (a blank line, another
     writer's key order, an unknown record, a final line without its newline that starts a thread, or more than
-    ``_SEARCHED_THREADS`` threads) the same answer comes from :func:`thread_counts`."""
+    ``_scan.SEARCHED_THREADS`` threads) the same answer comes from :func:`thread_counts`."""
     p = Path(path)
     _, start = read_header(p)
     try:
         with open(p, "rb") as fh:
-            found = _canonical_thread_keys(fh.fileno(), start - 1)
+            found = _scan.canonical_thread_keys(fh.fileno(), start - 1)
             if found is not None:
                 return found
     except (OSError, ValueError, orjson.JSONDecodeError):  # unreadable or odd bytes: the full reader decides
@@ -349,10 +395,22 @@ def thread_in_file(path: Path | str, agent: str, peer: str) -> bool:
     ``find`` from the start of the file (at once when the thread is there, one pass at memory speed when not).
     True also when the answer cannot be had this way (not a mappable session: the caller's own reader will say)."""
     try:
-        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            if not data[:64].startswith(b'{"type":"header"'):
+        with open(path, "rb") as fh:
+            return _holds(fh.fileno(), agent, peer)
+    except OSError:
+        return True
+
+
+def _holds(fd: int, agent: str, peer: str) -> bool:
+    needle = b"\n" + message_line_prefix(agent, peer)
+    try:
+        if os.fstat(fd).st_size <= _scan._CHUNK:  # a small file: read, not mapped
+            data = os.pread(fd, _scan._CHUNK, 0)
+            return not data.startswith(b'{"type":"header"') or data.find(needle) >= 0
+        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
+            if not mapped[:64].startswith(b'{"type":"header"'):
                 return True
-            return data.find(b"\n" + message_line_prefix(agent, peer)) >= 0
+            return mapped.find(needle) >= 0
     except (OSError, ValueError):
         return True
 
@@ -366,67 +424,6 @@ def may_have_conversations(path: Path | str, agent: str) -> bool:
             return data.find(needle) >= 0
     except (OSError, ValueError):
         return True
-
-
-_CLEAR_HEAD = _CLEAR_START[1:]
-_MSG_HEAD = _MSG_START[1:]
-
-
-#: Past this many threads :func:`thread_keys` leaves its search (whose pattern excludes every thread found so far)
-#: for one streaming pass of :func:`thread_counts`.
-_SEARCHED_THREADS = 16
-
-
-def _unknown_line(prefixes: list[bytes]) -> re.Pattern[bytes]:
-    """A line break followed by anything but a canonical ``clear`` or a message of one of the known ``prefixes``
-    (each the bytes after ``{"type":"message","agent":"`` up to ``"message":``)."""
-    known = b"|".join(re.escape(x) for x in prefixes)
-    heads = re.escape(_CLEAR_HEAD) + (b"|" + re.escape(_MSG_HEAD) + b"(?:" + known + b")" if prefixes else b"")
-    return re.compile(b"\n(?!" + heads + b")")
-
-
-def _canonical_thread_keys(fd: int, at: int) -> list[Pair] | None:
-    """:func:`thread_keys` of an open file whose header ends at byte ``at`` (its newline); None when a line is not
-    in the canonical framing. Reads blocks of whole lines (a block starts at the newline before its first line),
-    so memory stays flat."""
-    import os
-
-    size = os.fstat(fd).st_size
-    limit = max_input_bytes()
-    step = max(8 * _scan._CHUNK, 64)
-    keys: list[Pair] = []
-    prefixes: list[bytes] = []
-    unknown = _unknown_line(prefixes)
-    pos = at
-    while pos < size:
-        want = step
-        while True:
-            block = os.pread(fd, want, pos)
-            at_end = pos + len(block) >= size
-            hi = len(block) if at_end else block.rfind(b"\n")  # the next block starts at this newline
-            if hi > 0:
-                break
-            if want > limit:  # a line longer than any reader holds: the full reader names it
-                return None
-            want *= 2
-        i = 0
-        while (hit := unknown.search(block, i, hi)) is not None:
-            h = hit.start()
-            if at_end and h == len(block) - 1:  # the newline that ends the file
-                break
-            m = _MESSAGE_KEYS.match(block, h + 1)
-            if m is None or (at_end and block.find(b"\n", h + 1) < 0):  # not canonical; a last line without its newline
-                return None
-            key = (orjson.loads(b'"' + m[1] + b'"'), orjson.loads(b'"' + m[2] + b'"'))
-            if key not in keys:  # (a thread found again under another spelling of its names, \u00e9 for é, is one)
-                keys.append(key)
-            if len(prefixes) > _SEARCHED_THREADS:  # the pattern grows with every thread: past a few, one streaming
-                return None  # pass (thread_counts) is cheaper (400 threads: 30 s -> 0.2 s)
-            prefixes.append(block[h + 1 + len(_MSG_HEAD) : m.end()])
-            unknown = _unknown_line(prefixes)
-            i = h
-        pos += hi
-    return keys
 
 
 def load_session(
