@@ -106,7 +106,7 @@ def register(app: Any) -> None:
             typer.Option(
                 "--out",
                 "-o",
-                help="JSON Lines file to write (atomically), - for stdout; a new folder/ saves a HF dataset.",
+                help="JSON Lines file to write (atomically), - for stdout; a new folder/ gets Parquet shards (a HF dataset).",
                 show_default=False,
             ),
         ],

@@ -128,7 +128,7 @@ class Exporter:
         if first is None:
             self._skip_session(label, f"no messages in thread {agent}->{peer}")
             return None
-        return _Opened(label, header, agent, itertools.chain([first], convs))
+        return _Opened(label, header, agent, itertools.chain([first], convs))  # type: ignore[list-item, arg-type]  # recorded Messages are the dicts rows read
 
     def warn(self, text: str) -> None:
         """A reader's warning about a session, as a single run gives it: to ``on_warning``, else a
@@ -166,7 +166,7 @@ class Exporter:
                 for k, conv in enumerate(opened.convs):
                     tying.scan((n, k), conv)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
             except SessionError as e:  # a damaged line past the first conversation: the session is skipped whole
-                tying.forget(lambda label: label[0] == n)
+                tying.forget(lambda label, n=n: label[0] == n)  # type: ignore[misc]
                 self._skip_session(opened.label, e.template, e.options, e.hint)
                 continue
             usable.add(n)

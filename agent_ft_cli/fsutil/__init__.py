@@ -28,6 +28,7 @@ The package: :mod:`.inputs`, :mod:`.outputs`, :mod:`.folders`, :mod:`.locks`; ev
 
 from __future__ import annotations
 
+from .folders import atomic_folder, remove_stale_folders  # noqa: F401
 from .inputs import (  # noqa: F401
     DEFAULT_MAX_INPUT_BYTES,
     MAX_INPUT_ENV,
@@ -41,7 +42,6 @@ from .inputs import (  # noqa: F401
     readline_bounded,
     too_big,
 )
-from .folders import atomic_folder, remove_stale_folders  # noqa: F401
 from .locks import (  # noqa: F401
     DEFAULT_LOCK_TIMEOUT,
     LOCK_TIMEOUT_ENV,

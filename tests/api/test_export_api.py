@@ -77,7 +77,7 @@ def test_a_dataset_keeps_every_column(tmp_path: Path) -> None:
 
 
 def test_out_folder_saves_a_dataset_with_every_row_and_column(tmp_path: Path) -> None:
-    datasets = pytest.importorskip("datasets")
+    pytest.importorskip("datasets")
     plain = record(tmp_path, "plain.jsonl", QUESTIONS[:1])  # no tools: its row comes first
     live = save_live(tmp_path)  # a tool chat: its row has the tools column
     folder = tmp_path / "ds"

@@ -124,7 +124,7 @@ def test_the_current_folder_and_an_input_folder_are_refused(tmp_path: Path) -> N
 
 
 def test_a_dataset_goes_to_a_new_or_empty_folder_and_replaces_an_earlier_export(session: Path, tmp_path: Path) -> None:
-    datasets = pytest.importorskip("datasets")
+    pytest.importorskip("datasets")
     empty = tmp_path / "empty"
     empty.mkdir()
     assert _run("-s", str(session), "-f", "trl-sft", "-o", str(empty)).exit_code == 0
@@ -144,7 +144,7 @@ def test_a_dataset_goes_to_a_new_or_empty_folder_and_replaces_an_earlier_export(
 
 
 def test_a_failed_save_leaves_the_earlier_dataset(session: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    datasets = pytest.importorskip("datasets")
+    pytest.importorskip("datasets")
     folder = tmp_path / "ds"
     assert _run("-s", str(session), "-f", "trl-sft", "-o", f"{folder}/").exit_code == 0
     before = _files(folder)
@@ -178,7 +178,7 @@ def test_quiet_and_json_silence_the_datasets_progress_bars(session: Path, tmp_pa
 def test_a_number_datasets_would_read_back_rounded_is_reported(tmp_path: Path) -> None:
     """datasets decodes its Json columns with pandas' ujson, which reads 0.3 as 0.30000000000000004: the export says
     so (a warning; under strict an error) rather than hand a trainer a changed value silently."""
-    datasets = pytest.importorskip("datasets")
+    pytest.importorskip("datasets")
     call = {"id": "call_1", "type": "function", "function": {"name": "convert", "arguments": '{"celsius": 0.3}'}}
     session = write_session(
         tmp_path / "f.jsonl",
