@@ -244,7 +244,7 @@ class Exporter:
                     converted.extend(convert_message(m, style, ids.get(i)))
             while converted and converted[-1].get("role") != "assistant":
                 converted.pop()
-            if not any(m.get("role") == "assistant" for m in converted):
+            if not converted:  # (else it ends with an answer)
                 return []
             return [self.format.thread_row(converted, tools, self.options)]
         rows: list[Row] = []

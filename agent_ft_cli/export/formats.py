@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from ..align import Aligned, text_of
 from ..errors import UsageError
 from ..jsonio import to_json
@@ -160,6 +162,16 @@ def dataset_columns(fmt: Format, options: ExportOptions) -> dict[str, str]:
 
 #: The names of the formats built from preference pairs.
 PAIR_FORMATS = tuple(name for name, f in FORMATS.items() if f.needs_pairs)
+
+
+def row_line(row: Row) -> bytes:
+    """A row as its JSON Lines line: plain orjson (the rows' own JSON types), else the one serializer
+    (:func:`~agent_ft_cli.jsonio.to_json`, which writes what orjson cannot) for the rare row that needs it; the
+    same bytes either way."""
+    try:
+        return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+    except (TypeError, ValueError, RecursionError):
+        return to_json(row) + b"\n"
 
 
 def formats_text() -> str:

@@ -2,7 +2,7 @@
 
 ``export --jobs N`` with many sessions: a ``multiprocessing`` pool's ordered ``imap`` hands each worker a few
 sessions at a time; a worker builds each session's rows with its own :class:`~.exporter.Exporter` (the same code
-as a single process), encodes them as the single process does (:func:`~agent_ft_cli.jsonio.to_json` per JSON
+as a single process), encodes them as the single process does (:func:`~.formats.row_line` per JSON
 Lines row), and sends them back with what it would have told the summary (conversations, skipped sessions,
 warnings, in order). The parent replays those events on its own exporter, so the rows, the summary and the
 warnings are the single process's, byte for byte. A session a worker cannot finish (an error, ``strict``) is
@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..jsonio import to_json
 from .exporter import Exporter
+from .formats import row_line
 from .options import ExportOptions
 
 _STATE: dict[str, Any] = {}
@@ -40,6 +41,9 @@ class _Done:
 
 
 def _init(options: ExportOptions, encoded: bool) -> None:
+    # the parent handles Ctrl-C and SIGTERM (and ends the pool); a worker just stops
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _STATE["options"], _STATE["encoded"] = options, encoded
 
 
@@ -56,7 +60,7 @@ def _one(path: str) -> _Done:
         rows = list(exporter.rows([Path(path)]))
     except Exception:  # the parent builds this session again and raises what one process raises
         return _Done(path)
-    done.rows = b"".join(to_json(r) + b"\n" for r in rows) if _STATE["encoded"] else rows
+    done.rows = b"".join(map(row_line, rows)) if _STATE["encoded"] else rows
     done.sessions, done.conversations, done.count = (
         exporter.summary.sessions, exporter.summary.conversations, exporter.summary.rows
     )
@@ -72,12 +76,13 @@ def parallel_rows(
     context = multiprocessing.get_context(method)
     chunk = max(1, min(64, len(sessions) // (jobs * 8)))
     summary = exporter.summary
-    with context.Pool(jobs, initializer=_init, initargs=(exporter.options, encoded)) as pool:
+    pool = context.Pool(jobs, initializer=_init, initargs=(exporter.options, encoded))
+    try:
         for done in pool.imap(_one, [os.fspath(p) for p in sessions], chunksize=chunk):
             path = Path(done.path)
             if done.rows is None:  # rebuilt here: its rows, or the error one process raises
                 again = exporter.rows([path])
-                yield from ((to_json(r) + b"\n" for r in again) if encoded else again)
+                yield from (map(row_line, again) if encoded else again)
                 on_session(path)
                 continue
             for event in done.events:
@@ -94,3 +99,7 @@ def parallel_rows(
             else:
                 yield from done.rows
             on_session(path)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()

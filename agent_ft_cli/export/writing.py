@@ -24,9 +24,9 @@ from typing import Any
 
 from ..errors import InputDataError, OutputWriteError, StrictError, UsageError
 from ..fsutil import atomic_folder, atomic_writer, check_output_path, first_same_file, is_stdout, stdout_writer
-from ..jsonio import to_json
 from .dataset import DATASET_MARK, to_dataset  # noqa: F401  (re-exported; pyarrow and datasets load lazily)
 from .exporter import Exporter, ExportSummary, WarnFn
+from .formats import row_line
 from .options import ExportOptions
 
 #: Progress is reported (``on_progress``) after every this many rows, and after each session.
@@ -110,7 +110,7 @@ def _rows(
     *,
     encoded: bool,
 ) -> Iterator[Any]:
-    """The rows, as JSON Lines (``encoded``: one ``bytes`` line each, by the one serializer :func:`to_json`, which
+    """The rows, as JSON Lines (``encoded``: one ``bytes`` line each, :func:`~.formats.row_line`, which
     also writes rows deeper than orjson does) or as dicts; from ``jobs`` processes or this one."""
     summary = exporter.summary
 
@@ -127,7 +127,7 @@ def _rows(
     else:
         source = exporter.rows(sessions, session_done if on_session or on_progress else None)
         if encoded:
-            source = (to_json(row) + b"\n" for row in source)
+            source = map(row_line, source)
     if on_progress is None:
         yield from source
         return

@@ -260,7 +260,12 @@ def _reduce(
 
 
 def _reducing(
-    p: Path, fh: Any, reducer: ThreadReducer, strict: bool, warn: WarnFn | None, events: list[dict[str, Any]] | None
+    p: Path,
+    fh: Any,
+    reducer: ThreadReducer,
+    strict: bool,
+    warn: WarnFn | None,
+    events: list[dict[str, Any]] | None,
 ) -> Generator[None, None, tuple[int, int]]:
     """:func:`_reduce` as a generator that stops (yields) after each record that is not a message (a ``clear`` may
     have ended a conversation: :meth:`ThreadReducer.closed`), so a streaming reader hands conversations on as they
@@ -270,7 +275,7 @@ def _reducing(
     thread counts and export); what a record means is :meth:`ThreadReducer.feed`'s and :meth:`ThreadReducer.apply`'s.
     The cyclic GC is paused while the threads are built: they are acyclic, and each collection would walk them all."""
     loads = orjson.loads
-    feed, apply = reducer.feed, reducer.apply
+    feed, apply = reducer.feeder(), reducer.apply
     messages = 0
     lineno = 1
     last = 1
