@@ -110,10 +110,11 @@ class ShardWriter:
 
     def __init__(self, folder: Path, columns: dict[str, str], *, shard_size: int = DEFAULT_SHARD_BYTES) -> None:
         try:
+            import datasets  # noqa: F401  (its features are the schema's)
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
-            raise _needs("a dataset folder") from None
+            raise _needs("a dataset folder (--out ending in /)") from None
         self._pa, self._pq = pa, pq
         self.folder = Path(folder)
         (self.folder / "data").mkdir(parents=True, exist_ok=True)
@@ -249,7 +250,8 @@ def build(rows: list[Row]) -> tuple[Any, str | None]:
         import pyarrow as pa
     except ImportError:
         raise UsageError(
-            "to_dataset needs the 'datasets' library: pip install datasets (or pip install 'agent-ft[hf]')"
+            "to_dataset needs the 'datasets' library: pip install datasets (or pip install 'agent-ft[dataset]', also "
+            "in 'agent-ft[hf]')"
         ) from None
 
     columns = list(dict.fromkeys(key for row in rows for key in row))

@@ -93,3 +93,16 @@ def test_jobs_write_byte_for_byte_what_one_process_writes(tmp_path: Path) -> Non
     assert summary["sessions"] == 69 and [s["session"] for s in summary["skipped_sessions"]] == [str(folder / "s005.jsonl")]
     strict = _run("-s", str(folder), "-f", "openai-sft", "-o", str(tmp_path / "x.jsonl"), "--jobs", "2", "--strict")
     assert strict.exit_code == 3 and "s005.jsonl" in strict.stderr and not (tmp_path / "x.jsonl").exists()
+
+
+def test_json_lines_export_never_imports_pyarrow_or_datasets(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom agent_ft_cli.export import ExportOptions, export\n"
+        f"export([Path({str(SAMPLES / 'trivia.jsonl')!r})], Path({str(tmp_path / 'o.jsonl')!r}), ExportOptions(format='trl-sft'))\n"
+        "print(sorted(m for m in ('pyarrow', 'datasets') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
