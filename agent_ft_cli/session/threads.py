@@ -104,23 +104,36 @@ class ThreadReducer:
         return False
 
     def feeder(self) -> Callable[[Any], bool]:
-        """:meth:`feed` as a function, specialised when one thread is kept (a streaming reader of one thread: the
-        hot path of ``export``), with the same meaning: the property tests hold both equal to :meth:`apply`."""
-        if self.count_only or self.agents is not None or self.pairs is None or len(self.pairs) != 1:
+        """:meth:`feed` as a function, specialised for the reducers the readers build (every thread kept, none kept
+        as ``validate`` reads, one kept as ``export`` streams, every thread counted), with the same meaning: the
+        property tests hold each equal to :meth:`apply`. The hot path of every whole-file read."""
+        threads: dict[Pair, Any] = self.threads
+        if self.agents == set() or self.pairs == set():
+            mode = "none"
+        elif self.agents is not None or (self.pairs is not None and len(self.pairs) != 1):
             return self.feed
-        (key,) = self.pairs
-        threads = self.threads
+        elif self.count_only:
+            if self.pairs is not None:
+                return self.feed
+            mode = "count"
+        else:
+            mode = "all" if self.pairs is None else "one"
+        (only,) = self.pairs if mode == "one" and self.pairs is not None else ((None, None),)
 
         def feed(rec: Any) -> bool:
             if type(rec) is dict and rec.get("type") == "message":
                 agent, peer, message = rec.get("agent"), rec.get("peer"), rec.get("message")
                 if type(agent) is str and type(peer) is str and type(message) is dict:
-                    if agent == key[0] and peer == key[1]:
-                        thread = threads.get(key)
-                        if thread is None:
-                            threads[key] = [message]
-                        else:
-                            thread.append(message)
+                    if mode == "none" or (mode == "one" and (agent != only[0] or peer != only[1])):
+                        return True
+                    key = (agent, peer)
+                    thread = threads.get(key)
+                    if mode == "count":
+                        threads[key] = 1 if thread is None else thread + 1
+                    elif thread is None:
+                        threads[key] = [message]
+                    else:
+                        thread.append(message)
                     return True
             return False
 
