@@ -11,6 +11,7 @@ replaced wholesale, which is written as ``clear`` followed by the new messages).
 * :mod:`.reader`: every reader (:func:`load_session`, :func:`iter_conversations`, :func:`iter_records`, :func:`thread_counts`,
   :func:`iter_thread`, :func:`tail_thread`), one line-judging function and one location string;
 * :mod:`._scan`: byte-level fast paths that only decide which lines the one-thread readers may skip;
+* :mod:`.stdin`: a session given as ``-`` (stdin spooled into a private file);
 * :mod:`.writer`: whole sessions written atomically.
 
 Readers never hold more than they need: :func:`load_session` keeps the selected threads, :func:`iter_thread`
@@ -28,7 +29,6 @@ from .reader import (
     open_session,
     parse_header,
     read_header,
-    session_input,
     thread_counts,
     thread_keys,
 )
@@ -47,6 +47,7 @@ from .records import (
     make_header,
     message_record,
 )
+from .stdin import session_input
 from .threads import Pair, Session, ThreadKey, ThreadReducer
 from .writer import write_records, write_session
 
