@@ -70,6 +70,12 @@ def test_the_dataset_folder_reads_back_as_the_json_lines_rows_in_shards(tmp_path
     got = [{k: v for k, v in row.items() if v is not None} for row in streamed]
     assert got == expected
     assert pq.read_table(str(tmp_path / "ds" / "data")).num_rows == len(expected)  # any Parquet reader
+    try:
+        import duckdb
+    except ImportError:
+        return
+    [(count, first)] = duckdb.sql(f"SELECT count(*), min(messages[2]) FROM '{files}'").fetchall()
+    assert count == len(expected) and json.loads(first) in [row["messages"][1] for row in expected]
 
 
 def test_jobs_write_byte_for_byte_what_one_process_writes(tmp_path: Path) -> None:
