@@ -66,7 +66,7 @@ def _export_progress(console: Any, sessions: int) -> Iterator[Callable[[Any], No
         def update(summary: Any) -> None:
             elapsed = progress.tasks[0].elapsed or 0.0
             rate = int(summary.rows / elapsed) if elapsed > 0 else 0
-            progress.update(task, completed=summary.sessions + len(summary.skipped_sessions), rows=summary.rows, rate=rate)
+            progress.update(task, completed=summary.done, rows=summary.rows, rate=rate)
 
         yield update
 

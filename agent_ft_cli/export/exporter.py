@@ -45,6 +45,8 @@ class ExportSummary:
     skipped_sessions: list[SkippedSessionDict] = field(default_factory=list)
     ties: list[TieDict] = field(default_factory=list)
     dataset: str | None = None
+    #: sessions finished so far, skipped ones included (for progress; not part of :meth:`as_dict`)
+    done: int = field(default=0, repr=False)
 
     def nothing_built(self, *, output: bool) -> str:
         """Why no row at all could be built (the first skipped pair's reason, else the first skipped session's, else
@@ -272,10 +274,9 @@ class Exporter:
         if self.pairs:
             by_thread, usable = self._tie_all(sources)
         for n, source in enumerate(sources):
-            if usable is not None and n not in usable:
-                continue
-            yield from self._session(n, source, by_thread, None if usable is not None else self.on_warning)
-            if on_session is not None:
+            if usable is None or n in usable:
+                yield from self._session(n, source, by_thread, None if usable is not None else self.on_warning)
+            if on_session is not None:  # every session, used or skipped
                 on_session(Path(_label(source)))
         for row in self.finish_rows():
             self.summary.rows += 1

@@ -115,6 +115,7 @@ def _rows(
     summary = exporter.summary
 
     def session_done(path: Path) -> None:
+        summary.done += 1
         if on_session is not None:
             on_session(path)
         if on_progress is not None:
