@@ -80,7 +80,17 @@ class ExportSummary:
 class Exporter:
     """Turns sessions into rows of one format; :meth:`rows` streams them while filling :attr:`summary`."""
 
-    def __init__(self, options: ExportOptions, prefs: Any = None, *, on_warning: WarnFn | None = None) -> None:
+    def __init__(
+        self,
+        options: ExportOptions,
+        prefs: Any = None,
+        *,
+        on_warning: WarnFn | None = None,
+        on_skip: Callable[[str, str, tuple[str, ...], str | None], None] | None = None,
+    ) -> None:
+        """``on_skip(label, reason, keys, hint)``: called instead of recording a skipped session (a worker process
+        of ``--jobs`` hands its skips to the parent, which records them in order: :mod:`.parallel`)."""
+        self.on_skip = on_skip
         self.format: Format = get_format(options.format)
         check_options(self.format, options)
         if prefs is None and self.format.needs_pairs:
@@ -125,10 +135,10 @@ class Exporter:
         except SessionError as e:  # its template, not its text: the keys it names stay fields the CLI spells
             if opened is not None:
                 opened.close()
-            self._skip_session(label, e.template, e.options, e.hint)
+            self.skip_session(label, e.template, e.options, e.hint)
             return None
         if first is None:
-            self._skip_session(label, f"no messages in thread {agent}->{peer}")
+            self.skip_session(label, f"no messages in thread {agent}->{peer}")
             return None
         return _Opened(label, header, agent, itertools.chain([first], convs))  # type: ignore[list-item, arg-type]  # recorded Messages are the dicts rows read
 
@@ -140,8 +150,11 @@ class Exporter:
         else:
             warnings.warn(text, SessionWarning, stacklevel=2)
 
-    def _skip_session(self, label: str | Path, reason: str, keys: tuple[str, ...] = (), hint: str | None = None) -> None:
+    def skip_session(self, label: str | Path, reason: str, keys: tuple[str, ...] = (), hint: str | None = None) -> None:
         """Record a session that cannot be used; ``reason`` may name input keys as ``{key}`` fields (``keys``)."""
+        if self.on_skip is not None:
+            self.on_skip(str(label), reason, tuple(keys), hint)
+            return
         if self.options.strict:  # nothing is written: the rows are streamed into an atomic writer
             why = "" if "{strict}" in reason else "; {strict} refuses every skip"  # the reason may say it already
             raise StrictError(
@@ -169,7 +182,7 @@ class Exporter:
                     tying.scan((n, k), conv)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
             except SessionError as e:  # a damaged line past the first conversation: the session is skipped whole
                 tying.forget(lambda label, n=n: label[0] == n)  # type: ignore[misc]
-                self._skip_session(opened.label, e.template, e.options, e.hint)
+                self.skip_session(opened.label, e.template, e.options, e.hint)
                 continue
             usable.add(n)
         tied, skipped = tying.resolve()
@@ -311,14 +324,14 @@ class Exporter:
             if held is None:
                 e.hint = (e.hint + "; " if e.hint else "") + f"rows of {opened.label} were streamed already"
                 raise
-            self._skip_session(opened.label, e.template, e.options, e.hint)
+            self.skip_session(opened.label, e.template, e.options, e.hint)
             return
         if held is None:
             self.summary.conversations += convs
             return
         self._opened(system, convs)
         if not held and self.format.thread_row is not None:
-            self._skip_session(opened.label, "the thread has no assistant answer to train on")
+            self.skip_session(opened.label, "the thread has no assistant answer to train on")
         self.summary.rows += len(held)
         yield from held
 

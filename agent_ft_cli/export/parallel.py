@@ -50,12 +50,12 @@ def _init(options: ExportOptions, encoded: bool) -> None:
 def _one(path: str) -> _Done:
     done = _Done(path)
     events = done.events
-    exporter = Exporter(_STATE["options"], None, on_warning=lambda text: events.append(("warn", str(text))))
-
-    def skip(label: Any, reason: str, keys: tuple[str, ...] = (), hint: str | None = None) -> None:
-        events.append(("skip", str(label), reason, tuple(keys), hint))
-
-    exporter._skip_session = skip  # type: ignore[method-assign]  # replayed by the parent, in order
+    exporter = Exporter(
+        _STATE["options"],
+        None,
+        on_warning=lambda text: events.append(("warn", str(text))),
+        on_skip=lambda *skip: events.append(("skip", *skip)),  # replayed by the parent, in order
+    )
     try:
         rows = list(exporter.rows([Path(path)]))
     except Exception:  # the parent builds this session again and raises what one process raises
@@ -89,7 +89,7 @@ def parallel_rows(
                 if event[0] == "warn":
                     exporter.warn(event[1])
                 else:
-                    exporter._skip_session(*event[1:])
+                    exporter.skip_session(*event[1:])
             summary.sessions += done.sessions
             summary.conversations += done.conversations
             summary.rows += done.count
