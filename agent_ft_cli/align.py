@@ -24,10 +24,10 @@ what it was asked has role ``user``. The rules, applied pair by pair in order:
   says which question, so nothing is guessed.
 
 A thread the agent holds now is one *conversation* of its whole thread (autogen clears the history at each new
-chat): :func:`align` takes the other conversations too (``conversations=``), or finds them registered by whoever
-knows them (:func:`known_conversations`: ``agent-ft update`` and a replayed pair register the session's), so a
-client tying against the conversation it was handed decides every pair as ``export`` does over the whole thread:
-the same pairs tied, ambiguous, consumed or missing. Pairs are numbered from 0 (their index in the preference data)
+chat): :func:`align` takes the other conversations too: passed (``conversations=``), carried by the thread it is
+given (a :class:`RecordedThread`: ``agent-ft update`` and a replayed pair hand the client one), or for a scope
+(:func:`known_conversations`); so a client tying against the conversation it was handed decides every pair as
+``export`` does over the whole thread: the same pairs tied, ambiguous, consumed or missing. Pairs are numbered from 0 (their index in the preference data)
 in every message.
 
 A *label* (``{"completion": answer, "label": true|false, "prompt"?, "occurrence"?}``: a good or a bad answer
@@ -42,9 +42,9 @@ Anything not tied is reported as skipped, with the reason, never dropped silentl
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
-import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -220,11 +220,6 @@ def is_prompt(message: Message) -> bool:
     )
 
 
-def _prompt_before(messages: list[Message], index: int) -> str:
-    j = next((j for j in range(index - 1, -1, -1) if is_prompt(messages[j])), None)
-    return (text_of(messages[j]) or "") if j is not None else ""
-
-
 def align(
     preference_data: Any, messages: list[Message], *, conversations: Sequence[list[Message]] | None = None
 ) -> tuple[list[Aligned], list[Skipped]]:
@@ -235,12 +230,13 @@ def align(
     one of them, their join, or the thread the agent holds now): the answers in the others count too, so a pair is
     decided as ``export`` decides it (an answer also given to other questions in an earlier chat is ambiguous; a
     pair whose answer is only there is tied there, :attr:`Aligned.conversation`). Without ``conversations``, those
-    registered for ``messages`` (:func:`known_conversations`: a replayed pair, ``agent-ft update``) are used.
+    :func:`conversations_of` ``messages`` are used (a :class:`RecordedThread`'s, or a :func:`known_conversations`
+    scope's).
     """
     thread = _checked_thread(messages)
     pairs, skipped = normalize_pairs(preference_data)
     if conversations is None:
-        conversations = _registered(thread)
+        conversations = conversations_of(messages)
     elif isinstance(conversations, (str, bytes, dict)) or not isinstance(conversations, Sequence):
         raise UsageError(
             f"align: conversations must be a list of threads (lists of message dicts), not {type(conversations).__name__}"
@@ -270,51 +266,49 @@ def _checked_thread(messages: Any, name: str = "messages") -> list[Message]:
     return list(messages) if not isinstance(messages, list) else messages
 
 
-# -- the other conversations of a thread, registered by whoever knows them ----------------------------------------
-_KNOWN: dict[int, tuple[list[Message], list[list[Message]]]] = {}
+# -- the other conversations of a thread, handed on with it or for a scope ---------------------------------------
 
 
-def remember_conversations(
-    thread: list[Message], conversations: Sequence[list[Message]], *, owner: Any = None
-) -> None:
-    """Register ``conversations`` (every conversation of ``thread``'s whole thread, oldest first) for ``thread``
-    (the list object a client will be handed), until :func:`forget_conversations` or until ``owner`` (the agent
-    holding the thread) is garbage-collected. :func:`align` then decides over all of them."""
-    _KNOWN[id(thread)] = (thread, list(conversations))
-    if owner is not None:
-        key = id(thread)
-        weakref.finalize(owner, _forget_id, key, thread)
+class RecordedThread(list):  # type: ignore[type-arg]
+    """A thread (a list of messages, as ``agent.chat_messages[peer]`` holds it) that carries every conversation of
+    the recorded thread it comes from (:attr:`conversations`, oldest first): a replayed pair and ``agent-ft update``
+    hand the client one, so :func:`align` over it decides each pair as ``export`` does over the whole thread. It is
+    a plain ``list`` to everything else (autogen appends to it; a copy is a plain list and carries nothing)."""
+
+    def __init__(self, messages: Iterable[Message], conversations: Sequence[list[Message]]) -> None:
+        super().__init__(messages)
+        self.conversations: list[list[Message]] = list(conversations)
 
 
-def forget_conversations(thread: list[Message]) -> None:
-    _forget_id(id(thread), thread)
-
-
-def _forget_id(key: int, thread: list[Message]) -> None:
-    entry = _KNOWN.get(key)
-    if entry is not None and entry[0] is thread:
-        del _KNOWN[key]
+_SCOPED: contextvars.ContextVar[tuple[tuple[list[Message], list[list[Message]]], ...]] = contextvars.ContextVar(
+    "agent_ft_known_conversations", default=()
+)
 
 
 @contextlib.contextmanager
 def known_conversations(thread: list[Message], conversations: Sequence[list[Message]]) -> Iterator[None]:
-    """:func:`remember_conversations` for the duration of a ``with`` block."""
-    remember_conversations(thread, conversations)
+    """For the ``with`` block (this thread of execution or task only), :func:`align` called on ``thread`` (the same
+    list, an equal copy, or it after a system message) without ``conversations`` decides over ``conversations``."""
+    token = _SCOPED.set((*_SCOPED.get(), (thread, list(conversations))))
     try:
         yield
     finally:
-        forget_conversations(thread)
+        _SCOPED.reset(token)
 
 
-def _registered(messages: list[Message]) -> list[list[Message]]:
-    """The conversations registered for ``messages``: the same list, a copy, or it after a system message."""
-    entry = _KNOWN.get(id(messages))
-    if entry is not None and entry[0] is messages:
-        return entry[1]
+def conversations_of(messages: list[Message]) -> list[list[Message]]:
+    """The other conversations :func:`align` decides over when it is given none: those a
+    :class:`RecordedThread` carries, else those of the enclosing :func:`known_conversations` scope, else none."""
+    carried = getattr(messages, "conversations", None)
+    if isinstance(messages, RecordedThread) and carried is not None:
+        return carried
+    scoped = _SCOPED.get()
+    if not scoped:
+        return []
     body = _without_system(messages)
-    for thread, conversations in list(_KNOWN.values()):
-        if len(thread) in (len(messages), len(body)) and thread in (messages, body):
-            return conversations
+    for thread, convs in reversed(scoped):
+        if thread is messages or thread is body or (len(thread) in (len(messages), len(body)) and thread in (messages, body)):
+            return convs
     return []
 
 
@@ -349,21 +343,6 @@ def _in_order(messages: list[Message], conversations: list[list[Message]]) -> li
         return [*every, (None, messages)]
     every[at] = (None, messages)
     return every
-
-
-def align_pairs(
-    pairs: list[Pair], messages: list[Message], *, used: set[int] | None = None
-) -> tuple[list[Aligned], list[Skipped]]:
-    """:func:`align` for pairs already normalised (their ``index`` kept), on ``messages`` alone.
-
-    ``used`` holds answer indexes already taken by other pairs (they are not free) and is updated in place.
-    """
-    tying = Tying(pairs)
-    tying.scan(None, messages)
-    tied, skipped = tying.resolve(taken={(None, i): -1 for i in used or ()})
-    if used is not None:
-        used.update(t.answer_index for t in tied if t.answer_index is not None)
-    return tied, skipped
 
 
 def prompt_thread(item: Aligned, messages: list[Message]) -> list[Message]:
@@ -439,6 +418,11 @@ class Tying:
                     c = Candidate(thread, i, prompt_index, question)
                     for pair in self._by_text[text]:
                         self._candidates[pair.index].append(c)
+
+    def forget(self, drop: Callable[[Any], bool]) -> None:
+        """Drop the candidates of every thread whose label ``drop`` says (a session found unusable after a scan)."""
+        for index, cands in self._candidates.items():
+            self._candidates[index] = [c for c in cands if not drop(c.thread)]
 
     def resolve(self, *, taken: dict[tuple[Any, int], int] | None = None) -> tuple[list[Aligned], list[Skipped]]:
         """Tie the pairs (in order) to the candidates scanned; return (tied, skipped)."""

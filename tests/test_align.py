@@ -137,7 +137,7 @@ CONVS = [
 
 
 def test_the_other_conversations_of_the_thread_count_for_ambiguity_and_ties() -> None:
-    from agent_ft_cli.align import known_conversations, remember_conversations
+    from agent_ft_cli.align import RecordedThread, known_conversations
 
     pairs = [["Canberra.", IDK], ["Lima, Peru.", "Lima."]]
     assert [t.prompt for t in align(pairs, CONVS[2])[0]] == ["Who painted Guernica?"]  # one conversation: no way to know
@@ -156,17 +156,12 @@ def test_the_other_conversations_of_the_thread_count_for_ambiguity_and_ties() ->
         assert [s.kind for s in align(pairs, [{"role": "system", "content": "S"}, *thread])[1]] == [SkipKind.AMBIGUOUS]
     assert [s.kind for s in align(pairs, thread)[1]] == [SkipKind.NOT_FOUND]  # forgotten after the block
 
-    class Owner:
-        pass
-
-    owner = Owner()
-    remember_conversations(thread, CONVS, owner=owner)
-    assert [s.kind for s in align(pairs, thread)[1]] == [SkipKind.AMBIGUOUS]
-    del owner  # the agent holding the thread is gone: so is the registration
-    import gc
-
-    gc.collect()
-    assert [s.kind for s in align(pairs, thread)[1]] == [SkipKind.NOT_FOUND]
+    # carried by the thread a replayed pair or agent-ft update hands the client: no registry, no id() keys
+    carried = RecordedThread(CONVS[2], CONVS)
+    assert carried == CONVS[2] and [s.kind for s in align(pairs, carried)[1]] == [SkipKind.AMBIGUOUS]
+    carried.append({"role": "user", "content": "And?"})  # autogen appends to it as to any list
+    assert [s.kind for s in align(pairs, carried)[1]] == [SkipKind.AMBIGUOUS]
+    assert [s.kind for s in align(pairs, list(carried))[1]] == [SkipKind.NOT_FOUND]  # a plain copy carries nothing
 
 
 def test_an_explicit_prompt_no_answer_answers_is_tied_to_that_prompt_alone_everywhere() -> None:

@@ -221,11 +221,11 @@ def replay_pair(
         source=config.source if config is not None else None,
     )
     thread = session.threads.get((agent, peer), [])
-    pair.agent.chat_messages[pair.peer] = thread
     if (agent, peer) in session.threads:  # the tying code decides over every conversation, as export does
-        from ..align import remember_conversations
+        from ..align import RecordedThread
 
-        remember_conversations(thread, session.conversations(agent, peer), owner=pair.agent)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
+        thread = RecordedThread(thread, session.conversations(agent, peer))  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
+    pair.agent.chat_messages[pair.peer] = thread
     if (peer, agent) in session.threads:
         pair.peer.chat_messages[pair.agent] = session.threads[(peer, agent)]
     return pair

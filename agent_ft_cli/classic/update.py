@@ -63,7 +63,11 @@ def inference_thread(update_agent: Any, other_agent: Any, *, include_system_mess
     if include_system_message:
         system = getattr(update_agent, "system_message", None)
         if system:
-            return [{"content": system, "role": "system"}, *messages]
+            from ..align import RecordedThread
+
+            with_system = [{"content": system, "role": "system"}, *messages]
+            carried = getattr(messages, "conversations", None) if isinstance(messages, RecordedThread) else None
+            return with_system if carried is None else RecordedThread(with_system, carried)
     return messages  # type: ignore[no-any-return]
 
 

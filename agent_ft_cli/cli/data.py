@@ -5,8 +5,9 @@ Same rules as every command (:mod:`agent_ft_cli.cli.app`): the work runs in a ``
 talk goes to stderr.
 """
 
+import contextlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,6 +48,23 @@ def _summary_table(summary: Mapping[str, Any]) -> Any:
     return table
 
 
+@contextlib.contextmanager
+def _export_progress(console: Any, sessions: int) -> Iterator[Callable[[Any], None]]:
+    """A rich progress line on stderr (rows, sessions, rate), fed the export summary as it grows."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("exporting"), BarColumn(), MofNCompleteColumn(), TextColumn("sessions · {task.fields[rows]} rows · {task.fields[rate]} rows/s"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("export", total=sessions, rows=0, rate=0)
+
+        def update(summary: Any) -> None:
+            elapsed = progress.tasks[0].elapsed or 0.0
+            rate = int(summary.rows / elapsed) if elapsed > 0 else 0
+            progress.update(task, completed=summary.done, rows=summary.rows, rate=rate)
+
+        yield update
+
+
 def _complete_formats(incomplete: str) -> list[str]:
     """Shell completion of ``export --format``: the registry's formats (imported only when completing)."""
     from ..export.formats import FORMATS
@@ -82,7 +100,7 @@ def register(app: Any) -> None:
             typer.Option(
                 "--out",
                 "-o",
-                help="JSON Lines file to write (atomically), - for stdout; a new folder/ saves a HF dataset.",
+                help="JSON Lines file to write (atomically), - for stdout; a new folder/ gets Parquet shards (a HF dataset).",
                 show_default=False,
             ),
         ],
@@ -110,6 +128,13 @@ def register(app: Any) -> None:
         json_out: Annotated[bool, flag("json_out", "Print the summary as JSON on stdout and nothing else.")] = False,
         strict: StrictOpt = False,
         quiet: QuietOpt = False,
+        jobs: Annotated[
+            int | None,
+            typer.Option("--jobs", "-j", min=1, help="Worker processes (default: 2 for 64+ sessions without --prefs, else 1); same output."),
+        ] = None,
+        shard_size: Annotated[
+            str, typer.Option("--shard-size", help="Dataset folder: row data per Parquet shard, e.g. 256MB or 1GB.")
+        ] = "256MB",
     ) -> None:
         """Write sessions (and preference pairs) as TRL or OpenAI fine-tuning data.
 
@@ -151,30 +176,17 @@ def register(app: Any) -> None:
             console = stderr_console()
             bars = not quiet and not json_out and not plain_output(sys.stderr)  # a bar only on a terminal, never with -q
             inputs = [prefs] if prefs is not None and prefs != "-" else []
-            if len(paths) > 1 and bars:
-                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from ..export.dataset import parse_size
 
-                with Progress(
-                    TextColumn("exporting"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TimeRemainingColumn(),
-                    console=console,
-                    transient=True,
-                ) as progress:
-                    task = progress.add_task("sessions", total=len(paths))
+            shard_bytes = parse_size(shard_size)
+            if bars:  # rows, sessions and rate while it runs; nothing when piped or quiet
+                with _export_progress(console, len(paths)) as on_progress:
                     summary = run_export(
-                        paths,
-                        out,
-                        options,
-                        data,
-                        on_warning=warn,
-                        on_session=lambda _p: progress.advance(task),
-                        inputs=inputs,
-                        progress=bars,
+                        paths, out, options, data, on_warning=warn, inputs=inputs, jobs=jobs, shard_size=shard_bytes,
+                        on_progress=on_progress,
                     )
             else:
-                summary = run_export(paths, out, options, data, on_warning=warn, inputs=inputs, progress=bars)
+                summary = run_export(paths, out, options, data, on_warning=warn, inputs=inputs, jobs=jobs, shard_size=shard_bytes)
             result = summary.as_dict()
             if json_out:
                 write_json(result)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..align import Aligned, Pair, Tying, normalize_pairs
-from ..errors import KeyedText, SessionError, StrictError, UsageError
-from ..session import Session, WarnFn, choose_pair, read_header
+from ..align import Aligned, Pair, Tying, normalize_pairs, prompt_thread
+from ..errors import KeyedText, SessionError, SessionWarning, StrictError, UsageError
+from ..session import OpenSession, Session, WarnFn, choose_pair, open_session
 from ..session.choice import PairChoiceError
 from ..types import ExportSummaryDict, SkippedPairDict, SkippedSessionDict, TieDict
 from .formats import PAIR_FORMATS, Format, Row, Tools, check_options, get_format
@@ -24,7 +26,7 @@ from .messages import (
     system_messages,
 )
 from .options import ExportOptions
-from .sessions import ALL_AGENTS, conversations, model_threads, thread_listing
+from .sessions import ALL_AGENTS, model_threads, stream_conversations, thread_listing
 from .tool_pairs import refusal, tool_pair_problems
 
 SessionSource = Path | str | Session
@@ -45,6 +47,8 @@ class ExportSummary:
     skipped_sessions: list[SkippedSessionDict] = field(default_factory=list)
     ties: list[TieDict] = field(default_factory=list)
     dataset: str | None = None
+    #: sessions finished so far, skipped ones included (for progress; not part of :meth:`as_dict`)
+    done: int = field(default=0, repr=False)
 
     def nothing_built(self, *, output: bool) -> str:
         """Why no row at all could be built (the first skipped pair's reason, else the first skipped session's, else
@@ -78,7 +82,17 @@ class ExportSummary:
 class Exporter:
     """Turns sessions into rows of one format; :meth:`rows` streams them while filling :attr:`summary`."""
 
-    def __init__(self, options: ExportOptions, prefs: Any = None, *, on_warning: WarnFn | None = None) -> None:
+    def __init__(
+        self,
+        options: ExportOptions,
+        prefs: Any = None,
+        *,
+        on_warning: WarnFn | None = None,
+        on_skip: Callable[[str, str, tuple[str, ...], str | None], None] | None = None,
+    ) -> None:
+        """``on_skip(label, reason, keys, hint)``: called instead of recording a skipped session (a worker process
+        of ``--jobs`` hands its skips to the parent, which records them in order: :mod:`.parallel`)."""
+        self.on_skip = on_skip
         self.format: Format = get_format(options.format)
         check_options(self.format, options)
         if prefs is None and self.format.needs_pairs:
@@ -92,7 +106,7 @@ class Exporter:
         self.pairs: list[Pair] = []
         self.has_prefs = prefs is not None
         if prefs is not None:
-            pairs, bad = normalize_pairs(prefs, labels=self.format.labels)
+            pairs, bad = normalize_pairs(prefs)
             self.pairs = pairs
             self.summary.pairs_total = len(pairs) + len(bad)
             for s in bad:
@@ -102,39 +116,64 @@ class Exporter:
 
     # -- sessions ----------------------------------------------------------------------------------------------
     def _open(self, source: SessionSource, on_warning: WarnFn | None) -> list[_Opened]:
-        """The conversations of one session's chosen thread (every model's thread for ``agent="all"``); a session
-        that cannot be used is recorded, and gives none."""
+        """One session's chosen thread (every model's thread for ``agent="all"``), its conversations streamed (the
+        first one read already, so a session without any is known here; a file is opened once for one thread); a
+        session that cannot be used is recorded, and gives none."""
         label = _label(source)
+        opened: OpenSession | None = None
+        strict = self.options.strict
         try:
             if isinstance(source, Session):
                 header = source.header
             else:
-                header, _ = read_header(source)
+                opened = open_session(source)
+                header = opened.header
             if self.options.agent == ALL_AGENTS and not any(a.get("name") == ALL_AGENTS for a in header.get("agents") or []):
+                if opened is not None:
+                    opened.close()
+                    opened = None
                 pairs = model_threads(header, source, self.options.peer)
+                streams = [stream_conversations(source, a, p, strict=strict, on_warning=on_warning) for a, p in pairs]
+            elif opened is not None:
+                pairs = [choose_pair(header, self.options.agent, self.options.peer, path=opened.path, holds=opened.holds)]
+                streams = [opened.conversations(*pairs[0], strict=strict, on_warning=on_warning)]
             else:
                 pairs = [choose_pair(header, self.options.agent, self.options.peer, path=Path(label))]
-            opened = [
-                _Opened(label, header, a, conversations(source, a, p, strict=self.options.strict, on_warning=on_warning), p)
-                for a, p in pairs
-            ]
+                streams = [stream_conversations(source, *pairs[0])]
+            threads = []
+            for (agent, peer), convs in zip(pairs, streams, strict=True):
+                first = next(convs, None)
+                if first is not None:
+                    threads.append(_Opened(label, header, agent, itertools.chain([first], convs), peer))  # type: ignore[list-item, arg-type]  # recorded Messages are the dicts rows read
         except SessionError as e:  # its template, not its text: the keys it names stay fields the CLI spells
+            if opened is not None:
+                opened.close()
             reason, keys = e.template, e.options
             if isinstance(e, PairChoiceError):  # the threads to choose from, and the way to take them all
                 listed = thread_listing(source, e.choices if e.option == "agent" else [e.agent or ""])
                 every = f"; threads: {listed} ({{agent}} {ALL_AGENTS} exports every one)"
                 reason = reason.replace("; pass ", every + "; pass ", 1) if "; pass " in reason else reason + every
                 keys = tuple(dict.fromkeys((*keys, "agent")))
-            self._skip_session(label, reason, keys, e.hint)
+            self.skip_session(label, reason, keys, e.hint)
             return []
-        if not any(o.convs for o in opened):
+        if not threads:
             what = f"thread {pairs[0][0]}->{pairs[0][1]}" if len(pairs) == 1 else "any thread of an agent with a model"
-            self._skip_session(label, f"no messages in {what}")
-            return []
-        return [o for o in opened if o.convs]
+            self.skip_session(label, f"no messages in {what}")
+        return threads
 
-    def _skip_session(self, label: str | Path, reason: str, keys: tuple[str, ...] = (), hint: str | None = None) -> None:
+    def warn(self, text: str) -> None:
+        """A reader's warning about a session, as a single run gives it: to ``on_warning``, else a
+        :class:`~agent_ft_cli.errors.SessionWarning`."""
+        if self.on_warning is not None:
+            self.on_warning(text)
+        else:
+            warnings.warn(text, SessionWarning, stacklevel=2)
+
+    def skip_session(self, label: str | Path, reason: str, keys: tuple[str, ...] = (), hint: str | None = None) -> None:
         """Record a session that cannot be used; ``reason`` may name input keys as ``{key}`` fields (``keys``)."""
+        if self.on_skip is not None:
+            self.on_skip(str(label), reason, tuple(keys), hint)
+            return
         if self.options.strict:  # nothing is written: the rows are streamed into an atomic writer
             why = "" if "{strict}" in reason else "; {strict} refuses every skip"  # the reason may say it already
             raise StrictError(
@@ -154,11 +193,17 @@ class Exporter:
         tying = Tying(self.pairs)
         usable: set[int] = set()
         for n, source in enumerate(sources):
-            opened = self._open(source, self.on_warning)
-            if opened:
-                usable.add(n)
-            for k, conv in enumerate(c for o in opened for c in o.convs):  # k: across the session's threads
-                tying.scan((n, k), conv)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
+            threads = self._open(source, self.on_warning)
+            if not threads:
+                continue
+            try:
+                for k, conv in enumerate(c for o in threads for c in o.convs):  # k: across the session's threads
+                    tying.scan((n, k), conv)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
+            except SessionError as e:  # a damaged line past the first conversation: the session is skipped whole
+                tying.forget(lambda label, n=n: label[0] == n)  # type: ignore[misc]
+                self.skip_session(threads[0].label, e.template, e.options, e.hint)
+                continue
+            usable.add(n)
         tied, skipped = tying.resolve()
         by_thread: dict[tuple[int, int], list[Aligned]] = {}
         for t in tied:
@@ -198,7 +243,7 @@ class Exporter:
             pair = tie.pair
             self.summary.pairs_tied += 1
             self.summary.ties.append({"pair": pair.index, "session": None, "answer_index": None, "prompt_index": None})
-            prompt = [*system, {"role": "user", "content": tie.prompt}]
+            prompt = [*system, *convert_thread(prompt_thread(tie, []), self.format.style)]
             if self.format.pair_rows is not None:
                 rows.extend(self.format.pair_rows(tie, prompt, None, self.options))
             if self.format.thread_row is not None:
@@ -233,19 +278,19 @@ class Exporter:
                     converted.extend(convert_message(m, style, ids.get(i), speaker_names=self.options.speaker_names))
             while converted and converted[-1].get("role") != "assistant":
                 converted.pop()
-            if not any(m.get("role") == "assistant" for m in converted):
+            if not converted:  # (else it ends with an answer)
                 return []
             if problems := tool_pair_problems(converted):  # a row never holds a result without its call
-                self._skip_session(label, refusal(problems))
+                self.skip_session(label, refusal(problems))
                 return []
             return [self.format.thread_row(converted, tools, self.options)]
         rows: list[Row] = []
         assert self.format.pair_rows is not None
         for t in tied:
             assert t.answer_index is not None
-            prompt = system + convert_thread(thread[: t.answer_index], style, speaker_names=self.options.speaker_names)
+            prompt = system + convert_thread(prompt_thread(t, thread), style, speaker_names=self.options.speaker_names)  # type: ignore[arg-type]
             if problems := tool_pair_problems(prompt, prompt=True):  # a row never holds a result without its call
-                self._skip_session(label, refusal(problems))
+                self.skip_session(label, refusal(problems))
                 continue
             rows.extend(self.format.pair_rows(t, prompt, tools, self.options))
         return rows
@@ -255,8 +300,11 @@ class Exporter:
     ) -> Iterator[Row]:
         """Every row: each conversation of each session (oldest first), then the explicit-prompt-only rows.
 
-        With preference pairs the sessions are read twice: once to tie every pair knowing every candidate answer
-        (so a pair is never tied to a guessed question), once to build the rows; memory stays one session.
+        Rows leave as conversations end (one conversation in memory at a time). A session's first
+        :data:`HELD_ROWS` rows are held until it ends, so a session with a damaged line among them is skipped whole
+        (as one that does not open); past them its rows stream, and a damaged line later in it is an error naming
+        the line. With preference pairs the sessions are read twice: once to tie every pair knowing every
+        candidate answer (so a pair is never tied to a guessed question), once to build the rows.
         """
         sources = list(sources)
         by_thread: dict[tuple[int, int], list[Aligned]] = {}
@@ -264,38 +312,74 @@ class Exporter:
         if self.pairs:
             by_thread, usable = self._tie_all(sources)
         for n, source in enumerate(sources):
-            if usable is not None and n not in usable:
-                continue
-            threads = self._open(source, None if usable is not None else self.on_warning)
-            if not threads:
-                continue
-            self.summary.sessions += 1
-            got = k = 0
-            refused = len(self.summary.skipped_sessions)
-            for opened in threads:
-                system = system_messages(opened.header, opened.agent)
-                tools = definitions_of(opened.header, opened.agent, self.format.style)
-                if self._first_system is None:
-                    self._first_system = system
-                for c, conv in enumerate(opened.convs, 1):
-                    self.summary.conversations += 1
-                    where = f"{opened.label} (thread {opened.agent}->{opened.peer}, conversation {c})"
-                    for row in self._rows_for(where, conv, system, tools, by_thread.get((n, k), [])):
-                        got += 1
-                        self.summary.rows += 1
-                        yield row
-                    k += 1
-            if got == 0 and self.format.thread_row is not None and len(self.summary.skipped_sessions) == refused:
-                self._skip_session(threads[0].label, "the thread has no assistant answer to train on")
-            if on_session is not None:
-                on_session(Path(threads[0].label))
+            if usable is None or n in usable:
+                yield from self._session(n, source, by_thread, None if usable is not None else self.on_warning)
+            if on_session is not None:  # every session, used or skipped
+                on_session(Path(_label(source)))
         for row in self.finish_rows():
             self.summary.rows += 1
             yield row
 
+    def _session(
+        self, n: int, source: SessionSource, by_thread: dict[tuple[int, int], list[Aligned]], warn: WarnFn | None
+    ) -> Iterator[Row]:
+        threads = self._open(source, warn)
+        if not threads:
+            return
+        label = threads[0].label
+        held: list[Row] | None = []
+        convs = 0
+        refused = len(self.summary.skipped_sessions)
+        system: list[Message] = []
+        k = 0  # across the session's threads, as the tying pass counts
+        try:
+            for opened in threads:
+                system = system_messages(opened.header, opened.agent)
+                tools = definitions_of(opened.header, opened.agent, self.format.style)
+                for c, conv in enumerate(opened.convs, 1):
+                    convs += 1
+                    where = f"{label} (thread {opened.agent}->{opened.peer}, conversation {c})"
+                    for row in self._rows_for(where, conv, system, tools, by_thread.get((n, k), [])):
+                        if held is None:
+                            self.summary.rows += 1
+                            yield row
+                            continue
+                        held.append(row)
+                        if len(held) >= HELD_ROWS:  # from here on the session streams
+                            self._opened(system, convs)
+                            convs = 0
+                            self.summary.rows += len(held)
+                            yield from held
+                            held = None
+                    k += 1
+        except SessionError as e:
+            if held is None:
+                e.hint = (e.hint + "; " if e.hint else "") + f"rows of {label} were streamed already"
+                raise
+            self.skip_session(label, e.template, e.options, e.hint)
+            return
+        if held is None:
+            self.summary.conversations += convs
+            return
+        self._opened(system_messages(threads[0].header, threads[0].agent), convs)
+        if not held and self.format.thread_row is not None and len(self.summary.skipped_sessions) == refused:
+            self.skip_session(label, "the thread has no assistant answer to train on")
+        self.summary.rows += len(held)
+        yield from held
+
+    def _opened(self, system: list[Message], conversations: int) -> None:
+        self.summary.sessions += 1
+        self.summary.conversations += conversations
+        if self._first_system is None:
+            self._first_system = system
+
     def session_rows(self, source: SessionSource) -> list[Row]:
         """The rows of one session alone (its pairs tied within it), then its explicit-prompt-only rows."""
         return list(self.rows([source]))
+
+
+#: How many rows of a session are held until it ends (see :meth:`Exporter.rows`).
+HELD_ROWS = 1000
 
 
 @dataclass
@@ -303,7 +387,7 @@ class _Opened:
     label: str
     header: Mapping[str, Any]
     agent: str
-    convs: Sequence[Sequence[Mapping[str, Any]]]
+    convs: Iterator[list[Message]]
     peer: str = ""
 
 

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from ..align import Aligned, text_of
 from ..errors import UsageError
 from ..jsonio import to_json
@@ -39,6 +41,8 @@ class Format:
     thread_row: ThreadRow | None = None
     options: frozenset[str] = frozenset()  # the ExportOptions fields only this format reads
     labels: bool = False  # builds rows from labels too (a good or bad answer alone: agent_ft_cli.align.is_label)
+    #: the row's columns, in order, each with how a dataset folder stores it (:func:`dataset_columns`)
+    columns: tuple[tuple[str, str], ...] = ()
 
     @property
     def needs_pairs(self) -> bool:
@@ -133,19 +137,45 @@ def openai_sft(messages: list[Message], tools: Tools, options: ExportOptions) ->
     return _messages_row(messages, tools)
 
 
+_M, _O = "messages", "object"  # a list of objects (messages, tools), one object: each kept as its own JSON text
+_TOOLS = (("tools", _M),)
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        Format("trl-preference", Style.TRL, pair_rows=trl_preference, options=frozenset({"standard"})),
-        Format("trl-sft", Style.TRL, thread_row=trl_sft),
-        Format("trl-kto", Style.TRL, pair_rows=trl_kto, labels=True),
-        Format("openai-sft", Style.OPENAI, thread_row=openai_sft, options=frozenset({"train_last_only"})),
-        Format("openai-dpo", Style.OPENAI, pair_rows=openai_dpo),
+        Format("trl-preference", Style.TRL, pair_rows=trl_preference, options=frozenset({"standard"}),
+               columns=(("prompt", _M), ("chosen", _M), ("rejected", _M), *_TOOLS)),
+        Format("trl-sft", Style.TRL, thread_row=trl_sft, columns=(("messages", _M), *_TOOLS)),
+        Format("trl-kto", Style.TRL, pair_rows=trl_kto, labels=True,
+               columns=(("prompt", _M), ("completion", _M), ("label", "bool"), *_TOOLS)),
+        Format("openai-sft", Style.OPENAI, thread_row=openai_sft, options=frozenset({"train_last_only"}),
+               columns=(("messages", _M), *_TOOLS, ("functions", _M))),
+        Format("openai-dpo", Style.OPENAI, pair_rows=openai_dpo,
+               columns=(("input", _O), ("preferred_output", _M), ("non_preferred_output", _M))),
     )
 }
 
+
+def dataset_columns(fmt: Format, options: ExportOptions) -> dict[str, str]:
+    """The columns of ``fmt``'s rows and how a dataset folder stores each: ``"messages"`` (a list of objects, each
+    its own JSON text: ``List(Json())``), ``"object"`` (``Json()``), ``"string"`` or ``"bool"``. Declared per
+    format, so shards written as rows stream all have one schema."""
+    columns = dict(fmt.columns)
+    if "standard" in fmt.options and options.standard:  # TRL's standard preference rows: plain text
+        columns = {"prompt": "string", "chosen": "string", "rejected": "string"}
+    return columns
+
 #: The names of the formats built from preference pairs.
 PAIR_FORMATS = tuple(name for name, f in FORMATS.items() if f.needs_pairs)
+
+
+def row_line(row: Row) -> bytes:
+    """A row as its JSON Lines line: plain orjson (the rows' own JSON types), else the one serializer
+    (:func:`~agent_ft_cli.jsonio.to_json`, which writes what orjson cannot) for the rare row that needs it; the
+    same bytes either way."""
+    try:
+        return orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+    except (TypeError, ValueError, RecursionError):
+        return to_json(row) + b"\n"
 
 
 def formats_text() -> str:

@@ -21,6 +21,7 @@ from ..session import agent_def
 Message = dict[str, Any]
 
 _OPENAI_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_PLAIN_KEYS = frozenset({"role", "content", "name"})
 
 
 class Style(str, Enum):
@@ -107,6 +108,18 @@ def convert_message(
     every format (the OpenAI formats always keep it), ``"prefix"`` also writes it before a user turn's text
     (``"alice: ..."``, which every chat template shows); None: the TRL formats drop it."""
     role = message.get("role")
+    content = message.get("content")
+    if (role == "user" or role == "assistant") and type(content) is str and message.keys() <= _PLAIN_KEYS:
+        # the common turn (text only): what the general path below gives it, without its checks
+        if style is not Style.OPENAI:
+            return [{"role": role, "content": content}]
+        if not content:
+            return []
+        plain: Message = {"role": role, "content": content}
+        name = message.get("name")
+        if isinstance(name, str) and _OPENAI_NAME.match(name):
+            plain["name"] = name
+        return [plain]
     responses = message.get("tool_responses")
     if isinstance(responses, list) and responses:
         out = [_tool_message(r) for r in responses if isinstance(r, dict)]

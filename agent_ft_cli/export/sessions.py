@@ -3,45 +3,54 @@
 from __future__ import annotations
 
 import glob
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import SessionError, UsageError
-from ..session import Message, Session, ThreadKey, WarnFn, iter_records
-from ..session.threads import clears, message_key
+from ..session import Message, Session, WarnFn, iter_conversations
 
 _GLOB = re.compile(r"[*?\[]")
 
 
 def expand_sessions(items: Iterable[Path | str]) -> list[Path]:
     """Session arguments as files: a file, a folder (its ``*.jsonl``) or a glob pattern, in order, no duplicates."""
-    seen: set[Path] = set()
+    seen: set[str] = set()
     out: list[Path] = []
     for item in items:
         text = str(item)
         p = Path(text)
         if p.is_dir():
-            found = sorted(p.glob("*.jsonl"))
+            found = _folder_sessions(p)
             if not found:
                 raise SessionError(f"session folder {text!r} holds no *.jsonl session files")
         elif not p.exists() and _GLOB.search(text):
-            found = sorted(Path(f) for f in glob.glob(text, recursive=True) if Path(f).is_file())
+            found = [(f, None) for f in sorted(Path(f) for f in glob.glob(text, recursive=True) if Path(f).is_file())]
             if not found:
                 raise SessionError(f"session pattern {text!r} matches no files")
         else:
             if not p.exists():
                 raise SessionError(f"session file {text!r} does not exist")
-            found = [p]
-        for f in found:
-            key = f.resolve()
+            found = [(p, None)]
+        for f, key in found:
+            key = key or os.path.realpath(f)
             if key not in seen:
                 seen.add(key)
                 out.append(f)
     if not out:
         raise UsageError("give at least one {session}", options=("session",))
     return out
+
+
+def _folder_sessions(folder: Path) -> list[tuple[Path, str | None]]:
+    """A folder's ``*.jsonl`` entries in name order, each with its real path when that needs no system call (a
+    plain file: the folder's real path and its name): one directory read for a folder of 100,000 sessions."""
+    real = os.path.realpath(folder)
+    with os.scandir(folder) as entries:
+        named = sorted((e.name, e.is_symlink()) for e in entries if e.name.endswith(".jsonl"))
+    return [(folder / name, None if link else os.path.join(real, name)) for name, link in named]
 
 
 def conversations(
@@ -52,36 +61,27 @@ def conversations(
     strict: bool = False,
     on_warning: WarnFn | None = None,
 ) -> list[list[Message]]:
-    """Every conversation of thread ``agent->peer`` in a session, oldest first (empty ones left out).
+    """Every conversation of thread ``agent->peer`` in a session, oldest first (empty ones left out), as the
+    session package's reducer says (:meth:`Session.conversations`): a clear ends a conversation, a history rewritten
+    in place (``"rewrite": true``) does not."""
+    return list(stream_conversations(source, agent, peer, strict=strict, on_warning=on_warning))
 
-    A ``clear`` of the thread (autogen's ``clear_history`` at each new ``initiate_chat``) ends one conversation and
-    starts the next; the last one is what ``load_session(...).thread(agent, peer)`` shows. This is the one place
-    export reads conversations from: it becomes ``Session.conversations(agent, peer)`` when the session package
-    offers it.
-    """
-    method = getattr(source, "conversations", None)
-    if callable(method):  # a Session that knows its conversations (the session package's own reader)
-        return [c for c in method(agent, peer) if c]
+
+def stream_conversations(
+    source: Path | str | Session,
+    agent: str,
+    peer: str,
+    *,
+    strict: bool = False,
+    on_warning: WarnFn | None = None,
+) -> Iterator[list[Message]]:
+    """:func:`conversations`, each handed on as it ends (from a file: one conversation in memory at a time,
+    :func:`~agent_ft_cli.session.iter_conversations`)."""
     if isinstance(source, Session):
-        if not source.path.is_file():  # built in memory: only its threads are known
-            thread = source.threads.get((agent, peer)) or []
-            return [list(thread)] if thread else []
-        source = source.path
-    key = ThreadKey(agent, peer)
-    done: list[list[Message]] = []
-    current: list[Message] = []
-    for _, rec in iter_records(source, strict=strict, on_warning=on_warning):
-        kind = rec.get("type")
-        if kind == "message":
-            if message_key(rec) == key:
-                current.append(rec["message"])
-        elif kind == "clear" and clears(rec, key):
-            if current:
-                done.append(current)
-            current = []
-    if current:
-        done.append(current)
-    return done
+        if (agent, peer) not in source.threads:
+            return iter(())
+        return iter([c for c in source.conversations(agent, peer) if c])
+    return iter_conversations(source, agent, peer, strict=strict, on_warning=on_warning)
 
 
 #: ``agent="all"`` (``--agent all``): every thread of every agent with a model (a team's members, each stream of an

@@ -11,7 +11,9 @@ Output
     through symbolic links); :func:`atomic_writer` writes through a symbolic link to its target, atomically when the
     target is a regular file (Linux: an unnamed ``O_TMPFILE`` linked in at the end, so a ``SIGKILL`` leaves
     nothing; elsewhere a named temporary file that the next write to the same place removes once its writer is
-    dead), and directly when the target is a device or FIFO. A path naming a descriptor of this process
+    dead), and directly when the target is a device or FIFO; :func:`atomic_folder` does the same for a folder
+    written whole (a dataset of shards). Both refuse, themselves, to replace one of the command's inputs
+    (:func:`refuse_inputs`), whoever calls them. A path naming a descriptor of this process
     (``/dev/stdout``, ``/dev/fd/N``: :func:`fd_alias`) is written through that descriptor, whatever it points to
     (a file the shell redirected there is appended to, never replaced). ``-`` means stdout
     (:func:`is_stdout`, :func:`stdout_writer`). A failed write is an :class:`~agent_ft_cli.errors.OutputWriteError`
@@ -21,11 +23,12 @@ Locks
     :func:`exclusive_lock` (a context manager) and :func:`lock_fd` take an exclusive ``flock`` with a timeout: a
     second writer waits up to the timeout, then is refused with :class:`~agent_ft_cli.errors.LockTimeoutError`.
 
-The package: :mod:`.inputs`, :mod:`.outputs`, :mod:`.locks`; every name is importable from here.
+The package: :mod:`.inputs`, :mod:`.outputs`, :mod:`.folders`, :mod:`.locks`; every name is importable from here.
 """
 
 from __future__ import annotations
 
+from .folders import atomic_folder, remove_stale_folders  # noqa: F401
 from .inputs import (  # noqa: F401
     DEFAULT_MAX_INPUT_BYTES,
     MAX_INPUT_ENV,
@@ -52,8 +55,10 @@ from .outputs import (  # noqa: F401
     atomic_writer,
     check_output_path,
     fd_alias,
+    first_same_file,
     is_stdout,
     real_target,
+    refuse_inputs,
     remove_stale_temps,
     same_file,
     stdout_writer,

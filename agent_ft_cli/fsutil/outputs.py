@@ -297,9 +297,45 @@ class _Raw(io.FileIO):
             raise
 
 
+def refuse_inputs(path: Path | str, inputs: Iterable[Path | str | None], *, what: str = "output file") -> None:
+    """The writers' own guard: a :class:`UsageError` when writing ``path`` would replace one of ``inputs`` (the
+    same file through links or hard links, or, for a folder, a file inside it; ``-`` and ``None`` are skipped).
+    Called by :func:`atomic_writer` and :func:`~.folders.atomic_folder` before anything is written, whoever calls
+    them (the CLI or a script)."""
+    given = first_same_file(path, inputs)
+    if given is not None:
+        raise UsageError(f"{what} {str(path)!r} is also an input ({str(given)!r}); write to another place")
+
+
+def first_same_file(path: Path | str, inputs: Iterable[Path | str | None]) -> Path | str | None:
+    """The first of ``inputs`` that writing ``path`` would replace (see :func:`refuse_inputs`), else None. One
+    ``stat`` of ``path`` and one of each input: an export may read 100,000 files."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None  # nothing there (a dangling link's target included): no input can be it
+    folder = stat.S_ISDIR(st.st_mode)
+    real = real_target(Path(path)) if folder else None
+    for given in inputs:
+        if given is None or is_stdout(given):
+            continue
+        try:
+            other = os.stat(given)
+        except OSError:
+            continue
+        if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+            return given
+        if real is not None and real in real_target(Path(given)).parents:
+            return given
+    return None
+
+
 @contextlib.contextmanager
-def atomic_writer(path: Path, *, what: str = "output file") -> Iterator[BinaryIO]:
-    """Write ``path`` so that readers see the old content or the whole new one, never a part.
+def atomic_writer(
+    path: Path, *, what: str = "output file", inputs: Iterable[Path | str | None] = ()
+) -> Iterator[BinaryIO]:
+    """Write ``path`` so that readers see the old content or the whole new one, never a part; never over one of
+    ``inputs`` (:func:`refuse_inputs`).
 
     A symbolic link is written through, to its target (the link stays). A regular (or absent) target gets a
     temporary file beside it, renamed into place only when the block succeeds; a character device or FIFO target is
@@ -311,6 +347,7 @@ def atomic_writer(path: Path, *, what: str = "output file") -> Iterator[BinaryIO
     import fcntl
 
     path = Path(path)
+    refuse_inputs(path, inputs, what=what)
     alias = fd_alias(path)
     if alias is not None:
         with _fd_writer(path, alias, what) as stream:

@@ -8,9 +8,10 @@ replaced wholesale, which is written as ``clear`` followed by the new messages).
 * :mod:`.records`: the header, agent definitions, record constructors and the shape checks of a record;
 * :mod:`.threads`: :class:`ThreadKey` and :class:`ThreadReducer`, the one place that says what a record means for a
   thread (message append, clear); the :class:`Session` model and :func:`choose_pair`;
-* :mod:`.reader`: every reader (:func:`load_session`, :func:`iter_records`, :func:`thread_counts`,
+* :mod:`.reader`: every reader (:func:`load_session`, :func:`iter_conversations`, :func:`iter_records`, :func:`thread_counts`,
   :func:`iter_thread`, :func:`tail_thread`), one line-judging function and one location string;
 * :mod:`._scan`: byte-level fast paths that only decide which lines the one-thread readers may skip;
+* :mod:`.stdin`: a session given as ``-`` (stdin spooled into a private file);
 * :mod:`.writer`: whole sessions written atomically.
 
 Readers never hold more than they need: :func:`load_session` keeps the selected threads, :func:`iter_thread`
@@ -21,11 +22,13 @@ from ..jsonio import json_default
 from .choice import choose_pair
 from .one_thread import iter_thread, tail_thread
 from .reader import (
+    OpenSession,
+    iter_conversations,
     iter_records,
     load_session,
+    open_session,
     parse_header,
     read_header,
-    session_input,
     thread_counts,
     thread_keys,
 )
@@ -44,6 +47,7 @@ from .records import (
     make_header,
     message_record,
 )
+from .stdin import session_input
 from .threads import Pair, Session, ThreadKey, ThreadReducer
 from .writer import write_records, write_session
 
@@ -53,6 +57,7 @@ __all__ = [
     "MAJOR",
     "VERSION",
     "Message",
+    "OpenSession",
     "Pair",
     "Session",
     "ThreadKey",
@@ -64,12 +69,14 @@ __all__ = [
     "dumps_record",
     "dumps_record_safe",
     "has_model_client",
+    "iter_conversations",
     "iter_records",
     "iter_thread",
     "json_default",
     "load_session",
     "make_header",
     "message_record",
+    "open_session",
     "parse_header",
     "read_header",
     "session_input",

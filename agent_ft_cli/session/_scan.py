@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import orjson
 
+from ..fsutil import max_input_bytes
 from .records import message_line_prefix
 
 _CHUNK = 1 << 20
@@ -238,3 +239,69 @@ def line_at(fd: int, offset: int) -> int:
         count += chunk.count(b"\n")
         pos += len(chunk)
     return count + 1
+
+
+# -- the thread keys of a file in the canonical framing (:func:`.reader.thread_keys`) ------------------------------
+
+_KEY_MSG_START = b'\n{"type":"message","agent":"'
+_KEY_CLEAR_START = b'\n{"type":"clear","agent":"'
+_MESSAGE_KEYS = re.compile(rb'\{"type":"message","agent":"((?:[^"\\\n]|\\.)*)","peer":"((?:[^"\\\n]|\\.)*)","message":')
+
+
+_KEY_CLEAR_HEAD = _KEY_CLEAR_START[1:]
+_KEY_MSG_HEAD = _KEY_MSG_START[1:]
+
+
+#: Past this many threads :func:`.reader.thread_keys` leaves its search (whose pattern excludes every thread found so far)
+#: for one streaming pass of :func:`.reader.thread_counts`.
+SEARCHED_THREADS = 16
+
+
+def _unknown_line(prefixes: list[bytes]) -> re.Pattern[bytes]:
+    """A line break followed by anything but a canonical ``clear`` or a message of one of the known ``prefixes``
+    (each the bytes after ``{"type":"message","agent":"`` up to ``"message":``)."""
+    known = b"|".join(re.escape(x) for x in prefixes)
+    heads = re.escape(_KEY_CLEAR_HEAD) + (b"|" + re.escape(_KEY_MSG_HEAD) + b"(?:" + known + b")" if prefixes else b"")
+    return re.compile(b"\n(?!" + heads + b")")
+
+
+def canonical_thread_keys(fd: int, at: int) -> list[tuple[str, str]] | None:
+    """:func:`.reader.thread_keys` of an open file whose header ends at byte ``at`` (its newline); None when a line is not
+    in the canonical framing. Reads blocks of whole lines (a block starts at the newline before its first line),
+    so memory stays flat."""
+    size = os.fstat(fd).st_size
+    limit = max_input_bytes()
+    step = max(8 * _CHUNK, 64)
+    keys: list[tuple[str, str]] = []
+    prefixes: list[bytes] = []
+    unknown = _unknown_line(prefixes)
+    pos = at
+    while pos < size:
+        want = step
+        while True:
+            block = os.pread(fd, want, pos)
+            at_end = pos + len(block) >= size
+            hi = len(block) if at_end else block.rfind(b"\n")  # the next block starts at this newline
+            if hi > 0:
+                break
+            if want > limit:  # a line longer than any reader holds: the full reader names it
+                return None
+            want *= 2
+        i = 0
+        while (hit := unknown.search(block, i, hi)) is not None:
+            h = hit.start()
+            if at_end and h == len(block) - 1:  # the newline that ends the file
+                break
+            m = _MESSAGE_KEYS.match(block, h + 1)
+            if m is None or (at_end and block.find(b"\n", h + 1) < 0):  # not canonical; a last line without its newline
+                return None
+            key = (orjson.loads(b'"' + m[1] + b'"'), orjson.loads(b'"' + m[2] + b'"'))
+            if key not in keys:  # (a thread found again under another spelling of its names, \u00e9 for é, is one)
+                keys.append(key)
+            if len(prefixes) > SEARCHED_THREADS:  # the pattern grows with every thread: past a few, one streaming
+                return None  # pass (.reader.thread_counts) is cheaper (400 threads: 30 s -> 0.2 s)
+            prefixes.append(block[h + 1 + len(_KEY_MSG_HEAD) : m.end()])
+            unknown = _unknown_line(prefixes)
+            i = h
+        pos += hi
+    return keys

@@ -4,7 +4,7 @@ from the header and, where the header cannot tell, from the threads the file rea
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ def choose_pair(
     *,
     path: Path | str = "session",
     threads: Iterable[Pair] | None = None,
+    holds: Callable[[str, str], bool] | None = None,
 ) -> Pair:
     """Pick the (updated agent, peer) pair: as given, or inferred when unambiguous.
 
@@ -43,8 +44,9 @@ def choose_pair(
     the file* (the threads are the truth: a peer that was not recorded, such as a group chat's internal manager or
     the user proxy of a single-agent recorder, has no definition in the header; and in a group chat an agent's
     peer is the manager, not another member). ``threads`` are the file's thread keys; when not given and ``path``
-    is a file, they are read from it when needed (:func:`.reader.thread_keys`). Anything ambiguous is an error that
-    lists the choices.
+    is a file, they are read from it when needed (:func:`.reader.thread_keys`); ``holds(agent, peer)`` answers
+    whether the file holds a thread (default: :func:`.reader.thread_in_file`, which opens it). Anything ambiguous
+    is an error that lists the choices.
     """
     defs = header.get("agents") or []
     names = [a["name"] for a in defs]
@@ -65,6 +67,8 @@ def choose_pair(
     def in_file(agent: str, peer: str) -> bool:
         if known is not None:
             return (agent, peer) in known
+        if holds is not None:
+            return holds(agent, peer)
         if not Path(path).is_file():
             return True
         from .reader import thread_in_file

@@ -21,22 +21,23 @@ with :func:`where`. Unknown record types and unknown fields are kept (``Session.
 
 from __future__ import annotations
 
-import contextlib
 import gc
+import io
 import mmap
-import re
+import os
+import stat
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ..errors import AgentFtError, SessionError, SessionWarning
-from ..fsutil import check_input_file, line_too_long, max_input_bytes, readline_bounded, too_big
+from ..errors import SessionError, SessionWarning
+from ..fsutil import check_input_file, line_too_long, max_input_bytes, readline_bounded
 from ..types import SessionHeader
 from . import _scan
-from .records import WarnFn, check_header, is_message, message_line_prefix, record_problem
+from .records import Message, WarnFn, check_header, is_message, message_line_prefix, record_problem
 from .threads import Pair, Session, ThreadReducer
 
 _SKIP, _STOP = object(), object()  # what :func:`unparsable` says about a line besides raising
@@ -98,12 +99,17 @@ def check_record(path: Path, lineno: LineNo, rec: Any) -> dict[str, Any]:
 
 def _open(path: Path | str) -> tuple[Path, Any]:
     p = Path(path)
-    if not p.exists():
-        raise SessionError(f"session file {str(p)!r} does not exist")
-    if p.is_dir():
+    try:
+        st = os.stat(p)  # one stat decides (every reader opens through here, export once per session file)
+    except FileNotFoundError:
+        raise SessionError(f"session file {str(p)!r} does not exist") from None
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISDIR(st.st_mode):
         raise SessionError(f"session {str(p)!r} is a folder, not a session file")
-    # devices, sockets and FIFOs are refused: every reader may read the file more than once, or from its end
-    check_input_file(p, noun="session file", error=SessionError, kind="a session file", stdin=True)
+    if st is None or not stat.S_ISREG(st.st_mode):
+        # devices, sockets and FIFOs are refused: every reader may read the file more than once, or from its end
+        check_input_file(p, noun="session file", error=SessionError, kind="a session file", stdin=True)
     try:
         fh = open(p, "rb")  # noqa: SIM115 - closed by the callers
     except OSError as e:
@@ -136,43 +142,6 @@ def _bounded_lines(path: Path, fh: Any, first_lineno: int) -> Iterator[bytes]:
             return
         yield raw
         lineno += 1
-
-
-@contextlib.contextmanager
-def session_input(path: Path | str) -> Iterator[Path]:
-    """The session file to read for ``path``: itself, or for ``-`` stdin spooled into a private temporary file
-    (removed afterwards) so every reader can read it as often as it needs. Stdin is read in chunks, at most
-    :func:`~agent_ft_cli.fsutil.max_input_bytes` of it."""
-    if str(path) != "-":
-        yield Path(path)
-        return
-    import shutil
-    import sys
-    import tempfile
-
-    stream = getattr(sys.stdin, "buffer", None)
-    if stream is None:
-        raise SessionError("<stdin>: stdin is closed or not binary; give the session file's path")
-    limit = max_input_bytes()
-    folder = Path(tempfile.mkdtemp(prefix="agent-ft-stdin-"))
-    try:
-        target = folder / "stdin.jsonl"
-        size = 0
-        with open(target, "wb") as out:
-            while chunk := stream.read(1024 * 1024):
-                size += len(chunk)
-                if size > limit:
-                    raise too_big("<stdin>", limit, SessionError, "session on stdin")
-                out.write(chunk)
-        try:
-            yield target
-        except AgentFtError as e:  # name stdin, not the private copy
-            shown = str(target)
-            e.template, e.message = e.template.replace(shown, "<stdin>"), e.message.replace(shown, "<stdin>")
-            e.args = (e.message,)
-            raise
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def parse_header(path: Path, raw: bytes) -> SessionHeader:
@@ -254,16 +223,32 @@ def _reduce(
     p: Path, fh: Any, reducer: ThreadReducer, strict: bool, warn: WarnFn | None, events: list[dict[str, Any]] | None
 ) -> tuple[int, int]:
     """Feed every record after the header to ``reducer`` (other records to ``events`` too); returns the number of
-    the last line that held a record and how many message records there were.
+    the last line that held a record and how many message records there were."""
+    steps = _reducing(p, fh, reducer, strict, warn, events)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
-    One flat loop (what :func:`_records` does, inlined: this is the hot path of ``update``, ``validate`` and the
-    thread counts). The cyclic GC is paused while the threads are built: they are acyclic, and each collection
-    would walk them all."""
+
+def _reducing(
+    p: Path,
+    fh: Any,
+    reducer: ThreadReducer,
+    strict: bool,
+    warn: WarnFn | None,
+    events: list[dict[str, Any]] | None,
+) -> Generator[None, None, tuple[int, int]]:
+    """:func:`_reduce` as a generator that stops (yields) after each record that is not a message (a ``clear`` may
+    have ended a conversation: :meth:`ThreadReducer.closed`), so a streaming reader hands conversations on as they
+    end; its return value is :func:`_reduce`'s.
+
+    One flat loop (what :func:`_records` does, inlined: this is the hot path of ``update``, ``validate``, the
+    thread counts and export); what a record means is :meth:`ThreadReducer.feed`'s and :meth:`ThreadReducer.apply`'s.
+    The cyclic GC is paused while the threads are built: they are acyclic, and each collection would walk them all."""
     loads = orjson.loads
-    append, apply = reducer.message, reducer.apply
-    keeps_none = reducer.pairs == set() or reducer.agents == set()  # validate: read and check, keep nothing
-    counting_all = reducer.count_only and reducer.pairs is None and reducer.agents is None
-    counts: dict[Pair, int] | None = reducer.threads if counting_all else None
+    feed, apply = reducer.feeder(), reducer.apply
     messages = 0
     lineno = 1
     last = 1
@@ -284,28 +269,81 @@ def _reduce(
                     break
                 continue
             last = lineno
-            if type(rec) is dict and rec.get("type") == "message":
-                agent, peer, message = rec.get("agent"), rec.get("peer"), rec.get("message")
-                if type(agent) is str and type(peer) is str and type(message) is dict:
-                    messages += 1
-                    if counts is not None:  # ThreadReducer.message with count_only, every thread kept, inlined
-                        key = (agent, peer)
-                        counts[key] = counts.get(key, 0) + 1
-                    elif not keeps_none:
-                        append(agent, peer, message)
-                    continue
+            if feed(rec):
+                messages += 1
+                continue
             apply(check_record(p, lineno, rec))
             if events is not None:
                 events.append(rec)
+            yield
     finally:
         if gc_was_enabled:
             gc.enable()
     return last, messages
 
 
-_MSG_START = b'\n{"type":"message","agent":"'
-_CLEAR_START = b'\n{"type":"clear","agent":"'
-_MESSAGE_KEYS = re.compile(rb'\{"type":"message","agent":"((?:[^"\\\n]|\\.)*)","peer":"((?:[^"\\\n]|\\.)*)","message":')
+def iter_conversations(
+    path: Path | str, agent: str, peer: str, *, strict: bool = False, on_warning: WarnFn | None = None
+) -> Iterator[list[Message]]:
+    """Every conversation of ``agent.chat_messages[peer]``, oldest first, each handed on as soon as it ends: what
+    :meth:`Session.conversations` gives, read with memory for one conversation (the whole-file reader and the
+    :class:`ThreadReducer` every reader shares). Empty conversations are left out. A thread the file does not hold
+    gives nothing."""
+    return open_session(path).conversations(agent, peer, strict=strict, on_warning=on_warning)
+
+
+class OpenSession:
+    """A session file opened once, its header read: what a caller that reads many files uses to learn the header,
+    ask which threads it holds and stream a thread's conversations without opening the file again
+    (:func:`open_session`; ``export`` reads each session this way). Closed when :meth:`conversations` ends, or by
+    :meth:`close`."""
+
+    def __init__(self, path: Path, fh: Any, header: SessionHeader) -> None:
+        self.path, self.header, self._fh, self._start = path, header, fh, fh.tell()
+
+    def holds(self, agent: str, peer: str) -> bool:
+        """:func:`thread_in_file` on the open file."""
+        if isinstance(self._fh, io.BytesIO):  # a small file, read whole
+            return self._fh.getbuffer().tobytes().find(b"\n" + message_line_prefix(agent, peer)) >= 0
+        return _holds(self._fh.fileno(), agent, peer)
+
+    def conversations(
+        self, agent: str, peer: str, *, strict: bool = False, on_warning: WarnFn | None = None
+    ) -> Iterator[list[Message]]:
+        """:func:`iter_conversations` of the open file (closing it at the end)."""
+        key = (agent, peer)
+        reducer = ThreadReducer(pairs=[key])
+        fh = self._fh
+        try:
+            fh.seek(self._start)
+            for _ in _reducing(self.path, fh, reducer, strict, on_warning, None):
+                for _key, conv in reducer.closed():
+                    yield conv
+        finally:
+            fh.close()
+        current = reducer.threads.get(key)
+        if current:
+            yield current
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def open_session(path: Path | str) -> OpenSession:
+    """The session file at ``path`` opened and its header checked (see :class:`OpenSession`)."""
+    p, fh = _open(path)
+    try:
+        size = os.fstat(fh.fileno()).st_size
+        if size <= _SMALL:  # read at once (a folder of many small sessions: one read each)
+            with fh:
+                fh = io.BytesIO(fh.read(size + 1))
+        return OpenSession(p, fh, parse_header(p, _first_line(p, fh)))
+    except BaseException:
+        fh.close()
+        raise
+
+
+_SMALL = 256 << 10  # a session file up to this size is read whole by :func:`open_session`
 
 
 def thread_keys(
@@ -319,12 +357,12 @@ def thread_keys(
     (one regular-expression search whose pattern excludes the known prefixes), so only the first line of each
     thread is looked at: one pass at close to memory speed, however many threads. Otherwise (a blank line, another
     writer's key order, an unknown record, a final line without its newline that starts a thread, or more than
-    ``_SEARCHED_THREADS`` threads) the same answer comes from :func:`thread_counts`."""
+    ``_scan.SEARCHED_THREADS`` threads) the same answer comes from :func:`thread_counts`."""
     p = Path(path)
     start = header[1] if header is not None else read_header(p)[1]
     try:
         with open(p, "rb") as fh:
-            found = _canonical_thread_keys(fh.fileno(), start - 1)
+            found = _scan.canonical_thread_keys(fh.fileno(), start - 1)
             if found is not None:
                 return found
     except (OSError, ValueError, orjson.JSONDecodeError):  # unreadable or odd bytes: the full reader decides
@@ -337,10 +375,22 @@ def thread_in_file(path: Path | str, agent: str, peer: str) -> bool:
     ``find`` from the start of the file (at once when the thread is there, one pass at memory speed when not).
     True also when the answer cannot be had this way (not a mappable session: the caller's own reader will say)."""
     try:
-        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            if not data[:64].startswith(b'{"type":"header"'):
+        with open(path, "rb") as fh:
+            return _holds(fh.fileno(), agent, peer)
+    except OSError:
+        return True
+
+
+def _holds(fd: int, agent: str, peer: str) -> bool:
+    needle = b"\n" + message_line_prefix(agent, peer)
+    try:
+        if os.fstat(fd).st_size <= _scan._CHUNK:  # a small file: read, not mapped
+            data = os.pread(fd, _scan._CHUNK, 0)
+            return not data.startswith(b'{"type":"header"') or data.find(needle) >= 0
+        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
+            if not mapped[:64].startswith(b'{"type":"header"'):
                 return True
-            return data.find(b"\n" + message_line_prefix(agent, peer)) >= 0
+            return mapped.find(needle) >= 0
     except (OSError, ValueError):
         return True
 
@@ -354,65 +404,6 @@ def may_have_conversations(path: Path | str, agent: str) -> bool:
             return data.find(needle) >= 0
     except (OSError, ValueError):
         return True
-
-
-_CLEAR_HEAD = _CLEAR_START[1:]
-_MSG_HEAD = _MSG_START[1:]
-
-
-#: Past this many threads :func:`thread_keys` leaves its search (whose pattern excludes every thread found so far)
-#: for one streaming pass of :func:`thread_counts`.
-_SEARCHED_THREADS = 16
-
-
-def _unknown_line(prefixes: list[bytes]) -> re.Pattern[bytes]:
-    """A line break followed by anything but a canonical ``clear`` or a message of one of the known ``prefixes``
-    (each the bytes after ``{"type":"message","agent":"`` up to ``"message":``)."""
-    known = b"|".join(re.escape(x) for x in prefixes)
-    heads = re.escape(_CLEAR_HEAD) + (b"|" + re.escape(_MSG_HEAD) + b"(?:" + known + b")" if prefixes else b"")
-    return re.compile(b"\n(?!" + heads + b")")
-
-
-def _canonical_thread_keys(fd: int, at: int) -> list[Pair] | None:
-    """:func:`thread_keys` of an open file whose header ends at byte ``at`` (its newline); None when a line is not
-    in the canonical framing. Reads blocks of whole lines (a block starts at the newline before its first line),
-    so memory stays flat."""
-    import os
-
-    size = os.fstat(fd).st_size
-    limit = max_input_bytes()
-    step = max(8 * _scan._CHUNK, 64)
-    keys: list[Pair] = []
-    prefixes: list[bytes] = []
-    unknown = _unknown_line(prefixes)
-    pos = at
-    while pos < size:
-        want = step
-        while True:
-            block = os.pread(fd, want, pos)
-            at_end = pos + len(block) >= size
-            hi = len(block) if at_end else block.rfind(b"\n")  # the next block starts at this newline
-            if hi > 0:
-                break
-            if want > limit:  # a line longer than any reader holds: the full reader names it
-                return None
-            want *= 2
-        i = 0
-        while (hit := unknown.search(block, i, hi)) is not None:
-            h = hit.start()
-            if at_end and h == len(block) - 1:  # the newline that ends the file
-                break
-            m = _MESSAGE_KEYS.match(block, h + 1)
-            if m is None or (at_end and block.find(b"\n", h + 1) < 0):  # not canonical; a last line without its newline
-                return None
-            keys.append((orjson.loads(b'"' + m[1] + b'"'), orjson.loads(b'"' + m[2] + b'"')))
-            if len(keys) > _SEARCHED_THREADS:  # the pattern grows with every thread: past a few, one streaming
-                return None  # pass (thread_counts) is cheaper (400 threads: 30 s -> 0.2 s)
-            prefixes.append(block[h + 1 + len(_MSG_HEAD) : m.end()])
-            unknown = _unknown_line(prefixes)
-            i = h
-        pos += hi
-    return keys
 
 
 def load_session(

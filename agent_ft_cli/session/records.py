@@ -14,6 +14,7 @@ byte layout the fast readers in :mod:`._scan` rely on comes from here too (:func
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -113,6 +114,7 @@ def clear_record(agent: str, peer: str | None, *, rewrite: bool = False) -> dict
     return record
 
 
+@functools.lru_cache(maxsize=256)
 def message_line_prefix(agent: str, peer: str) -> bytes:
     """The bytes every line :func:`dumps_record` writes for a message of this thread starts with, up to and
     including the ``{`` that opens the message object (a line is this prefix, the message, then ``}}\\n``)."""

@@ -21,7 +21,7 @@ two recorded agents with one name, so a key of two strings stays exact and every
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -90,6 +90,64 @@ class ThreadReducer:
             threads[key] = thread + 1
         else:
             thread.append(message)
+
+    def feed(self, rec: Any) -> bool:
+        """A parsed line: a well-formed message record (see :func:`.records.is_message`) is applied and True is
+        returned; for anything else nothing is done and False returned, so the reader checks its shape
+        (:func:`.records.record_problem`) and then calls :meth:`apply`. The one test of what a message record is,
+        on the hot path of every whole-file read."""
+        if type(rec) is dict and rec.get("type") == "message":
+            agent, peer, message = rec.get("agent"), rec.get("peer"), rec.get("message")
+            if type(agent) is str and type(peer) is str and type(message) is dict:
+                self.message(agent, peer, message)
+                return True
+        return False
+
+    def feeder(self) -> Callable[[Any], bool]:
+        """:meth:`feed` as a function, specialised for the reducers the readers build (every thread kept, none kept
+        as ``validate`` reads, one kept as ``export`` streams, every thread counted), with the same meaning: the
+        property tests hold each equal to :meth:`apply`. The hot path of every whole-file read."""
+        threads: dict[Pair, Any] = self.threads
+        if self.agents == set() or self.pairs == set():
+            mode = "none"
+        elif self.agents is not None or (self.pairs is not None and len(self.pairs) != 1):
+            return self.feed
+        elif self.count_only:
+            if self.pairs is not None:
+                return self.feed
+            mode = "count"
+        else:
+            mode = "all" if self.pairs is None else "one"
+        (only,) = self.pairs if mode == "one" and self.pairs is not None else ((None, None),)
+
+        def feed(rec: Any) -> bool:
+            if type(rec) is dict and rec.get("type") == "message":
+                agent, peer, message = rec.get("agent"), rec.get("peer"), rec.get("message")
+                if type(agent) is str and type(peer) is str and type(message) is dict:
+                    if mode == "none" or (mode == "one" and (agent != only[0] or peer != only[1])):
+                        return True
+                    key = (agent, peer)
+                    thread = threads.get(key)
+                    if mode == "count":
+                        threads[key] = 1 if thread is None else thread + 1
+                    elif thread is None:
+                        threads[key] = [message]
+                    else:
+                        thread.append(message)
+                    return True
+            return False
+
+        return feed
+
+    def closed(self) -> Iterator[tuple[Pair, list[Message]]]:
+        """The conversations that ended since the last call (taken out of :attr:`earlier`), oldest first: what a
+        streaming reader hands on as soon as a ``clear`` ends them (:func:`.reader.iter_conversations`)."""
+        if self.earlier:
+            earlier = dict(self.earlier)
+            self.earlier.clear()
+            for key, convs in earlier.items():
+                for conv in convs:
+                    yield key, conv
 
     def apply(self, rec: dict[str, Any]) -> None:
         """Any well-formed record: messages append, clears empty, other records mean nothing for threads."""

@@ -232,7 +232,7 @@ def write_result(result: UpdateResult, output: Path, *, shown: Path | None = Non
 
 def _refuse_skips(prefs: Any, thread: list[dict[str, Any]], conversations: list[list[Message]] | None) -> None:
     """Under strict, a pair the client would skip (by the one tying code, over every conversation of the thread:
-    ``conversations``, else those registered for ``thread``) or prefs of the wrong shape is an error."""
+    ``conversations``, else those ``thread`` carries) or prefs of the wrong shape is an error."""
     from ..errors import StrictError
     from .validate import skipped_pairs
 

@@ -176,9 +176,8 @@ def replay(plan: Plan, client_cls: type | None, *, on_warning: WarnFn | None = N
     if choice is not None:
         conversations = session.conversations(agent, peer)
         thread = pick_conversation(conversations, choice, agent, peer)
-        pair.agent.chat_messages[pair.peer] = thread
         # the client ties against this conversation, deciding over every conversation of the thread
-        from ..align import remember_conversations
+        from ..align import RecordedThread
 
-        remember_conversations(thread, conversations, owner=pair.agent)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
+        pair.agent.chat_messages[pair.peer] = RecordedThread(thread, conversations)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
     return pair

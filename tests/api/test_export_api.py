@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
 
-from exportkit import _rows, _run, save_live
+from exportkit import _rows, _run, load_folder, save_live
 from test_conversations import QUESTIONS, record
 
 import agent_ft_cli
@@ -77,7 +77,7 @@ def test_a_dataset_keeps_every_column(tmp_path: Path) -> None:
 
 
 def test_out_folder_saves_a_dataset_with_every_row_and_column(tmp_path: Path) -> None:
-    datasets = pytest.importorskip("datasets")
+    pytest.importorskip("datasets")
     plain = record(tmp_path, "plain.jsonl", QUESTIONS[:1])  # no tools: its row comes first
     live = save_live(tmp_path)  # a tool chat: its row has the tools column
     folder = tmp_path / "ds"
@@ -85,7 +85,7 @@ def test_out_folder_saves_a_dataset_with_every_row_and_column(tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["rows"] == 2 and summary["dataset"] == f"{folder}/"
-    ds = datasets.load_from_disk(str(folder))
+    ds = load_folder(folder)
     assert len(ds) == 2 and "tools" in ds.column_names
     assert ds[0]["tools"] is None
     assert ds[1]["tools"][0]["function"]["name"] == "convert_temperature"

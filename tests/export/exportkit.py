@@ -190,3 +190,11 @@ def legacy_session(path: Path) -> Path:
             {"content": "It is 70.7 F.", "role": "assistant", "name": "assistant"},
         ],
     )
+
+
+def load_folder(folder: Path | str) -> Any:
+    """A dataset folder an export wrote, as a trainer loads it: its Parquet shards through ``datasets``."""
+    import datasets
+
+    return datasets.load_dataset("parquet", data_files=str(Path(folder) / "data" / "*.parquet"), split="train")
+

@@ -18,6 +18,7 @@ from exportkit import (
     _rows,
     _run,
     legacy_session,
+    load_folder,
     one_tool_session,
     parallel_tools_session,
     plain_session,
@@ -73,8 +74,8 @@ def test_tool_call_arguments_render_once(tmp_path: Path, name: str) -> None:
 
 def _dataset_rows(folder: Path) -> list[dict[str, Any]]:
     """The rows as a trainer reads them from the saved folder; a column a row did not have reads as None."""
-    datasets = pytest.importorskip("datasets")
-    return [dict(r) for r in datasets.load_from_disk(str(folder))]
+    pytest.importorskip("datasets")
+    return [dict(r) for r in load_folder(folder)]
 
 
 def _without_absent(row: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +138,7 @@ def test_trl_reads_the_dataset_folder_as_it_reads_the_json_lines(tmp_path: Path)
     """The consumer itself: TRL's ``apply_chat_template`` (what its trainers run over ``dataset.map``, with the row's
     ``tools``) gives the same text from the saved folder as from the JSON Lines rows."""
     pytest.importorskip("trl")
-    datasets = pytest.importorskip("datasets")
+    pytest.importorskip("datasets")
     from tokenizers import Tokenizer, models
     from transformers import PreTrainedTokenizerFast
     from trl.data_utils import apply_chat_template
@@ -154,6 +155,6 @@ def test_trl_reads_the_dataset_folder_as_it_reads_the_json_lines(tmp_path: Path)
         return apply_chat_template({"messages": example["messages"]}, tokenizer, tools=example.get("tools"))
 
     expected = [text(row)["text"] for row in _rows(jsonl)]
-    mapped = datasets.load_from_disk(str(tmp_path / "ds")).map(text, remove_columns=["messages", "tools"])
+    mapped = load_folder(tmp_path / "ds").map(text, remove_columns=["messages", "tools"])
     assert mapped["text"] == expected
     assert '{"name": "weather", "arguments": {"city": "Paris"}}' in expected[1] and '"city": null' not in expected[1]

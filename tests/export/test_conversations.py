@@ -120,3 +120,33 @@ def test_the_local_model_does_not_learn_a_guessed_question(tmp_path: Path) -> No
     [reason] = stats["skipped_reasons"]
     assert reason.startswith("ambiguous") and "Who wrote Hamlet?" in reason
     assert client.answer_for("Who wrote Hamlet?") is None
+
+
+def test_a_history_rewritten_in_place_is_one_conversation_in_every_reader_and_format(tmp_path: Path) -> None:
+    """Issue #21 item 1: Q1/A1, then a rewrite clear and Q1/"A1 edited": one conversation, one row, everywhere."""
+    import agent_ft_cli
+    from agent_ft_cli.session import clear_record, iter_conversations, make_header, message_record, write_records
+
+    q, a, edited = {"role": "user", "content": "Q1"}, {"role": "assistant", "content": "A1"}, {"role": "assistant", "content": "A1 edited"}
+    path = tmp_path / "rewrite.jsonl"
+    records = [message_record("assistant", "user", q), message_record("assistant", "user", a),
+               clear_record("assistant", "user", rewrite=True),
+               message_record("assistant", "user", q), message_record("assistant", "user", edited)]
+    write_records(path, make_header([{"name": "assistant"}, {"name": "user"}]), records)
+    session = agent_ft_cli.load_session(path)
+    assert session.conversations("assistant", "user") == [[q, edited]]
+    assert list(iter_conversations(path, "assistant", "user")) == [[q, edited]]
+    assert conversations(path, "assistant", "user") == [[q, edited]]
+    for source in (path, session):
+        for fmt in ("trl-sft", "openai-sft"):
+            rows = agent_ft_cli.export_rows(source, format=fmt, agent="assistant", peer="user")
+            assert [[m["content"] for m in r["messages"]] for r in rows] == [["Q1", "A1 edited"]], (source, fmt)
+    out = tmp_path / "rows.jsonl"
+    result = _run("-s", str(path), "-f", "trl-sft", "--agent", "assistant", "--peer", "user", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert [[m["content"] for m in r["messages"]] for r in _rows(out)] == [["Q1", "A1 edited"]]
+    prefs = [{"chosen": "A1 better", "rejected": "A1 edited"}]
+    rows = agent_ft_cli.export_rows(path, format="trl-preference", prefs=prefs, agent="assistant", peer="user")
+    assert [[m["content"] for m in r["prompt"]] for r in rows] == [["Q1"]]
+    with pytest.raises(agent_ft_cli.AgentFtError, match="does not appear"), pytest.warns(agent_ft_cli.SessionWarning):  # replaced: not training data
+        agent_ft_cli.export_rows(path, format="trl-preference", prefs=[{"chosen": "x", "rejected": "A1"}], agent="assistant", peer="user")

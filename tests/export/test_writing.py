@@ -12,7 +12,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from exportkit import _rows, _run, parallel_tools_session, plain_session, write_session
+from exportkit import _rows, _run, load_folder, parallel_tools_session, plain_session, write_session
 
 import agent_ft_cli
 from agent_ft_cli.errors import SessionWarning
@@ -90,6 +90,11 @@ def _entries(folder: Path) -> list[str]:
     return sorted(os.listdir(folder))
 
 
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (relative name: content)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def test_a_folder_that_holds_other_files_is_refused_and_left_alone(session: Path, tmp_path: Path) -> None:
     pytest.importorskip("datasets")
     mine = tmp_path / "mine"
@@ -119,40 +124,40 @@ def test_the_current_folder_and_an_input_folder_are_refused(tmp_path: Path) -> N
 
 
 def test_a_dataset_goes_to_a_new_or_empty_folder_and_replaces_an_earlier_export(session: Path, tmp_path: Path) -> None:
-    datasets = pytest.importorskip("datasets")
+    pytest.importorskip("datasets")
     empty = tmp_path / "empty"
     empty.mkdir()
     assert _run("-s", str(session), "-f", "trl-sft", "-o", str(empty)).exit_code == 0
-    assert len(datasets.load_from_disk(str(empty))) == 1
+    assert len(load_folder(empty)) == 1
     other = parallel_tools_session(tmp_path / "t.jsonl")
     again = _run("-s", str(session), "-s", str(other), "-f", "trl-sft", "-o", f"{empty}/", "--json")
     assert again.exit_code == 0, again.output
-    assert len(datasets.load_from_disk(str(empty))) == 2  # the earlier export's dataset, replaced
+    assert len(load_folder(empty)) == 2  # the earlier export's dataset, replaced
     new = tmp_path / "new"
     assert _run("-s", str(session), "-f", "trl-sft", "-o", f"{new}/").exit_code == 0
-    assert _entries(new) == ["data-00000-of-00001.arrow", "dataset_info.json", "state.json"]
+    assert _entries(new) == ["data", "dataset_info.json"] and _entries(new / "data") == ["train-00000-of-00001.parquet"]
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".")]  # no temporary folder left beside them
     link = tmp_path / "link"
     link.symlink_to(new)
     assert _run("-s", str(other), "-f", "trl-sft", "-o", str(link)).exit_code == 0
-    assert link.is_symlink() and len(datasets.load_from_disk(str(new))) == 1
+    assert link.is_symlink() and len(load_folder(new)) == 1
 
 
 def test_a_failed_save_leaves_the_earlier_dataset(session: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    datasets = pytest.importorskip("datasets")
+    pytest.importorskip("datasets")
     folder = tmp_path / "ds"
     assert _run("-s", str(session), "-f", "trl-sft", "-o", f"{folder}/").exit_code == 0
-    before = {n: (folder / n).read_bytes() for n in _entries(folder)}
+    before = _files(folder)
 
-    def broken(self: object, path: str, **kwargs: object) -> None:
-        Path(path).mkdir()
-        (Path(path) / "half.arrow").write_bytes(b"x")
-        raise OSError(28, "No space left on device")
+    import pyarrow.parquet as pq
 
-    monkeypatch.setattr(datasets.Dataset, "save_to_disk", broken)
+    def broken(self: object, batch: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")  # half a shard written, then the disk is full
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_batch", broken)
     result = _run("-s", str(session), "-f", "trl-sft", "-o", f"{folder}/")
     assert result.exit_code == 2 and "nothing was written" in result.stderr
-    assert {n: (folder / n).read_bytes() for n in _entries(folder)} == before
+    assert _files(folder) == before
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".")]  # the temporary folder is gone
 
 
@@ -173,7 +178,7 @@ def test_quiet_and_json_silence_the_datasets_progress_bars(session: Path, tmp_pa
 def test_a_number_datasets_would_read_back_rounded_is_reported(tmp_path: Path) -> None:
     """datasets decodes its Json columns with pandas' ujson, which reads 0.3 as 0.30000000000000004: the export says
     so (a warning; under strict an error) rather than hand a trainer a changed value silently."""
-    datasets = pytest.importorskip("datasets")
+    pytest.importorskip("datasets")
     call = {"id": "call_1", "type": "function", "function": {"name": "convert", "arguments": '{"celsius": 0.3}'}}
     session = write_session(
         tmp_path / "f.jsonl",
@@ -192,7 +197,7 @@ def test_a_number_datasets_would_read_back_rounded_is_reported(tmp_path: Path) -
     assert [w.category for w in caught] == [SessionWarning] and "0.3" in str(caught[0].message)
     warned = _run("-s", str(session), "-f", "trl-sft", "-o", f"{tmp_path}/ds/")
     assert warned.exit_code == 0 and "reads back from 'datasets' changed" in warned.stderr
-    stored = datasets.load_from_disk(str(tmp_path / "ds")).data.column("messages").to_pylist()[0]
+    stored = load_folder(tmp_path / "ds").data.column("messages").to_pylist()[0]
     assert '"celsius":0.3}' in stored[2]  # the text stored is exact
     strict = _run("-s", str(session), "-f", "trl-sft", "-o", f"{tmp_path}/ds2/", "--strict")
     assert strict.exit_code == 3 and "--strict" in strict.stderr and not (tmp_path / "ds2").exists()

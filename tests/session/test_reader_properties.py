@@ -170,6 +170,10 @@ def _check_readers(path: Path, names: list[str], full: dict[Any, Any]) -> None:
     for agent, peer in pairs:
         expected = full.get((agent, peer), [])
         assert list(fmt.iter_thread(path, agent, peer)) == expected, (agent, peer)
+        # the conversations, streamed (what export reads) and whole (Session.conversations): one reducer
+        convs = list(fmt.iter_conversations(path, agent, peer))
+        assert convs == ([c for c in loaded.conversations(agent, peer) if c] if (agent, peer) in loaded.threads else [])
+        assert not expected or convs[-1] == expected, (agent, peer)
         as_bytes = list(fmt.iter_thread(path, agent, peer, as_bytes=True))
         assert all(type(b) is bytes for b in as_bytes)
         assert [orjson.loads(b) for b in as_bytes] == expected, (agent, peer)
