@@ -35,7 +35,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,8 +214,8 @@ def errors_name(source: Path | None) -> Iterator[None]:
         raise ConfigError(f"{source}: {e.message}", hint=e.hint) from e.__cause__
 
 
-def load_config(path: str | os.PathLike[str]) -> PairConfig:
-    """Read and validate a YAML pair config."""
+def load_config(path: str | os.PathLike[str], *, on_text: Callable[[str], None] | None = None) -> PairConfig:
+    """Read and validate a YAML pair config (``on_text`` gets its text as read: a run record hashes it)."""
     from .errors import UsageError
     from .fsutil import read_text
 
@@ -223,6 +223,8 @@ def load_config(path: str | os.PathLike[str]) -> PairConfig:
     if str(path) == "-":  # stdin carries a session or preference data in the commands that read one
         raise UsageError("config '-': a config is not read from stdin; give the YAML file's path")
     text = read_text(p, noun="config file", error=ConfigError, kind="a YAML file")
+    if on_text is not None:
+        on_text(text)
     data = parse_yaml(text, str(p))
     cfg = config_from_dict(data, str(p))
     cfg.source = p

@@ -24,6 +24,7 @@ from .session import choose_pair
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import AgentConfig, PairConfig
+    from .session import OpenSession
 
 #: agent-ft's own clients: a session header naming one of these runs without consent (it runs nothing foreign).
 #: Each maps to whether it keeps its state in the bundled local model's file (known before its code runs).
@@ -105,13 +106,15 @@ def resolve_pair(
     path: Path | str,
     config: PairConfig | None = None,
     threads: Iterable[tuple[str, str]] | None = None,
+    opened: OpenSession | None = None,
 ) -> tuple[str, str]:
     """Command-line choice first, then the config's ``update``/``peer``, then inference from the session (its
-    ``threads`` when the caller already read them, else looked up in the file when needed)."""
+    ``threads`` when the caller already read them, else looked up in the file when needed: in ``opened``, the file
+    the caller holds open, when given)."""
     if config is not None:
         agent = agent or config.update
         peer = peer or config.peer
-    return choose_pair(header, agent, peer, path=path, threads=threads)
+    return choose_pair(header, agent, peer, path=path, threads=threads, opened=opened)
 
 
 def recorded_clients(header: Mapping[str, Any], agent: str) -> list[str]:

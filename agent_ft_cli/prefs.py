@@ -13,6 +13,7 @@ one owner of that rule), so ``update``, ``eval`` and ``export`` see each reply's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -136,17 +137,19 @@ def latest(data: Any) -> Any:
     return [item for i, item in enumerate(data) if (k := review_key(item)) is None or last[k] == i]
 
 
-def load_prefs(path: str | Path) -> Any:
+def load_prefs(path: str | Path, *, on_text: Callable[[str], None] | None = None) -> Any:
     """Read preference data from ``path`` (``-`` for stdin); of several review answers to one reply, the last
-    (:func:`latest`)."""
-    return latest(_load(path))
+    (:func:`latest`). ``on_text`` gets a file's text as read (a run record hashes it: the file is read once)."""
+    return latest(_load(path, on_text))
 
 
-def _load(path: str | Path) -> Any:
+def _load(path: str | Path, on_text: Callable[[str], None] | None = None) -> Any:
     if str(path) == "-":
         return parse_prefs(read_stdin_text(error=PrefsError), "<stdin>")
     p = Path(path)
     text = read_text(p, noun="preference file", error=PrefsError, stdin=True)
+    if on_text is not None:
+        on_text(text)
     suffix = p.suffix.lower()
     kind = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}.get(suffix)
     return parse_prefs(text, str(p), kind)

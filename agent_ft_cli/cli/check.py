@@ -71,12 +71,16 @@ def inspect(
     from .render import shown as shown_line
 
     def show(path: Path, name_it: bool) -> None:
-        header, end = reading.read_header(path)
-        known = (header, end)  # the header is read once: the readers below start after it
+        # one open for the header, the pair's peek and the whole-file view; a one-thread reader opens it once more
+        with reading.open_session(path) as opened:
+            show_open(path, name_it, opened)
+
+    def show_open(path: Path, name_it: bool, opened: "reading.OpenSession") -> None:
+        header, known = opened.header, opened.known  # the header is read once: the readers below start after it
         whole = last is None and (conversation is not None or not json_out)  # one pass over the file, every thread
-        loaded = reading.load_session(path, strict=strict, on_warning=warn, header=known) if whole else None
+        loaded = opened.load(strict=strict, on_warning=warn) if whole else None
         try:
-            a, p = resolve_pair(header, agent, peer, path=path, threads=loaded.threads if loaded else None)
+            a, p = resolve_pair(header, agent, peer, path=path, threads=loaded.threads if loaded else None, opened=opened)
         except PairChoiceError as e:  # several threads could be shown: list them (nothing to choose to look)
             list_threads(path, e, name_it, known, loaded)
             return
@@ -94,7 +98,7 @@ def inspect(
             messages = itertools.chain(system, thread)
         else:  # the rich view or a chosen conversation: the thread, its conversations, every thread's count
             if loaded is None:
-                loaded = reading.load_session(path, pairs=[(a, p)], strict=strict, on_warning=warn, header=known)
+                loaded = opened.load(pairs=[(a, p)], strict=strict, on_warning=warn)
             conversations = loaded.conversations(a, p) if (a, p) in loaded.threads else []
             if conversation is not None:
                 chosen = pick_conversation(conversations, conversation, a, p, all_ok=False)

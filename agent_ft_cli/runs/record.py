@@ -21,6 +21,7 @@ import hashlib
 import os
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,11 +58,37 @@ def start(given: str | os.PathLike[str] | None, *, enabled: bool = True) -> RunS
     return RunStart(time.time(), folder)
 
 
-def file_ref(path: str | os.PathLike[str] | None) -> dict[str, Any] | None:
-    """``{"path", "sha256", "bytes"}`` of an input file (read in chunks); ``sha256`` None when it cannot be read."""
+class Digest:
+    """The sha256 and size of an input's bytes, fed by the reader as it reads them (the input is read once: the
+    record does not open it again). ``first``: bytes already read (a session's header line)."""
+
+    def __init__(self, first: bytes = b"") -> None:
+        self._sha = hashlib.sha256(first)
+        self.size = len(first)
+        self.fed = bool(first)
+
+    def update(self, data: bytes) -> None:
+        self._sha.update(data)
+        self.size += len(data)
+        self.fed = True
+
+    def text(self, text: str) -> None:
+        """The text of a file read as strict UTF-8 (so its encoding gives back the file's bytes exactly)."""
+        self.update(text.encode("utf-8"))
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+
+def file_ref(path: str | os.PathLike[str] | None, read: Mapping[str, Digest] | None = None) -> dict[str, Any] | None:
+    """``{"path", "sha256", "bytes"}`` of an input file: from ``read[path]`` when the walk kept the digest of the
+    bytes it read, else read here in chunks; ``sha256`` None when it cannot be read."""
     if path is None:
         return None
     shown = str(path)
+    kept = (read or {}).get(shown)
+    if kept is not None and kept.fed:
+        return {"path": os.path.abspath(shown), "sha256": kept.hexdigest(), "bytes": kept.size}
     digest = hashlib.sha256()
     size = 0
     try:
@@ -181,10 +208,12 @@ def add_to_index(folder: Path, run_id: str, path: Path) -> None:
 
 
 def record_update(
-    job: Any, outcome: Any, begun: RunStart, prefs: Any, on_warning: Any = None, *, client_args: dict[str, Any] | None = None
+    job: Any, outcome: Any, begun: RunStart, prefs: Any, on_warning: Any = None, *, client_args: dict[str, Any] | None = None,
+    read: Mapping[str, Digest] | None = None,
 ) -> Path | None:
     """Write the run record of a finished update (``job``: an UpdateJob, ``outcome``: its UpdateResult;
-    ``client_args``: the client's constructor arguments, the config's and ``--client-arg``'s together).
+    ``client_args``: the client's constructor arguments, the config's and ``--client-arg``'s together; ``read``:
+    the digests the walk kept of the inputs it read, by path, so they are not opened again).
 
     Never raises: a record that cannot be written is a warning (``on_warning``, else stderr) and None."""
     if begun.folder is None:
@@ -192,13 +221,13 @@ def record_update(
     try:
         finished = time.time()
         folder, run_id, own = where(outcome.update_stats, begun.folder, new_id(finished))
-        prefs_ref = data_ref("-", prefs) if str(job.prefs_path) == "-" else file_ref(job.prefs_path)
+        prefs_ref = data_ref("-", prefs) if str(job.prefs_path) == "-" else file_ref(job.prefs_path, read)
         evaluator = outcome.evaluation
         inputs = {
-            "sessions": [file_ref(job.session_path)],
+            "sessions": [file_ref(job.session_path, read)],
             "prefs": prefs_ref,
-            "heldout": file_ref(getattr(evaluator, "heldout_path", None)),
-            "config": file_ref(job.config_path),
+            "heldout": file_ref(getattr(evaluator, "heldout_path", None), read),
+            "config": file_ref(job.config_path, read),
         }
         record = build(
             run_id=run_id, begun=begun.started, finished=finished, inputs=inputs, agent=outcome.agent,

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SessionError
 from .records import has_model_client
 from .threads import Pair
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .reader import OpenSession
 
 
 class PairChoiceError(SessionError):
@@ -37,6 +40,7 @@ def choose_pair(
     path: Path | str = "session",
     threads: Iterable[Pair] | None = None,
     holds: Callable[[str, str], bool] | None = None,
+    opened: OpenSession | None = None,
 ) -> Pair:
     """Pick the (updated agent, peer) pair: as given, or inferred when unambiguous.
 
@@ -45,21 +49,25 @@ def choose_pair(
     the user proxy of a single-agent recorder, has no definition in the header; and in a group chat an agent's
     peer is the manager, not another member). ``threads`` are the file's thread keys; when not given and ``path``
     is a file, they are read from it when needed (:func:`.reader.thread_keys`); ``holds(agent, peer)`` answers
-    whether the file holds a thread (default: :func:`.reader.thread_in_file`, which opens it). Anything ambiguous
-    is an error that lists the choices.
+    whether the file holds a thread (default: :func:`.reader.thread_in_file`, which opens it). ``opened``: the file
+    the caller holds open (:func:`.reader.open_session`), asked both questions without opening the file again.
+    Anything ambiguous is an error that lists the choices.
     """
     defs = header.get("agents") or []
     names = [a["name"] for a in defs]
     listing = ", ".join(names) or "none"
     known: list[Pair] | None = list(threads) if threads is not None else None
+    if opened is not None:
+        holds = holds or opened.holds
 
     def file_threads() -> list[Pair] | None:
         nonlocal known
-        if known is None and Path(path).is_file():
+        if known is None and (opened is not None or Path(path).is_file()):
             from .reader import thread_keys
 
-            try:
-                known = thread_keys(path, on_warning=lambda _: None)  # the command's own reader warns
+            try:  # the command's own reader warns
+                quiet = lambda _: None  # noqa: E731
+                known = opened.thread_keys(on_warning=quiet) if opened is not None else thread_keys(path, on_warning=quiet)
             except SessionError:  # not a readable session (a config's path, a damaged line): the header decides
                 known = []
         return known

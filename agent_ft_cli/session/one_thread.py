@@ -17,7 +17,8 @@ import orjson
 from ..errors import SessionError
 from ..fsutil import line_too_long, max_input_bytes
 from . import _scan
-from .reader import _SKIP, _STOP, Known, LineNo, _open, _past_header, check_record, unparsable
+from .lines import _SKIP, _STOP, LineNo, check_record, unparsable
+from .reader import Known, _open, _past_header
 from .records import Message, WarnFn, is_message
 from .threads import ThreadKey, clears
 

@@ -12,11 +12,8 @@ The whole-file readers feed a :class:`.threads.ThreadReducer`; the one-thread re
 and :func:`.threads.message_key` about every line their byte-level fast paths (:mod:`._scan`) did not skip. The
 fast paths only skip whole message records of *other* threads, so they cannot change what a thread holds.
 
-Lines are judged in two places for all readers: :func:`unparsable` for a line orjson refuses (a blank line is
-skipped; a final line without its newline that does not parse is what a crash mid-write leaves, skipped with a
-:class:`~agent_ft_cli.errors.SessionWarning`, an error with ``strict=True``; anything else is an error naming the
-file and line) and :func:`check_record` for a parsed line that is not a well-formed record. Both locate the line
-with :func:`where`. Unknown record types and unknown fields are kept (``Session.events``) and ignored.
+Lines are judged the same way by every reader (:mod:`.lines`). Unknown record types and unknown fields are kept
+(``Session.events``) and ignored.
 """
 
 from __future__ import annotations
@@ -26,75 +23,25 @@ import io
 import mmap
 import os
 import stat
-import warnings
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ..errors import SessionError, SessionWarning
+from ..errors import SessionError
 from ..fsutil import check_input_file, line_too_long, max_input_bytes, readline_bounded
 from ..types import SessionHeader
 from . import _scan
-from .records import Message, WarnFn, check_header, is_message, message_line_prefix, record_problem
+from .lines import _STOP, _warn, check_record, unparsable
+from .records import Message, WarnFn, check_header, is_message, message_line_prefix
 from .threads import Pair, Session, ThreadReducer
 
-_SKIP, _STOP = object(), object()  # what :func:`unparsable` says about a line besides raising
-LineNo = int | str | Callable[[], int]  # a line number, a description, or how to work it out (error paths only)
 Known = tuple[SessionHeader, int]  # a header already read, and the offset after it (readers then skip it)
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# judging lines
-
-
-def where(path: Path, lineno: LineNo) -> str:
-    """The one way a reader names a line in its messages: ``path:line`` (or ``path (description)``)."""
-    if callable(lineno):
-        lineno = lineno()
-    return f"{path}:{lineno}" if isinstance(lineno, int) else f"{path} ({lineno})"
-
-
-def _warn(on_warning: WarnFn | None, text: str) -> None:
-    if on_warning is not None:
-        on_warning(text)
-    else:
-        warnings.warn(text, SessionWarning, stacklevel=3)
-
-
-def unparsable(
-    path: Path, lineno: LineNo, raw: bytes, err: Exception, *, cut: bool, strict: bool, on_warning: WarnFn | None
-) -> object:
-    """What a line that orjson refused is: ``_SKIP`` (blank), ``_STOP`` (``cut``: the final line without its newline,
-    warned about) or an error, raised, that says why (binary data, bad UTF-8, damaged JSON)."""
-    if not raw.strip():
-        return _SKIP
-    if cut and b"\x00" not in raw:
-        if strict:
-            raise SessionError(
-                f"{where(path, lineno)}: final line is cut short (the writer probably crashed); drop {{strict}} to skip it",
-                options=("strict",),
-            )
-        _warn(on_warning, f"{where(path, lineno)}: skipped the final line, cut short (the writer probably crashed mid-write)")
-        return _STOP
-    at = where(path, lineno)
-    if b"\x00" in raw:
-        raise SessionError(f"{at}: binary data, not a session file (JSON Lines)")
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise SessionError(f"{at}: invalid UTF-8 at byte {e.start} of the line; session files are UTF-8 JSON Lines") from None
-    detail = str(err).split(": line", 1)[0]
-    raise SessionError(f"{at}: not valid JSON ({detail}); the line is damaged or cut short, fix or remove it")
-
-
-def check_record(path: Path, lineno: LineNo, rec: Any) -> dict[str, Any]:
-    """A parsed line as a well-formed record (of any type), else an error naming the line."""
-    problem = record_problem(rec)
-    if problem is not None:
-        raise SessionError(f"{where(path, lineno)}: {problem}")
-    return rec  # type: ignore[no-any-return]
+# opening and the header
 
 
 def _open(path: Path | str) -> tuple[Path, Any]:
@@ -125,23 +72,6 @@ def _first_line(path: Path, fh: Any) -> bytes:
     if not complete:
         raise line_too_long(str(path), 1, limit, SessionError)
     return raw
-
-
-def _bounded_lines(path: Path, fh: Any, first_lineno: int) -> Iterator[bytes]:
-    """The lines of ``fh`` from line ``first_lineno`` on, each read at most ``max_input_bytes`` long; a longer
-    line is an error naming it (the rest of it is never held in memory)."""
-    limit = max_input_bytes()
-    readline = fh.readline
-    size = limit + 1
-    lineno = first_lineno
-    while True:
-        raw = readline(size)
-        if len(raw) == size and not raw.endswith(b"\n"):
-            raise line_too_long(str(path), lineno, limit, SessionError)
-        if not raw:
-            return
-        yield raw
-        lineno += 1
 
 
 def parse_header(path: Path, raw: bytes) -> SessionHeader:
@@ -183,10 +113,13 @@ def read_header(path: Path | str) -> tuple[SessionHeader, int]:
 def _records(
     path: Path, fh: Any, first_lineno: int, strict: bool, on_warning: WarnFn | None
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    loads = orjson.loads
+    loads, readline = orjson.loads, fh.readline
+    limit = max_input_bytes()
     lineno = first_lineno - 1
-    for raw in _bounded_lines(path, fh, first_lineno):
+    while raw := readline(limit + 1):  # each line bounded (the rest of an over-long line is never read)
         lineno += 1
+        if len(raw) == limit + 1 and not raw.endswith(b"\n"):
+            raise line_too_long(str(path), lineno, limit, SessionError)
         try:
             rec = loads(raw)
         except orjson.JSONDecodeError as e:
@@ -298,8 +231,33 @@ class OpenSession:
     (:func:`open_session`; ``export`` reads each session this way). Closed when :meth:`conversations` ends, or by
     :meth:`close`."""
 
-    def __init__(self, path: Path, fh: Any, header: SessionHeader) -> None:
+    def __init__(self, path: Path, fh: Any, header: SessionHeader, head: bytes = b"") -> None:
         self.path, self.header, self._fh, self._start = path, header, fh, fh.tell()
+        #: the header line as read (its bytes start the file's sha256 when a later read continues it)
+        self.head = head
+
+    def __enter__(self) -> OpenSession:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._fh.close()
+
+    @property
+    def known(self) -> Known:
+        """The header and the offset after it, for a reader that opens the file again (it skips the header)."""
+        return self.header, self._start
+
+    def thread_keys(self, *, strict: bool = False, on_warning: WarnFn | None = None) -> list[Pair]:
+        """:func:`thread_keys` of the open file."""
+        return _keys(self.path, self._fh, self._start, strict, on_warning)
+
+    def load(
+        self, *, pairs: Iterable[Pair] | None = None, agents: Iterable[str] | None = None, strict: bool = False,
+        on_warning: WarnFn | None = None,
+    ) -> Session:
+        """:func:`load_session` of the open file (the header is not read again)."""
+        self._fh.seek(self._start)
+        return _load(self.path, self._fh, self.header, pairs, agents, strict, on_warning, None)
 
     def holds(self, agent: str, peer: str) -> bool:
         """:func:`thread_in_file` on the open file."""
@@ -337,7 +295,8 @@ def open_session(path: Path | str) -> OpenSession:
         if size <= _SMALL:  # read at once (a folder of many small sessions: one read each)
             with fh:
                 fh = io.BytesIO(fh.read(size + 1))
-        return OpenSession(p, fh, parse_header(p, _first_line(p, fh)))
+        head = _first_line(p, fh)
+        return OpenSession(p, fh, parse_header(p, head), head)
     except BaseException:
         fh.close()
         raise
@@ -360,14 +319,24 @@ def thread_keys(
     ``_scan.SEARCHED_THREADS`` threads) the same answer comes from :func:`thread_counts`."""
     p = Path(path)
     start = header[1] if header is not None else read_header(p)[1]
-    try:
-        with open(p, "rb") as fh:
+    with open(p, "rb") as fh:
+        return _keys(p, fh, start, strict, on_warning)
+
+
+def _keys(p: Path, fh: Any, start: int, strict: bool, on_warning: WarnFn | None) -> list[Pair]:
+    """:func:`thread_keys` of ``fh``, its records starting at ``start``: the byte scan on a file, else (a file read
+    into memory, or one the scan cannot judge) one streaming pass of the full reader."""
+    if not isinstance(fh, io.BytesIO):
+        try:
             found = _scan.canonical_thread_keys(fh.fileno(), start - 1)
             if found is not None:
                 return found
-    except (OSError, ValueError, orjson.JSONDecodeError):  # unreadable or odd bytes: the full reader decides
-        pass
-    return list(thread_counts(p, strict=strict, on_warning=on_warning, header=header))
+        except (OSError, ValueError, orjson.JSONDecodeError):  # unreadable or odd bytes: the full reader decides
+            pass
+    reducer = ThreadReducer(count_only=True)
+    fh.seek(start)
+    _reduce(p, fh, reducer, strict, on_warning, None)
+    return list(reducer.threads)
 
 
 def thread_in_file(path: Path | str, agent: str, peer: str) -> bool:
@@ -395,17 +364,6 @@ def _holds(fd: int, agent: str, peer: str) -> bool:
         return True
 
 
-def may_have_conversations(path: Path | str, agent: str) -> bool:
-    """Whether the file may hold more than one conversation of ``agent``'s threads: a ``clear`` record of ``agent``
-    is in it (one ``find``; True when that cannot be told). Lets a view skip reading conversations it cannot have."""
-    needle = b'\n{"type":"clear","agent":' + orjson.dumps(agent) + b","
-    try:
-        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            return data.find(needle) >= 0
-    except (OSError, ValueError):
-        return True
-
-
 def load_session(
     path: Path | str,
     *,
@@ -414,6 +372,7 @@ def load_session(
     strict: bool = False,
     on_warning: WarnFn | None = None,
     header: Known | None = None,
+    digest: Any = None,
 ) -> Session:
     """Read a session file into a :class:`~agent_ft_cli.session.Session`.
 
@@ -422,6 +381,8 @@ def load_session(
         pairs: keep only these ``(agent, peer)`` threads in memory; ``agents``: only these agents' threads
             (all by default; every line is still read and checked).
         header: what :func:`read_header` gave the caller: reading starts after the header, not read again.
+        digest: a ``hashlib`` object fed every byte read after the header, to the end of the file (fed the header
+            line first, it gives the file's sha256 from this one read: the run record's).
         strict: a final line cut short by a crash is an error instead of a warning.
         on_warning: called with each warning's text; without it, warnings are issued as
             :class:`~agent_ft_cli.errors.SessionWarning`.
@@ -435,16 +396,46 @@ def load_session(
             line (named by file and line).
     """
     p, fh = _open(path)
+    with fh:
+        return _load(p, fh, _past_header(p, fh, header), pairs, agents, strict, on_warning, digest)
+
+
+def _load(
+    p: Path,
+    fh: Any,
+    header: SessionHeader,
+    pairs: Iterable[Pair] | None,
+    agents: Iterable[str] | None,
+    strict: bool,
+    on_warning: WarnFn | None,
+    digest: Any,
+) -> Session:
+    """:func:`load_session`'s work on ``fh``, positioned after the header."""
     reducer = ThreadReducer(pairs=pairs, agents=agents)
     events: list[dict[str, Any]] = []
-    with fh:
-        session = Session(path=p, header=_past_header(p, fh, header), threads=reducer.threads, events=events, earlier=reducer.earlier)
+    session = Session(path=p, header=header, threads=reducer.threads, events=events, earlier=reducer.earlier)
 
-        def warn(text: str) -> None:
-            session.warnings.append(text)
-            _warn(on_warning, text)
+    def warn(text: str) -> None:
+        session.warnings.append(text)
+        _warn(on_warning, text)
 
-        last, messages = _reduce(p, fh, reducer, strict, warn, events)
+    source = fh if digest is None else _Hashing(fh, digest)
+    last, messages = _reduce(p, source, reducer, strict, warn, events)
+    if digest is not None:  # the rest after a final line cut short: the digest covers every byte of the file
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
     session.lines = last
     session.messages_total = messages
     return session
+
+
+class _Hashing:
+    """A file whose lines, as they are read, are also fed to ``digest`` (the file's sha256 from the one read)."""
+
+    def __init__(self, fh: Any, digest: Any) -> None:
+        self._readline, self._update = fh.readline, digest.update
+
+    def readline(self, size: int = -1) -> bytes:
+        raw: bytes = self._readline(size)
+        self._update(raw)
+        return raw

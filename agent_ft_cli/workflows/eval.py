@@ -275,12 +275,16 @@ class Evaluator:
     max_drop: float | None = None
     heldout_data: Any = None
     runs: list[Evaluation] = field(default_factory=list)
+    #: the held-out file's digest, from its one read (:class:`~agent_ft_cli.runs.record.Digest`; a run record's)
+    heldout_read: Any = None
 
     def __post_init__(self) -> None:
         if self.heldout_path is not None and self.heldout_data is None:
             from ..prefs import load_prefs
+            from ..runs.record import Digest
 
-            self.heldout_data = load_prefs(self.heldout_path)
+            self.heldout_read = Digest()
+            self.heldout_data = load_prefs(self.heldout_path, on_text=self.heldout_read.text)
 
     def __call__(self, agent: Any, peer: Any, preference_data: Any, *, source: str) -> Evaluation:
         options: dict[str, Any] = {

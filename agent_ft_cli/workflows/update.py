@@ -124,7 +124,9 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
     _check_output(job.output, inputs)
     walk = plan(job)
     agent, peer = walk.agent, walk.peer
-    prefs = load_prefs(source)
+    read = walk.read  # every input's digest, from the one read of it (the run record's sha256)
+    read[str(source)] = prefs_read = run_record.Digest()
+    prefs = load_prefs(source, on_text=prefs_read.text)
     choice = require_client(walk.client, agent)
     state = choice.state_file()
     if state is not None:
@@ -135,6 +137,7 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
     from ..classic.update import run_update, the_client
 
     secrets = remember_secrets([choice.args, job.kwargs])
+    walk.session(on_warning=on_warning, digest=begun.folder is not None)  # read once, hashed as it is read
     with stdout_to_stderr():
         try:
             pair = replay(walk, client_cls, on_warning=on_warning)
@@ -184,7 +187,10 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
         evaluation=job.evaluator,
     )
     if is_main_process():  # never fails: a record that cannot be written is a warning
-        written = run_record.record_update(job, outcome, begun, prefs, on_warning, client_args=choice.args)
+        heldout = getattr(job.evaluator, "heldout_read", None)
+        if heldout is not None:
+            read[str(job.evaluator.heldout_path)] = heldout  # type: ignore[union-attr]  # an Evaluator's
+        written = run_record.record_update(job, outcome, begun, prefs, on_warning, client_args=choice.args, read=read)
         outcome.run_record = str(written) if written else None
     if output is not None and is_main_process():  # under accelerate/torchrun only the main process writes
         write_result(outcome, output, shown=job.output)

@@ -23,9 +23,8 @@ from ..errors import AgentFtError, SessionError, StrictError
 from ..jsonio import shaped
 from ..pairing import ClientChoice, NoClientError, recorded_clients, resolve_client, resolve_pair
 from ..redact import scrub_known
-from ..session import Message, has_model_client, load_session, read_header
+from ..session import Message, OpenSession, has_model_client, open_session
 from ..session.choice import PairChoiceError
-from ..session.reader import thread_keys
 from ..types import CheckDict
 from .walk import Target, WarnFn, load_config
 
@@ -124,9 +123,12 @@ def run(
         r = _Read(Path(raw_path))
 
         def check_session(check: Check, r: _Read = r) -> str:
-            r.header, end = read_header(r.path)
-            known = (r.header, end)  # the header is not read again
-            threads = thread_keys(r.path, header=known, on_warning=lambda _: None)  # who talked to whom (load_session warns)
+            with open_session(r.path) as opened:  # one open: the header, who talked to whom, every line
+                return read_session(check, r, opened)
+
+        def read_session(check: Check, r: _Read, opened: OpenSession) -> str:
+            r.header = opened.header
+            threads = opened.thread_keys(on_warning=lambda _: None)  # who talked to whom (the load below warns)
             try:
                 r.pair = resolve_pair(r.header, agent, peer, path=r.path, config=config, threads=threads)
             except SessionError as e:
@@ -144,12 +146,12 @@ def run(
 
             r.present = r.pair in threads
             if r.pair is not None and prefs_path is not None:  # the thread the pairs are tied to
-                s = load_session(r.path, pairs=[r.pair], strict=strict, on_warning=warn, header=known)
+                s = opened.load(pairs=[r.pair], strict=strict, on_warning=warn)
                 r.thread = s.threads.get(r.pair, [])  # type: ignore[arg-type]
                 if r.present:
                     r.conversations = s.conversations(*r.pair)  # type: ignore[assignment]
             else:  # read and check every line, keep nothing
-                s = load_session(r.path, agents=[], strict=strict, on_warning=warn, header=known)
+                s = opened.load(agents=[], strict=strict, on_warning=warn)
             note = f"; {len(check.warnings)} warning(s): {check.warnings[0]}" if check.warnings else ""
             return (
                 f"{r.path}: format {s.header.get('version')}, {s.messages_total} messages, "

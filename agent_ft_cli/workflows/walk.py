@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SessionError, UsageError
 from ..pairing import ClientChoice, require_client, resolve_client, resolve_pair
-from ..session import Session, load_session, read_header
+from ..session import Session, load_session, open_session
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..classic.replay import ReplayedPair
@@ -30,11 +30,12 @@ if TYPE_CHECKING:  # pragma: no cover
 WarnFn = Callable[[str], None]
 
 
-def load_config(path: Path) -> PairConfig:
-    """The YAML config (imported on demand: yaml is not needed by a command without a config)."""
+def load_config(path: Path, *, on_text: Callable[[str], None] | None = None) -> PairConfig:
+    """The YAML config (imported on demand: yaml is not needed by a command without a config); ``on_text`` gets
+    its text as read."""
     from ..config import load_config as load
 
-    return load(path)
+    return load(path, on_text=on_text)
 
 
 @contextlib.contextmanager
@@ -112,14 +113,25 @@ class Plan:
     #: where the records after the header start (the header is not read again)
     header_end: int = 0
     loaded: Session | None = None
+    #: the header line as read, and the digests of what the walk read (:class:`~agent_ft_cli.runs.record.Digest`,
+    #: by path): the config's as it was loaded, the session's when :meth:`session` is asked to keep one
+    head: bytes | None = None
+    read: dict[str, Any] = field(default_factory=dict)
 
-    def session(self, *, on_warning: WarnFn | None = None) -> Session:
-        """The pair's two threads, read once (from the end of the header on) and kept."""
+    def session(self, *, on_warning: WarnFn | None = None, digest: bool = False) -> Session:
+        """The pair's two threads, read once (from the end of the header on) and kept; with ``digest``, the file's
+        sha256 is taken from that one read (``read[path]``)."""
         if self.loaded is None:
             pairs = [(self.agent, self.peer), (self.peer, self.agent)]
             strict = self.target.strict if self.target is not None else False
+            kept = None
+            if digest and self.head is not None:
+                from ..runs.record import Digest
+
+                kept = self.read[str(self.session_path)] = Digest(self.head)
             self.loaded = load_session(
-                self.session_path, pairs=pairs, strict=strict, on_warning=on_warning, header=(self.header, self.header_end)
+                self.session_path, pairs=pairs, strict=strict, on_warning=on_warning, header=(self.header, self.header_end),
+                digest=kept,
             )
         return self.loaded
 
@@ -139,12 +151,21 @@ def plan(target: Target | Path, *, session: Session | None = None, **fields: Any
     :func:`agent_ft_cli.pairing.resolve_client`). ``fields`` fill a :class:`Target` when ``target`` is a path."""
     if not isinstance(target, Target):
         target = Target(Path(target), **fields)
-    config = load_config(target.config_path) if target.config_path else None
+    from ..runs.record import Digest
+
+    read: dict[str, Any] = {}
+    config = None
+    if target.config_path:
+        read[str(target.config_path)] = digest = Digest()
+        config = load_config(target.config_path, on_text=digest.text)
+    head = None
     if session is not None:
         header, end = session.header, 0
-    else:
-        header, end = read_header(target.session_path)
-    a, p = resolve_pair(header, target.agent, target.peer, path=target.session_path, config=config)
+        a, p = resolve_pair(header, target.agent, target.peer, path=target.session_path, config=config)
+    else:  # the header, and the peek that may decide the peer, from one open of the file
+        with open_session(target.session_path) as opened:
+            (header, end), head = opened.known, opened.head
+            a, p = resolve_pair(header, target.agent, target.peer, path=target.session_path, config=config, opened=opened)
     choice: ClientChoice | None
     if isinstance(target.client, type):  # the Python API's class: given, not imported
         cls = target.client
@@ -154,7 +175,7 @@ def plan(target: Target | Path, *, session: Session | None = None, **fields: Any
             target.client, config, header=header, agent=a, client_args=target.client_args,
             trust_session_client=target.trust_session_client,
         )
-    return Plan(target.session_path, header, a, p, config, choice, target, end, session)
+    return Plan(target.session_path, header, a, p, config, choice, target, end, session, head, read)
 
 
 def replay(plan: Plan, client_cls: type | None, *, on_warning: WarnFn | None = None) -> ReplayedPair:
