@@ -1,53 +1,85 @@
-"""Each command reads its inputs once: the session file is opened at most twice (the header, then one pass) where
-the pair is known from the header and the config, and the preference data once (counted with an audit hook in a
-fresh interpreter, as ``strace -e openat`` would count them)."""
+"""Each command reads its inputs once: the session file is opened at most twice (the header and the pair's peek
+share one open; a one-thread reader may open it once more), the preference data and the config once, whatever the
+options (counted with an audit hook, as ``strace -e openat`` would count them; every command runs in one fresh
+interpreter, its opens counted apart)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import REPO
 
-SAMPLE = REPO / "sample_sessions" / "capital.jsonl"
-PREFS = REPO / "sample_sessions" / "capital.prefs.json"
-CONFIG = REPO / "configs" / "local.yaml"
+SAMPLE = str(REPO / "sample_sessions" / "capital.jsonl")
+PREFS = str(REPO / "sample_sessions" / "capital.prefs.json")
+CONFIG = str(REPO / "configs" / "local.yaml")
+LOCAL = "agent_ft_cli.local:LocalLearningClient"
+S, P, C = ["-s", SAMPLE], ["--prefs", PREFS], ["--config", CONFIG]
+
+CASES = {
+    "inspect": ["inspect", *S],
+    "inspect --json": ["inspect", *S, "--json"],
+    "inspect --last": ["inspect", *S, "--last", "2"],
+    "inspect --json --last": ["inspect", *S, "--json", "--last", "2"],
+    "inspect --conversation": ["inspect", *S, "--conversation", "1"],
+    "inspect --json --conversation": ["inspect", *S, "--json", "--conversation", "1"],
+    "validate": ["validate", *S],
+    "validate --prefs": ["validate", *S, *P],
+    "validate --prefs --config --strict --json": ["validate", *S, *P, *C, "--strict", "--json"],
+    "validate --client": ["validate", *S, *P, "--client", LOCAL],
+    "update --config --conversation": ["update", *S, *P, *C, "--conversation", "1", "--json"],
+    "update --client": ["update", *S, *P, "--client", LOCAL, "--json"],
+    "update --strict --eval": ["update", *S, *P, *C, "--strict", "--eval", "--json"],
+    "update --no-run-record": ["update", *S, *P, *C, "--no-run-record", "--json"],
+    "eval": ["eval", *S, *P, *C, "--json"],
+    "eval --strict": ["eval", *S, *P, *C, "--strict", "--json"],
+    "export": ["export", *S, "-f", "trl-sft", "-o", "OUT/sft.jsonl"],
+    "export --prefs": ["export", *S, *P, "-f", "trl-preference", "-o", "OUT/dpo.jsonl", "--json"],
+}
 
 PROBE = """
-import os, sys
+import json, os, sys
 opened = []
 sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" else None)
 from agent_ft_cli.cli import run
-sys.argv = ["agent-ft", *sys.argv[1:]]
-try:
-    run()
-except SystemExit as e:
-    code = e.code
-sample, prefs = os.environ["PROBE_SAMPLE"], os.environ["PROBE_PREFS"]
-sys.stderr.write(f"\\nOPENED {opened.count(sample)} {opened.count(prefs)} EXIT {code}\\n")
+counts = {}
+for name, args in json.loads(sys.argv[1]).items():
+    opened.clear()
+    sys.argv = ["agent-ft", *args]
+    code = 0
+    try:
+        run()
+    except SystemExit as e:
+        code = e.code
+    counts[name] = [code, *(opened.count(os.environ[k]) for k in ("PROBE_SAMPLE", "PROBE_PREFS", "PROBE_CONFIG"))]
+sys.stderr.write("\\nOPENED " + json.dumps(counts) + "\\n")
 """
 
 
-def _opens(*args: str, tmp: str) -> tuple[int, int]:
-    env = {**os.environ, "AGENT_FT_STATE": f"{tmp}/state.json", "PYTHONPATH": os.pathsep.join(sys.path)}
-    env.update(PROBE_SAMPLE=str(SAMPLE), PROBE_PREFS=str(PREFS))
-    proc = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=120, env=env)
-    last = proc.stderr.strip().splitlines()[-1].split()
-    assert last[0] == "OPENED" and last[4] in ("0", "None"), proc.stderr
-    return int(last[1]), int(last[2])
+@pytest.fixture(scope="module")
+def opens(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[int]]:
+    tmp = tmp_path_factory.mktemp("one-pass")
+    cases = {name: [a.replace("OUT", str(tmp)) for a in args] for name, args in CASES.items()}
+    env = {**os.environ, "AGENT_FT_STATE": f"{tmp}/state.json", "AGENT_FT_RUNS_DIR": f"{tmp}/runs", "HOME": str(tmp)}
+    env.update(PYTHONPATH=os.pathsep.join(sys.path), PROBE_SAMPLE=SAMPLE, PROBE_PREFS=PREFS, PROBE_CONFIG=CONFIG)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(cases)], capture_output=True, text=True, timeout=300, env=env, cwd=tmp
+    )
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("OPENED "), proc.stderr[-2000:]
+    assert any(Path(tmp, "runs").glob("*/run.json"))  # the run record (hashing every input) was written
+    return json.loads(last.removeprefix("OPENED "))  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize(
-    ("args", "most"),
-    [
-        (["inspect", "-s", str(SAMPLE)], 2),
-        (["update", "-s", str(SAMPLE), "--prefs", str(PREFS), "--config", str(CONFIG), "--conversation", "1", "--json"], 2),
-        (["validate", "-s", str(SAMPLE), "--prefs", str(PREFS)], 3),
-    ],
-)
-def test_the_session_is_read_once_through(args: list[str], most: int, tmp_path: object) -> None:
-    session, prefs = _opens(*args, tmp=str(tmp_path))
-    assert 1 <= session <= most, (args, session)
-    assert prefs == (1 if "--prefs" in args else 0), (args, prefs)
+@pytest.mark.parametrize("name", list(CASES))
+def test_each_input_is_read_once_through(name: str, opens: dict[str, list[int]]) -> None:
+    args = CASES[name]
+    code, session, prefs, config = opens[name]
+    assert code in (0, None), (name, code)
+    assert 1 <= session <= 2, (name, session)
+    assert prefs == (1 if PREFS in args else 0), (name, prefs)
+    assert config == (1 if CONFIG in args else 0), (name, config)

@@ -7,6 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from conftest import REPO
 from runkit import CAPITAL, LOCAL, SAMPLES, STEPS, TRIVIA, cli, ok
 
 SECRET = "sk-runrecordsecret0123456789"
@@ -85,3 +86,23 @@ def test_the_runs_dir_is_fixed_before_client_code_runs(isolated: Path) -> None:
     ok("update", *CAPITAL, "--client", STEPS, "--client-arg", "chdir=elsewhere", "--runs-dir", "rel", "-q")
     assert len(_records(isolated / "rel")) == 1
     assert list((isolated / "elsewhere").iterdir()) == []
+
+
+def test_the_recorded_sha256_is_of_every_byte_though_each_input_is_read_once(isolated: Path, tmp_path: Path) -> None:
+    """The digests come from the walk's one read of each input (no second open): they still cover every byte: a
+    session over the size read at once, with blank lines, records the reader ignores and a final line cut short
+    (warned about, not parsed, still the file's content), and a config with CRLF line ends."""
+    session = isolated / "big.jsonl"
+    note = b'{"type":"note","text":"' + b"x" * 900 + b'"}\n'
+    session.write_bytes((SAMPLES / "capital.jsonl").read_bytes() + b"\n" + note * 400 + b'{"type":"note","te')
+    config = isolated / "crlf.yaml"
+    config.write_bytes((REPO / "configs" / "local.yaml").read_bytes().replace(b"\n", b"\r\n"))
+    prefs = SAMPLES / "capital.prefs.json"
+    result = ok("update", "--session", str(session), "--prefs", str(prefs), "--config", str(config), "--heldout", str(prefs))
+    assert "cut short" in result.stderr
+    [path] = _records(tmp_path / "runs")
+    record = json.loads(path.read_text())
+    for ref, file in [(record["sessions"][0], session), (record["prefs"], prefs), (record["config"], config), (record["heldout"], prefs)]:
+        data = file.read_bytes()
+        assert (ref["path"], ref["sha256"], ref["bytes"]) == (str(file), hashlib.sha256(data).hexdigest(), len(data))
+    assert record["sessions"][0]["bytes"] > 256 << 10
