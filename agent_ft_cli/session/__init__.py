@@ -9,7 +9,7 @@ replaced wholesale, which is written as ``clear`` followed by the new messages).
 * :mod:`.threads`: :class:`ThreadKey` and :class:`ThreadReducer`, the one place that says what a record means for a
   thread (message append, clear); the :class:`Session` model and :func:`choose_pair`;
 * :mod:`.reader`: every reader (:func:`load_session`, :func:`iter_conversations`, :func:`iter_records`, :func:`thread_counts`,
-  :func:`iter_thread`, :func:`tail_thread`), one line-judging function and one location string;
+  :func:`iter_thread`, :func:`tail_thread`), their lines judged by :mod:`.lines` (one judge, one location string);
 * :mod:`._scan`: byte-level fast paths that only decide which lines the one-thread readers may skip;
 * :mod:`.stdin`: a session given as ``-`` (stdin spooled into a private file);
 * :mod:`.writer`: whole sessions written atomically.

@@ -226,10 +226,11 @@ def iter_conversations(
 
 
 class OpenSession:
-    """A session file opened once, its header read: what a caller that reads many files uses to learn the header,
-    ask which threads it holds and stream a thread's conversations without opening the file again
-    (:func:`open_session`; ``export`` reads each session this way). Closed when :meth:`conversations` ends, or by
-    :meth:`close`."""
+    """A session file opened once, its header read: what a caller uses to learn the header, ask which threads it
+    holds (:meth:`holds`, :meth:`thread_keys`: the pair's inference) and then read it (:meth:`load`,
+    :meth:`conversations`) without opening the file again (:func:`open_session`; ``export``, ``validate``, ``inspect``
+    and the walk's header read it this way). Closed when :meth:`conversations` ends, by :meth:`close`, or as a
+    context manager."""
 
     def __init__(self, path: Path, fh: Any, header: SessionHeader, head: bytes = b"") -> None:
         self.path, self.header, self._fh, self._start = path, header, fh, fh.tell()

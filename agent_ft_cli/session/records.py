@@ -144,7 +144,7 @@ def has_model_client(agent: Mapping[str, Any]) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# shape checks (the location string ``where`` comes from the reader, :func:`.reader.where`)
+# shape checks (the location string ``where`` comes from :func:`.lines.where`)
 
 
 def check_header(path: Path, header: Any) -> SessionHeader:
