@@ -42,14 +42,16 @@ Anything not tied is reported as skipped, with the reason, never dropped silentl
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from .errors import UsageError
+from .recorded import RecordedThread as RecordedThread  # re-exported: the thread a replayed pair hands the client
+from .recorded import conversations_of, in_order
+from .recorded import known_conversations as known_conversations
 
 Message = dict[str, Any]
 MessageLike = Mapping[str, Any]
@@ -243,7 +245,7 @@ def align(
         )
     tying = Tying(pairs)
     where: dict[Any, list[Message]] = {}
-    for label, conv in _in_order(thread, [_checked_thread(c, f"conversations[{k}]") for k, c in enumerate(conversations or ())]):
+    for label, conv in in_order(thread, [_checked_thread(c, f"conversations[{k}]") for k, c in enumerate(conversations or ())]):
         tying.scan(label, conv)  # oldest first, as export scans them: the same pair tied in the same conversation
         where[label] = conv
     tied, more = tying.resolve()
@@ -264,85 +266,6 @@ def _checked_thread(messages: Any, name: str = "messages") -> list[Message]:
         if not isinstance(m, dict):
             raise UsageError(f"align: {name}[{i}] is a {type(m).__name__}, not a message dict")
     return list(messages) if not isinstance(messages, list) else messages
-
-
-# -- the other conversations of a thread, handed on with it or for a scope ---------------------------------------
-
-
-class RecordedThread(list):  # type: ignore[type-arg]
-    """A thread (a list of messages, as ``agent.chat_messages[peer]`` holds it) that carries every conversation of
-    the recorded thread it comes from (:attr:`conversations`, oldest first): a replayed pair and ``agent-ft update``
-    hand the client one, so :func:`align` over it decides each pair as ``export`` does over the whole thread. It is
-    a plain ``list`` to everything else (autogen appends to it; a copy is a plain list and carries nothing)."""
-
-    def __init__(self, messages: Iterable[Message], conversations: Sequence[list[Message]]) -> None:
-        super().__init__(messages)
-        self.conversations: list[list[Message]] = list(conversations)
-
-
-_SCOPED: contextvars.ContextVar[tuple[tuple[list[Message], list[list[Message]]], ...]] = contextvars.ContextVar(
-    "agent_ft_known_conversations", default=()
-)
-
-
-@contextlib.contextmanager
-def known_conversations(thread: list[Message], conversations: Sequence[list[Message]]) -> Iterator[None]:
-    """For the ``with`` block (this thread of execution or task only), :func:`align` called on ``thread`` (the same
-    list, an equal copy, or it after a system message) without ``conversations`` decides over ``conversations``."""
-    token = _SCOPED.set((*_SCOPED.get(), (thread, list(conversations))))
-    try:
-        yield
-    finally:
-        _SCOPED.reset(token)
-
-
-def conversations_of(messages: list[Message]) -> list[list[Message]]:
-    """The other conversations :func:`align` decides over when it is given none: those a
-    :class:`RecordedThread` carries, else those of the enclosing :func:`known_conversations` scope, else none."""
-    carried = getattr(messages, "conversations", None)
-    if isinstance(messages, RecordedThread) and carried is not None:
-        return carried
-    scoped = _SCOPED.get()
-    if not scoped:
-        return []
-    body = _without_system(messages)
-    for thread, convs in reversed(scoped):
-        if thread is messages or thread is body or (len(thread) in (len(messages), len(body)) and thread in (messages, body)):
-            return convs
-    return []
-
-
-def _without_system(messages: list[Message]) -> list[Message]:
-    k = 0
-    while k < len(messages) and messages[k].get("role") == "system":
-        k += 1
-    return messages[k:] if k else messages
-
-
-def _in_order(messages: list[Message], conversations: list[list[Message]]) -> list[tuple[Any, list[Message]]]:
-    """The threads to scan, oldest first, labelled: ``messages`` (label None) in the place of the conversation it
-    is (or grew from), the other conversations (label ``("conversation", k)``) around it; ``messages`` alone when
-    it is the join of them all; last when it is none of them."""
-    every: list[tuple[Any, list[Message]]] = [(("conversation", k), c) for k, c in enumerate(conversations)]
-    if not every:
-        return [(None, messages)]
-    body = _without_system(messages)
-    at = next(
-        (k for k, c in enumerate(conversations) if c is messages or c is body or (len(c) == len(body) and c == body)),
-        None,
-    )
-    if at is None and sum(len(c) for c in conversations) == len(body) and [m for c in conversations for m in c] == body:
-        return [(None, messages)]
-    if at is None:  # the live thread went on after the last recorded message
-        at = next(
-            (k for k in range(len(conversations) - 1, -1, -1) if conversations[k] and len(conversations[k]) < len(body)
-             and body[: len(conversations[k])] == conversations[k]),
-            None,
-        )
-    if at is None:
-        return [*every, (None, messages)]
-    every[at] = (None, messages)
-    return every
 
 
 def prompt_thread(item: Aligned, messages: list[Message]) -> list[Message]:

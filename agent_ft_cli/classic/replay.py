@@ -222,7 +222,7 @@ def replay_pair(
     )
     thread = session.threads.get((agent, peer), [])
     if (agent, peer) in session.threads:  # the tying code decides over every conversation, as export does
-        from ..align import RecordedThread
+        from ..recorded import RecordedThread
 
         thread = RecordedThread(thread, session.conversations(agent, peer))  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
     pair.agent.chat_messages[pair.peer] = thread

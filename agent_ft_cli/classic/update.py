@@ -63,7 +63,7 @@ def inference_thread(update_agent: Any, other_agent: Any, *, include_system_mess
     if include_system_message:
         system = getattr(update_agent, "system_message", None)
         if system:
-            from ..align import RecordedThread
+            from ..recorded import RecordedThread
 
             with_system = [{"content": system, "role": "system"}, *messages]
             carried = getattr(messages, "conversations", None) if isinstance(messages, RecordedThread) else None

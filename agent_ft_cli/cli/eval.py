@@ -168,34 +168,6 @@ def _sets(evaluation: Any) -> list[tuple[str, Any]]:
     return out
 
 
-_TEXT_COLUMNS = ("prompt", "reply", "")
-
-
-def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
-    """A rich table on a terminal; tab-free aligned plain text otherwise (pipes, files, CI logs)."""
-    from ..textsafe import inert
-    from .render import stdout_console
-
-    console = stdout_console()
-    rows = [[inert(cell, one_line=True) for cell in row] for row in rows]
-    if console.is_terminal:
-        from rich.table import Table
-        from rich.text import Text
-
-        table = Table(title=title, title_justify="left")
-        for c in columns:  # text folds; names and numbers stay whole
-            table.add_column(c, overflow="fold", no_wrap=c not in _TEXT_COLUMNS, min_width=len(c) if c not in _TEXT_COLUMNS else None)
-        for row in rows:
-            table.add_row(*(Text(cell) for cell in row))
-        console.print(table)
-        return
-    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
-    lines = [title, "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
-    sys.stdout.write("\n".join(lines) + "\n")
-    sys.stdout.flush()
-
-
 def _short(text: str, limit: int = 60) -> str:
     """``text`` on one line; cut to ``limit`` characters only on a terminal (plain output, for pipes, files and CI
     logs, is never cut)."""
@@ -207,11 +179,13 @@ def _short(text: str, limit: int = 60) -> str:
 
 def render_evaluation(evaluation: Any, *, verbose: bool = False) -> None:
     """The summary table (pairs, accuracy, mean margin, skipped, method) and, with ``verbose``, one row per pair."""
+    from .render import table
+
     rows = [
         [name, str(r.pairs), str(r.preferred), _num(r.accuracy), _num(r.mean_margin), r.method, str(len(r.skipped))]
         for name, r in _sets(evaluation)
     ]
-    _table("evaluation", ["set", "pairs", "preferred", "accuracy", "mean margin", "method", "skipped"], rows)
+    table("evaluation", ["set", "pairs", "preferred", "accuracy", "mean margin", "method", "skipped"], rows)
     _sources(evaluation)
     _comparison_line(evaluation)
     if verbose:
@@ -240,6 +214,8 @@ def _comparison_line(evaluation: Any) -> None:
 
 
 def render_pairs(name: str, report: Any) -> None:
+    from .render import table
+
     # the texts come last, so a long one (never cut in plain output) does not push the numbers out of line
     if report.method == "score":
         columns = ["#", "preferred", "chosen", "rejected", "margin", "prompt"]
@@ -255,11 +231,13 @@ def render_pairs(name: str, report: Any) -> None:
              _short(p.prompt), _short(p.reply or "", 40)]
             for p in report.results
         ]
-    _table(f"{name}: {report.source}", columns, rows)
+    table(f"{name}: {report.source}", columns, rows)
 
 
 def render_before_after(before: Any, after: Any) -> None:
     """``update --eval``'s one table: each set's accuracy and mean margin before, after, and the change."""
+    from .render import table
+
     rows: list[list[str]] = []
     for (name, b), (_, a) in zip(_sets(before), _sets(after), strict=True):
         rows.append([f"{name} accuracy ({a.pairs} pairs)", _num(b.accuracy), _num(a.accuracy), _num(a.accuracy - b.accuracy, signed=True)])
@@ -267,7 +245,7 @@ def render_before_after(before: Any, after: Any) -> None:
             rows.append([f"{name} mean margin", _num(b.mean_margin), _num(a.mean_margin), _num(a.mean_margin - b.mean_margin, signed=True)])
         if a.skipped:
             rows.append([f"{name} skipped", _skipped_text(b), _skipped_text(a), ""])
-    _table("evaluation before / after the update", ["", "before", "after", "delta"], rows)
+    table("evaluation before / after the update", ["", "before", "after", "delta"], rows)
     _comparison_line(after)
 
 

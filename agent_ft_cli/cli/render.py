@@ -370,3 +370,30 @@ def shown(text: str, *, one_line: bool = True) -> str:
     if "\\udc" in text:  # a path's byte as repr() spells its surrogate escape: show the byte
         text = _REPR_SURROGATE.sub(r"\\x\1", text)
     return inert(text, one_line=one_line)
+
+
+_TEXT_COLUMNS = ("prompt", "reply", "")
+
+
+def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    """A rich table on a terminal; tab-free aligned plain text otherwise (pipes, files, CI logs)."""
+    from ..textsafe import inert
+
+    console = stdout_console()
+    rows = [[inert(cell, one_line=True) for cell in row] for row in rows]
+    if console.is_terminal:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=title, title_justify="left")
+        for c in columns:  # text folds; names and numbers stay whole
+            table.add_column(c, overflow="fold", no_wrap=c not in _TEXT_COLUMNS, min_width=len(c) if c not in _TEXT_COLUMNS else None)
+        for row in rows:
+            table.add_row(*(Text(cell) for cell in row))
+        console.print(table)
+        return
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+    lines = [title, "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()

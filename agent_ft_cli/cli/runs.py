@@ -113,16 +113,16 @@ def list_runs(
         if not rows:
             warn(f"no runs in {', '.join(str(f) for f in folders)}")
             return
-        from .eval import _table
+        from .render import table
 
-        table = [
+        cells = [
             [str(r["id"]), _time(r["time"]), summary.short_client(r["client"]), str(r["method"] or "-"),
              _n(r["steps"]), _arrow(r["loss_first"], r["loss_last"]), _arrow(r["margin_before"], r["margin_after"]),
              "published" if r["published"] else "-"]
             for r in rows
         ]
-        _table(f"runs in {', '.join(str(f) for f in folders)}",
-               ["id", "time (UTC)", "client", "method", "steps", "loss", "margin", "checkpoint"], table)
+        table(f"runs in {', '.join(str(f) for f in folders)}",
+               ["id", "time (UTC)", "client", "method", "steps", "loss", "margin", "checkpoint"], cells)
 
     guarded(work)
 

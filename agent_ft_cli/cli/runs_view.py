@@ -77,20 +77,19 @@ def _scalar_stats(record: dict[str, Any]) -> dict[str, Any]:
 
 def render_runs(runs: list[Any], *, charts: bool = True) -> None:
     """One run (its fields, its stats, its charts) or two side by side (fields, every scalar stat, shared charts)."""
-    from .eval import _table
-    from .render import render_stats, stdout_console
+    from .render import render_stats, stdout_console, table
 
     columns = [[text for _, text in fields(r.data, str(r.path))] for r in runs]
     names = [name for name, _ in fields(runs[0].data, str(runs[0].path))]
     rows = [[name, *(col[i] for col in columns)] for i, name in enumerate(names)]
     if len(runs) == 1:
-        _table(f"run {runs[0].id}", ["", "value"], rows)
+        table(f"run {runs[0].id}", ["", "value"], rows)
         render_stats(stdout_console(), runs[0].data.get("stats"), title="stats")
     else:
         stats = [_scalar_stats(r.data) for r in runs]
         keys = [k for k in {**stats[0], **stats[1]}]
         rows += [[f"stats.{k}", *(_n(s.get(k)) for s in stats)] for k in keys]
-        _table(f"runs {runs[0].id} vs {runs[1].id}", ["", runs[0].id, runs[1].id], rows)
+        table(f"runs {runs[0].id} vs {runs[1].id}", ["", runs[0].id, runs[1].id], rows)
     if charts:
         render_charts(runs)
 

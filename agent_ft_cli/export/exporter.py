@@ -106,7 +106,7 @@ class Exporter:
         self.pairs: list[Pair] = []
         self.has_prefs = prefs is not None
         if prefs is not None:
-            pairs, bad = normalize_pairs(prefs)
+            pairs, bad = normalize_pairs(prefs, labels=self.format.labels)
             self.pairs = pairs
             self.summary.pairs_total = len(pairs) + len(bad)
             for s in bad:

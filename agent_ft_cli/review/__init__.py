@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from .answers import append, check_prefs_path, existing, record_for, verdict
-from .replies import Reply, pick, replies_in
+from .answers import append, check_prefs_path, existing, record_for
+from .replies import Reply, pick, replies_in, verdict
 
 __all__ = ["Reply", "Review", "label", "list_replies", "verdict"]
 

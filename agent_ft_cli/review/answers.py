@@ -74,15 +74,6 @@ def record_for(reply: Reply, kind: str, better: str | None, *, agent: str, peer:
     return rec
 
 
-def verdict(record: dict[str, Any] | None) -> str | None:
-    """``better``, ``bad`` or ``keep`` for a line review wrote (None for none)."""
-    if record is None:
-        return None
-    if "chosen" in record:
-        return "better"
-    return "keep" if record.get("label") is True else "bad"
-
-
 def append(path: Path, record: dict[str, Any]) -> None:
     """Append ``record`` as one line to ``path`` under its lock, flushed to disk before returning."""
     from ..fsutil import exclusive_lock

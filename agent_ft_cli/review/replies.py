@@ -61,8 +61,6 @@ class Reply:
 
     def as_dict(self) -> dict[str, Any]:
         """The reply as ``--list --json`` prints it."""
-        from .answers import verdict
-
         out: dict[str, Any] = {
             "reply": self.number,
             "conversation": self.conversation,
@@ -155,3 +153,12 @@ def pick(replies: list[Reply], number: int) -> Reply:
             options=("reply", "list"),
         )
     return replies[number - 1]
+
+
+def verdict(record: dict[str, Any] | None) -> str | None:
+    """``better``, ``bad`` or ``keep`` for a line review wrote (None for none)."""
+    if record is None:
+        return None
+    if "chosen" in record:
+        return "better"
+    return "keep" if record.get("label") is True else "bad"

@@ -29,8 +29,7 @@ from prompt_toolkit.widgets import TextArea
 
 from ..align import text_of
 from . import Review
-from .answers import verdict
-from .replies import Reply
+from .replies import Reply, verdict
 
 STYLE = Style.from_dict(
     {

@@ -198,7 +198,7 @@ def replay(plan: Plan, client_cls: type | None, *, on_warning: WarnFn | None = N
         conversations = session.conversations(agent, peer)
         thread = pick_conversation(conversations, choice, agent, peer)
         # the client ties against this conversation, deciding over every conversation of the thread
-        from ..align import RecordedThread
+        from ..recorded import RecordedThread
 
         pair.agent.chat_messages[pair.peer] = RecordedThread(thread, conversations)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
     return pair
