@@ -173,7 +173,9 @@ class HFClient(ModelClientBase):
         with quiet_if_asked():
             try:
                 model = AutoModelForCausalLM.from_pretrained(source, dtype=self.dtype_name or "auto")
-            except (OSError, ValueError, RuntimeError) as e:
+            except MemoryError:
+                raise
+            except Exception as e:  # OSError, ValueError, safetensors' own SafetensorError, ...
                 raise ModelNotFoundError(f"model {source!r} cannot be loaded: {_weights_problem(source, e)}") from None
         model = model.to(self._device())  # type: ignore[arg-type]
         model.eval()

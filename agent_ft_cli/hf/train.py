@@ -165,12 +165,15 @@ def quiet_libraries(quiet: bool) -> Iterator[None]:
     import warnings
 
     import datasets
+    import huggingface_hub.utils as hub
     import transformers
 
     before = transformers.logging.get_verbosity()
-    bars = datasets.is_progress_bar_enabled()
+    bars = datasets.is_progress_bar_enabled(), transformers.logging.is_progress_bar_enabled(), hub.are_progress_bars_disabled()
     transformers.logging.set_verbosity_error()
     datasets.disable_progress_bars()
+    transformers.logging.disable_progress_bar()
+    hub.disable_progress_bars()
     try:
         with warnings.catch_warnings():
             for category in (DeprecationWarning, FutureWarning, UserWarning):
@@ -178,8 +181,12 @@ def quiet_libraries(quiet: bool) -> Iterator[None]:
             yield
     finally:
         transformers.logging.set_verbosity(before)
-        if bars:
+        if bars[0]:
             datasets.enable_progress_bars()
+        if bars[1]:
+            transformers.logging.enable_progress_bar()
+        if not bars[2]:
+            hub.enable_progress_bars()
 
 
 def train(
@@ -245,7 +252,7 @@ def train(
             _keep_run_records(Path(tmp), scratch, trainer)
     model = trainer.accelerator.unwrap_model(trainer.model)
     model.eval()
-    history = [_step(h) for h in trainer.state.log_history if "train_runtime" not in h]
+    history = [dict(h) for h in trainer.state.log_history if "train_runtime" not in h]  # as TRL logged each step
     return TrainResult(
         model=model,
         steps=int(output.global_step),
@@ -269,10 +276,6 @@ def _keep_run_records(trainer_dir: Path, run: Path, trainer: Any) -> None:
             logs.mkdir(exist_ok=True)
             for item in tb_root.iterdir():
                 shutil.move(str(item), str(logs / item.name))
-
-
-def _step(entry: dict[str, Any]) -> dict[str, Any]:
-    return {k: _num(v) for k, v in entry.items()}
 
 
 def _metrics(final: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:

@@ -107,6 +107,12 @@ class EvalReport:
     method: str
     results: list[PairResult]
     skipped: list[Skipped] = field(default_factory=list)
+    #: what the numbers mean, when the client says (its ``score_label``); else :data:`COMPARISONS`' line
+    label: str | None = None
+
+    @property
+    def comparison(self) -> str:
+        return self.label or COMPARISONS[self.method]
 
     @property
     def pairs(self) -> int:
@@ -133,7 +139,7 @@ class EvalReport:
             "accuracy": round(self.accuracy, 4),
             "mean_margin": _r(self.mean_margin),
             "method": self.method,
-            "comparison": COMPARISONS[self.method],
+            "comparison": self.comparison,
             "skipped": [{"index": s.index, "kind": s.kind.value, "reason": s.reason} for s in self.skipped],
             "results": [r.as_dict() for r in self.results],
         }
@@ -261,7 +267,8 @@ def evaluate(
             )
         if progress is not None:
             progress(done, len(tied))
-    return EvalReport(source, method, results, skipped)
+    label = getattr(client, "score_label", None) if method == SCORE else None
+    return EvalReport(source, method, results, skipped, label if isinstance(label, str) else None)
 
 
 def _named(spec: str | None) -> str:
