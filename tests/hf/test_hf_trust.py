@@ -7,10 +7,14 @@ prefs ``[]`` fail before the model is loaded."""
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -208,3 +212,59 @@ def test_update_quiet_writes_nothing_on_stderr_but_warnings(tiny_model: Path, tm
     assert json.loads(proc.stdout)["update_stats"]["steps"] == 2
     talk = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith("Warning:")]
     assert talk == [], proc.stderr[-3000:]
+
+
+@pytest.mark.hf_slow
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_update_leaves_the_output_folder_as_it_was(tiny_model: Path, tmp_path: Path, sig: int, code: int) -> None:
+    ckpt = tmp_path / "ckpt"
+    config = write_config(tmp_path / "hf.yaml", tiny_model, ckpt, train={"max_steps": 1, "seed": 0})
+    session, prefs = write_session(tmp_path / "s.jsonl", tiny_model), prefs_file(tmp_path / "p.json")
+    first = runner.invoke(app, ["update", "-s", str(session), "--prefs", str(prefs), "--config", str(config)])
+    assert first.exit_code == 0, first.output
+    before = tree(ckpt)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent_ft_cli", "update", "-s", str(session), "--prefs", str(prefs), "--config", str(config),
+         "--kwarg", "max_steps=100000", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env(),
+    )
+    seen = bytearray()
+
+    def drain() -> None:
+        assert proc.stderr is not None
+        while chunk := proc.stderr.read1(4096):  # type: ignore[attr-defined]
+            seen.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 180
+    while b"/100000 [" not in seen and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)  # the progress bar: training has started (the staging folder exists)
+    assert b"/100000 [" in seen, seen.decode(errors="replace")[-2000:]
+    assert list(ckpt.glob(".staging-*"))
+    proc.send_signal(sig)
+    assert proc.wait(timeout=60) == code, seen.decode(errors="replace")[-2000:]
+    reader.join(timeout=10)
+    assert proc.stdout is not None and proc.stdout.read() == b""
+    assert tree(ckpt) == before  # no staging folder left, current and the runs untouched
+
+
+def test_a_full_disk_while_publishing_removes_the_run_and_says_nothing_was_published(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from transformers import PreTrainedModel
+
+    ckpt = tmp_path / "ckpt"
+    config = write_config(tmp_path / "hf.yaml", tiny_model, ckpt, train={"max_steps": 1, "seed": 0})
+    session, prefs = write_session(tmp_path / "s.jsonl", tiny_model), prefs_file(tmp_path / "p.json")
+
+    def full(self: object, folder: str | Path, *_: object, **__: object) -> None:
+        (Path(folder) / "model.safetensors").write_bytes(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(PreTrainedModel, "save_pretrained", full)
+    result = runner.invoke(app, ["update", "-s", str(session), "--prefs", str(prefs), "--config", str(config), "--kwarg", "lora=false"])
+    assert result.exit_code == 1
+    line = _error(result.output)
+    assert "No space left on device" in line and "NOT published" in line
+    assert not list(ckpt.glob(".staging-*")) and not (ckpt / "current").exists() and not (ckpt / "runs").exists()
