@@ -154,7 +154,8 @@ def test_update_eval_shows_the_taught_preference_rise_before_and_after(tiny_mode
     config = write_config(tmp_path / "hf.yaml", tiny_model, tmp_path / "ckpt")
     session = tmp_path / "chat.jsonl"
     reply = _record(config, session)
-    close = {"prompt": BOILING_Q, "chosen": BOILING_GOOD, "rejected": "Water boils at 50 degrees."}
+    # per token, the untrained model prefers "Paris." here (-5.99 vs -6.53 nats/token): a pair it gets wrong before
+    close = {"prompt": BOILING_Q, "chosen": BOILING_GOOD, "rejected": BOILING_BAD}
     (tmp_path / "prefs.json").write_text(json.dumps([[CHOSEN, reply], close]), encoding="utf-8")
     result = runner.invoke(
         app,
