@@ -268,3 +268,27 @@ def test_a_full_disk_while_publishing_removes_the_run_and_says_nothing_was_publi
     line = _error(result.output)
     assert "No space left on device" in line and "NOT published" in line
     assert not list(ckpt.glob(".staging-*")) and not (ckpt / "current").exists() and not (ckpt / "runs").exists()
+
+
+def test_an_output_that_cannot_be_written_after_training_prints_the_stats_on_stderr(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import agent_ft_cli.fsutil as fsutil
+    from agent_ft_cli.errors import OutputWriteError
+
+    def full(path: Path, data: bytes, **_: object) -> None:
+        err = OutputWriteError(f"cannot write {path}: No space left on device")
+        err.reason = "No space left on device"
+        raise err
+
+    monkeypatch.setattr(fsutil, "write_output", full)
+    ckpt = tmp_path / "ckpt"
+    config = write_config(tmp_path / "hf.yaml", tiny_model, ckpt, train={"max_steps": 1, "seed": 0})
+    session, prefs = write_session(tmp_path / "s.jsonl", tiny_model), prefs_file(tmp_path / "p.json")
+    result = runner.invoke(app, ["update", "-s", str(session), "--prefs", str(prefs), "--config", str(config),
+                                 "-o", str(tmp_path / "result.json"), "-q"])
+    assert result.exit_code == 2
+    assert "WAS updated" in _error(result.stderr) and result.stdout == ""
+    shown = result.stderr[result.stderr.index("{"): result.stderr.rindex("}") + 1]
+    stats = json.loads(shown)
+    assert stats["pairs_used"] == 1 and Path(stats["checkpoint"]) == (ckpt / "current").resolve()
