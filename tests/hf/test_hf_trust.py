@@ -292,3 +292,23 @@ def test_an_output_that_cannot_be_written_after_training_prints_the_stats_on_std
     shown = result.stderr[result.stderr.index("{"): result.stderr.rindex("}") + 1]
     stats = json.loads(shown)
     assert stats["pairs_used"] == 1 and Path(stats["checkpoint"]) == (ckpt / "current").resolve()
+
+
+@pytest.mark.parametrize("lora", [True, False])
+def test_the_implicit_reward_is_the_log_ratio_to_the_model_before_the_update(tiny_model: Path, tmp_path: Path, lora: bool) -> None:
+    from agent_ft_cli.hf import HFClient
+
+    client = HFClient({"model": str(tiny_model)}, output_dir=tmp_path / "ckpt", lora=None if lora else False)
+    prompt = [{"role": "user", "content": QUESTION}]
+    assert client.reward(prompt, [CHOSEN, REPLY]) is None  # no update in this process yet: nothing to compare with
+    before = client.logprobs(prompt, [CHOSEN, REPLY])
+    stats = client.update_model([[CHOSEN, REPLY]], [*prompt, {"role": "assistant", "content": REPLY}],
+                                max_steps=2, learning_rate=5e-3, beta=0.5, seed=0)
+    after = client.logprobs(prompt, [CHOSEN, REPLY])
+    rewards = client.reward(prompt, [CHOSEN, REPLY])
+    assert rewards == pytest.approx([0.5 * (a - b) for a, b in zip(after, before, strict=True)], abs=1e-3)
+    pair = stats["margins"][0]
+    assert (pair["reward_chosen"], pair["reward_rejected"]) == pytest.approx(rewards, abs=1e-3)
+    assert stats["reward_margin"] == pytest.approx(rewards[0] - rewards[1], abs=1e-3) and stats["reward_margin"] > 0
+    # per token, and summed, the chosen answer gained on the rejected one
+    assert stats["token_margin_after"] > stats["token_margin_before"] and stats["margin_after"] > stats["margin_before"]
