@@ -71,11 +71,12 @@ def can_score(client: Any) -> bool:
 
 
 def preflight(client_cls: Any, config_entry: dict[str, Any] | None, client_args: dict[str, Any] | None,
-              update_kwargs: dict[str, Any] | None = None) -> None:
-    """OPTIONAL hook: a client class may define ``preflight(config_entry, client_args, update_kwargs=None)``
-    (a static- or classmethod) that checks what it can before anything expensive (no weights, no autogen), raising
-    its typed :class:`~agent_ft_cli.errors.AgentFtError`. ``validate`` calls it with the agent's ``config_list``
-    entry and the client args; ``update`` also passes its ``update_model`` keyword args. No hook: nothing checked."""
+              update_kwargs: dict[str, Any] | None = None, preference_data: Any = None) -> None:
+    """OPTIONAL hook: a client class may define ``preflight(config_entry, client_args, update_kwargs=None,
+    preference_data=None)`` (a static- or classmethod) that checks what it can before anything expensive (no
+    weights, no autogen), raising its typed :class:`~agent_ft_cli.errors.AgentFtError`. ``validate`` calls it with
+    the agent's ``config_list`` entry and the client args; ``update`` also passes its ``update_model`` keyword args
+    and the preference data (as loaded, not yet tied to the thread). No hook: nothing checked."""
     from ..errors import AgentFtError, ClientLoadError
 
     hook = getattr(client_cls, "preflight", None)
@@ -83,7 +84,12 @@ def preflight(client_cls: Any, config_entry: dict[str, Any] | None, client_args:
         return
     args: tuple[Any, ...] = (dict(config_entry or {}), dict(client_args or {}))
     try:
-        hook(*args) if update_kwargs is None else hook(*args, dict(update_kwargs))
+        if update_kwargs is None:
+            hook(*args)
+        elif preference_data is None:
+            hook(*args, dict(update_kwargs))
+        else:
+            hook(*args, dict(update_kwargs), preference_data)
     except AgentFtError:
         raise
     except Exception as e:

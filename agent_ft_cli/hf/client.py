@@ -123,11 +123,11 @@ class HFClient(ModelClientBase):
 
     @staticmethod
     def preflight(config_entry: dict[str, Any] | None, client_args: dict[str, Any] | None,
-                  update_kwargs: dict[str, Any] | None = None) -> None:
+                  update_kwargs: dict[str, Any] | None = None, preference_data: Any = None) -> None:
         """Checks before anything is loaded (``validate``, ``update``): the model folder or hub id resolves, its
-        config is a causal LM, a tokenizer and a chat template exist; for an update also ``output_dir`` and the
-        trainer settings. Raises the typed error the constructor or ``update_model`` would raise."""
-        checks.preflight(config_entry, client_args, update_kwargs)
+        config is a causal LM, a tokenizer and a chat template exist; for an update also the pairs (some given),
+        ``output_dir`` and the trainer settings. Raises the typed error the constructor or ``update_model`` would."""
+        checks.preflight(config_entry, client_args, update_kwargs, preference_data)
 
     # -- loading ---------------------------------------------------------------------------------------------------
     def _device(self) -> str:

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .errors import MissingOutputDirError, ModelNotFoundError, NoChatTemplateError, NotCausalLMError
+from .errors import MissingOutputDirError, ModelNotFoundError, NoChatTemplateError, NotCausalLMError, NothingTiedError
 
 #: Files that make a folder's tokenizer loadable by ``AutoTokenizer`` (one is enough).
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json", "vocab.txt")
@@ -126,9 +126,19 @@ def require_output_dir(output_dir: Any) -> None:
 
 
 def preflight(config_entry: dict[str, Any] | None, client_args: dict[str, Any] | None,
-              update_kwargs: dict[str, Any] | None = None) -> None:
-    """The client's checks before loading: the model (from the config entry or the ``model`` client arg); for an
-    update (``update_kwargs`` given), its ``output_dir`` and its trainer settings."""
+              update_kwargs: dict[str, Any] | None = None, preference_data: Any = None) -> None:
+    """The client's checks before loading, cheapest first: for an update (``update_kwargs`` given) some pairs at all
+    (``preference_data``; whether they tie to the thread is ``update_model``'s first check), its ``output_dir`` and
+    its trainer settings (imports trl); then the model (from the config entry or the ``model`` client arg)."""
+    if preference_data is not None:
+        from ..align import normalize_pairs
+
+        pairs, skipped = normalize_pairs(preference_data)
+        if not pairs:
+            why = "; ".join(s.reason for s in skipped[:1]) or "no pairs given"
+            raise NothingTiedError(
+                f"no preference pair is tied to an answer in the thread ({why}); nothing trained, checkpoint untouched"
+            )
     entry, args = dict(config_entry or {}), dict(client_args or {})
     model = str(args.get("model") or entry.get("model") or "")
     if not model:

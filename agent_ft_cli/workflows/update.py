@@ -156,7 +156,7 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
     from ..clients.protocol import agent_entry, preflight
 
     with stdout_to_stderr():  # the client's own checks (no weights, no autogen): before anything expensive
-        preflight(client_cls, agent_entry(walk.config, walk.header, agent), choice.args, job.kwargs)
+        preflight(client_cls, agent_entry(walk.config, walk.header, agent), choice.args, job.kwargs, prefs)
 
     from ..classic.update import run_update, the_client
 
