@@ -65,6 +65,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--threads", action="store_true",
+                        help="instead: agent-ft update with OMP_NUM_THREADS=1, =2, and 2 processes of 1 thread (same global batch)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="agent-ft-hf-bench-"))
@@ -94,6 +96,8 @@ def main() -> None:
         plain = [sys.executable, str(HERE / "hf_plain_trl.py"), str(work / "rows.json"), str(model), str(work / "plain-out"),
                  str(args.steps)]
         autogen = [sys.executable, "-c", "import autogen"]
+        if args.threads:
+            return threads(update, env, work, args.repeat)
         times: dict[str, list[float]] = {"plain": [], "agent-ft": [], "autogen": []}
         cpu: dict[str, list[float]] = {"plain": [], "agent-ft": [], "autogen": []}
         rss: dict[str, list[float]] = {"plain LoRA": [], "agent-ft LoRA": [], "plain full": [], "agent-ft full": []}
@@ -126,6 +130,28 @@ def main() -> None:
             print(f"| {k} | {statistics.median(v):.0f} |")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def threads(update: list[str], env: dict[str, str], work: Path, repeat: int) -> None:
+    """torch's CPU threads: one process of 1 or 2 threads, or 2 data-parallel processes of 1 thread each (gloo), all
+    at a global batch of 4 for the same steps. Medians of ``repeat``."""
+    launcher = Path(sys.executable).parent / "accelerate"
+    two = [str(launcher), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+           "--dynamo_backend", "no", "--main_process_port", "29517", "-m", "agent_ft_cli", *update[1:],
+           "--kwarg", "per_device_train_batch_size=2"]
+    runs = {"1 process, OMP_NUM_THREADS=1": (update, "1"), "1 process, OMP_NUM_THREADS=2": (update, "2"),
+            "2 processes, OMP_NUM_THREADS=1": (two, "1")}
+    results: dict[str, list[tuple[float, float]]] = {k: [] for k in runs}
+    for _ in range(repeat):
+        for name, (cmd, n) in runs.items():
+            shutil.rmtree(work / "ckpt", ignore_errors=True)
+            wall, used, _ = run(cmd, {**env, "OMP_NUM_THREADS": n})
+            results[name].append((wall, used))
+    print(f"load average before: {os.getloadavg()[0]:.1f}; cores: {os.cpu_count()}")
+    print("| run | wall s | CPU s |")
+    print("|---|---|---|")
+    for name, rs in results.items():
+        print(f"| {name} | {statistics.median(w for w, _ in rs):.2f} | {statistics.median(c for _, c in rs):.2f} |")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ def main() -> None:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         args = DPOConfig(
-            output_dir=tmp, max_steps=int(steps), learning_rate=1e-4, per_device_train_batch_size=4, seed=0,
+            output_dir=tmp, max_steps=int(steps), learning_rate=5e-4, per_device_train_batch_size=4, seed=0,
             report_to="none", save_strategy="no", logging_steps=1, bf16=False, fp16=False,
             use_cpu=not torch.cuda.is_available(),
         )

@@ -205,11 +205,11 @@ def _sources(evaluation: Any) -> None:
 
 
 def _comparison_line(evaluation: Any) -> None:
-    from ..workflows.eval import COMPARISONS
+    from ..textsafe import inert
 
-    methods = {r.method for _, r in _sets(evaluation)}
-    for m in sorted(methods):
-        sys.stdout.write(f"{m}: {COMPARISONS[m]}\n")
+    shown = {r.method: r.comparison for _, r in _sets(evaluation)}  # the client's own label when it gives one
+    for m in sorted(shown):
+        sys.stdout.write(f"{m}: {inert(shown[m])}\n")
     sys.stdout.flush()
 
 

@@ -3,6 +3,7 @@
 # No ``from __future__ import annotations``: typer would eval every annotation string of every command (~8 ms of
 # start-up on each run, docs/benchmarks.md); the annotations here are valid at runtime on Python 3.10+.
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -85,7 +86,7 @@ def update(
     """
     from ..classic.update import reserved_kwargs
     from ..distributed import is_main_process
-    from ..errors import UsageError
+    from ..errors import OutputWriteError, UsageError
     from ..runs.summary import stats_for_table
     from ..workflows import update as workflow
     from .render import render_stats, stderr_console, stdout_console, write_json
@@ -121,9 +122,20 @@ def update(
             runs_dir=runs_dir,
             run_record=not no_run_record,
         )
+        if quiet:  # tells the client (and its libraries) to keep stderr for errors and warnings
+            os.environ["AGENT_FT_QUIET"] = "1"
         with progress_bar() as progress:
             evaluator.progress = progress
-            result = workflow.run(job, on_warning=warn)
+            try:
+                result = workflow.run(job, on_warning=warn)
+            except OutputWriteError as e:  # the model was updated: its stats go to stderr, not nowhere
+                updated = getattr(e, "result", None)
+                if updated is not None:
+                    from ..jsonio import to_json
+
+                    sys.stderr.write("update stats (the model was updated; --output could not be written):\n")
+                    sys.stderr.write(to_json(updated.update_stats, indent=True).decode() + "\n")
+                raise
         if not is_main_process():
             return  # a secondary process of `accelerate launch`/torchrun: only the main one prints
         if json_out:

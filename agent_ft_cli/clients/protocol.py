@@ -70,6 +70,54 @@ def can_score(client: Any) -> bool:
     return callable(getattr(client, "score", None))
 
 
+def preflight(client_cls: Any, config_entry: dict[str, Any] | None, client_args: dict[str, Any] | None,
+              update_kwargs: dict[str, Any] | None = None, preference_data: Any = None) -> None:
+    """OPTIONAL hook: a client class may define ``preflight(config_entry, client_args, update_kwargs=None,
+    preference_data=None)`` (a static- or classmethod) that checks what it can before anything expensive (no
+    weights, no autogen), raising its typed :class:`~agent_ft_cli.errors.AgentFtError`. ``validate`` calls it with
+    the agent's ``config_list`` entry and the client args; ``update`` also passes its ``update_model`` keyword args
+    and the preference data (as loaded, not yet tied to the thread). No hook: nothing checked."""
+    from ..errors import AgentFtError, ClientLoadError
+
+    hook = getattr(client_cls, "preflight", None)
+    if not callable(hook):
+        return
+    args: tuple[Any, ...] = (dict(config_entry or {}), dict(client_args or {}))
+    try:
+        if update_kwargs is None:
+            hook(*args)
+        elif preference_data is None:
+            hook(*args, dict(update_kwargs))
+        else:
+            hook(*args, dict(update_kwargs), preference_data)
+    except AgentFtError:
+        raise
+    except Exception as e:
+        name = getattr(client_cls, "__qualname__", str(client_cls))
+        raise ClientLoadError(f"the preflight check of client {name} failed: {type(e).__name__}: {e}") from e
+
+
+def has_preflight(client_cls: Any) -> bool:
+    """Whether a client class defines the optional :func:`preflight` hook."""
+    return callable(getattr(client_cls, "preflight", None))
+
+
+def config_entry(agent_def: Any) -> dict[str, Any]:
+    """The first ``config_list`` entry of an agent definition's ``llm_config`` (a dict or an object), or {}."""
+    llm = agent_def.get("llm_config") if isinstance(agent_def, dict) else getattr(agent_def, "llm_config", None)
+    entries = llm.get("config_list") if isinstance(llm, dict) else None
+    return dict(entries[0]) if isinstance(entries, list) and entries and isinstance(entries[0], dict) else {}
+
+
+def agent_entry(config: Any, header: Any, agent: str | None) -> dict[str, Any]:
+    """An agent's first ``config_list`` entry: from the pair config when it defines the agent, else from the
+    session header's agent definitions."""
+    agents = getattr(config, "agents", None) or {}
+    if agent in agents:
+        return config_entry(agents[agent])
+    return next((config_entry(a) for a in (header or {}).get("agents") or [] if a.get("name") == agent), {})
+
+
 def _methods(protocol: type) -> tuple[str, ...]:
     """The methods a protocol class defines itself, in the order it defines them."""
     return tuple(

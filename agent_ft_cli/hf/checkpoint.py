@@ -4,8 +4,12 @@ Layout::
 
     output_dir/
       current -> runs/<name>      a symlink; a finished run becomes current by one rename of a new symlink over it
-      runs/<name>/                finished checkpoints (model, tokenizer, agent-ft-run.json); the newest few are kept
-      .staging-<pid>-<hex>/       a run being written; left behind by a killed run and removed by the next one
+      runs/<name>/                finished runs: the merged model and tokenizer (what ``current`` serves), with LoRA
+                                  ``adapter/`` (PEFT's format), and the records: agent-ft-run.json,
+                                  trainer_state.json (per-step history), logs/ (report_to); pruning removes the
+                                  weights of all but the newest ``keep`` and keeps the records
+      .staging-<pid>-<hex>/       a run being written; removed on the way out (error, Ctrl-C, SIGTERM, full disk),
+                                  and a SIGKILLed run's by the next update
       .lock                       fcntl lock held by the process that writes (update), so writers take turns
 
 A reader (``record``, ``score``) never takes the lock: it resolves ``current`` once and loads that folder, which is
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import math
 import os
 import shutil
 import sys
@@ -30,6 +35,11 @@ CURRENT = "current"
 RUNS = "runs"
 STAGING_PREFIX = ".staging-"
 LOCK = ".lock"
+#: With LoRA, the adapter in PEFT's format inside a run folder (``PeftModel.from_pretrained(base, run/adapter)``).
+ADAPTER = "adapter"
+#: A run's record files: what pruning its weights leaves (``run.json`` is written by agent-ft's run records).
+RUN_RECORD = "agent-ft-run.json"
+RECORDS = frozenset({RUN_RECORD, "run.json", "trainer_state.json", "history.jsonl", "logs"})
 
 
 class CheckpointBusyError(UsageError):
@@ -50,33 +60,31 @@ def current_checkpoint(output_dir: str | os.PathLike[str] | None) -> Path | None
 
 @contextlib.contextmanager
 def writer_lock(output_dir: Path, *, timeout: float | None = None) -> Iterator[None]:
-    """Hold ``output_dir/.lock`` (fcntl, released by the OS if the process dies).
+    """Hold ``output_dir/.lock`` (an flock through :func:`agent_ft_cli.fsutil.lock_fd`, released by the OS if the
+    process dies); the holder's pid is written in it, so a waiter can say whom it waits for.
 
     ``timeout`` None waits as long as it takes (saying so on stderr once); 0 refuses at once; otherwise waits that
     many seconds, then refuses with :class:`CheckpointBusyError`.
     """
+    from ..errors import LockTimeoutError
+    from ..fsutil.locks import lock_fd
+
     output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / LOCK
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         start = time.monotonic()
-        told = False
-        while True:
+        try:
+            lock_fd(fd, where=str(path), timeout=0, what="checkpoint lock")
+        except LockTimeoutError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            if timeout is not None and timeout <= 0:
+                raise _busy(output_dir, holder, 0.0) from None
+            print(f"waiting for another update (pid {holder}) to finish writing {output_dir}", file=sys.stderr)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-                waited = time.monotonic() - start
-                if timeout is not None and waited >= timeout:
-                    raise CheckpointBusyError(
-                        f"checkpoint folder {str(output_dir)!r} is being written by another update (pid {holder}); "
-                        f"waited {waited:.0f}s; try again when it has finished"
-                    ) from None
-                if not told:
-                    print(f"waiting for another update (pid {holder}) to finish writing {output_dir}", file=sys.stderr)
-                    told = True
-                time.sleep(0.2)
+                lock_fd(fd, where=str(path), timeout=math.inf if timeout is None else timeout, what="checkpoint lock")
+            except LockTimeoutError:
+                raise _busy(output_dir, holder, time.monotonic() - start) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         try:
@@ -88,6 +96,13 @@ def writer_lock(output_dir: Path, *, timeout: float | None = None) -> Iterator[N
         os.close(fd)
 
 
+def _busy(output_dir: Path, holder: str, waited: float) -> CheckpointBusyError:
+    return CheckpointBusyError(
+        f"checkpoint folder {str(output_dir)!r} is being written by another update (pid {holder}); "
+        f"waited {waited:.0f}s; try again when it has finished"
+    )
+
+
 def new_staging(output_dir: Path) -> Path:
     """A fresh folder to write a run into (under the lock); stale ones left by killed runs are removed first."""
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -96,6 +111,12 @@ def new_staging(output_dir: Path) -> Path:
     path = output_dir / f"{STAGING_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
     path.mkdir()
     return path
+
+
+def remove_staging(staging: Path | None) -> None:
+    """Remove a run's staging folder on the way out (an error, Ctrl-C, SIGTERM, a full disk)."""
+    if staging is not None:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -131,8 +152,27 @@ def publish(output_dir: Path, staging: Path, *, keep: int = 2) -> Path:
     os.symlink(os.path.join(RUNS, name), tmp_link)
     os.replace(tmp_link, output_dir / CURRENT)  # the one rename that publishes the run
     _fsync_dir(output_dir)
-    finished = sorted((p for p in runs.iterdir() if p.is_dir()), key=lambda p: p.name)
-    for old in finished[: max(0, len(finished) - max(keep, 1))]:
-        if old.resolve() != final.resolve():
-            shutil.rmtree(old, ignore_errors=True)
+    prune(runs, keep=keep, current=final)
     return final
+
+
+def has_weights(run: Path) -> bool:
+    """Whether a run folder still holds its model (pruning keeps only its records)."""
+    return (run / "config.json").is_file()
+
+
+def prune(runs: Path, *, keep: int, current: Path) -> None:
+    """Remove the weights of finished runs beyond the newest ``keep`` that still have them (never the current run),
+    keeping each run's small record files (:data:`RECORDS`) so every run stays listable."""
+    finished = sorted((p for p in runs.iterdir() if p.is_dir() and has_weights(p)), key=lambda p: p.name)
+    for old in finished[: max(0, len(finished) - max(keep, 1))]:
+        if old.resolve() == current.resolve():
+            continue
+        for item in sorted(old.iterdir(), key=lambda p: p.name == "config.json"):  # its config last
+            if item.name in RECORDS:
+                continue
+            if item.is_dir() and not item.is_symlink():
+                shutil.rmtree(item, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    item.unlink()

@@ -2,9 +2,12 @@
 
 * ``create`` applies the model's own chat template to the thread (system and tool messages included when the
   template takes them), generates, and answers with a response every supported autogen line reads.
-* ``score(messages, candidates)`` is the summed log-probability of each candidate reply after the thread.
-* ``update_model`` ties each preference pair to the answer it judges (:func:`agent_ft_cli.align.align`), trains
-  with TRL (:mod:`.train`: DPO, SFT or KTO; LoRA unless ``lora=False``), and publishes the result atomically as
+* ``score(messages, candidates)`` is the mean log-probability per token of each candidate reply after the thread
+  (:mod:`.scoring`: length-fair); ``logprobs`` the summed one (TRL's ``logps``); ``reward`` the implicit reward of
+  this process's update (the policy's log-ratio to the model it started from, as TRL's ``rewards/*``).
+* ``update_model`` ties each preference pair to the answer it judges (:func:`agent_ft_cli.align.align`), checks the
+  pairs, the settings and the ``output_dir`` before the weights are loaded (they load on first use), trains with
+  TRL (:mod:`.train`: DPO, SFT or KTO; LoRA unless ``lora=False``), and publishes the result atomically as
   ``output_dir/current`` (:mod:`.checkpoint`). Every later client with the same ``output_dir`` starts from it.
 """
 
@@ -21,12 +24,18 @@ from typing import Any
 from ..align import Aligned, align, prompt_thread, text_of
 from ..clients.protocol import ModelClientBase, chat_response
 from . import checkpoint as ckpt
-from .errors import ModelNotFoundError, NoChatTemplateError, NothingTiedError, OutOfMemoryError
+from . import preflight as checks
+from .errors import CheckpointWriteError, ModelNotFoundError, NoChatTemplateError, NothingTiedError, OutOfMemoryError
+from .scoring import SCORE_LABEL, implicit_rewards, logprobs, per_token
 
 Message = dict[str, Any]
 
 #: Generation settings read from the config entry, the client's keyword args, or ``create``'s params.
 GENERATION_KEYS = ("max_new_tokens", "temperature", "top_p", "top_k", "repetition_penalty", "do_sample")
+#: Set to 1 by ``agent-ft update -q``: the client then silences its libraries' progress bars and notices.
+QUIET_ENV = "AGENT_FT_QUIET"
+#: DPO's beta when the settings give none (TRL's default), for the implicit reward of other methods too.
+DEFAULT_BETA = 0.1
 
 
 def chat_messages(messages: list[Message]) -> list[Message]:
@@ -104,10 +113,21 @@ class HFClient(ModelClientBase):
         self.generation = {k: v for k, v in {**config, **kwargs}.items() if k in GENERATION_KEYS}
         self.device_name = device
         self.dtype_name = dtype
-        self.loaded_from = ""
-        self.tokenizer: Any = None
-        self.model: Any = None
-        self._load(ckpt.current_checkpoint(self.output_dir) or self.model_id)
+        self.score_label = SCORE_LABEL
+        self._model: Any = None
+        self._reference: Any = None  # how to get the model this process's update started from (see ``reward``)
+        current = ckpt.current_checkpoint(self.output_dir)
+        self.loaded_from = str(current or self.model_id)
+        checks.check_model(self.loaded_from)  # config.json and tokenizer files only: no weights yet
+        self.tokenizer = self._load_tokenizer(self.loaded_from)
+
+    @staticmethod
+    def preflight(config_entry: dict[str, Any] | None, client_args: dict[str, Any] | None,
+                  update_kwargs: dict[str, Any] | None = None, preference_data: Any = None) -> None:
+        """Checks before anything is loaded (``validate``, ``update``): the model folder or hub id resolves, its
+        config is a causal LM, a tokenizer and a chat template exist; for an update also the pairs (some given),
+        ``output_dir`` and the trainer settings. Raises the typed error the constructor or ``update_model`` would."""
+        checks.preflight(config_entry, client_args, update_kwargs, preference_data)
 
     # -- loading ---------------------------------------------------------------------------------------------------
     def _device(self) -> str:
@@ -119,20 +139,14 @@ class HFClient(ModelClientBase):
             return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
         return "cpu"
 
-    def _load(self, source: str | Path) -> None:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+    @staticmethod
+    def _load_tokenizer(source: str) -> Any:
+        from transformers import AutoTokenizer
 
-        source = str(source)
-        local = Path(source).expanduser().is_dir()
         try:
             tokenizer = AutoTokenizer.from_pretrained(source)
-            model = AutoModelForCausalLM.from_pretrained(source, dtype=self.dtype_name or "auto")
         except (OSError, ValueError) as e:
-            where = "the folder has no loadable model" if local else (
-                "not a local folder, not in the Hugging Face cache, and the hub is not reachable (offline?)"
-            )
-            reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-            raise ModelNotFoundError(f"model {source!r} cannot be loaded: {where} ({reason})") from None
+            raise ModelNotFoundError(f"model {source!r} cannot be loaded: its tokenizer does not load ({_first_line(e)})") from None
         if not getattr(tokenizer, "chat_template", None):
             raise NoChatTemplateError(
                 f"model {source!r} has no chat template, so a thread cannot be turned into a prompt; use an instruct/"
@@ -140,10 +154,32 @@ class HFClient(ModelClientBase):
             )
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        self.tokenizer = tokenizer
-        self.model = model.to(self._device())  # type: ignore[arg-type]
-        self.model.eval()
-        self.loaded_from = source
+        return tokenizer
+
+    @property
+    def model(self) -> Any:
+        """The model, its weights loaded on first use (so an update's checks come before the load)."""
+        if self._model is None:
+            self._model = self._load_weights(self.loaded_from)
+        return self._model
+
+    @model.setter
+    def model(self, value: Any) -> None:
+        self._model = value
+
+    def _load_weights(self, source: str) -> Any:
+        from transformers import AutoModelForCausalLM
+
+        with quiet_if_asked():
+            try:
+                model = AutoModelForCausalLM.from_pretrained(source, dtype=self.dtype_name or "auto")
+            except MemoryError:
+                raise
+            except Exception as e:  # OSError, ValueError, safetensors' own SafetensorError, ...
+                raise ModelNotFoundError(f"model {source!r} cannot be loaded: {_weights_problem(source, e)}") from None
+        model = model.to(self._device())  # type: ignore[arg-type]
+        model.eval()
+        return model
 
     # -- prompts ---------------------------------------------------------------------------------------------------
     def _template(self, chat: list[Message], *, add_generation_prompt: bool, tools: Any = None) -> list[int]:
@@ -198,17 +234,41 @@ class HFClient(ModelClientBase):
 
     # -- scoring ---------------------------------------------------------------------------------------------------
     def score(self, messages: list[Message], candidates: list[Any]) -> list[float]:
-        """The summed log-probability of each candidate reply (a string or message) after ``messages``, the reply
-        tokenised as the chat template writes an assistant turn (its end-of-turn token included)."""
-        return score_with(self.model, self, messages, candidates)
+        """The mean log-probability per token of each candidate reply (a string or message) after ``messages``, the
+        reply tokenised as the chat template writes an assistant turn (its end-of-turn token included): a margin
+        between two answers that their lengths do not decide."""
+        return per_token(logprobs(self.model, self, chat_messages(messages), candidates))
+
+    def logprobs(self, messages: list[Message], candidates: list[Any]) -> list[float]:
+        """The summed log-probability of each candidate reply after ``messages`` (TRL's ``logps/chosen``)."""
+        return [total for total, _ in logprobs(self.model, self, chat_messages(messages), candidates)]
+
+    def reward(self, messages: list[Message], candidates: list[Any]) -> list[float] | None:
+        """The implicit reward of each candidate under this process's last update, as TRL's ``rewards/chosen``:
+        ``beta * (log p_now - log p_before)`` (summed over the reply); None before any update here. With LoRA the
+        model before is the same model with its adapter disabled; after full fine-tuning, DPO's reference copy."""
+        if self._reference is None:
+            return None
+        beta, reference = self._reference
+        chat = chat_messages(messages)
+        now = [t for t, _ in logprobs(self.model, self, chat, candidates)]
+        if reference == "adapter":
+            with self.model.disable_adapter():
+                before = [t for t, _ in logprobs(self.model, self, chat, candidates)]
+        else:
+            before = [t for t, _ in logprobs(reference, self, chat, candidates)]
+        return implicit_rewards(beta, now, before)
 
     # -- learning --------------------------------------------------------------------------------------------------
     def update_model(
         self, preference_data: Any, inference_messages: list[Message], **kwargs: Any
     ) -> dict[str, Any]:
-        """Train on the pairs tied to ``inference_messages``; publish a new current checkpoint; return the stats."""
+        """Train on the pairs tied to ``inference_messages``; publish a new current checkpoint; return the stats.
+
+        Everything that can be refused without the model is refused first: no pair tied, an unknown setting, no
+        ``output_dir`` (``output_dir`` may also be given here). The weights load after that."""
         from . import is_main_process
-        from .train import TrainSpec, settings_for, train
+        from .train import TrainSpec, quiet_libraries, settings_for, train
 
         tied, skipped = align(preference_data, inference_messages)
         reasons: dict[str, int] = {}
@@ -224,30 +284,51 @@ class HFClient(ModelClientBase):
         lora = settings.pop("lora", self.lora)
         if settings.pop("full_finetune", False):
             lora = None
+        output_dir = Path(settings.pop("output_dir")).expanduser() if settings.get("output_dir") else self.output_dir
         spec = TrainSpec(method=method, lora=None if lora is False else (dict(lora) if lora is not None else None),
                          settings=settings_for(method, settings, lora=lora not in (None, False),
                                               defaults=self.train_defaults))
+        checks.require_output_dir(output_dir)
+        assert output_dir is not None
+        beta = float(spec.settings.get("beta", DEFAULT_BETA))
+        quiet = os.environ.get(QUIET_ENV) == "1"
         rows = [training_prompt(item, inference_messages) for item in tied]
         main = is_main_process()
         start = time.monotonic()
-        lock = (
-            ckpt.writer_lock(self.output_dir, timeout=self.lock_timeout)
-            if self.output_dir is not None and main
-            else contextlib.nullcontext()
-        )
-        with lock, contextlib.redirect_stdout(sys.stderr):
-            before = [self.margin(p, c, r) for p, c, r in rows]
-            staging = ckpt.new_staging(self.output_dir) if self.output_dir is not None and main else None
-            result = train(self, rows, spec, scratch=staging)
-            self.model = result.model
-            after = [self.margin(p, c, r) for p, c, r in rows]
-            path: Path | None = None
-            if staging is not None and self.output_dir is not None:
-                self.model.save_pretrained(staging)
-                self.tokenizer.save_pretrained(staging)
-                path = ckpt.publish(self.output_dir, staging, keep=self.keep)
-                self.loaded_from = str(path)
+        if _is_peft(self._model):
+            self.model = self.model.merge_and_unload()  # a second update in this process starts from the first
+        self._reference = None
+        lock = ckpt.writer_lock(output_dir, timeout=self.lock_timeout) if main else contextlib.nullcontext()
+        with lock, contextlib.redirect_stdout(sys.stderr), quiet_libraries(quiet):
+            before = [logprobs(self.model, self, p, [c, r]) for p, c, r in rows]
+            staging = ckpt.new_staging(output_dir) if main else None
+            try:
+                result = train(self, rows, spec, scratch=staging, quiet=quiet)
+                self.model = result.model
+                after = [logprobs(self.model, self, p, [c, r]) for p, c, r in rows]
+                ref = "adapter" if spec.lora is not None else _reference_model(result)
+                self._reference = (beta, ref) if ref is not None else None
+                stats = self._stats(method, spec, tied, skipped, reasons, result, before, after, beta, start)
+                path: Path | None = None
+                if staging is not None:
+                    self._save_run(staging, spec, stats)
+                    path = ckpt.publish(output_dir, staging, keep=self.keep)
+                    self.loaded_from = str(path)
+            except BaseException:
+                ckpt.remove_staging(staging)  # on every way out: an error, Ctrl-C, SIGTERM, a full disk
+                raise
             result.wait_for_everyone()
+        stats["checkpoint"] = str(path) if path else None
+        stats["run_dir"] = str(path) if path else None
+        stats["seconds"] = round(time.monotonic() - start, 3)
+        return stats
+
+    def _stats(self, method: str, spec: Any, tied: list[Aligned], skipped: list[Any], reasons: dict[str, int],
+               result: Any, before: list[list[tuple[float, int]]], after: list[list[tuple[float, int]]],
+               beta: float, start: float) -> dict[str, Any]:
+        summed = [b[0][0] - b[1][0] for b in before], [a[0][0] - a[1][0] for a in after]
+        token = [per_token(b)[0] - per_token(b)[1] for b in before], [per_token(a)[0] - per_token(a)[1] for a in after]
+        rewards = [(beta * (a[0][0] - b[0][0]), beta * (a[1][0] - b[1][0])) for b, a in zip(before, after, strict=True)]
         return {
             "method": method,
             "finetuning": "full" if spec.lora is None else "lora",
@@ -261,17 +342,53 @@ class HFClient(ModelClientBase):
             "steps": result.steps,
             "seconds": round(time.monotonic() - start, 3),
             "metrics": result.metrics,
-            "margin_before": _mean(before),
-            "margin_after": _mean(after),
-            "margins": [{"pair": item.pair.index, "before": round(b, 4), "after": round(a, 4)}
-                        for item, b, a in zip(tied, before, after, strict=True)],
-            "checkpoint": str(path) if path else None,
+            "margin_before": _mean(summed[0]),
+            "margin_after": _mean(summed[1]),
+            "token_margin_before": _mean(token[0]),
+            "token_margin_after": _mean(token[1]),
+            "reward_margin": _mean([c - r for c, r in rewards]),
+            "reward_accuracy": _mean([float(c > r) for c, r in rewards]),
+            "margins": [
+                {"pair": item.pair.index, "before": round(b, 4), "after": round(a, 4), "token_before": round(tb, 4),
+                 "token_after": round(ta, 4), "reward_chosen": round(rc, 4), "reward_rejected": round(rr, 4),
+                 "reward_margin": round(rc - rr, 4)}
+                for item, b, a, tb, ta, (rc, rr) in zip(tied, *summed, *token, rewards, strict=True)
+            ],
+            "history": result.history,
+            "checkpoint": None,
+            "run_dir": None,
             "processes": result.processes,
         }
 
+    def _save_run(self, staging: Path, spec: Any, stats: dict[str, Any]) -> None:
+        """The run's folder: the merged model and tokenizer (what ``current`` serves), with LoRA the adapter in
+        PEFT's format under ``adapter/``, and ``agent-ft-run.json``. A full disk removes it and says so."""
+        import copy
+
+        from ..jsonio import to_json
+
+        try:
+            if spec.lora is not None:
+                self.model.save_pretrained(staging / ckpt.ADAPTER)
+                merged = copy.deepcopy(self.model).merge_and_unload()
+            else:
+                merged = self.model
+            merged.save_pretrained(staging)
+            self.tokenizer.save_pretrained(staging)
+            if spec.lora is not None:
+                self.tokenizer.save_pretrained(staging / ckpt.ADAPTER)
+            record = {k: v for k, v in stats.items() if k not in ("history", "checkpoint", "run_dir")}
+            (staging / ckpt.RUN_RECORD).write_bytes(to_json({**record, "adapter": ckpt.ADAPTER if spec.lora else None},
+                                                            indent=True) + b"\n")
+        except OSError as e:
+            raise CheckpointWriteError(
+                f"the checkpoint could not be written to {str(staging.parent)!r} ({e.strerror or e}); the trained "
+                "model was NOT published: current is unchanged and the partial run was removed"
+            ) from None
+
     def margin(self, prompt: list[Message], chosen: str, rejected: str) -> float:
-        """log p(chosen | prompt) - log p(rejected | prompt) under the current model."""
-        c, r = self.score(prompt, [chosen, rejected])
+        """log p(chosen | prompt) - log p(rejected | prompt) under the current model (summed over each reply)."""
+        c, r = self.logprobs(prompt, [chosen, rejected])
         return c - r
 
 
@@ -280,39 +397,44 @@ def training_prompt(item: Aligned, messages: list[Message]) -> tuple[list[Messag
     return chat_messages(prompt_thread(item, messages)), text_of(item.pair.chosen) or "", text_of(item.pair.rejected) or ""
 
 
-def score_with(model: Any, client: HFClient, messages: list[Message], candidates: list[Any]) -> list[float]:
-    import torch
-
-    chat = chat_messages(messages)
-    prompt = client._template(chat, add_generation_prompt=True)
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    scores: list[float] = []
-    try:
-        for candidate in candidates:
-            full = client._template([*chat, {"role": "assistant", "content": text_of(candidate) or ""}],
-                                    add_generation_prompt=False)
-            start = len(prompt) if full[: len(prompt)] == prompt else _common_prefix(prompt, full)
-            ids = torch.tensor([full], device=device)
-            with torch.no_grad():
-                logits = model(input_ids=ids).logits[0, :-1].float()
-            logps = torch.log_softmax(logits, dim=-1)
-            targets = ids[0, 1:]
-            picked = logps.gather(1, targets.unsqueeze(1)).squeeze(1)
-            scores.append(float(picked[max(start - 1, 0) :].sum()))
-    finally:
-        model.train(was_training)
-    return scores
+def _is_peft(model: Any) -> bool:
+    return model is not None and callable(getattr(model, "merge_and_unload", None))
 
 
-def _common_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+def _reference_model(result: Any) -> Any:
+    return result.reference
+
+
+@contextlib.contextmanager
+def quiet_if_asked() -> Any:
+    from .train import quiet_libraries
+
+    with quiet_libraries(os.environ.get(QUIET_ENV) == "1"):
+        yield
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+
+
+def _weights_problem(source: str, e: BaseException) -> str:
+    """Which file failed to load, when one did (a truncated ``model.safetensors``)."""
+    folder = Path(source)
+    text = _first_line(e)
+    if folder.is_dir():
+        weights = sorted(p.name for p in folder.iterdir() if p.suffix in (".safetensors", ".bin"))
+        for name in weights:
+            try:
+                from safetensors import safe_open
+
+                if name.endswith(".safetensors"):
+                    with safe_open(str(folder / name), framework="pt"):
+                        pass
+            except Exception:
+                return f"the weights file {str(folder / name)!r} is damaged or truncated ({text})"
+        if not weights:
+            return f"the folder {str(folder)!r} has no weights file (model.safetensors) ({text})"
+    return text
 
 
 def _mean(values: list[float]) -> float | None:

@@ -10,10 +10,12 @@ Rows are TRL's conversational formats, so TRL applies the model's chat template 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,6 +43,9 @@ ALIASES = {
 LORA_DEFAULTS: dict[str, Any] = {"r": 16, "lora_alpha": 32, "lora_dropout": 0.0, "target_modules": "all-linear"}
 #: Learning rate for LoRA when none is given (TRL's DPO/KTO default of 1e-6 is meant for full fine-tuning).
 LORA_LEARNING_RATE = 1e-4
+#: The run folder's record files (kept when a pruned run's weights are removed).
+TRAINER_STATE = "trainer_state.json"
+LOGS = "logs"
 
 
 @dataclass
@@ -59,6 +64,10 @@ class TrainResult:
     started_from: str
     processes: int
     wait_for_everyone: Callable[[], None]
+    #: one dict per logged step, as TRL logs it ("step", "epoch", "loss", "rewards/margins", ...)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    #: full fine-tuning with DPO/KTO: the trainer's frozen copy of the model it started from (the reference)
+    reference: Any = None
 
 
 def _config_class(method: str) -> Any:
@@ -84,6 +93,11 @@ def settings_for(
     cls = _config_class(method)
     known = _fields(method)
     out: dict[str, Any] = {}
+    if "output_dir" in settings or "output_dir" in (defaults or {}):
+        raise TrainingSettingError(
+            "output_dir is the client's checkpoint folder, not a trainer setting: give it as a client arg (or as "
+            "update_model's output_dir)"
+        )
     for key, value in (defaults or {}).items():
         name = ALIASES.get(key, key)
         if name in known:
@@ -126,8 +140,62 @@ def _is_oom(e: BaseException) -> bool:
     return isinstance(e, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
 
 
-def train(client: Trainable, rows: list[tuple[list[Message], str, str]], spec: TrainSpec, *, scratch: Path | None) -> TrainResult:
-    """Train ``client.model`` on ``rows``; return the trained (LoRA merged) model and what the trainer reported."""
+def check_settings(client_args: dict[str, Any], update_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The trainer settings an update would use (the client's ``train`` defaults under its ``update_model`` keyword
+    args), refused before any model is loaded when a name is unknown (:func:`settings_for`)."""
+    settings = {k: v for k, v in update_kwargs.items() if k not in CLIENT_KEYWORDS}
+    method = str(update_kwargs.get("method", client_args.get("method", "dpo"))).lower()
+    lora = update_kwargs.get("lora", client_args.get("lora"))
+    full = bool(update_kwargs.get("full_finetune") or client_args.get("full_finetune"))
+    defaults = client_args.get("train")
+    return settings_for(method, settings, lora=not (full or lora is False), defaults=defaults if isinstance(defaults, dict) else None)
+
+
+#: ``update_model`` keyword args that are the client's, not the trainer's.
+CLIENT_KEYWORDS = ("method", "lora", "full_finetune", "output_dir")
+
+
+@contextlib.contextmanager
+def quiet_libraries(quiet: bool) -> Iterator[None]:
+    """Under ``-q``: transformers', datasets' and huggingface_hub's logging at error level, their progress bars
+    off, and their deprecation/future warnings not shown (restored afterwards)."""
+    if not quiet:
+        yield
+        return
+    import warnings
+
+    import datasets
+    import huggingface_hub.utils as hub
+    import transformers
+
+    before = transformers.logging.get_verbosity()
+    bars = datasets.is_progress_bar_enabled(), transformers.logging.is_progress_bar_enabled(), hub.are_progress_bars_disabled()
+    transformers.logging.set_verbosity_error()
+    datasets.disable_progress_bars()
+    transformers.logging.disable_progress_bar()
+    hub.disable_progress_bars()
+    try:
+        with warnings.catch_warnings():
+            for category in (DeprecationWarning, FutureWarning, UserWarning):
+                warnings.simplefilter("ignore", category)
+            yield
+    finally:
+        transformers.logging.set_verbosity(before)
+        if bars[0]:
+            datasets.enable_progress_bars()
+        if bars[1]:
+            transformers.logging.enable_progress_bar()
+        if not bars[2]:
+            hub.enable_progress_bars()
+
+
+def train(
+    client: Trainable, rows: list[tuple[list[Message], str, str]], spec: TrainSpec, *, scratch: Path | None,
+    quiet: bool = False,
+) -> TrainResult:
+    """Train ``client.model`` on ``rows``; return the trained model (with LoRA: the PeftModel, adapter not merged)
+    and what the trainer reported. With ``scratch`` (the run's staging folder) the trainer's logs (``report_to``)
+    end up in ``scratch/logs`` and its state in ``scratch/trainer_state.json``."""
     import torch
     import trl
     from datasets import Dataset
@@ -138,7 +206,9 @@ def train(client: Trainable, rows: list[tuple[list[Message], str, str]], spec: T
     settings.setdefault("report_to", "none")
     settings.setdefault("save_strategy", "no")
     settings.setdefault("logging_steps", 1)
-    settings.setdefault("disable_tqdm", False)
+    settings.setdefault("disable_tqdm", quiet)
+    if quiet:
+        settings.setdefault("log_level", "error")
     bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     settings.setdefault("bf16", bf16)
     if not bf16:
@@ -165,6 +235,10 @@ def train(client: Trainable, rows: list[tuple[list[Message], str, str]], spec: T
             processing_class=client.tokenizer,
             peft_config=peft_config,
         )
+        if quiet:  # no per-step dicts on stderr either
+            from transformers.trainer_callback import PrinterCallback
+
+            trainer.remove_callback(PrinterCallback)
         try:
             output = trainer.train()
         except Exception as e:
@@ -174,10 +248,11 @@ def train(client: Trainable, rows: list[tuple[list[Message], str, str]], spec: T
                     "per_device_train_batch_size or max_length, or use LoRA"
                 ) from None
             raise
+        if scratch is not None:
+            _keep_run_records(Path(tmp), scratch, trainer)
     model = trainer.accelerator.unwrap_model(trainer.model)
-    if peft_config is not None:
-        model = model.merge_and_unload()
     model.eval()
+    history = [dict(h) for h in trainer.state.log_history if "train_runtime" not in h]  # as TRL logged each step
     return TrainResult(
         model=model,
         steps=int(output.global_step),
@@ -186,7 +261,21 @@ def train(client: Trainable, rows: list[tuple[list[Message], str, str]], spec: T
         started_from=started_from,
         processes=int(trainer.accelerator.num_processes),
         wait_for_everyone=trainer.accelerator.wait_for_everyone,
+        history=history,
+        reference=getattr(trainer, "ref_model", None) if peft_config is None else None,
     )
+
+
+def _keep_run_records(trainer_dir: Path, run: Path, trainer: Any) -> None:
+    """The run's own records, kept in its folder: the trainer state (per-step log history) and the report_to logs
+    (transformers writes TensorBoard events under ``<trainer output_dir>/runs/<date_host>``)."""
+    trainer.state.save_to_json(str(run / TRAINER_STATE))
+    logs = run / LOGS
+    for tb_root in (trainer_dir / "runs",):
+        if tb_root.is_dir():
+            logs.mkdir(exist_ok=True)
+            for item in tb_root.iterdir():
+                shutil.move(str(item), str(logs / item.name))
 
 
 def _metrics(final: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:

@@ -91,6 +91,12 @@ class EvalReport:
     method: str
     results: list[PairResult]
     skipped: list[Skipped] = field(default_factory=list)
+    #: what the numbers mean, when the client says (its ``score_label``); else :data:`COMPARISONS`' line
+    label: str | None = None
+
+    @property
+    def comparison(self) -> str:
+        return self.label or COMPARISONS[self.method]
 
     @property
     def pairs(self) -> int:
@@ -108,10 +114,6 @@ class EvalReport:
     def mean_margin(self) -> float | None:
         margins = [m for m in (r.margin for r in self.results) if m is not None]
         return sum(margins) / len(margins) if margins and len(margins) == len(self.results) else None
-
-    @property
-    def comparison(self) -> str:
-        return COMPARISONS[self.method]
 
     def as_dict(self) -> EvalReportDict:
         return shaped(self, EvalReportDict, digits=4)  # type: ignore[no-any-return]
@@ -239,7 +241,8 @@ def evaluate(
             )
         if progress is not None:
             progress(done, len(tied))
-    return EvalReport(source, method, results, skipped)
+    label = getattr(client, "score_label", None) if method == SCORE else None
+    return EvalReport(source, method, results, skipped, label if isinstance(label, str) else None)
 
 
 def _named(spec: str | None) -> str:

@@ -133,6 +133,10 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
         inputs.append(state)
         _check_output(job.output, inputs)
     client_cls = walk.client_class()
+    from ..clients.protocol import agent_entry, preflight
+
+    with stdout_to_stderr():  # the client's own checks (no weights, no autogen): before anything expensive
+        preflight(client_cls, agent_entry(walk.config, walk.header, agent), choice.args, job.kwargs, prefs)
 
     from ..classic.update import run_update, the_client
 
@@ -232,6 +236,7 @@ def write_result(result: UpdateResult, output: Path, *, shown: Path | None = Non
             , options=("output",)
         )
         err.path, err.reason = name, e.reason
+        err.result = result  # type: ignore[attr-defined]  # the caller shows the stats some other way
         raise err from None
     result.output = str(output)
 

@@ -208,6 +208,8 @@ def run(
             continue
         seen.add((choice.spec, choice.origin))
         checked = attempt("client", lambda _c, choice=choice: _check_client(choice), file)  # type: ignore[misc]
+        if checked and choice.origin != "session":  # the client's own preflight (a model that would not load...)
+            _preflight(attempt, choice, config, read)
         # autogen is checked (imported: ~2.5 s) when the caller names a client; a client found only in the session
         # header is imported and checked against the protocol, so validating a recorded session keeps its speed.
         if checked and choice.origin != "session" and not any(c.name == "autogen" for c in checks):
@@ -306,3 +308,22 @@ def _check_client(choice: ClientChoice) -> str:
 
     cls = load_client(choice.spec)
     return f"{choice.spec} -> {cls.__module__}.{cls.__qualname__} follows the protocol"
+
+
+def _preflight(attempt: Callable[..., bool], choice: ClientChoice, config: PairConfig | None, read: list[_Read]) -> None:
+    """The client's optional preflight hook, as ``update`` runs it (:func:`agent_ft_cli.clients.protocol.preflight`)."""
+    from ..clients.loading import load_client
+    from ..clients.protocol import agent_entry, has_preflight, preflight
+
+    cls = load_client(choice.spec)
+    if not has_preflight(cls):
+        return
+    r = next((r for r in read if r.pair is not None), None)
+    agent = r.pair[0] if r is not None and r.pair is not None else (config.update if config is not None else None)
+
+    def check(_: Check) -> str:
+        preflight(cls, agent_entry(config, r.header if r is not None else {}, agent), choice.args, {})
+        return f"{choice.spec}: its preflight checks pass (what it needs before loading a model or training)"
+
+    attempt("preflight", check)
+

@@ -33,7 +33,7 @@ def _thread(session: Path) -> list[dict]:
 
 
 def _margin(client, prompt: list[dict], chosen: str, rejected: str) -> float:  # type: ignore[no-untyped-def]
-    c, r = client.score(prompt, [chosen, rejected])
+    c, r = client.logprobs(prompt, [chosen, rejected])  # summed over each reply (score is per token)
     return float(c - r)
 
 
@@ -108,14 +108,14 @@ def test_sft_and_kto_move_the_model_the_intended_way(tiny_model: Path, tmp_path:
     client = HFClient({"model": str(tiny_model)}, output_dir=tmp_path / "ckpt", lora=False if method == "sft" else None)
     thread = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "Paris."}]
     prompt = thread[:1]
-    chosen_before, rejected_before = client.score(prompt, [CHOSEN, "Paris."])
+    chosen_before, rejected_before = client.logprobs(prompt, [CHOSEN, "Paris."])
     settings = {"max_steps": 6, "learning_rate": 1e-3 if method == "sft" else 5e-3, "seed": 0}
     if method == "kto":
         settings["per_device_train_batch_size"] = 2
     stats = client.update_model([[CHOSEN, "Paris."]], thread, method=method, **settings)
     assert stats["method"] == method and stats["pairs_used"] == 1 and stats["steps"] == 6
     assert stats["finetuning"] == ("full" if method == "sft" else "lora")
-    chosen_after, rejected_after = client.score(prompt, [CHOSEN, "Paris."])
+    chosen_after, rejected_after = client.logprobs(prompt, [CHOSEN, "Paris."])
     if method == "sft":  # supervised on the chosen answer: it becomes much likelier
         assert chosen_after - chosen_before > 5.0, (chosen_before, chosen_after)
         assert stats["training_rows"] == 1
@@ -123,7 +123,7 @@ def test_sft_and_kto_move_the_model_the_intended_way(tiny_model: Path, tmp_path:
         assert (chosen_after - rejected_after) - (chosen_before - rejected_before) > 2.0
         assert stats["training_rows"] == 2
     reloaded = HFClient({"model": str(tiny_model)}, output_dir=tmp_path / "ckpt")
-    assert reloaded.score(prompt, [CHOSEN])[0] == pytest.approx(chosen_after, abs=1e-3)
+    assert reloaded.logprobs(prompt, [CHOSEN])[0] == pytest.approx(chosen_after, abs=1e-3)
 
 
 @pytest.mark.hf_slow
@@ -154,7 +154,8 @@ def test_update_eval_shows_the_taught_preference_rise_before_and_after(tiny_mode
     config = write_config(tmp_path / "hf.yaml", tiny_model, tmp_path / "ckpt")
     session = tmp_path / "chat.jsonl"
     reply = _record(config, session)
-    close = {"prompt": BOILING_Q, "chosen": BOILING_GOOD, "rejected": "Water boils at 50 degrees."}
+    # per token, the untrained model prefers "Paris." here (-5.99 vs -6.53 nats/token): a pair it gets wrong before
+    close = {"prompt": BOILING_Q, "chosen": BOILING_GOOD, "rejected": BOILING_BAD}
     (tmp_path / "prefs.json").write_text(json.dumps([[CHOSEN, reply], close]), encoding="utf-8")
     result = runner.invoke(
         app,
@@ -164,7 +165,10 @@ def test_update_eval_shows_the_taught_preference_rise_before_and_after(tiny_mode
     evaluation = json.loads(result.stdout)["eval"]
     before, after = evaluation["before"], evaluation["after"]
     assert before["method"] == after["method"] == "score" and before["pairs"] == after["pairs"] == 2
-    assert after["mean_margin"] > before["mean_margin"] + 5  # nats, as the DPO test above asks of each pair
+    # the client's score is now per token (length-fair, #22.12): +1 nat per token is the old +5 nats over a
+    # ~5-10 token reply; measured here: 0.34 -> 2.32
+    assert after["mean_margin"] > before["mean_margin"] + 1
+    assert evaluation["after"]["comparison"].startswith("mean log-probability per token")
     assert after["accuracy"] > before["accuracy"] and all(r["preferred"] for r in after["results"])
     margins = [{r["index"]: r["margin"] for r in run["results"]} for run in (before, after)]
     assert all(margins[1][i] > margins[0][i] for i in margins[0])  # every taught pair moved towards its chosen answer
