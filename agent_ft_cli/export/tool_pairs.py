@@ -24,6 +24,9 @@ from typing import Any
 
 __all__ = ["refusal", "tool_pair_problems"]
 
+_PLAIN = frozenset({"role", "content", "name"})  # a message of these keys asks for no call and answers none ...
+_PLAIN_ROLES = ("system", "user", "assistant")  # ... in these roles
+
 
 def _results(m: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
     responses = m.get("tool_responses")
@@ -51,6 +54,8 @@ def tool_pair_problems(messages: Sequence[Mapping[str, Any]], *, prompt: bool = 
 
     ``prompt``: the messages are a prompt an answer follows, so a call still unanswered at its end is a problem too.
     """
+    if all(type(m) is dict and m.keys() <= _PLAIN and m.get("role") in _PLAIN_ROLES for m in messages):
+        return []  # text turns only (the common row): no call, no result
     problems: list[str] = []
     pending: dict[str, str] = {}
     legacy: list[str] = []
