@@ -121,6 +121,7 @@ class Exporter:
         self._prompt_only: list[Aligned] = []
         self._first_system: list[Message] | None = None
         self._fast: SmallSessions | bool | None = None
+        self._skips = 0  # sessions skipped so far (recorded here or handed to on_skip)
 
     # -- sessions ----------------------------------------------------------------------------------------------
     def _open(self, source: SessionSource, on_warning: WarnFn | None) -> list[_Opened]:
@@ -179,6 +180,7 @@ class Exporter:
 
     def skip_session(self, label: str | Path, reason: str, keys: tuple[str, ...] = (), hint: str | None = None) -> None:
         """Record a session that cannot be used; ``reason`` may name input keys as ``{key}`` fields (``keys``)."""
+        self._skips += 1
         if self.on_skip is not None:
             self.on_skip(str(label), reason, tuple(keys), hint)
             return
@@ -363,7 +365,7 @@ class Exporter:
         label = threads[0].label
         held: list[Row] | None = []
         convs = 0
-        refused = len(self.summary.skipped_sessions)
+        refused = self._skips  # (counted here, not in the summary: a --jobs worker hands its skips on)
         system: list[Message] = []
         k = 0  # across the session's threads, as the tying pass counts
         try:
@@ -396,7 +398,7 @@ class Exporter:
             self.summary.conversations += convs
             return
         self._opened(system_messages(threads[0].header, threads[0].agent), convs)
-        if not held and self.format.thread_row is not None and len(self.summary.skipped_sessions) == refused:
+        if not held and self.format.thread_row is not None and self._skips == refused:
             self.skip_session(label, "the thread has no assistant answer to train on")
         self.summary.rows += len(held)
         yield from held
