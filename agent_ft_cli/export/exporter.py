@@ -414,7 +414,7 @@ class Exporter:
                 self._fast = SmallSessions(self) if fits else False
             except UsageError:  # an unreadable input limit: the general readers say so
                 self._fast = False
-        return self._fast or None
+        return self._fast if isinstance(self._fast, SmallSessions) else None
 
     def _opened(self, system: list[Message], conversations: int) -> None:
         self.summary.sessions += 1

@@ -37,7 +37,7 @@ class _Done(NamedTuple):
     events: tuple[tuple[Any, ...], ...] = ()  # ("warn", text) / ("skip", label, reason, keys, hint)
     sessions: int = 0
     conversations: int = 0
-    count: int = 0
+    made: int = 0  # rows
 
 
 _FAILED = _Done()
@@ -109,7 +109,7 @@ def parallel_rows(
                     exporter.skip_session(*event[1:])
             summary.sessions += done.sessions
             summary.conversations += done.conversations
-            summary.rows += done.count
+            summary.rows += done.made
             if encoded:
                 if done.rows:
                     yield done.rows

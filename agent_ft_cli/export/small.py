@@ -19,10 +19,10 @@ from typing import Any
 
 from ..errors import SessionError
 from ..fsutil import max_input_bytes
-from ..session import Message, choose_pair, parse_header
+from ..session import choose_pair, parse_header
 from ..session.small import header_line, holds, read_small, small_conversations
 from .formats import Row, Tools
-from .messages import definitions_of, system_messages
+from .messages import Message, definitions_of, system_messages
 from .tool_pairs import tool_pair_problems
 
 
