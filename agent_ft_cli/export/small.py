@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import SessionError
 from ..fsutil import max_input_bytes
 from ..session import choose_pair, parse_header
-from ..session.small import header_line, holds, read_small, small_conversations
+from ..session.small import conversations_reader, header_line, holds, read_small
 from .formats import Row, Tools
 from .messages import Message, definitions_of, system_messages
 from .tool_pairs import tool_pair_problems
@@ -35,6 +35,8 @@ class _Shape:
     held: tuple[tuple[str, str], ...]
     system: list[Message]
     tools: Tools
+    #: the thread's conversations from a file's bytes (:func:`~agent_ft_cli.session.small.conversations_reader`)
+    read: Any
 
 
 _NO_FILE = "/nonexistent/agent-ft-probe"  # a path that is no file: a probed choice reads no threads
@@ -83,7 +85,11 @@ class SmallSessions:
             return None
         agent = pair[0]
         return _Shape(
-            pair, tuple(asked), system_messages(header, agent), definitions_of(header, agent, self.style)
+            pair,
+            tuple(asked),
+            system_messages(header, agent),
+            definitions_of(header, agent, self.style),
+            conversations_reader(pair),
         )
 
     def rows(self, path: str) -> tuple[list[Row], int, list[Message]] | None:
@@ -105,7 +111,7 @@ class SmallSessions:
         for agent, peer in shape.held:
             if not holds(data, agent, peer):
                 return None
-        convs = small_conversations(data, len(head), shape.pair)
+        convs = shape.read(data, len(head))
         if not convs:
             return None
         rows: list[Row] = []

@@ -54,8 +54,11 @@ def tool_pair_problems(messages: Sequence[Mapping[str, Any]], *, prompt: bool = 
 
     ``prompt``: the messages are a prompt an answer follows, so a call still unanswered at its end is a problem too.
     """
-    if all(type(m) is dict and m.keys() <= _PLAIN and m.get("role") in _PLAIN_ROLES for m in messages):
-        return []  # text turns only (the common row): no call, no result
+    for m in messages:  # text turns only (the common row): no call, no result
+        if type(m) is not dict or not m.keys() <= _PLAIN or m.get("role") not in _PLAIN_ROLES:
+            break
+    else:
+        return []
     problems: list[str] = []
     pending: dict[str, str] = {}
     legacy: list[str] = []

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 
 import orjson
 
@@ -62,21 +63,34 @@ def small_conversations(data: bytes, start: int, key: Pair) -> list[list[Message
     """Every conversation of thread ``key`` in the records of ``data[start:]`` (``start``: just after the header's
     newline), oldest first, empty ones left out: :meth:`.reader.OpenSession.conversations`. None when a line is
     not a well-formed record, or the last line has no newline (the general reader judges those)."""
-    if not data.endswith(b"\n"):
-        return None
+    return conversations_reader(key)(data, start)
+
+
+def conversations_reader(key: Pair) -> Callable[[bytes, int], list[list[Message]] | None]:
+    """:func:`small_conversations` of thread ``key`` as a function of ``(data, start)``, for many files: one
+    reducer, emptied before each file."""
     reducer = ThreadReducer(pairs=[key])
     run, apply, closed = reducer.feeding(), reducer.apply, reducer.closed
-    convs: list[list[Message]] = []
-    records = map(orjson.loads, data[start:-1].split(b"\n"))
-    try:
-        while (rec := run(records)) is not END:  # every message record fed; here the others
-            if record_problem(rec) is not None:
-                return None
-            apply(rec)
-            convs.extend(conv for _key, conv in closed())
-    except orjson.JSONDecodeError:
-        return None
-    current = reducer.threads.get(key)
-    if current:
-        convs.append(current)
-    return convs
+    threads, earlier, loads = reducer.threads, reducer.earlier, orjson.loads
+
+    def read(data: bytes, start: int) -> list[list[Message]] | None:
+        if not data.endswith(b"\n"):
+            return None
+        threads.clear()
+        earlier.clear()
+        convs: list[list[Message]] = []
+        records = map(loads, data[start:-1].split(b"\n"))
+        try:
+            while (rec := run(records)) is not END:  # every message record fed; here the others
+                if record_problem(rec) is not None:
+                    return None
+                apply(rec)
+                convs.extend(conv for _key, conv in closed())
+        except orjson.JSONDecodeError:
+            return None
+        current = threads.get(key)
+        if current:
+            convs.append(current)
+        return convs
+
+    return read
