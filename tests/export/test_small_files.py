@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from exportkit import legacy_session, one_tool_session, parallel_tools_session, plain_session
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent_ft_cli.errors import AgentFtError
 from agent_ft_cli.export import ExportOptions, export
@@ -105,3 +107,25 @@ def test_jobs_keep_the_fast_path_output(tmp_path: Path) -> None:
     sessions = sorted(folder.glob("*.jsonl")) * 3
     options = ExportOptions(format="trl-sft")
     assert _export(sessions, tmp_path / "out.jsonl", options, 1) == _export(sessions, tmp_path / "out.jsonl", options, 2)
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.text(max_size=8), st.integers(), st.floats(allow_nan=False, allow_infinity=False)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=4), inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=json_values)
+def test_a_value_the_dataset_writer_calls_plain_reads_back_from_datasets_unchanged(value: Any) -> None:
+    """The dataset writer skips its read-back check for what it calls plain; the check would have found nothing."""
+    pytest.importorskip("datasets")
+    from datasets.utils.json import ujson_loads
+
+    from agent_ft_cli.export.dataset import _encode, _first_inexact, _plain
+
+    text = _encode(value)
+    if _plain(value):
+        assert ujson_loads(text) == value
+        assert _first_inexact([text], [value], "here") is None
