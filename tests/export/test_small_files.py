@@ -43,6 +43,14 @@ def _folder(tmp_path: Path) -> Path:
         dumps_record(message_record("writer", "chat_manager", {"content": t, "role": r, "name": n}))
         for t, r, n in (("Draft?", "user", "critic"), ("Here.", "assistant", "writer"))
     ))
+    group = make_header([
+        {"name": "assistant", "llm_config": {"config_list": [{"model": "m", "model_client_cls": "C"}]}},
+        {"name": "user"}, {"name": "chat_manager"},
+    ])  # two other agents: the peer is the one the file holds a thread with (the choice reads the file's threads)
+    (folder / "j-group.jsonl").write_bytes(dumps_record(group) + b"".join(
+        dumps_record(message_record("assistant", "chat_manager", {"content": t, "role": r}))
+        for t, r in (("Plan?", "user"), ("A plan.", "assistant"))
+    ))
     one_tool_session(folder / "k-tool.jsonl")
     parallel_tools_session(folder / "l-tools.jsonl")
     legacy_session(folder / "m-legacy.jsonl")
