@@ -110,6 +110,7 @@ def cases(files: Path, big: Path, small: Path, out: Path) -> list[list[Case]]:
             Case(f_files, [py, "-c", FLOOR, str(files), str(out / "floor-files.jsonl")], None),
             export("export files -> JSONL", files, str(out / "files.jsonl"), floor=f_files),
             export("export files -> JSONL --jobs 1", files, str(out / "files1.jsonl"), "--jobs", "1", floor=f_files, target=None),
+            export("export files -> JSONL --jobs 2", files, str(out / "files2.jsonl"), "--jobs", "2", floor=f_files, target=None),
         ],
         [
             Case(f_big, [py, "-c", FLOOR, str(big), str(out / "floor-big.jsonl")], None),
@@ -141,8 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     for label, group in zip(labels, groups, strict=True):
         run_cases(group, args.repeat)
         print(table(f"{label}, median of {args.repeat}", group) + "\n", flush=True)
-    same = (out / "files.jsonl").read_bytes() == (out / "files1.jsonl").read_bytes()
-    print(f"--jobs output byte-identical to one job: {same}")
+    one = (out / "files1.jsonl").read_bytes()
+    same = (out / "files.jsonl").read_bytes() == one == (out / "files2.jsonl").read_bytes()
+    print(f"--jobs 2 and default --jobs output byte-identical to --jobs 1: {same}")
     return 0 if same else 1
 
 

@@ -130,7 +130,7 @@ def register(app: Any) -> None:
         quiet: QuietOpt = False,
         jobs: Annotated[
             int | None,
-            typer.Option("--jobs", "-j", min=1, help="Worker processes (default: 2 for 64+ sessions without --prefs, else 1); same output."),
+            typer.Option("--jobs", "-j", min=1, help="Worker processes (default: 2 for 64+ sessions without --prefs when a core is idle, else 1); same output."),
         ] = None,
         shard_size: Annotated[
             str, typer.Option("--shard-size", help="Dataset folder: row data per Parquet shard, e.g. 256MB or 1GB.")
@@ -140,8 +140,6 @@ def register(app: Any) -> None:
 
         Example: agent-ft export --session chats/ --prefs prefs.json --format trl-preference --out dpo.jsonl
         """
-        from rich.text import Text
-
         from ..errors import UsageError
         from ..export import ExportOptions, expand_sessions
         from ..export import export as run_export
@@ -173,14 +171,13 @@ def register(app: Any) -> None:
                 if prefs != "-" and not is_stdout(out) and same_file(out, prefs):  # inputs are never replaced
                     raise UsageError(f"--out {str(out)!r} is also the --prefs file; write to another file")
                 data = load_prefs(prefs)
-            console = stderr_console()
             bars = not quiet and not json_out and not plain_output(sys.stderr)  # a bar only on a terminal, never with -q
             inputs = [prefs] if prefs is not None and prefs != "-" else []
             from ..export.dataset import parse_size
 
             shard_bytes = parse_size(shard_size)
             if bars:  # rows, sessions and rate while it runs; nothing when piped or quiet
-                with _export_progress(console, len(paths)) as on_progress:
+                with _export_progress(stderr_console(), len(paths)) as on_progress:
                     summary = run_export(
                         paths, out, options, data, on_warning=warn, inputs=inputs, jobs=jobs, shard_size=shard_bytes,
                         on_progress=on_progress,
@@ -193,6 +190,9 @@ def register(app: Any) -> None:
                 return
             if quiet:
                 return
+            from rich.text import Text  # (rich only when something is shown)
+
+            console = stderr_console()
             if plain_output(sys.stderr):  # CI logs: plain lines, nothing padded or cut
                 for key, value in _summary_rows(result):
                     console.print(Text(f"{key}: {value}"))

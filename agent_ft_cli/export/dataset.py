@@ -25,8 +25,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..errors import InputDataError, UsageError
-from ..jsonio import to_json
+from ..jsonio import DUMP_OPTS, json_default, to_json
 from .formats import Row
 
 #: ``dataset_info.json``'s ``description`` in every dataset folder an export writes: the mark that lets a later
@@ -57,7 +59,30 @@ def parse_size(text: str | int) -> int:
 
 
 def _encode(value: Any) -> str:
-    return to_json(value).decode()  # the one serializer: exact numbers (datasets' own encoder rounds floats)
+    """``value`` as JSON text: the one serializer (:func:`~agent_ft_cli.jsonio.to_json`: exact numbers, where
+    ``datasets``' own encoder rounds floats), its plain orjson call made here for the common value."""
+    try:
+        return orjson.dumps(value, default=json_default, option=DUMP_OPTS).decode()
+    except (orjson.JSONEncodeError, RecursionError, TypeError, ValueError):
+        return to_json(value).decode()
+
+
+_BIG = 10**15  # an integer of 16 digits or more may read back changed (what _MAYBE_INEXACT looks for in the text)
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value``'s JSON text surely reads back from ``datasets`` as it is: strings, booleans, nulls and
+    integers of fewer than 16 digits, in lists and objects (the common message). Else :func:`_first_inexact`
+    looks at the text."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is dict or kind is list:
+        for item in value.values() if kind is dict else value:
+            if type(item) is not str and not _plain(item):
+                return False
+        return True
+    return kind is int and -_BIG < value < _BIG
 
 
 def _first_inexact(texts: list[str], originals: list[Any], where: str) -> str | None:
@@ -125,6 +150,9 @@ class ShardWriter:
         self.differs: str | None = None
         self.rows = 0
         self._cells: dict[str, list[Any]] = {c: [] for c in columns}
+        self._names = set(columns)
+        #: (column, kind, its cells), in order: the cells' lists are emptied in place after each batch
+        self._layout = [(c, k, self._cells[c]) for c, k in columns.items()]
         self._originals: dict[str, list[Any]] = {c: [] for c in columns}
         self._shards: list[Path] = []
         self._writer: Any = None
@@ -133,26 +161,26 @@ class ShardWriter:
     def write(self, row: Row) -> None:
         if not isinstance(row, dict):
             raise UsageError(f"a dataset row must be a dict, got {type(row).__name__}")
-        extra = next((k for k in row if k not in self.columns), None)
-        if extra is not None:
+        if not row.keys() <= self._names:
+            extra = next(k for k in row if k not in self.columns)
             raise InputDataError(f"row {self.rows}: column {extra!r} is not one of this format's ({', '.join(self.columns)})")
         size = 0
-        for column, kind in self.columns.items():
+        for column, kind, cells in self._layout:
             value = row.get(column)
-            cells = self._cells[column]
             if value is None or kind in ("string", "bool"):
                 cells.append(value)
                 size += 8 if value is None or kind == "bool" else len(value)
                 continue
-            items = value if kind == "messages" and isinstance(value, list) else [value]
+            listed = kind == "messages" and isinstance(value, list)
+            items = value if listed else [value]
             texts = [_encode(v) for v in items]
             size += sum(map(len, texts))
-            if self.differs is None:
+            if self.differs is None and not all(map(_plain, items)):
                 self.differs = _first_inexact(texts, items, f"row {self.rows}, column {column!r}")
-            cells.append(texts if kind == "messages" and isinstance(value, list) else texts[0])
+            cells.append(texts if listed else texts[0])
         self.rows += 1
         self._shard_bytes += size
-        if len(self._cells[next(iter(self.columns))]) >= _BATCH_ROWS:
+        if len(self._layout[0][2]) >= _BATCH_ROWS:
             self._flush()
         if self._shard_bytes >= self.shard_size:
             self._flush()
@@ -197,8 +225,8 @@ class ShardWriter:
             self._shards.append(path)
             self._writer = self._pq.ParquetWriter(str(path), self.schema, compression="zstd")
         self._writer.write_batch(batch)
-        for c in self.columns:
-            self._cells[c] = []
+        for cells in self._cells.values():
+            cells.clear()  # (the batch holds its own copy)
 
     def _close_shard(self) -> None:
         if self._writer is not None:

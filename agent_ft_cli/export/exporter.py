@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..align import Aligned, Pair, Tying, normalize_pairs, prompt_thread
 from ..errors import KeyedText, SessionError, SessionWarning, StrictError, UsageError
 from ..session import OpenSession, Session, WarnFn, choose_pair, open_session
 from ..session.choice import PairChoiceError
@@ -19,6 +19,7 @@ from .messages import (
     Message,
     Style,
     answer_message,
+    convert_into,
     convert_message,
     convert_thread,
     definitions_of,
@@ -27,7 +28,11 @@ from .messages import (
 )
 from .options import ExportOptions
 from .sessions import ALL_AGENTS, model_threads, stream_conversations, thread_listing
+from .small import SmallSessions
 from .tool_pairs import refusal, tool_pair_problems
+
+if TYPE_CHECKING:  # agent_ft_cli.align is imported with preference pairs only (start-up of a plain export)
+    from ..align import Aligned, Pair
 
 SessionSource = Path | str | Session
 
@@ -106,6 +111,8 @@ class Exporter:
         self.pairs: list[Pair] = []
         self.has_prefs = prefs is not None
         if prefs is not None:
+            from ..align import normalize_pairs
+
             pairs, bad = normalize_pairs(prefs, labels=self.format.labels)
             self.pairs = pairs
             self.summary.pairs_total = len(pairs) + len(bad)
@@ -113,6 +120,8 @@ class Exporter:
                 self.summary.skipped_pairs.append({"pair": s.index, "reason": s.reason, "kind": s.kind.value})
         self._prompt_only: list[Aligned] = []
         self._first_system: list[Message] | None = None
+        self._fast: SmallSessions | bool | None = None
+        self._skips = 0  # sessions skipped so far (recorded here or handed to on_skip)
 
     # -- sessions ----------------------------------------------------------------------------------------------
     def _open(self, source: SessionSource, on_warning: WarnFn | None) -> list[_Opened]:
@@ -171,6 +180,7 @@ class Exporter:
 
     def skip_session(self, label: str | Path, reason: str, keys: tuple[str, ...] = (), hint: str | None = None) -> None:
         """Record a session that cannot be used; ``reason`` may name input keys as ``{key}`` fields (``keys``)."""
+        self._skips += 1
         if self.on_skip is not None:
             self.on_skip(str(label), reason, tuple(keys), hint)
             return
@@ -190,6 +200,8 @@ class Exporter:
 
     def _tie_all(self, sources: list[SessionSource]) -> tuple[dict[tuple[int, int], list[Aligned]], set[int]]:
         """First pass (only with pairs): every conversation of every session scanned, then the pairs tied once."""
+        from ..align import Tying
+
         tying = Tying(self.pairs)
         usable: set[int] = set()
         for n, source in enumerate(sources):
@@ -240,6 +252,8 @@ class Exporter:
         rows: list[Row] = []
         system = self._first_system or []
         for tie in self._prompt_only:
+            from ..align import prompt_thread
+
             pair = tie.pair
             self.summary.pairs_tied += 1
             self.summary.ties.append({"pair": pair.index, "session": None, "answer_index": None, "prompt_index": None})
@@ -267,23 +281,15 @@ class Exporter:
     ) -> list[Row]:
         style = self.format.style
         if self.format.thread_row is not None:
-            by_answer = {t.answer_index: t for t in tied}
-            converted: list[Message] = list(system)
-            ids = legacy_call_ids(thread) if style is Style.TRL else {}
-            for i, m in enumerate(thread):
-                t = by_answer.get(i)
-                if t is not None:
-                    converted.append(answer_message(t.pair.chosen, style))
-                else:
-                    converted.extend(convert_message(m, style, ids.get(i), speaker_names=self.options.speaker_names))
-            while converted and converted[-1].get("role") != "assistant":
-                converted.pop()
+            converted = self.converted(thread, system, tied)
             if not converted:  # (else it ends with an answer)
                 return []
             if problems := tool_pair_problems(converted):  # a row never holds a result without its call
                 self.skip_session(label, refusal(problems))
                 return []
             return [self.format.thread_row(converted, tools, self.options)]
+        from ..align import prompt_thread
+
         rows: list[Row] = []
         assert self.format.pair_rows is not None
         for t in tied:
@@ -294,6 +300,28 @@ class Exporter:
                 continue
             rows.extend(self.format.pair_rows(t, prompt, tools, self.options))
         return rows
+
+    def converted(self, thread: Sequence[Mapping[str, Any]], system: list[Message], tied: list[Aligned]) -> list[Message]:
+        """A conversation as the messages of its row (a thread format): the system message(s), each message mapped
+        to the format's, the chosen side of a tied pair in place of its answer, cut after the last answer (empty:
+        no row)."""
+        style = self.format.style
+        converted: list[Message] = list(system)
+        names = self.options.speaker_names
+        if not tied:
+            convert_into(converted, thread, style, names)
+        else:
+            by_answer = {t.answer_index: t for t in tied}
+            ids = legacy_call_ids(thread) if style is Style.TRL else {}
+            for i, m in enumerate(thread):
+                t = by_answer.get(i)
+                if t is not None:
+                    converted.append(answer_message(t.pair.chosen, style))
+                else:
+                    converted.extend(convert_message(m, style, ids.get(i), speaker_names=names))
+        while converted and converted[-1].get("role") != "assistant":
+            converted.pop()
+        return converted
 
     def rows(
         self, sources: Iterable[SessionSource], on_session: Callable[[Path], None] | None = None
@@ -311,8 +339,16 @@ class Exporter:
         usable: set[int] | None = None
         if self.pairs:
             by_thread, usable = self._tie_all(sources)
+        small = self._small() if usable is None else None
+        summary = self.summary
         for n, source in enumerate(sources):
-            if usable is None or n in usable:
+            got = small.rows(os.fspath(source)) if small is not None and not isinstance(source, Session) else None
+            if got is not None:  # a small file whose header shape is known: what _session gives, in one read
+                rows, convs, system = got
+                self._opened(system, convs)
+                summary.rows += len(rows)
+                yield from rows
+            elif usable is None or n in usable:
                 yield from self._session(n, source, by_thread, None if usable is not None else self.on_warning)
             if on_session is not None:  # every session, used or skipped
                 on_session(Path(_label(source)))
@@ -329,7 +365,7 @@ class Exporter:
         label = threads[0].label
         held: list[Row] | None = []
         convs = 0
-        refused = len(self.summary.skipped_sessions)
+        refused = self._skips  # (counted here, not in the summary: a --jobs worker hands its skips on)
         system: list[Message] = []
         k = 0  # across the session's threads, as the tying pass counts
         try:
@@ -362,10 +398,23 @@ class Exporter:
             self.summary.conversations += convs
             return
         self._opened(system_messages(threads[0].header, threads[0].agent), convs)
-        if not held and self.format.thread_row is not None and len(self.summary.skipped_sessions) == refused:
+        if not held and self.format.thread_row is not None and self._skips == refused:
             self.skip_session(label, "the thread has no assistant answer to train on")
         self.summary.rows += len(held)
         yield from held
+
+    def _small(self) -> SmallSessions | None:
+        """The small-files fast path (:mod:`.small`), when this export can take it: one thread per session, rows
+        from whole threads, no preference pairs."""
+        if self._fast is False:
+            return None
+        if self._fast is None:
+            fits = self.format.thread_row is not None and not self.has_prefs and self.options.agent != ALL_AGENTS
+            try:
+                self._fast = SmallSessions(self) if fits else False
+            except UsageError:  # an unreadable input limit: the general readers say so
+                self._fast = False
+        return self._fast if isinstance(self._fast, SmallSessions) else None
 
     def _opened(self, system: list[Message], conversations: int) -> None:
         self.summary.sessions += 1

@@ -15,21 +15,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..align import Aligned, text_of
 from ..errors import UsageError
 from ..jsonio import to_json
 from .messages import Message, Style, answer_message
 from .options import ExportOptions
 
+if TYPE_CHECKING:  # agent_ft_cli.align: imported by the pair formats when they build rows
+    from ..align import Aligned
+
 Row = dict[str, Any]
 #: The definitions a row carries beside its messages: a list of tools, or by row key (``{"tools": [...]}``, and in
 #: the OpenAI formats ``{"functions": [...]}`` for the legacy API: :func:`~.messages.definitions_of`); None: none.
 Tools = list[Any] | dict[str, list[Any]] | None
-PairRows = Callable[[Aligned, list[Message], Tools, ExportOptions], list[Row]]
+PairRows = Callable[["Aligned", list[Message], Tools, ExportOptions], list[Row]]
 ThreadRow = Callable[[list[Message], Tools, ExportOptions], Row]
 
 
@@ -54,6 +56,8 @@ class Format:
 
 def _side_text(message: Message) -> str:
     """One message of a conversation as plain text: its content, then its tool calls as ``name(arguments)``."""
+    from ..align import text_of
+
     parts = [text_of(message) or ""] if text_of(message) else []
     for call in message.get("tool_calls") or []:
         fn = call.get("function") if isinstance(call, dict) else None

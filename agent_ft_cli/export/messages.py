@@ -13,7 +13,6 @@ from typing import Any
 
 import orjson
 
-from ..align import text_of
 from ..jsonio import to_json
 from ..session import agent_def
 
@@ -111,15 +110,16 @@ def convert_message(
     content = message.get("content")
     if (role == "user" or role == "assistant") and type(content) is str and message.keys() <= _PLAIN_KEYS:
         # the common turn (text only): what the general path below gives it, without its checks
-        if style is not Style.OPENAI:
+        if style is not Style.OPENAI and not speaker_names:
             return [{"role": role, "content": content}]
-        if not content:
-            return []
-        plain: Message = {"role": role, "content": content}
-        name = message.get("name")
-        if isinstance(name, str) and _OPENAI_NAME.match(name):
-            plain["name"] = name
-        return [plain]
+        if style is Style.OPENAI and speaker_names != "prefix":
+            if not content:
+                return []
+            plain: Message = {"role": role, "content": content}
+            name = message.get("name")
+            if isinstance(name, str) and _OPENAI_NAME.match(name):
+                plain["name"] = name
+            return [plain]
     responses = message.get("tool_responses")
     if isinstance(responses, list) and responses:
         out = [_tool_message(r) for r in responses if isinstance(r, dict)]
@@ -171,12 +171,27 @@ def convert_message(
 
 
 def convert_thread(messages: Iterable[Mapping[str, Any]], style: Style, *, speaker_names: str | None = None) -> list[Message]:
-    messages = list(messages)
-    ids = legacy_call_ids(messages) if style is Style.TRL else {}
     out: list[Message] = []
-    for i, m in enumerate(messages):
-        out.extend(convert_message(m, style, ids.get(i), speaker_names=speaker_names))
+    convert_into(out, list(messages), style, speaker_names)
     return out
+
+
+def convert_into(out: list[Message], messages: Sequence[Mapping[str, Any]], style: Style, speaker_names: str | None) -> None:
+    """:func:`convert_message` of every message of a conversation, appended to ``out`` (the legacy call ids of
+    :func:`legacy_call_ids` worked out when a message needs them). A text turn of the TRL formats takes
+    :func:`convert_message`'s short path here, without the call: a row is mostly such turns."""
+    ids: dict[int, str] | None = None
+    short = style is not Style.OPENAI and not speaker_names
+    append, extend = out.append, out.extend
+    for i, m in enumerate(messages):
+        if short:
+            role = m.get("role")
+            if (role == "user" or role == "assistant") and type(m.get("content")) is str and m.keys() <= _PLAIN_KEYS:
+                append({"role": role, "content": m["content"]})
+                continue
+        if ids is None:
+            ids = legacy_call_ids(messages) if style is Style.TRL else {}
+        extend(convert_message(m, style, ids.get(i), speaker_names=speaker_names))
 
 
 def answer_message(side: Any, style: Style) -> Message:
@@ -186,6 +201,8 @@ def answer_message(side: Any, style: Style) -> Message:
         msg = converted[0] if converted else {"role": "assistant", "content": ""}
         msg.pop("name", None)
         return msg
+    from ..align import text_of
+
     return {"role": "assistant", "content": text_of(side) or ""}
 
 
@@ -196,6 +213,8 @@ def system_messages(header: Mapping[str, Any], agent: str) -> list[Message]:
     if isinstance(text, str) and text:
         return [{"role": "system", "content": text}]
     if isinstance(text, list) and text:  # some autogen versions keep a list of system messages
+        from ..align import text_of
+
         return [{"role": "system", "content": text_of(t) or ""} for t in text]
     return []
 

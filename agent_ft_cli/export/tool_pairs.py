@@ -24,6 +24,9 @@ from typing import Any
 
 __all__ = ["refusal", "tool_pair_problems"]
 
+_PLAIN = frozenset({"role", "content", "name"})  # a message of these keys asks for no call and answers none ...
+_PLAIN_ROLES = ("system", "user", "assistant")  # ... in these roles
+
 
 def _results(m: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
     responses = m.get("tool_responses")
@@ -51,6 +54,11 @@ def tool_pair_problems(messages: Sequence[Mapping[str, Any]], *, prompt: bool = 
 
     ``prompt``: the messages are a prompt an answer follows, so a call still unanswered at its end is a problem too.
     """
+    for m in messages:  # text turns only (the common row): no call, no result
+        if type(m) is not dict or not m.keys() <= _PLAIN or m.get("role") not in _PLAIN_ROLES:
+            break
+    else:
+        return []
     problems: list[str] = []
     pending: dict[str, str] = {}
     legacy: list[str] = []

@@ -51,6 +51,10 @@ def clears(rec: dict[str, Any], key: Pair) -> bool:
     return rec.get("type") == "clear" and rec.get("agent") == key[0] and rec.get("peer") in (None, key[1])
 
 
+#: What :meth:`ThreadReducer.feeding`'s function returns when every record was a message record.
+END = object()
+
+
 class ThreadReducer:
     """The threads a sequence of well-formed records leaves: feed it records in file order.
 
@@ -138,6 +142,42 @@ class ThreadReducer:
             return False
 
         return feed
+
+    def feeding(self) -> Callable[[Iterator[Any]], Any]:
+        """:meth:`feeder` for a run of parsed lines: the function returned feeds records from an iterator until one
+        is not a well-formed message record, and returns that one (to be checked and :meth:`apply`-ed), or
+        :data:`END` when the iterator is exhausted. The one-thread reducer (what ``export`` reads) is specialised
+        (no call per record); the property tests hold it equal to :meth:`feed`."""
+        if self.pairs is None or len(self.pairs) != 1 or self.agents is not None or self.count_only:
+            feed = self.feeder()
+
+            def run(recs: Iterator[Any]) -> Any:
+                for rec in recs:
+                    if not feed(rec):
+                        return rec
+                return END
+
+            return run
+        (only,) = self.pairs
+        want_agent, want_peer = only
+        threads: dict[Pair, Any] = self.threads
+
+        def run_one(recs: Iterator[Any]) -> Any:
+            thread = threads.get(only)
+            for rec in recs:
+                if type(rec) is dict and rec.get("type") == "message":
+                    agent, peer, message = rec.get("agent"), rec.get("peer"), rec.get("message")
+                    if type(agent) is str and type(peer) is str and type(message) is dict:
+                        if agent == want_agent and peer == want_peer:
+                            if thread is None:
+                                thread = threads[only] = [message]
+                            else:
+                                thread.append(message)
+                        continue
+                return rec
+            return END
+
+        return run_one
 
     def closed(self) -> Iterator[tuple[Pair, list[Message]]]:
         """The conversations that ended since the last call (taken out of :attr:`earlier`), oldest first: what a

@@ -109,3 +109,15 @@ def test_legacy_results_pair_with_their_own_calls() -> None:
     assert convert_thread(thread[:4], "trl-sft") == trl[:4]
     # a result whose call is not in the conversation (cut off before it) has no id to name
     assert "tool_call_id" not in convert_thread(thread[3:4], "trl-sft")[0]
+
+
+def test_a_text_turn_keeps_its_speaker_when_asked_in_every_style() -> None:
+    """The short path for text turns gives what the general path gives, ``speaker_names`` included."""
+    from agent_ft_cli.export.messages import Style, convert_message, convert_thread
+
+    turn = {"role": "user", "content": "hi", "name": "alice"}
+    assert convert_message(turn, Style.TRL) == [{"role": "user", "content": "hi"}]
+    assert convert_message(turn, Style.TRL, speaker_names="keep") == [{"role": "user", "content": "hi", "name": "alice"}]
+    assert convert_message(turn, Style.TRL, speaker_names="prefix") == [{"role": "user", "content": "alice: hi", "name": "alice"}]
+    assert convert_message(turn, Style.OPENAI, speaker_names="prefix") == [{"role": "user", "content": "alice: hi", "name": "alice"}]
+    assert convert_thread([turn], Style.TRL, speaker_names="keep") == [{"role": "user", "content": "hi", "name": "alice"}]

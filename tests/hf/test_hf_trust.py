@@ -172,7 +172,8 @@ def test_a_lora_run_leaves_a_peft_adapter_its_history_and_tensorboard_events(tin
     assert result.exit_code == 0, result.output
     stats = json.loads(result.stdout)["update_stats"]
     run = Path(stats["run_dir"])
-    assert run == Path(stats["checkpoint"]) and run.parent == ckpt / "runs" and not (run / "run.json").exists()
+    assert run == Path(stats["checkpoint"]) and run.parent == ckpt / "runs"
+    assert json.loads((run / "run.json").read_text())["id"] == run.name  # the command's run record, in the run folder
 
     # per-step history, as TRL logged it: in the stats and in the run folder
     assert [h["step"] for h in stats["history"]] == [1, 2, 3]
@@ -196,7 +197,7 @@ def test_a_lora_run_leaves_a_peft_adapter_its_history_and_tensorboard_events(tin
     # keep=1: the next run prunes this one's weights but keeps its records, so it stays listable
     again = runner.invoke(app, [*args, "--client-arg", "keep=1", "--kwarg", "max_steps=1"])
     assert again.exit_code == 0, again.output
-    assert sorted(p.name for p in run.iterdir()) == ["agent-ft-run.json", "logs", "trainer_state.json"]
+    assert sorted(p.name for p in run.iterdir()) == ["agent-ft-run.json", "logs", "run.json", "trainer_state.json"]
     assert json.loads((run / "agent-ft-run.json").read_text())["steps"] == 3
 
 
