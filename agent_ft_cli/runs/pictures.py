@@ -56,8 +56,11 @@ def _curve_panel(ax: Any, title: str, unit: str, lines: Sequence[tuple[str, list
     for n, (label, xs, ys, full) in enumerate(lines):
         ax.plot(xs, ys, marker="o", markersize=3, linewidth=1.6, color=LINE_COLOURS[n % len(LINE_COLOURS)],
                 linestyle="-" if full else "--", label=label if full else f"{label} (first and last step only)")
+    from matplotlib.ticker import MaxNLocator
+
     ax.set_title(title)
     ax.set_xlabel("training step")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
     ax.set_ylabel(unit)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best")
