@@ -372,7 +372,7 @@ def shown(text: str, *, one_line: bool = True) -> str:
     return inert(text, one_line=one_line)
 
 
-_TEXT_COLUMNS = ("prompt", "reply", "")
+_TEXT_COLUMNS = ("prompt", "question", "reply", "answer", "")
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:

@@ -83,28 +83,20 @@ def review(
 
 
 def _list(rv: Any, json_out: bool) -> None:
-    from .render import stdout_console, write_json
+    from .render import table, write_json
 
     shown = rv.shown()
     if json_out:
         write_json([r.as_dict() for r in shown])
         return
-    from rich.table import Table
-    from rich.text import Text
-
-    from .render import shown as inert
-
-    table = Table(title=f"replies of {rv.agent} to {rv.peer} in {rv.session}", title_justify="left")
-    for col in ("#", "conv", "question", "reply", "answer"):
-        table.add_column(col, overflow="fold")
+    rows = []
     for r in shown:
         d = r.as_dict()
         answer = d["answer"] or ""
         if answer == "better":
             answer = f"better: {d.get('better') or ''}"
-        cells = (r.prompt, r.text or "(tool call)", answer)
-        table.add_row(str(r.number), str(r.conversation), *(Text(_short(inert(c))) for c in cells))
-    stdout_console().print(table)
+        rows.append([str(r.number), str(r.conversation), *(_short(c) for c in (r.prompt, r.text or "(tool call)", answer))])
+    table(f"replies of {rv.agent} to {rv.peer} in {rv.session}", ["#", "conv", "question", "reply", "answer"], rows)
 
 
 def _short(text: str, limit: int = 100) -> str:
