@@ -1,7 +1,7 @@
 """The one-thread readers: :func:`iter_thread` streams one thread with flat memory, from just after the last
 ``clear`` that applies to it, and :func:`tail_thread` walks the file backwards from its end, so ``inspect --last N``
 costs the same on a 1 MB or a 1 GB file. Both judge lines with :mod:`.reader`'s functions and ask
-:func:`.threads.clears` / :func:`.threads.message_key` about every line the byte fast paths (:mod:`._scan`) did not
+:func:`.threads.clears` (and compare ``agent``/``peer``) about every line the byte fast paths (:mod:`._scan`) did not
 skip.
 """
 

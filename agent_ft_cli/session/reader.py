@@ -9,7 +9,7 @@ Four readers serve different costs, one meaning:
   the same on a 1 MB or a 1 GB file.
 
 The whole-file readers feed a :class:`.threads.ThreadReducer`; the one-thread readers ask :func:`.threads.clears`
-and :func:`.threads.message_key` about every line their byte-level fast paths (:mod:`._scan`) did not skip. The
+(and compare ``agent``/``peer``) about every line their byte-level fast paths (:mod:`._scan`) did not skip. The
 fast paths only skip whole message records of *other* threads, so they cannot change what a thread holds.
 
 Lines are judged the same way by every reader (:mod:`.lines`). Unknown record types and unknown fields are kept

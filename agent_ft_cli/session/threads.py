@@ -2,17 +2,17 @@
 
 A *thread* is ``agent.chat_messages[peer]``, named by a :class:`ThreadKey`. Two rules make the whole format:
 
-* a ``message`` record appends its message to the thread of its key (:func:`message_key`);
+* a ``message`` record appends its message to the thread of its key (its ``agent`` and ``peer``);
 * a ``clear`` record empties threads (:func:`clears`): the one with its peer, or, when its peer is ``null``, every
   thread of its agent.
 
 :class:`ThreadReducer` applies these rules record by record and is the meaning every reader shares: the whole-file
 loader and the counter feed it every record; the one-thread readers (:func:`.one_thread.iter_thread`,
-:func:`.one_thread.tail_thread`) ask :func:`clears` and :func:`message_key` about the lines their byte-level fast paths
-did not skip. A property test (``tests/session/test_reader_properties.py``) holds every reader equal to this reducer
+:func:`.one_thread.tail_thread`) ask :func:`clears` about the lines their byte-level fast paths did not skip and
+compare a message line's ``agent`` and ``peer`` with their key. A property test (``tests/session/test_reader_properties.py``) holds every reader equal to this reducer
 fed every record.
 
-A record's key is taken in :func:`message_key` and :meth:`ThreadReducer.message`, and compared in :func:`clears`
+A record's key is taken in :meth:`ThreadReducer.message` (and the one-thread readers' compare), and in :func:`clears`
 only (the byte fast paths derive their prefixes from the same two names). Two distinct agent objects never share a
 thread in a file: the writer gives each peer object its own id when it writes (``chat_manager``, then
 ``chat_manager#2`` for a different object with that name; ``agent_ft_cli.classic.recorder.PeerIds``) and refuses
@@ -39,11 +39,6 @@ class ThreadKey(NamedTuple):
 
     agent: str
     peer: str
-
-
-def message_key(rec: dict[str, Any]) -> ThreadKey:
-    """The thread a well-formed message record (see :func:`.records.is_message`) belongs to."""
-    return ThreadKey(rec["agent"], rec["peer"])
 
 
 def clears(rec: dict[str, Any], key: Pair) -> bool:
@@ -76,10 +71,6 @@ class ThreadReducer:
         self.pairs = set(pairs) if pairs is not None else None
         self.agents = set(agents) if agents is not None else None
         self.count_only = count_only
-
-    def keeps(self, agent: str, peer: str) -> bool:
-        """Whether messages of this thread are kept at all."""
-        return (self.pairs is None or (agent, peer) in self.pairs) and (self.agents is None or agent in self.agents)
 
     def message(self, agent: str, peer: str, message: Mapping[str, Any]) -> None:
         """A message record: append to its thread (when kept). The hot path of every whole-file read."""
