@@ -94,8 +94,8 @@ def choose_pair(
             raise SessionError(f"{path}: peer {peer!r} is not in this session; agents: {listing}{extra}")
     if agent is None:
         candidates = [a["name"] for a in defs if has_model_client(a) and a["name"] != peer]
+        with_llm = [a["name"] for a in defs if a.get("llm_config") and a["name"] != peer]
         if len(candidates) != 1:
-            with_llm = [a["name"] for a in defs if a.get("llm_config") and a["name"] != peer]
             candidates = candidates or (with_llm if len(with_llm) == 1 else [])
         if len(candidates) != 1:
             if len(candidates) > 1:  # only the real candidates: the agents with a model client
@@ -106,7 +106,6 @@ def choose_pair(
                     option="agent",
                     options=("agent", "peer"),
                 )
-            with_llm = [a["name"] for a in defs if a.get("llm_config") and a["name"] != peer]
             if len(with_llm) > 1:  # a team (AgentChat, group chat): each member's thread is a real candidate
                 raise PairChoiceError(
                     f"{path}: cannot tell which agent's thread to use (no agent has a model client, several have a "

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +51,26 @@ def subprocess_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(NO_COLOR="1", COLUMNS="200", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     return env
+
+
+def start_long_update(args: list[str], *, timeout: float) -> tuple[subprocess.Popen[bytes], bytearray, threading.Thread]:
+    """``agent-ft update ARGS --kwarg max_steps=100000 --json`` in a subprocess, returned once training has started
+    (its progress bar is on stderr): the process, the stderr read so far (still filling) and the thread reading it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent_ft_cli", "update", *args, "--kwarg", "max_steps=100000", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env(),
+    )
+    seen = bytearray()
+
+    def drain() -> None:
+        assert proc.stderr is not None
+        while chunk := proc.stderr.read1(4096):  # type: ignore[attr-defined]
+            seen.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + timeout
+    while b"/100000 [" not in seen and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)  # the progress bar on stderr: training has started (the staging folder exists)
+    assert b"/100000 [" in seen, seen.decode(errors="replace")[-2000:]
+    return proc, seen, reader

@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from typer.testing import CliRunner
 from agent_ft_cli.cli import app
 from agent_ft_cli.hf.checkpoint import writer_lock
 
-from .helpers import QUESTION, subprocess_env, write_config
+from .helpers import QUESTION, start_long_update, subprocess_env, write_config
 from .tiny_model import build_tiny_model
 
 runner = CliRunner()
@@ -61,24 +60,9 @@ def test_sigkill_during_training_leaves_the_previous_checkpoint_loading_and_answ
     before = _answer_and_score(tiny_model, ckpt)
     assert before[0] == str(Path(first["checkpoint"]).resolve())
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "agent_ft_cli", "update", "--session", str(session), "--prefs", str(prefs),
-         "--config", str(config), "--kwarg", "max_steps=100000", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env(),
+    proc, _, reader = start_long_update(
+        ["--session", str(session), "--prefs", str(prefs), "--config", str(config)], timeout=120
     )
-    seen = bytearray()
-
-    def drain() -> None:
-        assert proc.stderr is not None
-        while chunk := proc.stderr.read1(4096):  # type: ignore[attr-defined]
-            seen.extend(chunk)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 120
-    while b"/100000 [" not in seen and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)  # the progress bar on stderr: training has started
-    assert b"/100000 [" in seen, seen.decode(errors="replace")[-2000:]
     time.sleep(1.0)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)

@@ -13,8 +13,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,7 @@ from typer.testing import CliRunner
 from agent_ft_cli import session as fmt
 from agent_ft_cli.cli import app
 
-from .helpers import QUESTION, subprocess_env, write_config
+from .helpers import QUESTION, start_long_update, subprocess_env, write_config
 
 runner = CliRunner()
 REPLY = "I don't know."
@@ -224,24 +222,7 @@ def test_an_interrupted_update_leaves_the_output_folder_as_it_was(tiny_model: Pa
     first = runner.invoke(app, ["update", "-s", str(session), "--prefs", str(prefs), "--config", str(config)])
     assert first.exit_code == 0, first.output
     before = tree(ckpt)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "agent_ft_cli", "update", "-s", str(session), "--prefs", str(prefs), "--config", str(config),
-         "--kwarg", "max_steps=100000", "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=subprocess_env(),
-    )
-    seen = bytearray()
-
-    def drain() -> None:
-        assert proc.stderr is not None
-        while chunk := proc.stderr.read1(4096):  # type: ignore[attr-defined]
-            seen.extend(chunk)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 180
-    while b"/100000 [" not in seen and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)  # the progress bar: training has started (the staging folder exists)
-    assert b"/100000 [" in seen, seen.decode(errors="replace")[-2000:]
+    proc, seen, reader = start_long_update(["-s", str(session), "--prefs", str(prefs), "--config", str(config)], timeout=180)
     assert list(ckpt.glob(".staging-*"))
     proc.send_signal(sig)
     assert proc.wait(timeout=60) == code, seen.decode(errors="replace")[-2000:]
