@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -54,8 +54,6 @@ from .recorded import conversations_of, in_order
 from .recorded import known_conversations as known_conversations
 
 Message = dict[str, Any]
-MessageLike = Mapping[str, Any]
-"""A message as tying reads it: a recorded :class:`~agent_ft_cli.types.Message` or any dict of that shape."""
 
 
 @dataclass

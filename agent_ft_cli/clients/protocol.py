@@ -135,9 +135,6 @@ UPDATE_METHODS = _methods(UpdateableModelClient)
 #: The optional scoring method (see :class:`ScoringModelClient`).
 SCORE_METHODS = _methods(ScoringModelClient)
 
-#: The usage keys autogen's ``get_usage`` contract names.
-USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens", "cost", "model")
-
 
 class ChatMessage(dict):  # type: ignore[type-arg]
     """A reply message that is a dict (autogen 0.2-0.9 read dicts) and has attributes (autogen 0.10+ reads them)."""

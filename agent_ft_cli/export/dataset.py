@@ -153,7 +153,6 @@ class ShardWriter:
         self._names = set(columns)
         #: (column, kind, its cells), in order: the cells' lists are emptied in place after each batch
         self._layout = [(c, k, self._cells[c]) for c, k in columns.items()]
-        self._originals: dict[str, list[Any]] = {c: [] for c in columns}
         self._shards: list[Path] = []
         self._writer: Any = None
         self._shard_bytes = 0

@@ -422,10 +422,6 @@ class Exporter:
         if self._first_system is None:
             self._first_system = system
 
-    def session_rows(self, source: SessionSource) -> list[Row]:
-        """The rows of one session alone (its pairs tied within it), then its explicit-prompt-only rows."""
-        return list(self.rows([source]))
-
 
 #: How many rows of a session are held until it ends (see :meth:`Exporter.rows`).
 HELD_ROWS = 1000
