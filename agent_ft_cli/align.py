@@ -52,8 +52,7 @@ from .errors import UsageError
 from .recorded import RecordedThread as RecordedThread  # re-exported: the thread a replayed pair hands the client
 from .recorded import conversations_of, in_order
 from .recorded import known_conversations as known_conversations
-
-Message = dict[str, Any]
+from .types import RawMessage
 
 
 @dataclass
@@ -79,7 +78,7 @@ class Aligned:
     thread: Any = None  # the label of the thread the answer is in (see :class:`Tying`)
     #: the messages ``prompt_index`` and ``answer_index`` point into, when :func:`align` knows them: the thread it
     #: was given, or another conversation of the same thread where the answer was given (None for a prompt alone)
-    conversation: list[Message] | None = None
+    conversation: list[RawMessage] | None = None
 
     @property
     def chosen_text(self) -> str:
@@ -210,7 +209,7 @@ def normalize_pairs(preference_data: Any, *, labels: bool = False) -> tuple[list
     return pairs, skipped
 
 
-def is_prompt(message: Message) -> bool:
+def is_prompt(message: RawMessage) -> bool:
     """A message the agent was asked: role user, with text, not a tool result."""
     return (
         message.get("role") == "user"
@@ -221,7 +220,7 @@ def is_prompt(message: Message) -> bool:
 
 
 def align(
-    preference_data: Any, messages: list[Message], *, conversations: Sequence[list[Message]] | None = None
+    preference_data: Any, messages: list[RawMessage], *, conversations: Sequence[list[RawMessage]] | None = None
 ) -> tuple[list[Aligned], list[Skipped]]:
     """Tie every usable pair to its prompt in ``messages``; return (tied, skipped).
 
@@ -242,7 +241,7 @@ def align(
             f"align: conversations must be a list of threads (lists of message dicts), not {type(conversations).__name__}"
         )
     tying = Tying(pairs)
-    where: dict[Any, list[Message]] = {}
+    where: dict[Any, list[RawMessage]] = {}
     for label, conv in in_order(thread, [_checked_thread(c, f"conversations[{k}]") for k, c in enumerate(conversations or ())]):
         tying.scan(label, conv)  # oldest first, as export scans them: the same pair tied in the same conversation
         where[label] = conv
@@ -253,7 +252,7 @@ def align(
     return tied, skipped + more
 
 
-def _checked_thread(messages: Any, name: str = "messages") -> list[Message]:
+def _checked_thread(messages: Any, name: str = "messages") -> list[RawMessage]:
     """``messages`` as a list of message dicts, or an :class:`~agent_ft_cli.errors.UsageError` naming the argument."""
     if isinstance(messages, (str, bytes, dict)) or not isinstance(messages, Sequence):
         raise UsageError(
@@ -266,7 +265,7 @@ def _checked_thread(messages: Any, name: str = "messages") -> list[Message]:
     return list(messages) if not isinstance(messages, list) else messages
 
 
-def prompt_thread(item: Aligned, messages: list[Message]) -> list[Message]:
+def prompt_thread(item: Aligned, messages: list[RawMessage]) -> list[RawMessage]:
     """The thread a tied pair is judged on and trained on (``eval``, the Hugging Face client): the conversation its
     answer is in (``messages``, or another conversation of the thread, :attr:`Aligned.conversation`, after the
     system message ``messages`` starts with) up to the tied answer, or a fresh one holding the pair's own prompt
@@ -325,7 +324,7 @@ class Tying:
         self._candidates: dict[int, list[Candidate]] = {p.index: [] for p in self.pairs}
         self._rank: dict[Any, int] = {}  # thread label -> the order it was scanned in
 
-    def scan(self, thread: Any, messages: list[Message]) -> None:
+    def scan(self, thread: Any, messages: list[RawMessage]) -> None:
         """Record the candidates ``messages`` (one thread, labelled ``thread``) holds for every pair."""
         self._rank.setdefault(thread, len(self._rank))
         prompt_index: int | None = None

@@ -14,7 +14,7 @@ import contextvars
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-Message = dict[str, Any]
+from .types import RawMessage
 
 
 class RecordedThread(list):  # type: ignore[type-arg]
@@ -23,18 +23,18 @@ class RecordedThread(list):  # type: ignore[type-arg]
     hand the client one, so :func:`align` over it decides each pair as ``export`` does over the whole thread. It is
     a plain ``list`` to everything else (autogen appends to it; a copy is a plain list and carries nothing)."""
 
-    def __init__(self, messages: Iterable[Message], conversations: Sequence[list[Message]]) -> None:
+    def __init__(self, messages: Iterable[RawMessage], conversations: Sequence[list[RawMessage]]) -> None:
         super().__init__(messages)
-        self.conversations: list[list[Message]] = list(conversations)
+        self.conversations: list[list[RawMessage]] = list(conversations)
 
 
-_SCOPED: contextvars.ContextVar[tuple[tuple[list[Message], list[list[Message]]], ...]] = contextvars.ContextVar(
+_SCOPED: contextvars.ContextVar[tuple[tuple[list[RawMessage], list[list[RawMessage]]], ...]] = contextvars.ContextVar(
     "agent_ft_known_conversations", default=()
 )
 
 
 @contextlib.contextmanager
-def known_conversations(thread: list[Message], conversations: Sequence[list[Message]]) -> Iterator[None]:
+def known_conversations(thread: list[RawMessage], conversations: Sequence[list[RawMessage]]) -> Iterator[None]:
     """For the ``with`` block (this thread of execution or task only), :func:`align` called on ``thread`` (the same
     list, an equal copy, or it after a system message) without ``conversations`` decides over ``conversations``."""
     token = _SCOPED.set((*_SCOPED.get(), (thread, list(conversations))))
@@ -44,7 +44,7 @@ def known_conversations(thread: list[Message], conversations: Sequence[list[Mess
         _SCOPED.reset(token)
 
 
-def conversations_of(messages: list[Message]) -> list[list[Message]]:
+def conversations_of(messages: list[RawMessage]) -> list[list[RawMessage]]:
     """The other conversations :func:`align` decides over when it is given none: those a
     :class:`RecordedThread` carries, else those of the enclosing :func:`known_conversations` scope, else none."""
     carried = getattr(messages, "conversations", None)
@@ -60,18 +60,18 @@ def conversations_of(messages: list[Message]) -> list[list[Message]]:
     return []
 
 
-def _without_system(messages: list[Message]) -> list[Message]:
+def _without_system(messages: list[RawMessage]) -> list[RawMessage]:
     k = 0
     while k < len(messages) and messages[k].get("role") == "system":
         k += 1
     return messages[k:] if k else messages
 
 
-def in_order(messages: list[Message], conversations: list[list[Message]]) -> list[tuple[Any, list[Message]]]:
+def in_order(messages: list[RawMessage], conversations: list[list[RawMessage]]) -> list[tuple[Any, list[RawMessage]]]:
     """The threads to scan, oldest first, labelled: ``messages`` (label None) in the place of the conversation it
     is (or grew from), the other conversations (label ``("conversation", k)``) around it; ``messages`` alone when
     it is the join of them all; last when it is none of them."""
-    every: list[tuple[Any, list[Message]]] = [(("conversation", k), c) for k, c in enumerate(conversations)]
+    every: list[tuple[Any, list[RawMessage]]] = [(("conversation", k), c) for k, c in enumerate(conversations)]
     if not every:
         return [(None, messages)]
     body = _without_system(messages)

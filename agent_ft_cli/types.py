@@ -18,6 +18,7 @@ every key agent-ft itself writes is declared, which a test holds against real ou
 """
 
 import sys
+from collections.abc import Callable
 from typing import Any, Literal, TypedDict
 
 if sys.version_info >= (3, 11):
@@ -66,6 +67,13 @@ __all__ = [
 
 # ---------------------------------------------------------------------------------------------------------------
 # a session
+
+RawMessage = dict[str, Any]
+"""A message as code that reads any shape handles it (adapters, tying, export): a plain dict holding the keys of
+:class:`Message` and whatever else the framework put there. The one alias; :class:`Message` is the typed shape."""
+
+WarnFn = Callable[[str], None]
+"""Called with each warning's one-line text (the CLI prints it to stderr; a library caller may collect it)."""
 
 Content = str | list[Any] | dict[str, Any] | None
 """A message's ``content``: text, a list of parts (multimodal), an object, or ``None`` (next to a tool call)."""

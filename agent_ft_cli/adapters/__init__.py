@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from .detect import detect_kind
 from .importing import ImportOptions, ImportResult, run_import, write_conversations
-from .model import Conversation, Message, Probe, SourceOptions, WarnFn
+from .model import Conversation, Probe, RawMessage, SourceOptions, WarnFn
 from .registry import ADAPTERS, Adapter, get_adapter, kinds, kinds_text
 
 __all__ = [
@@ -39,8 +39,8 @@ __all__ = [
     "Conversation",
     "ImportOptions",
     "ImportResult",
-    "Message",
     "Probe",
+    "RawMessage",
     "SourceOptions",
     "WarnFn",
     "detect_kind",

@@ -36,6 +36,7 @@ from typing import Any
 from .. import fsutil
 from .. import session as fmt
 from ..errors import InputDataError, RecordingError
+from ..types import RawMessage
 from .ag2_events import event_to_message, openai_messages, thread_from_events, unknown_event
 from .ag2_header import (
     DEFAULT_AGENT,
@@ -50,8 +51,6 @@ from .ag2_header import (
     prompt_text,
     warn,
 )
-
-Message = dict[str, Any]
 
 __all__ = [
     "DEFAULT_AGENT",
@@ -243,7 +242,7 @@ class SessionStorage:
         self._write(fmt.dumps_record(fmt.clear_record(self._agent, self._peer_of(stream_id))))
 
     # -- what the model was given -----------------------------------------------------------------------------------
-    def _check_given(self, peer: str, message: Message, prompt: Any) -> None:
+    def _check_given(self, peer: str, message: RawMessage, prompt: Any) -> None:
         """The header holds the prompt of the first answer recorded; a later different one is warned about. A tool
         called that the header does not list is warned about (its schema is unknown to a storage)."""
         if prompt is not None:

@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-Message = dict[str, Any]
+from ..types import RawMessage
 
 #: ag2 1.2 events that are conversational to ag2 but that a chat-completions model never reads as such: copies of
 #: what ``ModelResponse``/``ToolResultsEvent`` carry, provider-side builtin tools, human-input and approval
@@ -97,7 +97,7 @@ def _tool_call(call: Any) -> dict[str, Any]:
     return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": arguments}}
 
 
-def event_to_message(event: Any, *, agent: str, peer: str, serializer: Any = None) -> Message | None:
+def event_to_message(event: Any, *, agent: str, peer: str, serializer: Any = None) -> RawMessage | None:
     """The classic-thread message for one ag2 event, or None when the model never reads the event."""
     from ag2.compact import CompactionSummary
     from ag2.events import ModelRequest, ModelResponse, ToolResultsEvent
@@ -122,7 +122,7 @@ def event_to_message(event: Any, *, agent: str, peer: str, serializer: Any = Non
     return None
 
 
-def thread_from_events(events: Iterable[Any], *, agent: str, peer: str, serializer: Any = None) -> list[Message]:
+def thread_from_events(events: Iterable[Any], *, agent: str, peer: str, serializer: Any = None) -> list[RawMessage]:
     """The classic thread (``agent.chat_messages[peer]``) for an ag2 history."""
     out = []
     for event in events:
@@ -132,9 +132,9 @@ def thread_from_events(events: Iterable[Any], *, agent: str, peer: str, serializ
     return out
 
 
-def openai_messages(thread: Iterable[Message], system: str | None = None) -> list[Message]:
+def openai_messages(thread: Iterable[RawMessage], system: str | None = None) -> list[RawMessage]:
     """A classic thread as classic autogen sends it to a model: system first, each tool result on its own."""
-    out: list[Message] = [{"role": "system", "content": system}] if system else []
+    out: list[RawMessage] = [{"role": "system", "content": system}] if system else []
     for m in thread:
         responses = m.get("tool_responses")
         if responses:

@@ -37,7 +37,8 @@ from typing import Any
 
 from ..errors import InputDataError
 from ..fsutil import read_text
-from .agentchat_views import CHAT_MESSAGES, Message, Notes, context_thread, first_source, task_thread
+from ..types import RawMessage
+from .agentchat_views import CHAT_MESSAGES, Notes, context_thread, first_source, task_thread
 from .model import Conversation, WarnFn
 
 KIND = "agentchat"
@@ -140,9 +141,9 @@ def _from_states(
     peer: str | None,
     state_type: str,
     notes: Notes,
-) -> tuple[list[dict[str, Any]], list[tuple[str, str, list[Message]]]]:
+) -> tuple[list[dict[str, Any]], list[tuple[str, str, list[RawMessage]]]]:
     defs: dict[str, dict[str, Any]] = {}
-    threads: list[tuple[str, str, list[Message]]] = []
+    threads: list[tuple[str, str, list[RawMessage]]] = []
     for name, st in states:
         ctx = st.get("llm_context")
         messages = ctx.get("messages") if isinstance(ctx, dict) else None
@@ -166,7 +167,7 @@ def _from_states(
 
 def _from_task_results(
     results: list[Any], where: str, agent: str | None, peer: str | None, notes: Notes
-) -> tuple[list[dict[str, Any]], list[tuple[str, str, list[Message]]]]:
+) -> tuple[list[dict[str, Any]], list[tuple[str, str, list[RawMessage]]]]:
     messages: list[Any] = []
     for r in results:
         if not isinstance(r, dict) or not isinstance(r.get("messages"), list):
@@ -184,7 +185,7 @@ def _from_task_results(
             raise InputDataError(f"{where}: no message from agent {agent!r} in this TaskResult")
         speakers = [agent]
     defs: dict[str, dict[str, Any]] = {}
-    threads: list[tuple[str, str, list[Message]]] = []
+    threads: list[tuple[str, str, list[RawMessage]]] = []
     for who in speakers:
         other = peer or first_source(messages, who, tuple(CHAT_MESSAGES)) or "user"
         thread = task_thread(messages, who, other, where, notes)

@@ -15,9 +15,8 @@ import json
 from typing import Any
 
 from ..errors import InputDataError, StrictError
+from ..types import RawMessage
 from .model import WarnFn
-
-Message = dict[str, Any]
 
 # Chat messages (BaseChatMessage): what one agent's turn delivers to the others. Everything else is an inner event.
 CHAT_MESSAGES = {"TextMessage", "MultiModalMessage", "StopMessage", "HandoffMessage", "ToolCallSummaryMessage", "StructuredMessage"}
@@ -111,7 +110,7 @@ def _tool_calls(calls: Any, where: str) -> list[dict[str, Any]]:
     return out
 
 
-def _results(results: Any, peer: str, where: str) -> Message:
+def _results(results: Any, peer: str, where: str) -> RawMessage:
     if not isinstance(results, list):
         raise InputDataError(f"{where}: function results must be a list")
     responses = []
@@ -123,14 +122,14 @@ def _results(results: Any, peer: str, where: str) -> Message:
     return {"content": "\n\n".join(r["content"] for r in responses), "tool_responses": responses, "role": "tool", "name": peer}
 
 
-def _calls_message(calls: Any, thought: Any, where: str) -> Message:
+def _calls_message(calls: Any, thought: Any, where: str) -> RawMessage:
     return {"content": thought if isinstance(thought, str) and thought else None, "tool_calls": _tool_calls(calls, where), "role": "assistant"}
 
 
-def context_thread(messages: list[Any], agent: str, peer: str, where: str) -> tuple[list[str], list[Message]]:
+def context_thread(messages: list[Any], agent: str, peer: str, where: str) -> tuple[list[str], list[RawMessage]]:
     """An ``llm_context`` (LLMMessage dicts) as (leading system messages, classic thread)."""
     system: list[str] = []
-    thread: list[Message] = []
+    thread: list[RawMessage] = []
     for i, m in enumerate(messages):
         at = f"{where}, message {i + 1}"
         if not isinstance(m, dict):
@@ -163,10 +162,10 @@ def first_source(messages: list[Any], agent: str, kinds: tuple[str, ...]) -> str
     return None
 
 
-def task_thread(messages: list[Any], agent: str, peer: str, where: str, notes: Notes | None = None) -> list[Message]:
+def task_thread(messages: list[Any], agent: str, peer: str, where: str, notes: Notes | None = None) -> list[RawMessage]:
     """The view AgentChat gives ``agent`` of a run's transcript (``TaskResult.messages``). A message of a type this
     importer does not know is left out and told to ``notes`` (naming it), never dropped silently."""
-    thread: list[Message] = []
+    thread: list[RawMessage] = []
     thought: Any = None
     for i, m in enumerate(messages):
         at = f"{where}, message {i + 1}"

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-Message = dict[str, Any]
-WarnFn = Callable[[str], None]
+from ..types import RawMessage, WarnFn
+
 AgentDef = dict[str, Any]  # a session header's agent definition: name, class, system_message, llm_config ...
 
 
@@ -18,7 +18,7 @@ class Conversation:
 
     name: str
     agents: list[AgentDef]
-    threads: list[tuple[str, str, list[Message]]]  # (agent, peer, agent.chat_messages[peer])
+    threads: list[tuple[str, str, list[RawMessage]]]  # (agent, peer, agent.chat_messages[peer])
     source: dict[str, Any] = field(default_factory=dict)  # written to the header as ``imported_from``
 
 

@@ -14,7 +14,8 @@ import orjson
 
 from ..errors import InputDataError, UsageError
 from ..fsutil import iter_lines
-from .model import Conversation, Message, Probe, SourceOptions, WarnFn
+from ..types import RawMessage, WarnFn
+from .model import Conversation, Probe, SourceOptions
 from .threads import clean_tool_calls, fold_tool_messages, split_system
 
 OPTIONS = frozenset({"agent", "peer"})
@@ -26,7 +27,7 @@ def sniff(probe: Probe) -> bool:
     return isinstance(probe.record, dict) and ("messages" in probe.record or "role" in probe.record)
 
 
-def to_agent_view(messages: list[Any], agent: str, peer: str, where: str) -> tuple[list[str], list[Message]]:
+def to_agent_view(messages: list[Any], agent: str, peer: str, where: str) -> tuple[list[str], list[RawMessage]]:
     """OpenAI chat messages as the agent's thread: leading system messages apart, tool results folded, names set."""
     for i, m in enumerate(messages):
         if not isinstance(m, dict) or not isinstance(m.get("role"), str):

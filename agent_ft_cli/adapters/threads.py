@@ -22,7 +22,8 @@ from typing import Any
 import orjson
 
 from ..jsonio import to_json
-from .model import AgentDef, Conversation, Message, WarnFn
+from ..types import RawMessage, WarnFn
+from .model import AgentDef, Conversation
 
 #: The agents a log defines, by (logging session id, agent name).
 AgentDefs = dict[tuple[str | None, str], dict[str, Any]]
@@ -53,8 +54,8 @@ class Completion:
 class _Chain:
     agent: str
     session_id: str | None
-    request: list[Message]  # the last request, as autogen messages (no system)
-    thread: list[Message]
+    request: list[RawMessage]  # the last request, as autogen messages (no system)
+    thread: list[RawMessage]
     system: list[str]
     tools: list[Any] | None
     model: Any
@@ -63,7 +64,7 @@ class _Chain:
     cached: int = 0
 
 
-def split_system(messages: list[Any]) -> tuple[list[str], list[Message]]:
+def split_system(messages: list[Any]) -> tuple[list[str], list[RawMessage]]:
     system: list[str] = []
     i = 0
     while i < len(messages) and isinstance(messages[i], dict) and messages[i].get("role") == "system":
@@ -73,9 +74,9 @@ def split_system(messages: list[Any]) -> tuple[list[str], list[Message]]:
     return system, [m for m in messages[i:] if isinstance(m, dict)]
 
 
-def fold_tool_messages(messages: list[Message], peer: str | None) -> list[Message]:
+def fold_tool_messages(messages: list[RawMessage], peer: str | None) -> list[RawMessage]:
     """Undo autogen's unrolling: consecutive ``role: tool`` messages become one message with ``tool_responses``."""
-    out: list[Message] = []
+    out: list[RawMessage] = []
     i = 0
     while i < len(messages):
         m = messages[i]
@@ -86,14 +87,14 @@ def fold_tool_messages(messages: list[Message], peer: str | None) -> list[Messag
         responses = []
         while i < len(messages) and messages[i].get("role") == "tool":
             t = messages[i]
-            r: Message = {}
+            r: RawMessage = {}
             if t.get("tool_call_id") is not None:
                 r["tool_call_id"] = t["tool_call_id"]
             r["role"] = "tool"
             r["content"] = t.get("content") if isinstance(t.get("content"), str) else str(t.get("content", ""))
             responses.append(r)
             i += 1
-        folded: Message = {
+        folded: RawMessage = {
             "content": "\n\n".join(str(r["content"]) for r in responses),
             "tool_responses": responses,
             "role": "tool",
@@ -118,7 +119,7 @@ def clean_tool_calls(calls: Any) -> list[Any]:
     return out
 
 
-def response_message(response: Any, agent: str) -> Message | None:
+def response_message(response: Any, agent: str) -> RawMessage | None:
     """The message autogen appends to the agent's thread for a logged response (None when unrecoverable)."""
     if not isinstance(response, dict):
         return None
@@ -133,7 +134,7 @@ def response_message(response: Any, agent: str) -> Message | None:
         msg = {"content": msg}
     if not isinstance(msg, dict):
         return None
-    out: Message = {}
+    out: RawMessage = {}
     if msg.get("content") is not None:
         out["content"] = msg["content"]
     if msg.get("function_call"):
@@ -150,7 +151,7 @@ def response_message(response: Any, agent: str) -> Message | None:
     return out
 
 
-def _key(m: Message) -> str:
+def _key(m: RawMessage) -> str:
     """What two copies of one message share (names and key order aside)."""
     calls = [
         (c.get("id"), (c.get("function") or {}).get("name"), (c.get("function") or {}).get("arguments"))
@@ -161,13 +162,13 @@ def _key(m: Message) -> str:
     return to_json([m.get("role"), m.get("content"), calls, responses, m.get("tool_call_id")]).decode()
 
 
-def _extends(new: list[Message], old: list[Message]) -> bool:
+def _extends(new: list[RawMessage], old: list[RawMessage]) -> bool:
     if len(new) < len(old):
         return False
     return all(_key(a) == _key(b) for a, b in zip(new, old, strict=False))
 
 
-def _peer_of(messages: list[Message], agent: str, fallback: str | None) -> str:
+def _peer_of(messages: list[RawMessage], agent: str, fallback: str | None) -> str:
     names = Counter(
         m["name"] for m in messages if m.get("role") == "user" and isinstance(m.get("name"), str) and m["name"] != agent
     )

@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any
 from ..errors import KeyedText, SessionError, SessionWarning, StrictError, UsageError
 from ..session import OpenSession, Session, WarnFn, choose_pair, open_session
 from ..session.choice import PairChoiceError
-from ..types import ExportSummaryDict, SkippedPairDict, SkippedSessionDict, TieDict
+from ..types import ExportSummaryDict, RawMessage, SkippedPairDict, SkippedSessionDict, TieDict
 from .formats import PAIR_FORMATS, Format, Row, Tools, check_options, get_format
 from .messages import (
-    Message,
     Style,
     answer_message,
     convert_into,
@@ -119,7 +118,7 @@ class Exporter:
             for s in bad:
                 self.summary.skipped_pairs.append({"pair": s.index, "reason": s.reason, "kind": s.kind.value})
         self._prompt_only: list[Aligned] = []
-        self._first_system: list[Message] | None = None
+        self._first_system: list[RawMessage] | None = None
         self._fast: SmallSessions | bool | None = None
         self._skips = 0  # sessions skipped so far (recorded here or handed to on_skip)
 
@@ -277,7 +276,7 @@ class Exporter:
 
     # -- rows --------------------------------------------------------------------------------------------------
     def _rows_for(
-        self, label: str, thread: Sequence[Mapping[str, Any]], system: list[Message], tools: Tools, tied: list[Aligned]
+        self, label: str, thread: Sequence[Mapping[str, Any]], system: list[RawMessage], tools: Tools, tied: list[Aligned]
     ) -> list[Row]:
         style = self.format.style
         if self.format.thread_row is not None:
@@ -301,12 +300,12 @@ class Exporter:
             rows.extend(self.format.pair_rows(t, prompt, tools, self.options))
         return rows
 
-    def converted(self, thread: Sequence[Mapping[str, Any]], system: list[Message], tied: list[Aligned]) -> list[Message]:
+    def converted(self, thread: Sequence[Mapping[str, Any]], system: list[RawMessage], tied: list[Aligned]) -> list[RawMessage]:
         """A conversation as the messages of its row (a thread format): the system message(s), each message mapped
         to the format's, the chosen side of a tied pair in place of its answer, cut after the last answer (empty:
         no row)."""
         style = self.format.style
-        converted: list[Message] = list(system)
+        converted: list[RawMessage] = list(system)
         names = self.options.speaker_names
         if not tied:
             convert_into(converted, thread, style, names)
@@ -366,7 +365,7 @@ class Exporter:
         held: list[Row] | None = []
         convs = 0
         refused = self._skips  # (counted here, not in the summary: a --jobs worker hands its skips on)
-        system: list[Message] = []
+        system: list[RawMessage] = []
         k = 0  # across the session's threads, as the tying pass counts
         try:
             for opened in threads:
@@ -416,7 +415,7 @@ class Exporter:
                 self._fast = False
         return self._fast if isinstance(self._fast, SmallSessions) else None
 
-    def _opened(self, system: list[Message], conversations: int) -> None:
+    def _opened(self, system: list[RawMessage], conversations: int) -> None:
         self.summary.sessions += 1
         self.summary.conversations += conversations
         if self._first_system is None:
@@ -432,7 +431,7 @@ class _Opened:
     label: str
     header: Mapping[str, Any]
     agent: str
-    convs: Iterator[list[Message]]
+    convs: Iterator[list[RawMessage]]
     peer: str = ""
 
 

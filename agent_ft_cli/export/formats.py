@@ -21,7 +21,8 @@ import orjson
 
 from ..errors import UsageError
 from ..jsonio import to_json
-from .messages import Message, Style, answer_message
+from ..types import RawMessage
+from .messages import Style, answer_message
 from .options import ExportOptions
 
 if TYPE_CHECKING:  # agent_ft_cli.align: imported by the pair formats when they build rows
@@ -31,8 +32,8 @@ Row = dict[str, Any]
 #: The definitions a row carries beside its messages: a list of tools, or by row key (``{"tools": [...]}``, and in
 #: the OpenAI formats ``{"functions": [...]}`` for the legacy API: :func:`~.messages.definitions_of`); None: none.
 Tools = list[Any] | dict[str, list[Any]] | None
-PairRows = Callable[["Aligned", list[Message], Tools, ExportOptions], list[Row]]
-ThreadRow = Callable[[list[Message], Tools, ExportOptions], Row]
+PairRows = Callable[["Aligned", list[RawMessage], Tools, ExportOptions], list[Row]]
+ThreadRow = Callable[[list[RawMessage], Tools, ExportOptions], Row]
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Format:
 # -- pair formats ---------------------------------------------------------------------------------------------------
 
 
-def _side_text(message: Message) -> str:
+def _side_text(message: RawMessage) -> str:
     """One message of a conversation as plain text: its content, then its tool calls as ``name(arguments)``."""
     from ..align import text_of
 
@@ -71,7 +72,7 @@ def _side_text(message: Message) -> str:
 _SPEAKER = {"user": "User", "assistant": "Assistant", "tool": "Tool", "function": "Tool"}
 
 
-def standard_prompt(prompt: list[Message]) -> str:
+def standard_prompt(prompt: list[RawMessage]) -> str:
     """The whole prefix as one plain-text prompt (TRL's standard format): the system message first, then every turn
     as ``User: ...`` / ``Assistant: ...`` / ``Tool: ...`` blocks, ending in ``Assistant:``; the answers then start
     with a space, as TRL's standard preference rows do (``{"prompt": "The sky is", "chosen": " blue."}``)."""
@@ -87,7 +88,7 @@ def standard_prompt(prompt: list[Message]) -> str:
     return "\n\n".join(b for b in blocks if b)
 
 
-def standard_answer(message: Message) -> str:
+def standard_answer(message: RawMessage) -> str:
     """An answer continuing :func:`standard_prompt`: its text after one separating space."""
     return " " + _side_text(message).lstrip()
 
@@ -99,14 +100,14 @@ def _with_tools(row: Row, tools: Tools) -> Row:
     return row
 
 
-def trl_preference(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOptions) -> list[Row]:
+def trl_preference(tie: Aligned, prompt: list[RawMessage], tools: Tools, options: ExportOptions) -> list[Row]:
     chosen, rejected = answer_message(tie.pair.chosen, Style.TRL), answer_message(tie.pair.rejected, Style.TRL)
     if options.standard:
         return [{"prompt": standard_prompt(prompt), "chosen": standard_answer(chosen), "rejected": standard_answer(rejected)}]
     return [_with_tools({"prompt": prompt, "chosen": [chosen], "rejected": [rejected]}, tools)]
 
 
-def trl_kto(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOptions) -> list[Row]:
+def trl_kto(tie: Aligned, prompt: list[RawMessage], tools: Tools, options: ExportOptions) -> list[Row]:
     if tie.pair.label is not None:  # a label: its one row
         completion = answer_message(tie.pair.rejected, Style.TRL)
         return [_with_tools({"prompt": prompt, "completion": [completion], "label": tie.pair.label}, tools)]
@@ -117,7 +118,7 @@ def trl_kto(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOp
     ]
 
 
-def openai_dpo(tie: Aligned, prompt: list[Message], tools: Tools, options: ExportOptions) -> list[Row]:
+def openai_dpo(tie: Aligned, prompt: list[RawMessage], tools: Tools, options: ExportOptions) -> list[Row]:
     chosen, rejected = answer_message(tie.pair.chosen, Style.OPENAI), answer_message(tie.pair.rejected, Style.OPENAI)
     inp: dict[str, Any] = _with_tools({"messages": prompt}, tools)
     return [{"input": inp, "preferred_output": [chosen], "non_preferred_output": [rejected]}]
@@ -126,15 +127,15 @@ def openai_dpo(tie: Aligned, prompt: list[Message], tools: Tools, options: Expor
 # -- thread formats -------------------------------------------------------------------------------------------------
 
 
-def _messages_row(messages: list[Message], tools: Tools) -> Row:
+def _messages_row(messages: list[RawMessage], tools: Tools) -> Row:
     return _with_tools({"messages": messages}, tools)
 
 
-def trl_sft(messages: list[Message], tools: Tools, options: ExportOptions) -> Row:
+def trl_sft(messages: list[RawMessage], tools: Tools, options: ExportOptions) -> Row:
     return _messages_row(messages, tools)
 
 
-def openai_sft(messages: list[Message], tools: Tools, options: ExportOptions) -> Row:
+def openai_sft(messages: list[RawMessage], tools: Tools, options: ExportOptions) -> Row:
     if options.train_last_only:
         last = max(i for i, m in enumerate(messages) if m.get("role") == "assistant")
         messages = [{**m, "weight": 0} if m.get("role") == "assistant" and i != last else m for i, m in enumerate(messages)]

@@ -17,7 +17,7 @@ from ..jsonio import to_json
 from ..session import agent_def
 
 #: A message as the export code builds it (the rows' own type: :class:`agent_ft_cli.types.RowMessage`).
-Message = dict[str, Any]
+from ..types import RawMessage
 
 _OPENAI_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _PLAIN_KEYS = frozenset({"role", "content", "name"})
@@ -89,8 +89,8 @@ def legacy_call_ids(messages: Sequence[Mapping[str, Any]]) -> dict[int, str]:
     return ids
 
 
-def _tool_message(source: Mapping[str, Any]) -> Message:
-    m: Message = {"role": "tool"}
+def _tool_message(source: Mapping[str, Any]) -> RawMessage:
+    m: RawMessage = {"role": "tool"}
     if source.get("tool_call_id") is not None:
         m["tool_call_id"] = source["tool_call_id"]
     m["content"] = _content(source.get("content")) or ""
@@ -99,7 +99,7 @@ def _tool_message(source: Mapping[str, Any]) -> Message:
 
 def convert_message(
     message: Mapping[str, Any], style: Style, call_id: str | None = None, *, speaker_names: str | None = None
-) -> list[Message]:
+) -> list[RawMessage]:
     """One autogen message as the messages a format wants (a tool result becomes one message per response).
 
     ``call_id``: the id a legacy call or result gets in the TRL formats (:func:`legacy_call_ids`).
@@ -115,7 +115,7 @@ def convert_message(
         if style is Style.OPENAI and speaker_names != "prefix":
             if not content:
                 return []
-            plain: Message = {"role": role, "content": content}
+            plain: RawMessage = {"role": role, "content": content}
             name = message.get("name")
             if isinstance(name, str) and _OPENAI_NAME.match(name):
                 plain["name"] = name
@@ -132,13 +132,13 @@ def convert_message(
     if role == "function":  # the legacy function result: TRL's chat templates know role "tool" only
         if style is Style.OPENAI:
             return [{"role": "function", "name": message.get("name"), "content": _content(message.get("content")) or ""}]
-        result: Message = {"role": "tool"}
+        result: RawMessage = {"role": "tool"}
         if call_id is not None:
             result["tool_call_id"] = call_id
         result["name"] = message.get("name")
         result["content"] = _content(message.get("content")) or ""
         return [result]
-    m: Message = {"role": role if isinstance(role, str) else "user"}
+    m: RawMessage = {"role": role if isinstance(role, str) else "user"}
     content = _content(message.get("content"))
     calls = message.get("tool_calls")
     if content is None:
@@ -170,13 +170,13 @@ def convert_message(
     return [m]
 
 
-def convert_thread(messages: Iterable[Mapping[str, Any]], style: Style, *, speaker_names: str | None = None) -> list[Message]:
-    out: list[Message] = []
+def convert_thread(messages: Iterable[Mapping[str, Any]], style: Style, *, speaker_names: str | None = None) -> list[RawMessage]:
+    out: list[RawMessage] = []
     convert_into(out, list(messages), style, speaker_names)
     return out
 
 
-def convert_into(out: list[Message], messages: Sequence[Mapping[str, Any]], style: Style, speaker_names: str | None) -> None:
+def convert_into(out: list[RawMessage], messages: Sequence[Mapping[str, Any]], style: Style, speaker_names: str | None) -> None:
     """:func:`convert_message` of every message of a conversation, appended to ``out`` (the legacy call ids of
     :func:`legacy_call_ids` worked out when a message needs them). A text turn of the TRL formats takes
     :func:`convert_message`'s short path here, without the call: a row is mostly such turns."""
@@ -194,7 +194,7 @@ def convert_into(out: list[Message], messages: Sequence[Mapping[str, Any]], styl
         extend(convert_message(m, style, ids.get(i), speaker_names=speaker_names))
 
 
-def answer_message(side: Any, style: Style) -> Message:
+def answer_message(side: Any, style: Style) -> RawMessage:
     """A preference side (text or message dict, a tool call included) as one assistant message."""
     if isinstance(side, dict):
         converted = convert_message({**side, "role": "assistant"}, style)
@@ -206,7 +206,7 @@ def answer_message(side: Any, style: Style) -> Message:
     return {"role": "assistant", "content": text_of(side) or ""}
 
 
-def system_messages(header: Mapping[str, Any], agent: str) -> list[Message]:
+def system_messages(header: Mapping[str, Any], agent: str) -> list[RawMessage]:
     """The agent's system message(s) from the session header, as the first messages of a conversation."""
     definition: Mapping[str, Any] = agent_def(header, agent) or {}
     text = definition.get("system_message")

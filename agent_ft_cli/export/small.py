@@ -21,8 +21,9 @@ from ..errors import SessionError
 from ..fsutil import max_input_bytes
 from ..session import choose_pair, parse_header
 from ..session.small import conversations_reader, header_line, holds, read_small
+from ..types import RawMessage
 from .formats import Row, Tools
-from .messages import Message, definitions_of, system_messages
+from .messages import definitions_of, system_messages
 from .tool_pairs import tool_pair_problems
 
 
@@ -33,7 +34,7 @@ class _Shape:
     pair: tuple[str, str]
     #: threads the choice of ``pair`` assumed the file holds (:func:`~agent_ft_cli.session.small.holds`)
     held: tuple[tuple[str, str], ...]
-    system: list[Message]
+    system: list[RawMessage]
     tools: Tools
     #: the thread's conversations from a file's bytes (:func:`~agent_ft_cli.session.small.conversations_reader`)
     read: Any
@@ -92,7 +93,7 @@ class SmallSessions:
             conversations_reader(pair),
         )
 
-    def rows(self, path: str) -> tuple[list[Row], int, list[Message]] | None:
+    def rows(self, path: str) -> tuple[list[Row], int, list[RawMessage]] | None:
         """The rows of the session at ``path``, how many conversations it holds and its system message(s); None:
         read it the general way."""
         data = read_small(path, self.limit)

@@ -22,8 +22,7 @@ from typing import Any
 
 from ..align import answer_key, is_prompt, question_key, text_of
 from ..errors import UsageError
-
-Message = dict[str, Any]
+from ..types import RawMessage
 
 #: ``human_input_mode`` values under which the peer's replies were typed by a person (a user proxy that answered)
 HUMAN_MODES = ("ALWAYS", "TERMINATE")
@@ -36,9 +35,9 @@ class Reply:
     number: int  # 1-based, over every conversation of the thread
     conversation: int  # 1-based (1 = the oldest), as ``update --conversation`` counts
     turn: int  # the reply's index in its conversation (0-based)
-    message: Message  # the reply exactly as recorded
+    message: RawMessage  # the reply exactly as recorded
     prompt: str  # the question it answers
-    context: list[Message]  # its conversation up to the reply
+    context: list[RawMessage]  # its conversation up to the reply
     key: str
     occurrence: int | None = None
     #: a correction the human peer typed right after the reply (:data:`HUMAN_MODES`), proposed as the better answer
@@ -81,7 +80,7 @@ class Reply:
         return out
 
 
-def reply_key(session: Path | str, agent: str, peer: str, conversation: int, turn: int, message: Message) -> str:
+def reply_key(session: Path | str, agent: str, peer: str, conversation: int, turn: int, message: RawMessage) -> str:
     """The stable key of a reply: session file name, thread, conversation, turn and a hash of the answer."""
     digest = hashlib.sha256(answer_key(message).encode("utf-8", "surrogatepass")).hexdigest()[:12]
     return f"{Path(session).name}|{agent}>{peer}|c{conversation}|t{turn}|{digest}"
@@ -111,7 +110,7 @@ def correction_of(text: str) -> str | None:
     return text.strip() if _STATEMENTS.match(text) else None
 
 
-def _proposal(conv: list[Message], turn: int, human: bool) -> str | None:
+def _proposal(conv: list[RawMessage], turn: int, human: bool) -> str | None:
     """The correction in the human's next message after the reply, when the peer is a person who answered."""
     if not human or turn + 1 >= len(conv) or not is_prompt(conv[turn + 1]):
         return None
@@ -119,7 +118,7 @@ def _proposal(conv: list[Message], turn: int, human: bool) -> str | None:
 
 
 def replies_in(
-    conversations: list[list[Message]], *, session: Path | str, agent: str, peer: str, header: Mapping[str, Any]
+    conversations: list[list[RawMessage]], *, session: Path | str, agent: str, peer: str, header: Mapping[str, Any]
 ) -> list[Reply]:
     """Every reply the agent gave in ``conversations`` (its thread with ``peer``, oldest first), numbered."""
     human = _human_peer(header, peer)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,8 @@ from typing import Any
 import orjson
 
 from ..errors import InputDataError, UsageError
+from ..types import WarnFn
 from .record import FORMAT, INDEX, RECORD, runs_dir
-
-WarnFn = Callable[[str], None]
 
 
 @dataclass

@@ -21,13 +21,12 @@ from typing import TYPE_CHECKING, Any
 from ..errors import SessionError, UsageError
 from ..pairing import ClientChoice, require_client, resolve_client, resolve_pair
 from ..session import Session, load_session, open_session
+from ..types import WarnFn
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..classic.replay import ReplayedPair
     from ..config import PairConfig
     from ..types import Message, SessionHeader
-
-WarnFn = Callable[[str], None]
 
 
 def load_config(path: Path, *, on_text: Callable[[str], None] | None = None) -> PairConfig:
