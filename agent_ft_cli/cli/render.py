@@ -15,7 +15,7 @@ from typing import IO, Any
 import orjson
 
 from ..jsonio import json_default, sanitize, to_json
-from ..textsafe import inert
+from ..textsafe import inert, legible
 
 FOLD_CHARS = 600
 FOLD_LINES = 12
@@ -142,11 +142,6 @@ def _short_json(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _one(text: str) -> str:
-    """A name or a one-line field made inert: no terminal sequence, no line break that could forge a line."""
-    return shown(text)
-
-
 _ROLE_STYLE = {"user": "cyan", "assistant": "green", "system": "magenta", "tool": "yellow", "function": "yellow"}
 
 
@@ -157,9 +152,9 @@ def message_renderable(index: int, message: dict[str, Any], *, full: bool) -> An
     role = str(message.get("role", "?"))
     out = Text()
     out.append(f"#{index} ", style="dim")
-    out.append(_one(role), style=f"bold {_ROLE_STYLE.get(role, 'white')}")
+    out.append(shown(role), style=f"bold {_ROLE_STYLE.get(role, 'white')}")
     if message.get("name"):
-        out.append(f" ({_one(str(message['name']))})", style="dim")
+        out.append(f" ({shown(str(message['name']))})", style="dim")
     out.append("\n")
     content = message.get("content")
     tool_calls = message.get("tool_calls")
@@ -173,35 +168,35 @@ def message_renderable(index: int, message: dict[str, Any], *, full: bool) -> An
             out.append("(no content)\n", style="dim italic")
     else:
         text = content if isinstance(content, str) else _short_json(content, 10_000 if full else FOLD_CHARS)
-        shown, more = _fold(text, full)
+        folded, more = _fold(text, full)
         if not tool_responses:
-            out.append(inert(shown) + "\n")
+            out.append(inert(folded) + "\n")
             if more:
                 out.append(more + "\n", style="dim italic")
     for call in tool_calls:
         fn = call.get("function", {}) if isinstance(call, dict) else {}
         fn = fn if isinstance(fn, dict) else {}
         out.append("→ tool call ", style="yellow")
-        out.append(_one(f"{fn.get('name', '?')}({_short_json(fn.get('arguments', ''), 10_000 if full else 300)})"), style="bold")
+        out.append(shown(f"{fn.get('name', '?')}({_short_json(fn.get('arguments', ''), 10_000 if full else 300)})"), style="bold")
         if isinstance(call, dict) and call.get("id"):
-            out.append(f"  [{_one(str(call['id']))}]", style="dim")
+            out.append(f"  [{shown(str(call['id']))}]", style="dim")
         out.append("\n")
     if function_call:
         fc = function_call
         out.append("→ function call ", style="yellow")
-        out.append(_one(f"{fc.get('name', '?')}({_short_json(fc.get('arguments', ''), 300)})") + "\n", style="bold")
+        out.append(shown(f"{fc.get('name', '?')}({_short_json(fc.get('arguments', ''), 300)})") + "\n", style="bold")
     for resp in tool_responses:
         if not isinstance(resp, dict):
             continue
-        shown, more = _fold(str(resp.get("content", "")), full)
+        folded, more = _fold(str(resp.get("content", "")), full)
         out.append("← tool response", style="yellow")
         if resp.get("tool_call_id"):
-            out.append(f" [{_one(str(resp['tool_call_id']))}]", style="dim")
-        out.append(": " + inert(shown) + "\n")
+            out.append(f" [{shown(str(resp['tool_call_id']))}]", style="dim")
+        out.append(": " + inert(folded) + "\n")
         if more:
             out.append(more + "\n", style="dim italic")
     if message.get("tool_call_id") and not tool_responses:
-        out.append(f"(response to {_one(str(message['tool_call_id']))})\n", style="dim")
+        out.append(f"(response to {shown(str(message['tool_call_id']))})\n", style="dim")
     out.rstrip()
     return out
 
@@ -219,26 +214,26 @@ def render_thread_header(
     from rich.text import Text
 
     agents = ", ".join(
-        _one(str(a.get("name"))) + f" ({_one(str(a.get('class', '?')).rsplit('.', 1)[-1])})"
+        shown(str(a.get("name"))) + f" ({shown(str(a.get('class', '?')).rsplit('.', 1)[-1])})"
         for a in header.get("agents") or []
     )
     framework = header.get("framework")  # another framework's recording (ag2 1.x, AgentChat): it, not autogen
     recorded_by = (
-        {"framework": _one(f"{framework.get('name')} {framework.get('version') or '(version unknown)'}")}
+        {"framework": shown(f"{framework.get('name')} {framework.get('version') or '(version unknown)'}")}
         if isinstance(framework, dict) and framework.get("name")
-        else {"autogen": _one(str(header.get("autogen_version") or "unknown"))}
+        else {"autogen": shown(str(header.get("autogen_version") or "unknown"))}
     )
     rows = {
-        "session": _one(path),
-        "format": _one(f"{header.get('format')} {header.get('version')}"),
+        "session": shown(path),
+        "format": shown(f"{header.get('format')} {header.get('version')}"),
         **recorded_by,
         "agents": agents,
-        "thread": f"{_one(agent)}.chat_messages[{_one(peer)}]"
+        "thread": f"{shown(agent)}.chat_messages[{shown(peer)}]"
         + (f": {counts.get((agent, peer), 0)} message(s)" if counts is not None else "")
         + (f"  {note}" if note else ""),
     }
     if counts is not None:
-        rows["threads"] = ", ".join(f"{_one(a)}→{_one(p)} {n}" for (a, p), n in counts.items()) or "none"
+        rows["threads"] = ", ".join(f"{shown(a)}→{shown(p)} {n}" for (a, p), n in counts.items()) or "none"
     if plain_output():  # plain `key: value` lines: nothing padded, wrapped or cut
         for key, value in rows.items():
             console.print(Text(f"{key}: {value}"))
@@ -258,10 +253,10 @@ def render_thread(console: Any, messages: Iterable[dict[str, Any]], *, full: boo
     """Print messages one by one (memory stays flat); returns how many were printed."""
     n = 0
     for n, m in enumerate(messages, 1):
-        shown = message_renderable(first_index + n - 1, m, full=full)
+        view = message_renderable(first_index + n - 1, m, full=full)
         # rich's word wrap grows faster than the text (a 10 MB message took 31 s): a long message is left to the
         # terminal to wrap, which costs time in proportion to its length
-        console.print(shown, soft_wrap=len(shown) > _LONG or None)
+        console.print(view, soft_wrap=len(view) > _LONG or None)
     return n
 
 
@@ -305,7 +300,7 @@ def render_stats(console: Any, stats: Any, title: str = "update stats") -> None:
         else:
             rows = [(key, _plain_cell(value)) for key, value in flatten(stats)]
         for key, value in rows:
-            console.print(Text(f"{_one(key)}: {inert(value)}"))
+            console.print(Text(f"{shown(key)}: {inert(value)}"))
         return
     table = Table(title=title, title_justify="left", show_lines=False)
     table.add_column("stat", style="bold")
@@ -333,8 +328,8 @@ def checks_text(checks: Iterable[Mapping[str, Any]]) -> str:
         detail = c["detail"]
         if c.get("file") and not detail.startswith(c["file"]):
             detail = f"{c['file']}: {detail}"
-        lines.append(f"{_status(c)}  {c['name']}  {_one(detail)}\n")
-        lines.extend(f"  warning: {_one(w)}\n" for w in c.get("warnings") or [])
+        lines.append(f"{_status(c)}  {c['name']}  {shown(detail)}\n")
+        lines.extend(f"  warning: {shown(w)}\n" for w in c.get("warnings") or [])
     return "".join(lines)
 
 
@@ -349,7 +344,7 @@ def render_checks(console: Any, checks: Iterable[Mapping[str, Any]]) -> None:
     styles = {"ok": "green", "warn": "yellow", "FAIL": "bold red"}
     for c in checks:
         status = _status(c)
-        detail = "\n".join([_one(c["detail"]), *(f"warning: {_one(w)}" for w in c.get("warnings") or [])])
+        detail = "\n".join([shown(c["detail"]), *(f"warning: {shown(w)}" for w in c.get("warnings") or [])])
         table.add_row(c["name"], Text(status, style=styles[status]), Text(detail))
     console.print(table)
 
@@ -360,13 +355,7 @@ _REPR_SURROGATE = re.compile(r"\\udc([89a-f][0-9a-f])")
 def shown(text: str, *, one_line: bool = True) -> str:
     """``text`` as a human may safely read it: terminal sequences inert (:func:`agent_ft_cli.textsafe.inert`; one
     line unless told), and bytes of a path that were not UTF-8 (surrogate escapes) shown as ``\\xNN``."""
-    from ..textsafe import inert
-
-    if any("\ud800" <= ch <= "\udfff" for ch in text):
-        try:
-            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        except UnicodeEncodeError:
-            text = text.encode("utf-8", "backslashreplace").decode("ascii")
+    text = legible(text)
     if "\\udc" in text:  # a path's byte as repr() spells its surrogate escape: show the byte
         text = _REPR_SURROGATE.sub(r"\\x\1", text)
     return inert(text, one_line=one_line)
@@ -377,8 +366,6 @@ _TEXT_COLUMNS = ("prompt", "question", "reply", "answer", "")
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     """A rich table on a terminal; tab-free aligned plain text otherwise (pipes, files, CI logs)."""
-    from ..textsafe import inert
-
     console = stdout_console()
     rows = [[inert(cell, one_line=True) for cell in row] for row in rows]
     if console.is_terminal:
