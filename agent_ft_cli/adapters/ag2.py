@@ -33,8 +33,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .. import fsutil
-from .. import session as fmt
+from .. import fsutil, session
 from ..errors import InputDataError, RecordingError
 from ..types import RawMessage
 from .ag2_events import event_to_message, openai_messages, thread_from_events, unknown_event
@@ -143,7 +142,7 @@ async def save_ag2_session(
                 size = os.fstat(fd).st_size
                 if size and mode == "x":
                     raise RecordingError(exists_message(target, size))
-            fmt.write_session(target, header, [(name, peer, thread)])
+            session.write_session(target, header, [(name, peer, thread)])
         finally:
             if fd is not None:
                 os.close(fd)
@@ -203,7 +202,7 @@ class SessionStorage:
         header = make_ag2_header(agent, peer, definition=self._definition)
         self._fd: int | None = open_session_file(self.path, mode)
         try:
-            self._write(fmt.dumps_record(header))
+            self._write(session.dumps_record(header))
         except BaseException:
             self.close()
             raise
@@ -222,7 +221,7 @@ class SessionStorage:
         if message.get("role") == "assistant":
             self._check_given(peer, message, getattr(context, "prompt", None))
         self.messages_written += 1
-        self._write(fmt.dumps_record(fmt.message_record(self._agent, peer, message)))
+        self._write(session.dumps_record(session.message_record(self._agent, peer, message)))
 
     async def get_history(self, stream_id: Any) -> Iterable[Any]:
         return await self.inner.get_history(stream_id)
@@ -232,14 +231,14 @@ class SessionStorage:
         await self.inner.set_history(stream_id, events)
         peer = self._peer_of(stream_id)
         thread = thread_from_events(events, agent=self._agent, peer=peer, serializer=self._serializer)
-        data = [fmt.dumps_record(fmt.clear_record(self._agent, peer))]
-        data += [fmt.dumps_record(fmt.message_record(self._agent, peer, m)) for m in thread]
+        data = [session.dumps_record(session.clear_record(self._agent, peer))]
+        data += [session.dumps_record(session.message_record(self._agent, peer, m)) for m in thread]
         self.messages_written += len(thread)
         self._write(b"".join(data))
 
     async def drop_history(self, stream_id: Any) -> None:
         await self.inner.drop_history(stream_id)
-        self._write(fmt.dumps_record(fmt.clear_record(self._agent, self._peer_of(stream_id))))
+        self._write(session.dumps_record(session.clear_record(self._agent, self._peer_of(stream_id))))
 
     # -- what the model was given -----------------------------------------------------------------------------------
     def _check_given(self, peer: str, message: RawMessage, prompt: Any) -> None:
@@ -301,7 +300,7 @@ class SessionStorage:
                 fsutil.lock_fd(new, where=str(tmp), timeout=0, what="session file")
                 with open(target, "rb") as old:
                     old.readline()
-                    data = fmt.dumps_record(self._header())
+                    data = session.dumps_record(self._header())
                     while data:
                         _write_all(new, data)
                         data = old.read(1 << 20)

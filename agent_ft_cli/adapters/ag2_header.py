@@ -13,8 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .. import fsutil
-from .. import session as fmt
+from .. import fsutil, session
 from ..errors import OutputWriteError, RecordingError, SessionWarning
 from ..redact import redact
 
@@ -121,7 +120,7 @@ def make_ag2_header(
     peers = [peer] if isinstance(peer, str) else list(peer)
     if definition["name"] in peers:
         raise ValueError(f"the agent and its peer are both named {definition['name']!r}; pass another peer name")
-    return fmt.make_header(
+    return session.make_header(
         [definition, *(peer_definition(p) for p in peers)],
         autogen_version=None,
         framework={"name": FRAMEWORK, "version": ag2_version()},

@@ -52,7 +52,7 @@ def write_conversations(
     """One session file per conversation in ``out``; refuses (before writing anything) to overwrite without force,
     or to write onto one of ``sources`` (the file imported). Each file is written atomically; a failure (disk full,
     a message too deeply nested to write) names the file and lists those written before it."""
-    from .. import session as fmt
+    from .. import session
     from ..classic.compat import autogen_version
 
     if out.exists() and not out.is_dir():
@@ -99,16 +99,16 @@ def write_conversations(
         source = {k: legible(v) if isinstance(v, str) else v for k, v in conv.source.items()}
         framework = conv.source.get("framework")
         if isinstance(framework, dict) and framework.get("name"):  # another framework's: say which, not classic's
-            header = fmt.make_header(
+            header = session.make_header(
                 conv.agents,
                 autogen_version=None,
                 framework={"name": framework["name"], "version": framework.get("version")},
                 imported_from=source,
             )
         else:
-            header = fmt.make_header(conv.agents, autogen_version=version, imported_from=source)
+            header = session.make_header(conv.agents, autogen_version=version, imported_from=source)
         try:
-            fmt.write_session(path, header, conv.threads)
+            session.write_session(path, header, conv.threads)
         except OutputWriteError as e:
             raise _partial(path, e.reason or str(e), written, len(paths)) from None
         except OSError as e:

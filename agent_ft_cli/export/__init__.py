@@ -67,15 +67,15 @@ __all__ = [
 ]
 
 
-def _style(fmt: str | Style) -> Style:
-    return fmt if isinstance(fmt, Style) else get_format(fmt).style
+def _style(format: str | Style) -> Style:
+    return format if isinstance(format, Style) else get_format(format).style
 
 
-def convert_message(message: Message, fmt: str | Style) -> list[RowMessage]:
-    """One autogen message as format ``fmt`` (a name such as ``"openai-sft"``, or a :class:`Style`) wants it."""
-    return cast("list[RowMessage]", _messages.convert_message(message, _style(fmt)))
+def convert_message(message: Message, format: str | Style) -> list[RowMessage]:
+    """One autogen message as ``format`` (a name such as ``"openai-sft"``, or a :class:`Style`) wants it."""
+    return cast("list[RowMessage]", _messages.convert_message(message, _style(format)))
 
 
-def convert_thread(messages: list[Message], fmt: str | Style) -> list[RowMessage]:
+def convert_thread(messages: list[Message], format: str | Style) -> list[RowMessage]:
     """:func:`convert_message` over a thread."""
-    return cast("list[RowMessage]", _messages.convert_thread(messages, _style(fmt)))
+    return cast("list[RowMessage]", _messages.convert_thread(messages, _style(format)))

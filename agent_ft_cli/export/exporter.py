@@ -104,7 +104,6 @@ class Exporter:
                 f"{{format}} {options.format} needs preference pairs: pass {{prefs}}", options=("format", "prefs")
             )
         self.options = options
-        self.fmt = options.format
         self.on_warning = on_warning
         self.summary = ExportSummary(format=options.format)
         self.pairs: list[Pair] = []

@@ -160,12 +160,12 @@ FORMATS: dict[str, Format] = {
 }
 
 
-def dataset_columns(fmt: Format, options: ExportOptions) -> dict[str, str]:
-    """The columns of ``fmt``'s rows and how a dataset folder stores each: ``"messages"`` (a list of objects, each
+def dataset_columns(format: Format, options: ExportOptions) -> dict[str, str]:
+    """The columns of ``format``'s rows and how a dataset folder stores each: ``"messages"`` (a list of objects, each
     its own JSON text: ``List(Json())``), ``"object"`` (``Json()``), ``"string"`` or ``"bool"``. Declared per
     format, so shards written as rows stream all have one schema."""
-    columns = dict(fmt.columns)
-    if "standard" in fmt.options and options.standard:  # TRL's standard preference rows: plain text
+    columns = dict(format.columns)
+    if "standard" in format.options and options.standard:  # TRL's standard preference rows: plain text
         columns = {"prompt": "string", "chosen": "string", "rejected": "string"}
     return columns
 
@@ -200,7 +200,7 @@ def get_format(name: str) -> Format:
 SPEAKER_NAMES = ("keep", "prefix")
 
 
-def check_options(fmt: Format, options: ExportOptions) -> None:
+def check_options(format: Format, options: ExportOptions) -> None:
     """Refuse a format-specific option set for a format that does not read it, and an unknown ``speaker_names``."""
     if options.speaker_names is not None and options.speaker_names not in SPEAKER_NAMES:
         raise UsageError(
@@ -208,6 +208,6 @@ def check_options(fmt: Format, options: ExportOptions) -> None:
             options=("speaker_names",),
         )
     for key in ("standard", "train_last_only"):
-        if getattr(options, key) and key not in fmt.options:
+        if getattr(options, key) and key not in format.options:
             takers = " or ".join(n for n, f in FORMATS.items() if key in f.options)
             raise UsageError(f"{{{key}}} applies to {{format}} {takers} only", options=(key, "format"))
