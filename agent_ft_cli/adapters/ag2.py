@@ -42,11 +42,8 @@ from .ag2_header import (
     DEFAULT_PEER,
     ag2_version,
     agent_name,
-    check_mode,
     describe_ag2_agent,
-    exists_message,
     make_ag2_header,
-    open_session_file,
     prompt_text,
     warn,
 )
@@ -115,7 +112,7 @@ async def save_ag2_session(
     agent's own (the header then says what the model was given). An event this mapping does not know is a
     :class:`SessionWarning` naming its type (an :class:`InputDataError` under ``strict``).
     """
-    check_mode(mode, "save_ag2_session")
+    fsutil.check_recording_mode(mode, "save_ag2_session")
     events = await _history_events(source)
     _check_events(events)
     definition = describe_ag2_agent(agent, tools=tools)
@@ -141,7 +138,7 @@ async def save_ag2_session(
                 fsutil.lock_fd(fd, where=str(target), what="session file")  # a recording in progress holds it
                 size = os.fstat(fd).st_size
                 if size and mode == "x":
-                    raise RecordingError(exists_message(target, size))
+                    raise RecordingError(fsutil.recording_exists(target, size))
             session.write_session(target, header, [(name, peer, thread)])
         finally:
             if fd is not None:
@@ -187,7 +184,7 @@ class SessionStorage:
     ) -> None:
         from ag2.history import MemoryStorage
 
-        check_mode(mode, "SessionStorage")
+        fsutil.check_recording_mode(mode, "SessionStorage")
         self.path = Path(path)
         self.fsync = fsync
         self.messages_written = 0
@@ -200,7 +197,7 @@ class SessionStorage:
         self._said: set[str] = set()
         self._lock = threading.Lock()
         header = make_ag2_header(agent, peer, definition=self._definition)
-        self._fd: int | None = open_session_file(self.path, mode)
+        self._fd: int | None = fsutil.open_recording(self.path, mode)
         try:
             self._write(session.dumps_record(header))
         except BaseException:

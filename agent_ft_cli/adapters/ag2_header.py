@@ -1,29 +1,23 @@
-"""The session header of an ag2 1.x recording, and the session file's opening rules, shared by the live recording
-and the snapshot (:mod:`.ag2`): the agent's definition (its system prompt, tools, model; never credentials), one peer
-definition per conversation, ``framework: {"name": "ag2", "version": ...}``; a file that holds data is refused unless
-``mode="w"`` asks to replace it, and it is locked while written."""
+"""The session header of an ag2 1.x recording, shared by the live recording and the snapshot (:mod:`.ag2`): the
+agent's definition (its system prompt, tools, model; never credentials), one peer definition per conversation,
+``framework: {"name": "ag2", "version": ...}``. The session file is opened as every recording opens it
+(:func:`agent_ft_cli.fsutil.open_recording`)."""
 
 from __future__ import annotations
 
-import os
-import stat
 import warnings
 from collections.abc import Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .. import fsutil, session
-from ..errors import OutputWriteError, RecordingError, SessionWarning
+from .. import session
+from ..errors import SessionWarning
 from ..redact import redact
 
 FRAMEWORK = "ag2"
 DEFAULT_AGENT = "assistant"
 DEFAULT_PEER = "user"
-
-#: ``"x"``: refuse a file that already holds data (the default); ``"w"``: replace it.
-MODES = ("x", "w")
-
 
 def ag2_version() -> str | None:
     """The installed ``ag2`` distribution's version, or None."""
@@ -136,41 +130,3 @@ def prompt_text(prompt: Any) -> str | None:
 def warn(path: Path | str, text: str) -> None:
     """A recording problem the chat goes on through: a :class:`SessionWarning` naming the session file."""
     warnings.warn(f"{path}: {text}", SessionWarning, stacklevel=3)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# the session file: refused when it holds data (unless replacing), locked while written
-
-
-def check_mode(mode: str, who: str) -> None:
-    if mode not in MODES:
-        raise RecordingError(f"{who}: mode must be 'x' (refuse an existing recording) or 'w' (replace it), got {mode!r}")
-
-
-def open_session_file(path: Path, mode: str) -> int:
-    """An append-only descriptor on ``path``, locked; a file that holds data is refused (``mode="x"``) or emptied
-    (``mode="w"``) only once the lock is held, so a recording in progress is never truncated."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o644)
-    except OSError as e:
-        raise OutputWriteError(f"cannot write session file {str(path)!r}: {e.strerror or e}") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a terminal or pipe: a stream, nothing to keep
-            return fd
-        fsutil.lock_fd(fd, where=str(path), what="session file")
-        size = os.fstat(fd).st_size
-        if size and mode == "x":
-            raise RecordingError(exists_message(path, size))
-        if size:
-            os.ftruncate(fd, 0)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-def exists_message(path: Path, size: int) -> str:
-    return (
-        f"session file {str(path)!r} already holds a recording ({size} bytes); record into a new file, or replace "
-        "it explicitly (mode='w')"
-    )

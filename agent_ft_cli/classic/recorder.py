@@ -13,7 +13,6 @@ record followed by the thread's new content, which keeps replay exact.
 from __future__ import annotations
 
 import os
-import stat
 import threading
 import warnings
 from collections.abc import Callable
@@ -147,8 +146,6 @@ def save_session(path: str | os.PathLike[str], *agents: Any) -> Path:
     return target
 
 
-MODES = ("x", "w")
-
 
 class SessionRecorder:
     """Stream every message the agents append to their histories into a session file.
@@ -172,8 +169,7 @@ class SessionRecorder:
     """
 
     def __init__(self, path: str | os.PathLike[str], *agents: Any, fsync: bool = False, mode: str = "x") -> None:
-        if mode not in MODES:
-            raise RecordingError(f"SessionRecorder: mode must be 'x' (refuse an existing recording) or 'w' (replace it), got {mode!r}")
+        fsutil.check_recording_mode(mode, "SessionRecorder")
         self.agents = unique_agents(agents, "SessionRecorder")
         self.path = Path(path)
         self.fsync = fsync
@@ -191,30 +187,13 @@ class SessionRecorder:
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def _open(self) -> int:
-        where = str(self.path)
         alias = fsutil.fd_alias(self.path)
-        try:
-            if alias is not None:  # /dev/stdout and the like: the stream this process holds, never truncated
-                return os.dup(alias)
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o644)
+        if alias is None:
+            return fsutil.open_recording(self.path, self.mode)
+        try:  # /dev/stdout and the like: the stream this process holds, never truncated
+            return os.dup(alias)
         except OSError as e:
-            raise OutputWriteError(f"cannot write session file {where!r}: {e.strerror or e}") from None
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):  # a terminal or pipe (/dev/stdout): a stream, nothing to keep
-                return fd
-            fsutil.lock_fd(fd, where=where, what="session file")
-            st = os.fstat(fd)
-            if st.st_size:
-                if self.mode == "x":
-                    raise RecordingError(
-                        f"session file {where!r} already holds a recording ({st.st_size} bytes); "
-                        "record into a new file, or replace it explicitly (mode='w')"
-                    )
-                os.ftruncate(fd, 0)
-        except BaseException:
-            os.close(fd)
-            raise
-        return fd
+            raise OutputWriteError(f"cannot write session file {str(self.path)!r}: {e.strerror or e}") from None
 
     def start(self) -> SessionRecorder:
         """Start recording: write the header and the histories the agents hold now, then stream every append.

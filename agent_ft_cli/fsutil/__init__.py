@@ -45,10 +45,14 @@ from .inputs import (  # noqa: F401
 from .locks import (  # noqa: F401
     DEFAULT_LOCK_TIMEOUT,
     LOCK_TIMEOUT_ENV,
+    RECORDING_MODES,
+    check_recording_mode,
     exclusive_lock,
     lock_fd,
     lock_path_for,
     lock_timeout,
+    open_recording,
+    recording_exists,
 )
 from .outputs import (  # noqa: F401
     atomic_write_bytes,

@@ -1,15 +1,17 @@
-"""Advisory locks: an exclusive ``flock`` with a timeout, on a file descriptor or beside a path."""
+"""Advisory locks: an exclusive ``flock`` with a timeout, on a file descriptor or beside a path; and the one way a
+recording opens its session file (:func:`open_recording`)."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
 import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..errors import LockTimeoutError, UsageError
+from ..errors import LockTimeoutError, OutputWriteError, RecordingError, UsageError
 from .outputs import real_target
 
 LOCK_TIMEOUT_ENV = "AGENT_FT_LOCK_TIMEOUT"
@@ -88,3 +90,42 @@ def exclusive_lock(path: Path, *, timeout: float | None = None, what: str = "fil
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+#: How a recording treats a session file that already holds data: ``"x"`` refuses it (the default), ``"w"`` replaces it.
+RECORDING_MODES = ("x", "w")
+
+
+def check_recording_mode(mode: str, who: str) -> None:
+    if mode not in RECORDING_MODES:
+        raise RecordingError(f"{who}: mode must be 'x' (refuse an existing recording) or 'w' (replace it), got {mode!r}")
+
+
+def recording_exists(path: Path | str, size: int) -> str:
+    return (
+        f"session file {str(path)!r} already holds a recording ({size} bytes); record into a new file, or replace "
+        "it explicitly (mode='w')"
+    )
+
+
+def open_recording(path: Path, mode: str) -> int:
+    """An append-only descriptor on the session file ``path``, locked (:func:`lock_fd`); a file that holds data is
+    refused (``mode="x"``) or emptied (``mode="w"``) only once the lock is held, so a recording in progress is never
+    truncated. A terminal or pipe is a stream: nothing to keep, nothing locked."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError as e:
+        raise OutputWriteError(f"cannot write session file {str(path)!r}: {e.strerror or e}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return fd
+        lock_fd(fd, where=str(path), what="session file")
+        size = os.fstat(fd).st_size
+        if size and mode == "x":
+            raise RecordingError(recording_exists(path, size))
+        if size:
+            os.ftruncate(fd, 0)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
