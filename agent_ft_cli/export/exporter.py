@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KeyedText, SessionError, SessionWarning, StrictError, UsageError
+from ..jsonio import shaped
 from ..session import OpenSession, Session, WarnFn, choose_pair, open_session
 from ..session.choice import PairChoiceError
-from ..types import ExportSummaryDict, RawMessage, SkippedPairDict, SkippedSessionDict, TieDict
+from ..types import ExportSummaryDict, PairCounts, RawMessage, SkippedPairDict, SkippedSessionDict, TieDict
 from .formats import PAIR_FORMATS, Format, Row, Tools, check_options, get_format
 from .messages import (
     Style,
@@ -68,19 +69,12 @@ class ExportSummary:
         written = " (output not written)" if output else ""
         return f"nothing to export: no row could be built for {{format}} {self.format}{written}{why}"
 
+    @property
+    def pairs(self) -> PairCounts:
+        return {"total": self.pairs_total, "tied": self.pairs_tied, "skipped": len(self.skipped_pairs)}
+
     def as_dict(self) -> ExportSummaryDict:
-        return {
-            "format": self.format,
-            "out": self.out,
-            "dataset": self.dataset,
-            "sessions": self.sessions,
-            "conversations": self.conversations,
-            "rows": self.rows,
-            "pairs": {"total": self.pairs_total, "tied": self.pairs_tied, "skipped": len(self.skipped_pairs)},
-            "skipped_pairs": self.skipped_pairs,
-            "skipped_sessions": self.skipped_sessions,
-            "ties": self.ties,
-        }
+        return shaped(self, ExportSummaryDict)  # type: ignore[no-any-return]
 
 
 class Exporter:
