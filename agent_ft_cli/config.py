@@ -76,12 +76,6 @@ class AgentConfig:
     description: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def has_model_client(self) -> bool:
-        cfg = self.llm_config
-        if not isinstance(cfg, dict):
-            return False
-        return any(isinstance(e, dict) and e.get("model_client_cls") for e in cfg.get("config_list") or [])
-
 
 @dataclass
 class PairConfig:

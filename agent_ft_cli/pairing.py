@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import ClientLoadError, ConfigError, UsageError
-from .session import choose_pair
+from .session import choose_pair, has_model_client
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import AgentConfig, PairConfig
@@ -179,5 +179,5 @@ def require_client(choice: ClientChoice | None, agent: str) -> ClientChoice:
 
 def check_config_client(config_path: Path, agent: str, spec: AgentConfig, choice: ClientChoice | None) -> None:
     """A config agent with a custom ``model_client_cls`` cannot run without a client class."""
-    if choice is None and spec.has_model_client():
+    if choice is None and has_model_client({"llm_config": spec.llm_config}):
         raise ConfigNeedsClientError(config_path, agent)
