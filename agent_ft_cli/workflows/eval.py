@@ -37,13 +37,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..align import Skipped, align, prompt_thread, text_of
+from ..clients.loading import client_stdout_to_stderr
 from ..clients.protocol import can_score
 from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, InputDataError, UsageError
 from ..jsonio import shaped
 from ..redact import describe_exception, known_secrets, remember_secrets
 from ..types import EvalReportDict, EvalResultDict, EvalRunsDict, EvaluationDict, PairResultDict
 from .gates import Baseline, Gate, check_gates
-from .walk import Target, WarnFn, plan, replay, stdout_to_stderr
+from .walk import Target, WarnFn, plan, replay
 
 #: Called after each pair with (pairs done, pairs in all).
 ProgressFn = Callable[[int, int], None]
@@ -375,7 +376,7 @@ def run(job: EvalJob, on_warning: WarnFn | None = None, progress: ProgressFn | N
     )
     client_cls = walk.client_class(need_update=False)
     remember_secrets([choice.args])
-    with stdout_to_stderr():
+    with client_stdout_to_stderr():
         pair = replay(walk, client_cls, on_warning=on_warning)
         evaluation = evaluator(pair.agent, pair.peer, prefs, source=job.prefs_path)
     return EvalResult(str(job.session_path), walk.agent, walk.peer, choice.spec, evaluation, evaluator.gates)

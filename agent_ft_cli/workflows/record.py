@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..clients.loading import client_stdout_to_stderr
 from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, OutputWriteError, StrictError
 from ..jsonio import shaped
 from ..pairing import check_config_client, resolve_client, resolve_pair
 from ..redact import describe_exception
 from ..types import RecordResultDict
-from .walk import load_config, stdout_to_stderr
+from .walk import load_config
 
 
 @dataclass
@@ -135,7 +136,7 @@ def _run(job: RecordJob, seen: list[str]) -> RecordResult:
     check_config_client(job.config_path, agent, updated_spec, choice)
     require_autogen()
     silence_autogen_logging()
-    with stdout_to_stderr(quiet=job.quiet):
+    with client_stdout_to_stderr(quiet=job.quiet):
         client = (
             ClientToRegister(client_cls, choice.args, repr(choice.spec))
             if client_cls is not None and choice is not None

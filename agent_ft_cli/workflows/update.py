@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..clients.loading import client_stdout_to_stderr
 from ..distributed import is_main_process
 from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, OutputWriteError, UsageError
 from ..pairing import require_client
 from ..redact import describe_exception, known_secrets, remember_secrets, scrub_data
 from ..types import Message, UpdateResultDict
-from .walk import Target, WarnFn, plan, replay, stdout_to_stderr
+from .walk import Target, WarnFn, plan, replay
 
 if TYPE_CHECKING:  # pragma: no cover
     from .eval import Evaluator
@@ -135,14 +136,14 @@ def run(job: UpdateJob, on_warning: WarnFn | None = None) -> UpdateResult:
     client_cls = walk.client_class()
     from ..clients.protocol import agent_entry, preflight
 
-    with stdout_to_stderr():  # the client's own checks (no weights, no autogen): before anything expensive
+    with client_stdout_to_stderr():  # the client's own checks (no weights, no autogen): before anything expensive
         preflight(client_cls, agent_entry(walk.config, walk.header, agent), choice.args, job.kwargs, prefs)
 
     from ..classic.update import run_update, the_client
 
     secrets = remember_secrets([choice.args, job.kwargs])
     walk.session(on_warning=on_warning, digest=begun.folder is not None)  # read once, hashed as it is read
-    with stdout_to_stderr():
+    with client_stdout_to_stderr():
         try:
             pair = replay(walk, client_cls, on_warning=on_warning)
         except BaseException as e:  # a SystemExit or GeneratorExit from the client's constructor

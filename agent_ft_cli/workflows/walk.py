@@ -7,13 +7,12 @@ extend it. :func:`plan` reads the config and the session header and decides the 
 (:mod:`agent_ft_cli.pairing`, the one owner); :meth:`Plan.session` loads the pair's threads once, starting after the
 header the plan already read, and every later step (replay, the conversation chosen, the pairs tied) reads that
 one :class:`~agent_ft_cli.session.Session`. Nothing here prints: client code runs with stdout pointed at stderr
-(:func:`stdout_to_stderr`).
+(:func:`~agent_ft_cli.clients.loading.client_stdout_to_stderr`).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,17 +34,6 @@ def load_config(path: Path, *, on_text: Callable[[str], None] | None = None) -> 
     from ..config import load_config as load
 
     return load(path, on_text=on_text)
-
-
-@contextlib.contextmanager
-def stdout_to_stderr(*, quiet: bool = False) -> Iterator[None]:
-    """Everything autogen or a client prints goes to stderr (or nowhere when ``quiet``), so stdout carries only
-    the requested output: ``sys.stdout`` and file descriptor 1 both
-    (:func:`agent_ft_cli.clients.loading.client_stdout_to_stderr`)."""
-    from ..clients.loading import client_stdout_to_stderr
-
-    with client_stdout_to_stderr(quiet=quiet):
-        yield
 
 
 def conversation_choice(value: int | str | None) -> int | str | None:
@@ -181,7 +169,7 @@ def replay(plan: Plan, client_cls: type | None, *, on_warning: WarnFn | None = N
     """Build the live agents holding the pair's threads (:meth:`Plan.session`), ``client_cls`` registered on the
     agent; with :attr:`Target.conversation`, the agent holds that conversation instead.
 
-    Run it inside :func:`stdout_to_stderr`: building agents and the client runs their code."""
+    Run it inside :func:`~agent_ft_cli.clients.loading.client_stdout_to_stderr`: building agents and the client runs their code."""
     agent, peer = plan.agent, plan.peer
     session = plan.session(on_warning=on_warning)
     if (agent, peer) not in session.threads:

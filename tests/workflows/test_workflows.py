@@ -36,7 +36,9 @@ def test_the_walk_builds_the_pair_once_with_one_client(isolated: Path) -> None:
     assert plan.client is not None and (plan.client.origin, plan.client.args) == ("given", {"capture_path": "c.json"})
     from clientpkg.clients import CaptureClient
 
-    with walk.stdout_to_stderr():
+    from agent_ft_cli.clients.loading import client_stdout_to_stderr
+
+    with client_stdout_to_stderr():
         pair = walk.replay(plan, CaptureClient)
     clients = pair.agent.client._clients
     assert [type(c).__name__ for c in clients] == ["CaptureClient"]
