@@ -24,7 +24,6 @@ from ..jsonio import shaped
 from ..pairing import check_config_client, resolve_client, resolve_pair
 from ..redact import describe_exception
 from ..types import RecordResultDict
-from .walk import load_config
 
 
 @dataclass
@@ -127,6 +126,7 @@ def _run(job: RecordJob, seen: list[str]) -> RecordResult:
     from ..classic.recorder import SessionRecorder
     from ..classic.replay import ClientToRegister, build_pair
     from ..clients.loading import load_client
+    from ..config import load_config
 
     config = load_config(job.config_path)
     agent, peer = resolve_pair({"agents": config.header_agents()}, None, None, path=job.config_path, config=config)

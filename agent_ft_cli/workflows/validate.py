@@ -26,7 +26,7 @@ from ..redact import scrub_known
 from ..session import Message, OpenSession, has_model_client, open_session
 from ..session.choice import PairChoiceError
 from ..types import CheckDict
-from .walk import Target, WarnFn, load_config
+from .walk import Target, WarnFn
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config import PairConfig
@@ -112,6 +112,8 @@ def run(
 
         def check_config(_: Check) -> str:
             nonlocal config
+            from ..config import load_config
+
             config = load_config(config_path)
             return f"{config_path}: agents {', '.join(config.agents)}"
 

@@ -12,7 +12,6 @@ one :class:`~agent_ft_cli.session.Session`. Nothing here prints: client code run
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,14 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..classic.replay import ReplayedPair
     from ..config import PairConfig
     from ..types import Message, SessionHeader
-
-
-def load_config(path: Path, *, on_text: Callable[[str], None] | None = None) -> PairConfig:
-    """The YAML config (imported on demand: yaml is not needed by a command without a config); ``on_text`` gets
-    its text as read."""
-    from ..config import load_config as load
-
-    return load(path, on_text=on_text)
 
 
 def conversation_choice(value: int | str | None) -> int | str | None:
@@ -143,6 +134,8 @@ def plan(target: Target | Path, *, session: Session | None = None, **fields: Any
     read: dict[str, Any] = {}
     config = None
     if target.config_path:
+        from ..config import load_config  # yaml only for a command given a config
+
         read[str(target.config_path)] = digest = Digest()
         config = load_config(target.config_path, on_text=digest.text)
     head = None
