@@ -46,6 +46,7 @@ from .locks import (  # noqa: F401
     DEFAULT_LOCK_TIMEOUT,
     LOCK_TIMEOUT_ENV,
     RECORDING_MODES,
+    append_line,
     check_recording_mode,
     exclusive_lock,
     lock_fd,

@@ -92,6 +92,23 @@ def exclusive_lock(path: Path, *, timeout: float | None = None, what: str = "fil
         os.close(fd)
 
 
+def append_line(path: Path, line: bytes, *, what: str, fsync: bool = False) -> None:
+    """Append one whole line to ``path`` (created if needed) under its lock (:func:`exclusive_lock`), in one
+    ``write``, so concurrent appends never interleave; after a last line cut short (no newline), ours starts on a
+    line of its own. ``fsync``: on disk before returning. An :class:`OSError` is the caller's to word."""
+    with exclusive_lock(path, what=what):
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line
+            os.write(fd, line)
+            if fsync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 #: How a recording treats a session file that already holds data: ``"x"`` refuses it (the default), ``"w"`` replaces it.
 RECORDING_MODES = ("x", "w")
 

@@ -22,7 +22,6 @@ flushes it to disk, so a crash or Ctrl-C loses nothing already answered and two 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -76,29 +75,13 @@ def record_for(reply: Reply, kind: str, better: str | None, *, agent: str, peer:
 
 def append(path: Path, record: dict[str, Any]) -> None:
     """Append ``record`` as one line to ``path`` under its lock, flushed to disk before returning."""
-    from ..fsutil import exclusive_lock
+    from ..fsutil import append_line
     from ..jsonio import to_json
 
-    line = to_json(record) + b"\n"
-    with exclusive_lock(path, what="preference file"):
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        except OSError as e:
-            raise UsageError(f"{{prefs}} {str(path)!r}: cannot append ({e.strerror or e})", options=("prefs",)) from None
-        try:
-            size = os.fstat(fd).st_size
-            if size and _last_byte(path) != b"\n":  # a line cut short by hand: start ours on a line of its own
-                line = b"\n" + line
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _last_byte(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        fh.seek(-1, os.SEEK_END)
-        return fh.read(1)
+    try:
+        append_line(path, to_json(record) + b"\n", what="preference file", fsync=True)
+    except OSError as e:
+        raise UsageError(f"{{prefs}} {str(path)!r}: cannot append ({e.strerror or e})", options=("prefs",)) from None
 
 
 def existing(path: Path | None) -> dict[str, dict[str, Any]]:

@@ -194,17 +194,10 @@ def write(record: dict[str, Any], run_folder: Path, index_folder: Path | None) -
 
 def add_to_index(folder: Path, run_id: str, path: Path) -> None:
     """Append ``{"id", "record"}`` to ``folder/index.jsonl`` under its lock (one write, so lines never interleave)."""
-    from ..fsutil import exclusive_lock
+    from ..fsutil import append_line
 
     folder.mkdir(parents=True, exist_ok=True)
-    index = folder / INDEX
-    line = to_json({"id": run_id, "record": str(path)}) + b"\n"
-    with exclusive_lock(index, what="runs index"):
-        fd = os.open(index, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        try:
-            os.write(fd, line)
-        finally:
-            os.close(fd)
+    append_line(folder / INDEX, to_json({"id": run_id, "record": str(path)}) + b"\n", what="runs index")
 
 
 def record_update(
