@@ -290,11 +290,15 @@ def _plain_text(text: str, notes: set[str]) -> str:
     return text if type(text) is str else str.__str__(text)
 
 
+def image_mime(data: bytes) -> str | None:
+    """The image type of ``data`` by its first bytes (PNG, JPEG, GIF, WebP), or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return next((m for magic, m in _IMAGE_MAGIC if data.startswith(magic)), None)
+
+
 def _data_uri(data: bytes) -> str:
-    mime = next((m for magic, m in _IMAGE_MAGIC if data.startswith(magic)), None)
-    if mime is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        mime = "image/webp"
-    return f"data:{mime or 'application/octet-stream'};base64,{base64.b64encode(data).decode('ascii')}"
+    return f"data:{image_mime(data) or 'application/octet-stream'};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def _shown(value: Any) -> str:

@@ -15,6 +15,7 @@ import json
 from typing import Any
 
 from ..errors import InputDataError, StrictError
+from ..jsonio import image_mime
 from ..types import RawMessage
 from .model import WarnFn
 
@@ -59,19 +60,12 @@ def _is_chat_message(kind: Any) -> bool:
     return kind in CHAT_MESSAGES or (isinstance(kind, str) and kind.startswith("StructuredMessage"))
 
 
-
-
-_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
-
-
 def _image_part(data: str) -> dict[str, Any]:
     try:
         raw = base64.b64decode(data[:64] + "=" * (-len(data[:64]) % 4))
     except (binascii.Error, ValueError):
         raw = b""
-    mime = next((m for sig, m in _MAGIC if raw.startswith(sig)), None)
-    if mime is None:
-        mime = "image/webp" if raw[:4] == b"RIFF" and raw[8:12] == b"WEBP" else "image/jpeg"
+    mime = image_mime(raw) or "image/jpeg"
     return {"type": "image_url", "image_url": {"url": f"data:{mime};base64,{data}"}}
 
 
