@@ -7,6 +7,7 @@ talk (warnings, progress, summaries) goes to stderr through :func:`stderr_consol
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -64,18 +65,7 @@ def prefetch(items: Iterable[Any], limit: int = 5000) -> Iterator[Any]:
     """Pull up to ``limit`` items before yielding any, so that an error in a streamed source (a bad session line)
     surfaces before anything is printed; longer streams continue lazily after that."""
     it = iter(items)
-    head = []
-    for item in it:
-        head.append(item)
-        if len(head) >= limit:
-            break
-    return _then(head, it)
-
-
-def _then(head: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
-    yield from head
-    head.clear()
-    yield from rest
+    return itertools.chain(list(itertools.islice(it, limit)), it)
 
 
 def plain_output(stream: Any = None) -> bool:
