@@ -63,35 +63,25 @@ __all__ = [
     "update_model",
 ]
 
-_LAZY = {
-    "update_model": ".classic.update",
-    "UpdateableModelClient": ".clients.protocol",
-    "save_session": ".classic.recorder",
-    "SessionRecorder": ".classic.recorder",
-    "load_session": ".session",
-    "AgentFtError": ".errors",
-    "SessionError": ".errors",
-    "SessionWarning": ".errors",
-    "Session": ".session",
-    "export_rows": ".export.api",
-    "to_dataset": ".export.writing",
-    "replay": ".api",
-    "align": ".align",
-    "AgentDefinition": ".types",
-    "EvalResultDict": ".types",
-    "ExportRow": ".types",
-    "ExportSummaryDict": ".types",
-    "KTORow": ".types",
-    "Message": ".types",
-    "MessagesRow": ".types",
-    "OpenAIDPORow": ".types",
-    "PreferenceRow": ".types",
-    "RecordResultDict": ".types",
-    "RowMessage": ".types",
-    "SessionHeader": ".types",
-    "StandardPreferenceRow": ".types",
-    "UpdateResultDict": ".types",
-    "ValidateReport": ".types",
+_LAZY = {  # public name -> the module that defines it, imported on first use
+    name: module
+    for module, names in {
+        ".align": ("align",),
+        ".api": ("replay",),
+        ".classic.recorder": ("SessionRecorder", "save_session"),
+        ".classic.update": ("update_model",),
+        ".clients.protocol": ("UpdateableModelClient",),
+        ".errors": ("AgentFtError", "SessionError", "SessionWarning"),
+        ".export.api": ("export_rows",),
+        ".export.writing": ("to_dataset",),
+        ".session": ("Session", "load_session"),
+        ".types": (
+            "AgentDefinition", "EvalResultDict", "ExportRow", "ExportSummaryDict", "KTORow", "Message", "MessagesRow",
+            "OpenAIDPORow", "PreferenceRow", "RecordResultDict", "RowMessage", "SessionHeader", "StandardPreferenceRow",
+            "UpdateResultDict", "ValidateReport",
+        ),
+    }.items()
+    for name in names
 }
 
 if TYPE_CHECKING:  # pragma: no cover
