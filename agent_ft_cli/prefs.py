@@ -23,21 +23,11 @@ from .errors import PrefsError
 from .fsutil import read_stdin_text, read_text
 
 
-def _json_position(text: str, err: orjson.JSONDecodeError) -> str:
-    pos = getattr(err, "pos", None)
-    if pos is None:
-        return ""
-    line = text.count("\n", 0, pos) + 1
-    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
-    return f":{line}:{col}"
-
-
 def _parse_json(text: str, where: str) -> Any:
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError as e:
-        reason = str(e).split(":", 1)[0]
-        raise PrefsError(f"{where}{_json_position(text, e)}: invalid JSON ({reason})") from None
+        raise PrefsError(f"{where}:{e.lineno}:{e.colno}: invalid JSON ({e.msg})") from None
 
 
 def _parse_jsonl(text: str, where: str) -> list[Any]:
@@ -48,8 +38,7 @@ def _parse_jsonl(text: str, where: str) -> list[Any]:
         try:
             rows.append(orjson.loads(line))
         except orjson.JSONDecodeError as e:
-            reason = str(e).split(":", 1)[0]
-            raise PrefsError(f"{where}:{lineno}: invalid JSON Lines record ({reason})") from None
+            raise PrefsError(f"{where}:{lineno}: invalid JSON Lines record ({e.msg})") from None
     if not rows:
         raise PrefsError(f"{where}: no records in the JSON Lines file")
     return rows
@@ -108,8 +97,8 @@ def parse_prefs(text: str, where: str, kind: str | None = None) -> Any:
         lines = [ln for ln in text.splitlines() if ln.strip()]
         if len(lines) > 1 and all(ln.lstrip()[:1] in "{[\"" for ln in lines[:3]):
             return _parse_jsonl(text, where)
-        reason = str(json_error).split(":", 1)[0]
-        raise PrefsError(f"{where}{_json_position(text, json_error)}: invalid JSON ({reason})") from None
+        err = json_error
+        raise PrefsError(f"{where}:{err.lineno}:{err.colno}: invalid JSON ({err.msg})") from None
     data = _parse_yaml(text, where)
     if not isinstance(data, (dict, list)):
         raise PrefsError(
