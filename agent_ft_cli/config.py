@@ -159,18 +159,16 @@ def parse_yaml(text: str, where: str) -> Any:
                 f"{where}: YAML aliases expand to more than {MAX_YAML_VALUES:,} values; write the data out instead"
             )
         return data
-    except yaml.constructor.ConstructorError as e:
-        mark = e.problem_mark
-        pos = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise ConfigError(
-            f"{where}{pos}: {_safe_problem(str(e.problem), text, e)} (tags such as !!python/... are refused; "
-            "YAML is loaded safely)"
-        ) from None
     except RecursionError:
         raise ConfigError(f"{where}: YAML nested too deeply to read") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         pos = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        if isinstance(e, yaml.constructor.ConstructorError):
+            raise ConfigError(
+                f"{where}{pos}: {_safe_problem(str(e.problem), text, e)} (tags such as !!python/... are refused; "
+                "YAML is loaded safely)"
+            ) from None
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise ConfigError(f"{where}{pos}: invalid YAML: {_safe_problem(problem, text, e)}") from None
 
