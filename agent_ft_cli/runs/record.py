@@ -89,17 +89,15 @@ def file_ref(path: str | os.PathLike[str] | None, read: Mapping[str, Digest] | N
     kept = (read or {}).get(shown)
     if kept is not None and kept.fed:
         return {"path": os.path.abspath(shown), "sha256": kept.hexdigest(), "bytes": kept.size}
-    digest = hashlib.sha256()
-    size = 0
+    digest = Digest()
     try:
         with open(path, "rb") as fh:
             while chunk := fh.read(1 << 20):
                 digest.update(chunk)
-                size += len(chunk)
     except OSError:
         return {"path": shown, "sha256": None, "bytes": None}
     absolute = os.path.abspath(shown) if shown != "-" else shown
-    return {"path": absolute, "sha256": digest.hexdigest(), "bytes": size}
+    return {"path": absolute, "sha256": digest.hexdigest(), "bytes": digest.size}
 
 
 def data_ref(source: str, data: Any) -> dict[str, Any]:
