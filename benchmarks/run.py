@@ -67,6 +67,7 @@ class Case:
     floor: str | None  # the name of another case; None for a floor itself
     target: float | None = None
     note: str = ""
+    codes: tuple[int, ...] = (0,)  # exit codes that count as a run (validate without --client: 2, no consent)
     times: list[float] = field(default_factory=list)
     rss: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
@@ -87,7 +88,7 @@ class Case:
 PYCACHE = DEFAULT_DATA / "pycache"
 
 
-def measure(argv: list[str], cwd: Path) -> tuple[float, float, float]:
+def measure(argv: list[str], cwd: Path, codes: tuple[int, ...] = (0,)) -> tuple[float, float, float]:
     """Wall seconds, peak RSS (MB) and CPU seconds (user + system, the child's own from ``wait4``: what other work
     on a shared machine inflates least) of one run of ``argv``; raises when it fails.
 
@@ -103,7 +104,7 @@ def measure(argv: list[str], cwd: Path) -> tuple[float, float, float]:
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
+    if proc.returncode not in codes:
         raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {err.decode(errors='replace')[-2000:]}")
     rss_kb = usage.ru_maxrss  # KB on Linux
     return elapsed, rss_kb / 1024, usage.ru_utime + usage.ru_stime
@@ -114,28 +115,35 @@ def agent_ft() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "agent_ft_cli"]
 
 
-def cases_for(session: Path | None, prefs: Path, export_to: Path | None = None) -> list[Case]:
+#: the thread each shape's commands show, where the CLI cannot infer it (several peers: it lists the threads)
+PAIRS = {"several-peers": ["--agent", "assistant", "--peer", "user2"]}
+
+
+def cases_for(
+    session: Path | None, prefs: Path, export_to: Path | None = None, pair: list[str] | None = None
+) -> list[Case]:
     py = sys.executable
     cli = agent_ft()
     out = [
         Case("floor: import typer, rich", [py, "-c", IMPORT_FLOOR], None),
         Case("agent-ft --help", [*cli, "--help"], "floor: import typer, rich", 1.5),
+        Case("agent-ft --version", [*cli, "--version"], "floor: import typer, rich", 1.3),
     ]
     if session is None:
         return out
     s = str(session)
+    pair = pair or []
+    floor = "floor: orjson.loads every line"
     out += [
-        Case("floor: orjson.loads every line", [py, "-c", PARSE_FLOOR, s], None),
-        Case("inspect --json", [*cli, "inspect", "-s", s, "--json"], "floor: orjson.loads every line", 1.5),
-        Case(
-            "inspect --last 5 --json",
-            [*cli, "inspect", "-s", s, "--last", "5", "--json"],
-            "floor: orjson.loads every line",
-            0.3,
-        ),
+        Case(floor, [py, "-c", PARSE_FLOOR, s], None),
+        Case("inspect --json", [*cli, "inspect", "-s", s, *pair, "--json"], floor, 1.5),
+        Case("inspect --last 5 --json", [*cli, "inspect", "-s", s, *pair, "--last", "5", "--json"], floor, 0.3),
+        Case("inspect --last 5", [*cli, "inspect", "-s", s, *pair, "--last", "5"], floor, 0.3, "rendered (rich)"),
+        # the read path alone: the session's recorded client is not imported without consent (exit 2 then)
+        Case("validate", [*cli, "validate", "-s", s, *pair], floor, 1.5, "no client named", (0, 2)),
         Case(
             "export -f trl-sft",
-            [*cli, "export", "-s", s, "-f", "trl-sft", "-o", str(export_to or os.devnull), "-q"],
+            [*cli, "export", "-s", s, *pair, "-f", "trl-sft", "-o", str(export_to or os.devnull), "-q"],
             "floor: orjson.loads every line",
             None,
             "no target (one thread read whole, then written as a row)",
@@ -146,13 +154,13 @@ def cases_for(session: Path | None, prefs: Path, export_to: Path | None = None) 
         # is the consent); the read path alone is in the in-process table (load_session(agents=[]))
         Case(
             "validate --client",
-            [*cli, "validate", "-s", s, "--client", CLIENT],
+            [*cli, "validate", "-s", s, *pair, "--client", CLIENT],
             "floor: import autogen + parse",
             1.5,
         ),
         Case(
             "update (no-op client)",
-            [*cli, "update", "-s", s, "--prefs", str(prefs), "--client", CLIENT],
+            [*cli, "update", "-s", s, *pair, "--prefs", str(prefs), "--client", CLIENT],
             "floor: import autogen + parse",
             2.0,
         ),
@@ -163,10 +171,10 @@ def cases_for(session: Path | None, prefs: Path, export_to: Path | None = None) 
 def run_cases(cases: list[Case], repeat: int, warmup: bool = True) -> None:
     if warmup:  # fill the page cache and the bytecode cache (PYCACHE); not counted
         for c in cases:
-            measure(c.argv, REPO)
+            measure(c.argv, REPO, c.codes)
     for _ in range(repeat):
         for c in cases:
-            t, m, cpu = measure(c.argv, REPO)
+            t, m, cpu = measure(c.argv, REPO, c.codes)
             c.times.append(t)
             c.rss.append(m)
             c.cpus.append(cpu)
@@ -273,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="where generated sessions are kept (not the repo)")
     ap.add_argument("--writer", choices=("save_session", "stream"), default="stream")
     ap.add_argument("--no-update", action="store_true", help="leave out update and its floors (import autogen: slow)")
+    ap.add_argument("--only", default="", help="comma-separated case names to run (with their floors), e.g. 'validate'")
     args = ap.parse_args(argv)
     shapes = [x.strip() for x in args.shapes.split(",") if x.strip()]
     for shape in shapes:
@@ -297,9 +306,11 @@ def main(argv: list[str] | None = None) -> int:
             counts = [messages_for(shape, float(x)) for x in args.size.split(",") if x.strip()]
         for n in counts:
             path = ensure(args.data / f"session-{shape}-{n}.jsonl", n, writer=args.writer, shape=shape)
-            cases = cases_for(path, prefs, args.data / "export.jsonl")[2:]
+            cases = cases_for(path, prefs, args.data / "export.jsonl", PAIRS.get(shape))[3:]
             if args.no_update:
-                cases = [c for c in cases if "autogen" not in c.name and not c.name.startswith(("update", "validate"))]
+                cases = [c for c in cases if "autogen" not in c.name and not c.name.startswith(("update", "validate --"))]
+            if args.only:
+                cases = [c for c in cases if c.floor is None or c.name in args.only.split(",")]
             run_cases(cases, args.repeat)
             mb = path.stat().st_size / 1e6
             label = f"{shape}, {n:,} messages ({mb:.0f} MB)"
