@@ -260,6 +260,14 @@ class OpenSession:
         self._fh.seek(self._start)
         return _load(self.path, self._fh, self.header, pairs, agents, strict, on_warning, None)
 
+    def counts(self, *, strict: bool = False, on_warning: WarnFn | None = None) -> tuple[dict[Pair, int], int]:
+        """:func:`thread_counts` of the open file and how many message records it holds, from one pass that reads
+        and checks every line: who talked to whom (its keys are :meth:`thread_keys`) without a second read."""
+        reducer = ThreadReducer(count_only=True)
+        self._fh.seek(self._start)
+        _, messages = _reduce(self.path, self._fh, reducer, strict, on_warning, None)
+        return reducer.threads, messages
+
     def holds(self, agent: str, peer: str) -> bool:
         """:func:`thread_in_file` on the open file."""
         if isinstance(self._fh, io.BytesIO):  # a small file, read whole

@@ -128,7 +128,18 @@ def run(
 
         def read_session(check: Check, r: _Read, opened: OpenSession) -> str:
             r.header = opened.header
-            threads = opened.thread_keys(on_warning=lambda _: None)  # who talked to whom (the load below warns)
+
+            def warn(text: str) -> None:
+                check.warnings.append(text)
+                if on_warning is not None:
+                    on_warning(text)
+
+            counted: dict[tuple[str, str], int] | None = None
+            if prefs_path is None:  # one pass reads and checks every line and tells who talked to whom
+                counted, total = opened.counts(strict=strict, on_warning=warn)
+                threads = list(counted)
+            else:  # who talked to whom first: the pair's thread is then kept (the load below warns)
+                threads = opened.thread_keys(on_warning=lambda _: None)
             try:
                 r.pair = resolve_pair(r.header, agent, peer, path=r.path, config=config, threads=threads)
             except SessionError as e:
@@ -139,24 +150,18 @@ def run(
                 if isinstance(e, PairChoiceError) and prefs_path is None and not r.no_client:
                     r.choices = e  # several threads could be updated; nothing here needs one: all are checked
 
-            def warn(text: str) -> None:
-                check.warnings.append(text)
-                if on_warning is not None:
-                    on_warning(text)
-
             r.present = r.pair in threads
             if r.pair is not None and prefs_path is not None:  # the thread the pairs are tied to
                 s = opened.load(pairs=[r.pair], strict=strict, on_warning=warn)
                 r.thread = s.threads.get(r.pair, [])  # type: ignore[arg-type]
                 if r.present:
                     r.conversations = s.conversations(*r.pair)  # type: ignore[assignment]
-            else:  # read and check every line, keep nothing
-                s = opened.load(agents=[], strict=strict, on_warning=warn)
+                total = s.messages_total
+            elif counted is None:  # read and check every line, keep nothing
+                total = opened.load(agents=[], strict=strict, on_warning=warn).messages_total
             note = f"; {len(check.warnings)} warning(s): {check.warnings[0]}" if check.warnings else ""
-            return (
-                f"{r.path}: format {s.header.get('version')}, {s.messages_total} messages, "
-                f"agents {', '.join(s.agent_names)}{note}"
-            )
+            names = ", ".join(a["name"] for a in r.header.get("agents") or [])
+            return f"{r.path}: format {r.header.get('version')}, {total} messages, agents {names}{note}"
 
         if not attempt("session", check_session, str(r.path)):
             continue
