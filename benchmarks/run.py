@@ -111,8 +111,20 @@ def measure(argv: list[str], cwd: Path, codes: tuple[int, ...] = (0,)) -> tuple[
 
 
 def agent_ft() -> list[str]:
-    exe = Path(sys.executable).with_name("agent-ft")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "agent_ft_cli"]
+    """The ``agent-ft`` console script as this checkout declares it (pyproject.toml), written the way pip writes
+    one (an installed script may predate a change of entry point)."""
+    import tomllib
+
+    spec = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]["agent-ft"]
+    module, func = spec.split(":")
+    script = PYCACHE.parent / "agent-ft"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(
+        f"#!{sys.executable}\n# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom {module} import {func}\n"
+        f"if __name__ == '__main__':\n    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+        f"    sys.exit({func}())\n"
+    )
+    return [sys.executable, str(script)]
 
 
 #: the thread each shape's commands show, where the CLI cannot infer it (several peers: it lists the threads)
