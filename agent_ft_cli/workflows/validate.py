@@ -134,14 +134,8 @@ def run(
                 if on_warning is not None:
                     on_warning(text)
 
-            counted: dict[tuple[str, str], int] | None = None
-            if prefs_path is None:  # one pass reads and checks every line and tells who talked to whom
-                counted, total = opened.counts(strict=strict, on_warning=warn)
-                threads = list(counted)
-            else:  # who talked to whom first: the pair's thread is then kept (the load below warns)
-                threads = opened.thread_keys(on_warning=lambda _: None)
-            try:
-                r.pair = resolve_pair(r.header, agent, peer, path=r.path, config=config, threads=threads)
+            try:  # the file's threads are looked up only when the header cannot tell (the load below warns)
+                r.pair = resolve_pair(r.header, agent, peer, path=r.path, config=config, opened=opened)
             except SessionError as e:
                 r.pair_error = e
                 r.no_client = (agent, peer, config) == (None, None, None) and not any(
@@ -150,14 +144,14 @@ def run(
                 if isinstance(e, PairChoiceError) and prefs_path is None and not r.no_client:
                     r.choices = e  # several threads could be updated; nothing here needs one: all are checked
 
-            r.present = r.pair in threads
+            r.present = r.pair is not None and opened.has_thread(*r.pair, on_warning=lambda _: None)
             if r.pair is not None and prefs_path is not None:  # the thread the pairs are tied to
                 s = opened.load(pairs=[r.pair], strict=strict, on_warning=warn)
                 r.thread = s.threads.get(r.pair, [])  # type: ignore[arg-type]
                 if r.present:
                     r.conversations = s.conversations(*r.pair)  # type: ignore[assignment]
                 total = s.messages_total
-            elif counted is None:  # read and check every line, keep nothing
+            else:  # read and check every line, keep nothing
                 total = opened.load(agents=[], strict=strict, on_warning=warn).messages_total
             note = f"; {len(check.warnings)} warning(s): {check.warnings[0]}" if check.warnings else ""
             names = ", ".join(a["name"] for a in r.header.get("agents") or [])
