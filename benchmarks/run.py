@@ -86,6 +86,7 @@ class Case:
 
 
 PYCACHE = DEFAULT_DATA / "pycache"
+CODE = REPO  # the checkout whose agent_ft_cli the commands run (``--code``: another one, to compare)
 
 
 def measure(argv: list[str], cwd: Path, codes: tuple[int, ...] = (0,)) -> tuple[float, float, float]:
@@ -95,6 +96,8 @@ def measure(argv: list[str], cwd: Path, codes: tuple[int, ...] = (0,)) -> tuple[
     Bytecode is cached (outside the repo, in ``PYCACHE``) as it is for an installed package: with
     ``PYTHONDONTWRITEBYTECODE`` every run would compile agent-ft's own modules from source (~15 ms)."""
     env = dict(os.environ, NO_COLOR="1", COLUMNS="120", PYTHONPYCACHEPREFIX=str(PYCACHE))
+    if CODE != REPO:
+        env["PYTHONPATH"] = os.pathsep.join([str(CODE), str(REPO)])
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     with open(os.devnull, "wb") as devnull:
         t0 = time.perf_counter()
@@ -115,9 +118,9 @@ def agent_ft() -> list[str]:
     one (an installed script may predate a change of entry point)."""
     import tomllib
 
-    spec = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]["agent-ft"]
+    spec = tomllib.loads((CODE / "pyproject.toml").read_text())["project"]["scripts"]["agent-ft"]
     module, func = spec.split(":")
-    script = PYCACHE.parent / "agent-ft"
+    script = PYCACHE.parent / ("agent-ft" if CODE == REPO else "agent-ft-" + CODE.name)
     script.parent.mkdir(parents=True, exist_ok=True)
     script.write_text(
         f"#!{sys.executable}\n# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom {module} import {func}\n"
@@ -293,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="where generated sessions are kept (not the repo)")
     ap.add_argument("--writer", choices=("save_session", "stream"), default="stream")
     ap.add_argument("--no-update", action="store_true", help="leave out update and its floors (import autogen: slow)")
+    ap.add_argument("--code", type=Path, default=REPO, help="the checkout whose agent-ft runs (default: this one)")
     ap.add_argument("--only", default="", help="comma-separated case names to run (with their floors), e.g. 'validate'")
     args = ap.parse_args(argv)
     shapes = [x.strip() for x in args.shapes.split(",") if x.strip()]
@@ -300,8 +304,9 @@ def main(argv: list[str] | None = None) -> int:
         if shape not in SHAPES:
             ap.error(f"unknown shape {shape!r}; use: {', '.join(SHAPES)}")
     args.data.mkdir(parents=True, exist_ok=True)
-    global PYCACHE
+    global PYCACHE, CODE
     PYCACHE = args.data / "pycache"
+    CODE = args.code.resolve()
     prefs = args.data / "prefs.json"
     prefs.write_text('[{"prompt": "p", "chosen": "a", "rejected": "b"}]\n')
     print(f"machine: {machine()}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")

@@ -260,6 +260,14 @@ class OpenSession:
         self._fh.seek(self._start)
         return _load(self.path, self._fh, self.header, pairs, agents, strict, on_warning, None)
 
+    def counts(self, *, strict: bool = False, on_warning: WarnFn | None = None) -> tuple[dict[Pair, int], int]:
+        """:func:`thread_counts` of the open file and how many message records it holds: one pass that reads and
+        checks every line and tells who talked to whom (its keys are :meth:`thread_keys`)."""
+        reducer = ThreadReducer(count_only=True)
+        self._fh.seek(self._start)
+        _, messages = _reduce(self.path, self._fh, reducer, strict, on_warning, None)
+        return reducer.threads, messages
+
     def has_thread(self, agent: str, peer: str, *, on_warning: WarnFn | None = None) -> bool:
         """Whether the file holds a message of ``agent.chat_messages[peer]`` (a cleared thread included): its line in
         the canonical framing found from the start of the file (at once when the thread is there), else
