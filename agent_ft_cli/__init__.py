@@ -27,7 +27,8 @@ from __future__ import annotations
 import importlib
 import sys
 import types
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # (not imported from typing: ``agent-ft --version`` imports this package and nothing else)
 
 __version__ = "0.1.0"
 
@@ -85,6 +86,8 @@ _LAZY = {  # public name -> the module that defines it, imported on first use
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Any
+
     from .align import align
     from .api import replay
     from .classic.recorder import SessionRecorder, save_session

@@ -14,7 +14,7 @@ Nothing here imports autogen, yaml or the client: it only decides names.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -107,14 +107,15 @@ def resolve_pair(
     config: PairConfig | None = None,
     threads: Iterable[tuple[str, str]] | None = None,
     opened: OpenSession | None = None,
+    lookup: Callable[[], Iterable[tuple[str, str]]] | None = None,
 ) -> tuple[str, str]:
     """Command-line choice first, then the config's ``update``/``peer``, then inference from the session (its
-    ``threads`` when the caller already read them, else looked up in the file when needed: in ``opened``, the file
-    the caller holds open, when given)."""
+    ``threads`` when the caller already read them, else looked up in the file when needed: by ``lookup``, or in
+    ``opened``, the file the caller holds open, when given)."""
     if config is not None:
         agent = agent or config.update
         peer = peer or config.peer
-    return choose_pair(header, agent, peer, path=path, threads=threads, opened=opened)
+    return choose_pair(header, agent, peer, path=path, threads=threads, opened=opened, lookup=lookup)
 
 
 def recorded_clients(header: Mapping[str, Any], agent: str) -> list[str]:

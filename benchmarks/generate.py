@@ -32,6 +32,7 @@ Two writers, same records:
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import sys
 import time
@@ -232,8 +233,63 @@ def _group_chat(per_thread: int, seed: int) -> tuple[list[Any], list[Thread]]:
     return [*members, manager], threads
 
 
+def _one_thread(per_thread: int, seed: int) -> tuple[list[Any], list[Thread]]:
+    assistant, user = make_agents()  # save_session(path, assistant): the assistant's view of its chat only
+    return [assistant], [(assistant, user, lambda: assistant_view(per_thread, seed))]
+
+
+SEVERAL_PEERS = 3
+
+
+def _several_peers(per_thread: int, seed: int) -> tuple[list[Any], list[Thread]]:
+    import autogen
+
+    assistant, user = make_agents()
+    users = [user, *(autogen.UserProxyAgent(f"user{i}", human_input_mode="NEVER", code_execution_config=False)
+                     for i in range(2, SEVERAL_PEERS + 1))]
+    threads: list[Thread] = []
+    for i, u in enumerate(users):  # save_session(path, assistant, *users): the assistant's threads, then the users'
+        threads.append((assistant, u, lambda i=i: assistant_view(per_thread, seed + i)))
+    for i, u in enumerate(users):
+        threads.append((u, assistant, lambda i=i: (flip(m) for m in assistant_view(per_thread, seed + i))))
+    return [assistant, *users], threads
+
+
+def _sequential(names: list[tuple[str, str]], views: list[Iterator[Message]]) -> Iterator[dict[str, Any]]:
+    """The threads one after the other, as ``write_session`` writes threads given as iterators."""
+    from agent_ft_cli import session as fmt
+
+    for (agent, peer), view in zip(names, views, strict=True):
+        yield from (fmt.message_record(agent, peer, m) for m in view)
+
+
+CHAT = 8  # messages of each view per short chat
+
+
+def _short_chats(names: list[tuple[str, str]], views: list[Iterator[Message]]) -> Iterator[dict[str, Any]]:
+    """A long-running service's recording: per chat a ``clear`` of each view (one chat in five replaces its history
+    in place: ``"rewrite": true``), then the views' ``CHAT`` messages record by record."""
+    from agent_ft_cli import session as fmt
+
+    rounds = zip(*views, strict=True)
+    for chat in itertools.count():
+        batch = list(itertools.islice(rounds, CHAT))
+        if not batch:
+            return
+        for agent, peer in names:
+            yield fmt.clear_record(agent, peer, rewrite=chat % 5 == 4)
+        for row in batch:
+            yield from (fmt.message_record(a, p, m) for (a, p), m in zip(names, row, strict=True))
+
+
 Thread = tuple[Any, Any, Callable[[], Iterator[Message]]]
 """(agent, peer, a fresh iterator over ``agent.chat_messages[peer]``)."""
+
+LAYOUTS: dict[str, Callable[[list[tuple[str, str]], list[Iterator[Message]]], Iterator[dict[str, Any]]]] = {
+    # shapes whose records are not the round-robin save_session writes for equal threads; written by write_records
+    "sequential": _sequential,
+    "short-chats": _short_chats,
+}
 
 SHAPES: dict[str, tuple[Callable[[int, int], tuple[list[Any], list[Thread]]], int, str]] = {
     # name: (agents and threads, bytes per message record (about), what it is)
@@ -257,6 +313,27 @@ SHAPES: dict[str, tuple[Callable[[int, int], tuple[list[Any], list[Thread]]], in
         40_000,
         "assistant/user, both views, few messages of 10-100 KB each",
     ),
+    "two-threads": (
+        _two_agent(lambda n, seed: uniform_view(n, seed, 740)),
+        935,
+        "issue #21's shape: assistant/user, both views, ~740-character messages (200k messages ~187 MB)",
+    ),
+    "sequential": (
+        _two_agent(lambda n, seed: uniform_view(n, seed, 740)),
+        935,
+        "as two-threads, but the assistant's whole thread first, then the user's (write_session of iterators)",
+    ),
+    "one-thread": (_one_thread, 510, "the assistant's view only (save_session(path, assistant)), mixed sizes"),
+    "short-chats": (
+        _two_agent(assistant_view),
+        480,
+        f"assistant/user, both views, a clear of each before every chat of {CHAT} messages, one in five a rewrite",
+    ),
+    "several-peers": (
+        _several_peers,
+        510,
+        f"one assistant with {SEVERAL_PEERS} user proxies, both views of each chat ({2 * SEVERAL_PEERS} threads)",
+    ),
 }
 DEFAULT_SHAPE = "mixed"
 
@@ -264,7 +341,9 @@ DEFAULT_SHAPE = "mixed"
 def messages_for(shape: str, megabytes: float) -> int:
     """About how many message records make a session of ``megabytes`` MB in ``shape`` (a whole number of rounds)."""
     _, per_record, _ = SHAPES[shape]
-    rounds = 2 * GROUP_PEERS if shape == "group-chat" else 2
+    rounds = {"group-chat": 2 * GROUP_PEERS, "one-thread": 1, "several-peers": 2 * SEVERAL_PEERS}.get(shape, 2)
+    if shape == "short-chats":
+        rounds *= CHAT
     return max(rounds, round(megabytes * 1e6 / per_record / rounds) * rounds)
 
 
@@ -289,19 +368,27 @@ def generate(
         raise ValueError(f"messages must be a multiple of {len(probe)} (the threads of shape {shape}), at least that")
     per_thread = messages // len(probe)
     agents, threads = build(per_thread, seed)
-    if writer == "save_session":
-        for agent, peer, view in threads:
-            agent.chat_messages[peer].extend(view())
-        save_session(path, *agents)
-    elif writer == "stream":  # the layout save_session writes (equal threads, end-aligned: round-robin), flat memory
+    if shape == "sequential" and writer == "save_session":  # write_session's own layout for threads as iterators
+        import autogen
+
+        header = fmt.make_header([describe_agent(a) for a in agents], autogen_version=getattr(autogen, "__version__", None))
+        fmt.write_session(path, header, [(a.name, p.name, view()) for a, p, view in threads])
+    elif shape in LAYOUTS or writer == "stream":
         import autogen
 
         header = fmt.make_header([describe_agent(a) for a in agents], autogen_version=getattr(autogen, "__version__", None))
         names = [(agent.name, peer.name) for agent, peer, _ in threads]
-        rounds = zip(*(view() for _, _, view in threads), strict=True)
-        fmt.write_records(
-            path, header, (fmt.message_record(a, p, m) for row in rounds for (a, p), m in zip(names, row, strict=True))
-        )
+        views = [view() for _, _, view in threads]
+        if shape in LAYOUTS:
+            records = LAYOUTS[shape](names, views)
+        else:  # the layout save_session writes (equal threads, end-aligned: round-robin), flat memory
+            rounds = zip(*views, strict=True)
+            records = (fmt.message_record(a, p, m) for row in rounds for (a, p), m in zip(names, row, strict=True))
+        fmt.write_records(path, header, records)
+    elif writer == "save_session":
+        for agent, peer, view in threads:
+            agent.chat_messages[peer].extend(view())
+        save_session(path, *agents)
     else:
         raise ValueError(f"unknown writer {writer!r}; use save_session or stream")
     return {

@@ -67,6 +67,7 @@ class Case:
     floor: str | None  # the name of another case; None for a floor itself
     target: float | None = None
     note: str = ""
+    codes: tuple[int, ...] = (0,)  # exit codes that count as a run (validate without --client: 2, no consent)
     times: list[float] = field(default_factory=list)
     rss: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
@@ -85,15 +86,18 @@ class Case:
 
 
 PYCACHE = DEFAULT_DATA / "pycache"
+CODE = REPO  # the checkout whose agent_ft_cli the commands run (``--code``: another one, to compare)
 
 
-def measure(argv: list[str], cwd: Path) -> tuple[float, float, float]:
+def measure(argv: list[str], cwd: Path, codes: tuple[int, ...] = (0,)) -> tuple[float, float, float]:
     """Wall seconds, peak RSS (MB) and CPU seconds (user + system, the child's own from ``wait4``: what other work
     on a shared machine inflates least) of one run of ``argv``; raises when it fails.
 
     Bytecode is cached (outside the repo, in ``PYCACHE``) as it is for an installed package: with
     ``PYTHONDONTWRITEBYTECODE`` every run would compile agent-ft's own modules from source (~15 ms)."""
     env = dict(os.environ, NO_COLOR="1", COLUMNS="120", PYTHONPYCACHEPREFIX=str(PYCACHE))
+    if CODE != REPO:
+        env["PYTHONPATH"] = os.pathsep.join([str(CODE), str(REPO)])
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     with open(os.devnull, "wb") as devnull:
         t0 = time.perf_counter()
@@ -103,39 +107,58 @@ def measure(argv: list[str], cwd: Path) -> tuple[float, float, float]:
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
+    if proc.returncode not in codes:
         raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {err.decode(errors='replace')[-2000:]}")
     rss_kb = usage.ru_maxrss  # KB on Linux
     return elapsed, rss_kb / 1024, usage.ru_utime + usage.ru_stime
 
 
 def agent_ft() -> list[str]:
-    exe = Path(sys.executable).with_name("agent-ft")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "agent_ft_cli"]
+    """The ``agent-ft`` console script as this checkout declares it (pyproject.toml), written the way pip writes
+    one (an installed script may predate a change of entry point)."""
+    import tomllib
+
+    spec = tomllib.loads((CODE / "pyproject.toml").read_text())["project"]["scripts"]["agent-ft"]
+    module, func = spec.split(":")
+    script = PYCACHE.parent / ("agent-ft" if CODE == REPO else "agent-ft-" + CODE.name)
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(
+        f"#!{sys.executable}\n# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom {module} import {func}\n"
+        f"if __name__ == '__main__':\n    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+        f"    sys.exit({func}())\n"
+    )
+    return [sys.executable, str(script)]
 
 
-def cases_for(session: Path | None, prefs: Path, export_to: Path | None = None) -> list[Case]:
+#: the thread each shape's commands show, where the CLI cannot infer it (several peers: it lists the threads)
+PAIRS = {"several-peers": ["--agent", "assistant", "--peer", "user2"]}
+
+
+def cases_for(
+    session: Path | None, prefs: Path, export_to: Path | None = None, pair: list[str] | None = None
+) -> list[Case]:
     py = sys.executable
     cli = agent_ft()
     out = [
         Case("floor: import typer, rich", [py, "-c", IMPORT_FLOOR], None),
         Case("agent-ft --help", [*cli, "--help"], "floor: import typer, rich", 1.5),
+        Case("agent-ft --version", [*cli, "--version"], "floor: import typer, rich", 1.3),
     ]
     if session is None:
         return out
     s = str(session)
+    pair = pair or []
+    floor = "floor: orjson.loads every line"
     out += [
-        Case("floor: orjson.loads every line", [py, "-c", PARSE_FLOOR, s], None),
-        Case("inspect --json", [*cli, "inspect", "-s", s, "--json"], "floor: orjson.loads every line", 1.5),
-        Case(
-            "inspect --last 5 --json",
-            [*cli, "inspect", "-s", s, "--last", "5", "--json"],
-            "floor: orjson.loads every line",
-            0.3,
-        ),
+        Case(floor, [py, "-c", PARSE_FLOOR, s], None),
+        Case("inspect --json", [*cli, "inspect", "-s", s, *pair, "--json"], floor, 1.5),
+        Case("inspect --last 5 --json", [*cli, "inspect", "-s", s, *pair, "--last", "5", "--json"], floor, 0.3),
+        Case("inspect --last 5", [*cli, "inspect", "-s", s, *pair, "--last", "5"], floor, 0.3, "rendered (rich)"),
+        # the read path alone: the session's recorded client is not imported without consent (exit 2 then)
+        Case("validate", [*cli, "validate", "-s", s, *pair], floor, 1.5, "no client named", (0, 2)),
         Case(
             "export -f trl-sft",
-            [*cli, "export", "-s", s, "-f", "trl-sft", "-o", str(export_to or os.devnull), "-q"],
+            [*cli, "export", "-s", s, *pair, "-f", "trl-sft", "-o", str(export_to or os.devnull), "-q"],
             "floor: orjson.loads every line",
             None,
             "no target (one thread read whole, then written as a row)",
@@ -146,13 +169,13 @@ def cases_for(session: Path | None, prefs: Path, export_to: Path | None = None) 
         # is the consent); the read path alone is in the in-process table (load_session(agents=[]))
         Case(
             "validate --client",
-            [*cli, "validate", "-s", s, "--client", CLIENT],
+            [*cli, "validate", "-s", s, *pair, "--client", CLIENT],
             "floor: import autogen + parse",
             1.5,
         ),
         Case(
             "update (no-op client)",
-            [*cli, "update", "-s", s, "--prefs", str(prefs), "--client", CLIENT],
+            [*cli, "update", "-s", s, *pair, "--prefs", str(prefs), "--client", CLIENT],
             "floor: import autogen + parse",
             2.0,
         ),
@@ -163,10 +186,10 @@ def cases_for(session: Path | None, prefs: Path, export_to: Path | None = None) 
 def run_cases(cases: list[Case], repeat: int, warmup: bool = True) -> None:
     if warmup:  # fill the page cache and the bytecode cache (PYCACHE); not counted
         for c in cases:
-            measure(c.argv, REPO)
+            measure(c.argv, REPO, c.codes)
     for _ in range(repeat):
         for c in cases:
-            t, m, cpu = measure(c.argv, REPO)
+            t, m, cpu = measure(c.argv, REPO, c.codes)
             c.times.append(t)
             c.rss.append(m)
             c.cpus.append(cpu)
@@ -273,14 +296,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="where generated sessions are kept (not the repo)")
     ap.add_argument("--writer", choices=("save_session", "stream"), default="stream")
     ap.add_argument("--no-update", action="store_true", help="leave out update and its floors (import autogen: slow)")
+    ap.add_argument("--code", type=Path, default=REPO, help="the checkout whose agent-ft runs (default: this one)")
+    ap.add_argument("--only", default="", help="comma-separated case names to run (with their floors), e.g. 'validate'")
     args = ap.parse_args(argv)
     shapes = [x.strip() for x in args.shapes.split(",") if x.strip()]
     for shape in shapes:
         if shape not in SHAPES:
             ap.error(f"unknown shape {shape!r}; use: {', '.join(SHAPES)}")
     args.data.mkdir(parents=True, exist_ok=True)
-    global PYCACHE
+    global PYCACHE, CODE
     PYCACHE = args.data / "pycache"
+    CODE = args.code.resolve()
     prefs = args.data / "prefs.json"
     prefs.write_text('[{"prompt": "p", "chosen": "a", "rejected": "b"}]\n')
     print(f"machine: {machine()}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
@@ -297,9 +323,11 @@ def main(argv: list[str] | None = None) -> int:
             counts = [messages_for(shape, float(x)) for x in args.size.split(",") if x.strip()]
         for n in counts:
             path = ensure(args.data / f"session-{shape}-{n}.jsonl", n, writer=args.writer, shape=shape)
-            cases = cases_for(path, prefs, args.data / "export.jsonl")[2:]
+            cases = cases_for(path, prefs, args.data / "export.jsonl", PAIRS.get(shape))[3:]
             if args.no_update:
-                cases = [c for c in cases if "autogen" not in c.name and not c.name.startswith(("update", "validate"))]
+                cases = [c for c in cases if "autogen" not in c.name and not c.name.startswith(("update", "validate --"))]
+            if args.only:
+                cases = [c for c in cases if c.floor is None or c.name in args.only.split(",")]
             run_cases(cases, args.repeat)
             mb = path.stat().st_size / 1e6
             label = f"{shape}, {n:,} messages ({mb:.0f} MB)"

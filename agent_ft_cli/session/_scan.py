@@ -75,24 +75,28 @@ class LineFilter:
             other = self._decide(key)
         return other and raw.endswith(end) and raw.count(_REC_OPEN) == 1 and b"\x00" not in raw
 
-    def pair_block(self, buf: bytes, hi: int) -> int:
-        """Whether every line of ``buf[:hi]`` (whole lines, ``hi`` just after a newline) is a message record framed
+    def pair_block(self, buf: bytes, hi: int, lo: int = 0) -> int:
+        """Whether every line of ``buf[lo:hi]`` (whole lines, ``hi`` just after a newline) is a message record framed
         as the writer frames it, either of this thread or of one single other thread: the layout of a two-agent
         session. Then a reader can walk this thread's lines with ``find`` and skip all the others at once.
 
         Checked for the whole block with a few counts of long patterns (the fast ones): every line break is ``}}``,
         newline, one of the two prefixes; the first line starts with one and the last ends with ``}}``; each line
         holds exactly one message head (two records run together do not) and there is no NUL byte."""
-        n = buf.count(b"\n", 0, hi)
-        if not n or buf.count(_MSG_HEAD, 0, hi) != n or not buf.endswith(b"}}\n", 0, hi) or b"\x00" in buf:
+        n = buf.count(b"\n", lo, hi)
+        if not n or buf.count(_MSG_HEAD, lo, hi) != n or not buf.endswith(b"}}\n", lo, hi) or buf.find(b"\x00", lo, hi) >= 0:
             return 0
-        at = 0
+        if buf.startswith(self.ours, lo):
+            mine = buf.count(b"}}\n" + self.ours, lo, hi)
+            if mine == n - 1:  # only our lines (one thread, or a long run of it)
+                return n
+        at = lo
         for _ in range(64):  # the first line that is not ours gives the other thread's prefix
             if not buf.startswith(self.ours, at):
                 break
             at = buf.find(b"\n", at, hi) + 1
             if not at or at >= hi:
-                return n if buf.count(b"}}\n" + self.ours, 0, hi) == n - 1 else 0  # only our lines
+                return 0
         else:
             return 0
         end = buf.find(b"\n", at, hi) + 1
@@ -101,13 +105,13 @@ class LineFilter:
         if cut < 0 or not self.foreign(line):
             return 0
         other = line[: cut + len(_MSG_BODY)]
-        if not (buf.startswith(self.ours) or buf.startswith(other)):
+        if not (buf.startswith(self.ours, lo) or buf.startswith(other, lo)):
             return 0
-        joins = buf.count(b"}}\n" + self.ours, 0, hi) + buf.count(b"}}\n" + other, 0, hi)
+        joins = buf.count(b"}}\n" + self.ours, lo, hi) + buf.count(b"}}\n" + other, lo, hi)
         return n if joins == n - 1 else 0
 
-    def framed_block(self, buf: bytes, hi: int) -> int:
-        """Whether every line of ``buf[:hi]`` (whole lines, ``hi`` just after a newline) is a message record framed
+    def framed_block(self, buf: bytes, hi: int, lo: int = 0) -> int:
+        """Whether every line of ``buf[lo:hi]`` (whole lines, ``hi`` just after a newline) is a message record framed
         as the writer frames it, of any thread, with names that hold no quote or backslash: the layout of a group
         chat (many threads, record by record). Then a line is this thread's exactly when it starts with this
         thread's prefix, and a reader can walk those lines with ``find`` and skip all the others at once.
@@ -117,20 +121,20 @@ class LineFilter:
         (:data:`_ODD_HEAD` finds none other), every line break is ``}}`` then the next head, the last line ends with
         ``}}``, each line holds exactly one ``{"type":`` (two records run together do not) and there is no NUL byte.
         Returns the number of lines, or 0."""
-        if not self.plain or not buf.startswith(_MSG_HEAD):
+        if not self.plain or not buf.startswith(_MSG_HEAD, lo):
             return 0
-        n = buf.count(b"\n", 0, hi)
+        n = buf.count(b"\n", lo, hi)
         if (
             not n
-            or buf.count(_JOIN, 0, hi) != n - 1
-            or not buf.endswith(b"}}\n", 0, hi)
-            or buf.count(_REC_OPEN, 0, hi) != n
-            or buf.find(b"\x00", 0, hi) >= 0
+            or buf.count(_JOIN, lo, hi) != n - 1
+            or not buf.endswith(b"}}\n", lo, hi)
+            or buf.count(_REC_OPEN, lo, hi) != n
+            or buf.find(b"\x00", lo, hi) >= 0
         ):
             return 0
-        if _ODD_HEAD.match(b"\n" + buf[: buf.find(b"\n") + 1]) is not None:  # the first line (no newline before it)
+        if _ODD_HEAD.match(b"\n" + buf[lo : buf.find(b"\n", lo) + 1]) is not None:  # the first line (no newline before it)
             return 0
-        odd = _ODD_HEAD.search(buf, 0, hi - 1)
+        odd = _ODD_HEAD.search(buf, lo, hi - 1)
         return 0 if odd is not None else n
 
     def run_of_foreign(self, buf: bytes, lo: int, hi: int, closed: bool = True) -> int:

@@ -41,6 +41,7 @@ def choose_pair(
     threads: Iterable[Pair] | None = None,
     holds: Callable[[str, str], bool] | None = None,
     opened: OpenSession | None = None,
+    lookup: Callable[[], Iterable[Pair]] | None = None,
 ) -> Pair:
     """Pick the (updated agent, peer) pair: as given, or inferred when unambiguous.
 
@@ -51,7 +52,9 @@ def choose_pair(
     is a file, they are read from it when needed (:func:`.reader.thread_keys`); ``holds(agent, peer)`` answers
     whether the file holds a thread (default: :func:`.reader.thread_in_file`, which opens it). ``opened``: the file
     the caller holds open (:func:`.reader.open_session`), asked both questions without opening the file again.
-    Anything ambiguous is an error that lists the choices.
+    ``lookup``: how the caller learns the file's threads when the header cannot tell (a read it makes anyway, such
+    as ``validate``'s one pass), instead of :func:`.reader.thread_keys`. Anything ambiguous is an error that lists
+    the choices.
     """
     defs = header.get("agents") or []
     names = [a["name"] for a in defs]
@@ -62,12 +65,15 @@ def choose_pair(
 
     def file_threads() -> list[Pair] | None:
         nonlocal known
-        if known is None and (opened is not None or Path(path).is_file()):
+        if known is None and (lookup is not None or opened is not None or Path(path).is_file()):
             from .reader import thread_keys
 
             try:  # the command's own reader warns
                 quiet = lambda _: None  # noqa: E731
-                known = opened.thread_keys(on_warning=quiet) if opened is not None else thread_keys(path, on_warning=quiet)
+                if lookup is not None:
+                    known = list(lookup())
+                else:
+                    known = opened.thread_keys(on_warning=quiet) if opened is not None else thread_keys(path, on_warning=quiet)
             except SessionError:  # not a readable session (a config's path, a damaged line): the header decides
                 known = []
         return known

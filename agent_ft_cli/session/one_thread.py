@@ -110,16 +110,29 @@ def iter_thread(
                 read_at += len(data)
                 continue
             i = 0
+            while block.startswith(ours, i):  # a run of this thread's lines (one thread, or a stretch of it): each
+                j = block.find(b"\n", i, hi) + 1  # is parsed whole below, so nothing needs counting
+                if not j or not block.endswith(b"}}\n", i, j):
+                    break
+                text = block[i + body : j - 2]
+                try:
+                    msg = loads(text)
+                except orjson.JSONDecodeError:
+                    break
+                yield text if as_bytes else msg
+                lineno += 1
+                i = j
+            lo = i
             n_lines = 0
-            if block[hi - 1 : hi] == b"\n":  # (the layout of the last block is tried first: files keep one layout)
-                n_lines = (framed_block(block, hi) or pair_block(block, hi)) if group else pair_block(block, hi)
+            if i < hi and block[hi - 1 : hi] == b"\n":  # (the layout of the last block is tried first)
+                n_lines = (framed_block(block, hi, lo) or pair_block(block, hi, lo)) if group else pair_block(block, hi, lo)
                 if not n_lines and not group:
-                    n_lines = framed_block(block, hi)
+                    n_lines = framed_block(block, hi, lo)
                     group = n_lines > 0
             if n_lines:
                 # a block of message records only (two agents, or a group chat with plain names): visit this
                 # thread's lines only; a line that does not parse goes on below
-                i = 0 if block.startswith(ours) else block.find(next_ours, 0, hi) + 1 or hi
+                i = lo if block.startswith(ours, lo) else block.find(next_ours, lo, hi) + 1 or hi
                 while i < hi:
                     j = block.find(b"\n", i, hi) + 1
                     text = block[i + body : j - 2]
@@ -128,8 +141,8 @@ def iter_thread(
                     except orjson.JSONDecodeError:
                         break
                     yield text if as_bytes else msg
-                    i = block.find(next_ours, j - 1, hi) + 1 or hi
-                lineno += n_lines if i >= hi else block.count(b"\n", 0, i)
+                    i = j if block.startswith(ours, j) else block.find(next_ours, j - 1, hi) + 1 or hi
+                lineno += n_lines if i >= hi else block.count(b"\n", lo, i)
             while i < hi:
                 if block.startswith(ours, i):
                     j = block.find(b"\n", i, hi) + 1 or hi

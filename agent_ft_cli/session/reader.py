@@ -260,6 +260,25 @@ class OpenSession:
         self._fh.seek(self._start)
         return _load(self.path, self._fh, self.header, pairs, agents, strict, on_warning, None)
 
+    def counts(self, *, strict: bool = False, on_warning: WarnFn | None = None) -> tuple[dict[Pair, int], int]:
+        """:func:`thread_counts` of the open file and how many message records it holds: one pass that reads and
+        checks every line and tells who talked to whom (its keys are :meth:`thread_keys`)."""
+        reducer = ThreadReducer(count_only=True)
+        self._fh.seek(self._start)
+        _, messages = _reduce(self.path, self._fh, reducer, strict, on_warning, None)
+        return reducer.threads, messages
+
+    def has_thread(self, agent: str, peer: str, *, on_warning: WarnFn | None = None) -> bool:
+        """Whether the file holds a message of ``agent.chat_messages[peer]`` (a cleared thread included): its line in
+        the canonical framing found from the start of the file (at once when the thread is there), else
+        :meth:`thread_keys` decides (another writer's lines, a thread that is not there)."""
+        needle = b"\n" + message_line_prefix(agent, peer)
+        if isinstance(self._fh, io.BytesIO):  # a small file, read whole
+            found = self._fh.getbuffer().tobytes().find(needle) >= 0
+        else:
+            found = _finds(self._fh.fileno(), needle)
+        return found or (agent, peer) in self.thread_keys(on_warning=on_warning)
+
     def holds(self, agent: str, peer: str) -> bool:
         """:func:`thread_in_file` on the open file."""
         if isinstance(self._fh, io.BytesIO):  # a small file, read whole
@@ -352,17 +371,23 @@ def thread_in_file(path: Path | str, agent: str, peer: str) -> bool:
 
 
 def _holds(fd: int, agent: str, peer: str) -> bool:
-    needle = b"\n" + message_line_prefix(agent, peer)
+    try:
+        if not os.pread(fd, 16, 0).startswith(b'{"type":"header"'):
+            return True
+    except OSError:
+        return True
+    return _finds(fd, b"\n" + message_line_prefix(agent, peer), default=True)
+
+
+def _finds(fd: int, needle: bytes, default: bool = False) -> bool:
+    """Whether the file holds ``needle`` (one ``find`` from its start); ``default`` when it cannot be read so."""
     try:
         if os.fstat(fd).st_size <= _scan._CHUNK:  # a small file: read, not mapped
-            data = os.pread(fd, _scan._CHUNK, 0)
-            return not data.startswith(b'{"type":"header"') or data.find(needle) >= 0
+            return os.pread(fd, _scan._CHUNK, 0).find(needle) >= 0
         with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
-            if not mapped[:64].startswith(b'{"type":"header"'):
-                return True
             return mapped.find(needle) >= 0
     except (OSError, ValueError):
-        return True
+        return default
 
 
 def load_session(

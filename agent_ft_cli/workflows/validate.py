@@ -130,9 +130,23 @@ def run(
 
         def read_session(check: Check, r: _Read, opened: OpenSession) -> str:
             r.header = opened.header
-            threads = opened.thread_keys(on_warning=lambda _: None)  # who talked to whom (the load below warns)
-            try:
-                r.pair = resolve_pair(r.header, agent, peer, path=r.path, config=config, threads=threads)
+
+            def warn(text: str) -> None:
+                check.warnings.append(text)
+                if on_warning is not None:
+                    on_warning(text)
+
+            counted: dict[tuple[str, str], int] | None = None
+            total = 0
+
+            def count_threads() -> list[tuple[str, str]]:  # the one pass, made where the header cannot tell the pair
+                nonlocal counted, total
+                counted, total = opened.counts(strict=strict, on_warning=warn)
+                return list(counted)
+
+            try:  # the file's threads are looked up only when the header cannot tell
+                lookup = count_threads if prefs_path is None else None
+                r.pair = resolve_pair(r.header, agent, peer, path=r.path, config=config, opened=opened, lookup=lookup)
             except SessionError as e:
                 r.pair_error = e
                 r.no_client = (agent, peer, config) == (None, None, None) and not any(
@@ -141,24 +155,21 @@ def run(
                 if isinstance(e, PairChoiceError) and prefs_path is None and not r.no_client:
                     r.choices = e  # several threads could be updated; nothing here needs one: all are checked
 
-            def warn(text: str) -> None:
-                check.warnings.append(text)
-                if on_warning is not None:
-                    on_warning(text)
-
-            r.present = r.pair in threads
+            if counted is not None:
+                r.present = r.pair in counted
+            else:
+                r.present = r.pair is not None and opened.has_thread(*r.pair, on_warning=lambda _: None)
             if r.pair is not None and prefs_path is not None:  # the thread the pairs are tied to
                 s = opened.load(pairs=[r.pair], strict=strict, on_warning=warn)
                 r.thread = s.threads.get(r.pair, [])  # type: ignore[arg-type]
                 if r.present:
                     r.conversations = s.conversations(*r.pair)  # type: ignore[assignment]
-            else:  # read and check every line, keep nothing
-                s = opened.load(agents=[], strict=strict, on_warning=warn)
+                total = s.messages_total
+            elif counted is None:  # read and check every line, keep nothing
+                total = opened.load(agents=[], strict=strict, on_warning=warn).messages_total
             note = f"; {len(check.warnings)} warning(s): {check.warnings[0]}" if check.warnings else ""
-            return (
-                f"{r.path}: format {s.header.get('version')}, {s.messages_total} messages, "
-                f"agents {', '.join(s.agent_names)}{note}"
-            )
+            names = ", ".join(a["name"] for a in r.header.get("agents") or [])
+            return f"{r.path}: format {r.header.get('version')}, {total} messages, agents {names}{note}"
 
         if not attempt("session", check_session, str(r.path)):
             continue

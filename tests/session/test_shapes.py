@@ -19,7 +19,10 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.generate import SHAPES, generate  # noqa: E402
 
-SIZES = {"mixed": 400, "uniform-interleaved": 400, "group-chat": 12 * 30, "long-messages": 6}
+SIZES = {
+    "mixed": 400, "uniform-interleaved": 400, "group-chat": 12 * 30, "long-messages": 6, "two-threads": 200,
+    "sequential": 200, "one-thread": 150, "short-chats": 2 * 8 * 12, "several-peers": 6 * 40,
+}
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +53,13 @@ def test_shapes_are_what_they_say(shapes: dict[str, Path]) -> None:
     lines = shapes["uniform-interleaved"].read_bytes().split(b"\n")[1:-1]
     assert all(b'"agent":"assistant"' in line for line in lines[::2])  # the two views alternate line by line
     assert all(b'"agent":"user"' in line for line in lines[1::2])
+    seq = shapes["sequential"].read_bytes().split(b"\n")[1:-1]  # one thread after the other
+    assert all(b'"agent":"assistant"' in line for line in seq[:100]) and all(b'"agent":"user"' in line for line in seq[100:])
+    assert list(fmt.load_session(shapes["one-thread"]).threads) == [("assistant", "user")]
+    assert len(fmt.load_session(shapes["several-peers"]).threads) == 6
+    short = fmt.load_session(shapes["short-chats"])
+    assert len(short.conversations("assistant", "user")) == 12 - 2  # a rewrite does not end a conversation
+    assert sum(1 for e in short.events if e.get("rewrite")) == 2 * 2
 
 
 @pytest.mark.parametrize("chunk", [1 << 20, 4096, 300])
@@ -72,8 +82,8 @@ def test_a_group_chat_is_walked_by_its_fast_path(shapes: dict[str, Path], monkey
     used = []
     framed = _scan.LineFilter.framed_block
 
-    def spy(self: _scan.LineFilter, buf: bytes, hi: int) -> int:
-        used.append(framed(self, buf, hi))
+    def spy(self: _scan.LineFilter, buf: bytes, hi: int, lo: int = 0) -> int:
+        used.append(framed(self, buf, hi, lo))
         return used[-1]
 
     monkeypatch.setattr(_scan.LineFilter, "framed_block", spy)
