@@ -26,7 +26,7 @@ from ..clients.protocol import ModelClientBase, chat_response
 from . import checkpoint as ckpt
 from . import preflight as checks
 from .errors import CheckpointWriteError, ModelNotFoundError, NoChatTemplateError, NothingTiedError, OutOfMemoryError
-from .scoring import SCORE_LABEL, implicit_rewards, logprobs, per_token
+from .scoring import SCORE_LABEL, implicit_rewards, logprobs, logprobs_many, per_token
 
 Message = dict[str, Any]
 
@@ -300,12 +300,12 @@ class HFClient(ModelClientBase):
         self._reference = None
         lock = ckpt.writer_lock(output_dir, timeout=self.lock_timeout) if main else contextlib.nullcontext()
         with lock, contextlib.redirect_stdout(sys.stderr), quiet_libraries(quiet):
-            before = [logprobs(self.model, self, p, [c, r]) for p, c, r in rows]
+            before = logprobs_many(self.model, self, [(p, [c, r]) for p, c, r in rows])
             staging = ckpt.new_staging(output_dir) if main else None
             try:
                 result = train(self, rows, spec, scratch=staging, quiet=quiet)
                 self.model = result.model
-                after = [logprobs(self.model, self, p, [c, r]) for p, c, r in rows]
+                after = logprobs_many(self.model, self, [(p, [c, r]) for p, c, r in rows])
                 ref = "adapter" if spec.lora is not None else _reference_model(result)
                 self._reference = (beta, ref) if ref is not None else None
                 stats = self._stats(method, spec, tied, skipped, reasons, result, before, after, beta, start)
