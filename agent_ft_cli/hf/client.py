@@ -123,11 +123,12 @@ class HFClient(ModelClientBase):
 
     @staticmethod
     def preflight(config_entry: dict[str, Any] | None, client_args: dict[str, Any] | None,
-                  update_kwargs: dict[str, Any] | None = None, preference_data: Any = None) -> None:
+                  update_kwargs: dict[str, Any] | None = None, preference_data: Any = None) -> list[str]:
         """Checks before anything is loaded (``validate``, ``update``): the model folder or hub id resolves, its
         config is a causal LM, a tokenizer and a chat template exist; for an update also the pairs (some given),
-        ``output_dir`` and the trainer settings. Raises the typed error the constructor or ``update_model`` would."""
-        checks.preflight(config_entry, client_args, update_kwargs, preference_data)
+        ``output_dir`` and the trainer setting names. Raises the typed error the constructor or ``update_model``
+        would; imports no torch, transformers or TRL. Returns what it could not check that way (notes)."""
+        return checks.preflight(config_entry, client_args, update_kwargs, preference_data)
 
     # -- loading ---------------------------------------------------------------------------------------------------
     def _device(self) -> str:
