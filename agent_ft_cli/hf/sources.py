@@ -42,8 +42,8 @@ def _module_file(dotted: str) -> Path:
     if origin is None:
         try:
             spec = importlib.util.find_spec(top)  # a top-level name: finds, does not import
-        except (ImportError, ValueError) as e:
-            raise SourceUnreadable(f"{top} cannot be found ({e})") from None
+        except Exception as e:  # ImportError, ValueError (a blocked module: sys.modules[top] is None), ...
+            raise SourceUnreadable(f"{top} cannot be found ({type(e).__name__}: {e})") from None
         origin = spec.origin if spec is not None else None
     if not origin or not origin.endswith("__init__.py"):
         raise SourceUnreadable(f"{top} is not installed as a package of source files")
@@ -54,7 +54,7 @@ def _module_file(dotted: str) -> Path:
     raise SourceUnreadable(f"no source file for {dotted}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parse(dotted: str) -> ast.Module:
     path = _module_file(dotted)
     try:
@@ -119,13 +119,13 @@ def _fields(dotted: str, node: ast.ClassDef, depth: int = 0) -> dict[str, None]:
     if not _is_dataclass(node):
         return out
     for item in node.body:
-        if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
-            if _annotation_kind(item.annotation) not in ("ClassVar", "InitVar"):
-                out[item.target.id] = None
+        if (isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+                and _annotation_kind(item.annotation) not in ("ClassVar", "InitVar")):
+            out[item.target.id] = None
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def config_fields(method: str) -> frozenset[str] | None:
     """The field names of the TRL config of ``method`` (``dpo``/``sft``/``kto``), or None when they cannot be read
     without importing TRL."""
@@ -158,7 +158,7 @@ def why_unreadable(method: str) -> str:
     return "it reads now"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def lm_mappings() -> tuple[dict[str, Any], frozenset[str]] | None:
     """transformers' causal-LM mapping (model type -> class name(s)) and the model types of its masked-LM mapping,
     or None when they cannot be read without importing transformers."""

@@ -103,5 +103,5 @@ def test_a_misspelt_client_train_setting_names_the_closest_field(tmp_path: Path)
     from agent_ft_cli.hf.errors import TrainingSettingError
     from agent_ft_cli.hf.train import check_settings
 
-    with pytest.raises(TrainingSettingError, match="'bta'.*did you mean 'beta'"):
+    with pytest.raises(TrainingSettingError, match=r"'bta'.*did you mean 'beta'"):
         check_settings({"train": {"bta": 0.1}}, {}, fields=lambda m: sources.source_config_fields(m))
