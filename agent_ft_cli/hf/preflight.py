@@ -87,7 +87,7 @@ def check_causal_lm(folder: Path, model: str, *, light: bool = False) -> str | N
     model_type = str(config.get("model_type") or "")
     archs = [str(a) for a in config.get("architectures") or []]
     arch = archs[0] if archs else model_type or "unknown"
-    causal = set()
+    causal: set[str] = set()
     for names in causal_mapping.values():
         causal.update([names] if isinstance(names, str) else names)
     ok = model_type in causal_mapping and not config.get("is_encoder_decoder")

@@ -68,9 +68,9 @@ def _resolve(dotted: str, name: str, depth: int = 0) -> tuple[str, ast.ClassDef]
     if depth > 8:
         raise SourceUnreadable(f"{name} is imported through too many modules")
     tree = _parse(dotted)
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == name:
-            return dotted, node
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ClassDef) and stmt.name == name:
+            return dotted, stmt
     is_package = _module_file(dotted).name == "__init__.py"
     for node in ast.walk(tree):  # `from x import Name` anywhere (transformers imports under TYPE_CHECKING)
         if isinstance(node, ast.ImportFrom):
