@@ -10,9 +10,10 @@ interleaved and each in a fresh process:
   session, ties the pairs, scores every pair before and after training and publishes the checkpoint atomically);
 * ``autogen``: ``python -c "import autogen"``, the import the target allows on top of the plain script.
 
-Peak RSS is each child's own (``wait4``). Medians of ``--repeat`` runs.
+Peak RSS is each child's own (``wait4``). Medians of ``--repeat`` runs. agent-ft's modules are byte-compiled first
+(``compileall``), as the libraries in site-packages are.
 
-    python -m benchmarks.hf_bench --steps 20 --repeat 3
+    python -m benchmarks.hf_bench --steps 20 --repeat 3 [--no-rss]
 """
 
 from __future__ import annotations
@@ -65,12 +66,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--no-rss", action="store_true", help="skip the full fine-tuning runs that measure peak RSS")
     parser.add_argument("--threads", action="store_true",
                         help="instead: agent-ft update with OMP_NUM_THREADS=1, =2, and 2 processes of 1 thread (same global batch)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="agent-ft-hf-bench-"))
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false", NO_COLOR="1")
+    # Both sides import compiled bytecode, as an installed package does: with PYTHONDONTWRITEBYTECODE set, agent-ft's
+    # ~100 modules (a source checkout) were compiled again in every run (~0.2 s), the libraries' never.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "agent_ft_cli")], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
     try:
         model = build_tiny_model(work / "model", hidden_size=args.hidden, layers=args.layers, heads=8)
         bin_dir = Path(sys.executable).parent
@@ -101,6 +108,7 @@ def main() -> None:
         times: dict[str, list[float]] = {"plain": [], "agent-ft": [], "autogen": []}
         cpu: dict[str, list[float]] = {"plain": [], "agent-ft": [], "autogen": []}
         rss: dict[str, list[float]] = {"plain LoRA": [], "agent-ft LoRA": [], "plain full": [], "agent-ft full": []}
+        load_before = os.getloadavg()[0]
         for _ in range(args.repeat):
             shutil.rmtree(work / "ckpt", ignore_errors=True)  # every run starts from the same base model
             for name, cmd in (("plain", plain), ("agent-ft", update), ("autogen", autogen)):
@@ -110,13 +118,16 @@ def main() -> None:
                 if name != "autogen":
                     rss[f"{name} LoRA"].append(peak)
                 shutil.rmtree(work / "ckpt", ignore_errors=True)
+            if args.no_rss:
+                continue
             rss["plain full"].append(run([*plain, "full"], env)[2])
             rss["agent-ft full"].append(run([*update, "--client-arg", "lora=false", "--kwarg", "learning_rate=1e-5"], env)[2])
             shutil.rmtree(work / "ckpt", ignore_errors=True)
         med = {k: statistics.median(v) for k, v in times.items()}
         mcpu = {k: statistics.median(v) for k, v in cpu.items()}
         print(f"model: Qwen2 hidden {args.hidden}, {args.layers} layers; {len(rows)} pairs; {args.steps} DPO steps; "
-              f"medians of {args.repeat}; python {sys.version.split()[0]}")
+              f"medians of {args.repeat}; python {sys.version.split()[0]}; load average {load_before:.1f} before, "
+              f"{os.getloadavg()[0]:.1f} after; {os.cpu_count()} cores")
         print("| run | wall s | CPU s |")
         print("|---|---|---|")
         for k, v in med.items():
@@ -127,7 +138,8 @@ def main() -> None:
         print("| peak RSS | MB |")
         print("|---|---|")
         for k, v in rss.items():
-            print(f"| {k} | {statistics.median(v):.0f} |")
+            if v:
+                print(f"| {k} | {statistics.median(v):.0f} |")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -1,8 +1,9 @@
 """The floor for the Hugging Face benchmark: a plain TRL script, as a user would write it by hand.
 
 Loads the model and tokenizer, builds the same conversational DPO (or SFT) dataset agent-ft builds from the
-session and prefs, trains the same steps with the same LoRA and trainer settings, merges the adapter and saves
-the model and tokenizer. Usage: python benchmarks/hf_plain_trl.py ROWS.json MODEL_DIR OUT_DIR STEPS [full]
+session and prefs, trains the same steps with the same LoRA and trainer settings, saves the adapter (with LoRA),
+merges it and saves the model and tokenizer: the files agent-ft writes to a run folder.
+Usage: python benchmarks/hf_plain_trl.py ROWS.json MODEL_DIR OUT_DIR STEPS [full]
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ def main() -> None:
                              peft_config=peft_config)
         trainer.train()
     trained = trainer.accelerator.unwrap_model(trainer.model)
-    if peft_config is not None:
+    if peft_config is not None:  # the adapter in PEFT's format too, as agent-ft keeps it
+        trained.save_pretrained(f"{out_dir}/adapter")
+        tokenizer.save_pretrained(f"{out_dir}/adapter")
         trained = trained.merge_and_unload()
     trained.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)

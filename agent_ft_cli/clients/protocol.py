@@ -71,30 +71,32 @@ def can_score(client: Any) -> bool:
 
 
 def preflight(client_cls: Any, config_entry: dict[str, Any] | None, client_args: dict[str, Any] | None,
-              update_kwargs: dict[str, Any] | None = None, preference_data: Any = None) -> None:
+              update_kwargs: dict[str, Any] | None = None, preference_data: Any = None) -> list[str]:
     """OPTIONAL hook: a client class may define ``preflight(config_entry, client_args, update_kwargs=None,
     preference_data=None)`` (a static- or classmethod) that checks what it can before anything expensive (no
     weights, no autogen), raising its typed :class:`~agent_ft_cli.errors.AgentFtError`. ``validate`` calls it with
     the agent's ``config_list`` entry and the client args; ``update`` also passes its ``update_model`` keyword args
-    and the preference data (as loaded, not yet tied to the thread). No hook: nothing checked."""
+    and the preference data (as loaded, not yet tied to the thread). No hook: nothing checked. The hook may return
+    strings saying what it could not check (``validate`` shows them as warnings); they are returned as a list."""
     from ..errors import AgentFtError, ClientLoadError
 
     hook = getattr(client_cls, "preflight", None)
     if not callable(hook):
-        return
+        return []
     args: tuple[Any, ...] = (dict(config_entry or {}), dict(client_args or {}))
     try:
         if update_kwargs is None:
-            hook(*args)
+            notes = hook(*args)
         elif preference_data is None:
-            hook(*args, dict(update_kwargs))
+            notes = hook(*args, dict(update_kwargs))
         else:
-            hook(*args, dict(update_kwargs), preference_data)
+            notes = hook(*args, dict(update_kwargs), preference_data)
     except AgentFtError:
         raise
     except Exception as e:
         name = getattr(client_cls, "__qualname__", str(client_cls))
         raise ClientLoadError(f"the preflight check of client {name} failed: {type(e).__name__}: {e}") from e
+    return [str(n) for n in notes] if isinstance(notes, (list, tuple)) else []
 
 
 def has_preflight(client_cls: Any) -> bool:

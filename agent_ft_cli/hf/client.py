@@ -26,7 +26,7 @@ from ..clients.protocol import ModelClientBase, chat_response
 from . import checkpoint as ckpt
 from . import preflight as checks
 from .errors import CheckpointWriteError, ModelNotFoundError, NoChatTemplateError, NothingTiedError, OutOfMemoryError
-from .scoring import SCORE_LABEL, implicit_rewards, logprobs, per_token
+from .scoring import SCORE_LABEL, implicit_rewards, logprobs, logprobs_many, per_token
 
 Message = dict[str, Any]
 
@@ -123,11 +123,12 @@ class HFClient(ModelClientBase):
 
     @staticmethod
     def preflight(config_entry: dict[str, Any] | None, client_args: dict[str, Any] | None,
-                  update_kwargs: dict[str, Any] | None = None, preference_data: Any = None) -> None:
+                  update_kwargs: dict[str, Any] | None = None, preference_data: Any = None) -> list[str]:
         """Checks before anything is loaded (``validate``, ``update``): the model folder or hub id resolves, its
         config is a causal LM, a tokenizer and a chat template exist; for an update also the pairs (some given),
-        ``output_dir`` and the trainer settings. Raises the typed error the constructor or ``update_model`` would."""
-        checks.preflight(config_entry, client_args, update_kwargs, preference_data)
+        ``output_dir`` and the trainer setting names. Raises the typed error the constructor or ``update_model``
+        would; imports no torch, transformers or TRL. Returns what it could not check that way (notes)."""
+        return checks.preflight(config_entry, client_args, update_kwargs, preference_data)
 
     # -- loading ---------------------------------------------------------------------------------------------------
     def _device(self) -> str:
@@ -300,12 +301,12 @@ class HFClient(ModelClientBase):
         self._reference = None
         lock = ckpt.writer_lock(output_dir, timeout=self.lock_timeout) if main else contextlib.nullcontext()
         with lock, contextlib.redirect_stdout(sys.stderr), quiet_libraries(quiet):
-            before = [logprobs(self.model, self, p, [c, r]) for p, c, r in rows]
+            before = logprobs_many(self.model, self, [(p, [c, r]) for p, c, r in rows])
             staging = ckpt.new_staging(output_dir) if main else None
             try:
                 result = train(self, rows, spec, scratch=staging, quiet=quiet)
                 self.model = result.model
-                after = [logprobs(self.model, self, p, [c, r]) for p, c, r in rows]
+                after = logprobs_many(self.model, self, [(p, [c, r]) for p, c, r in rows])
                 ref = "adapter" if spec.lora is not None else _reference_model(result)
                 self._reference = (beta, ref) if ref is not None else None
                 stats = self._stats(method, spec, tied, skipped, reasons, result, before, after, beta, start)

@@ -6,7 +6,8 @@ load as ``BertLMHeadModel`` with a freshly initialised head, is refused), a toke
 an update has an ``output_dir`` to publish to, and every trainer setting is a field of the method's TRL config.
 ``validate`` and ``update`` call it through :func:`agent_ft_cli.clients.protocol.preflight` before anything
 expensive; the client's constructor and ``update_model`` call the same functions, so a Python caller gets the same
-refusals. torch is imported only by transformers' mapping (the config check), never to load weights.
+refusals. Nothing here imports torch, transformers or TRL: their model mapping and config fields are read from
+their installed source (:mod:`.sources`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from . import sources
 from .errors import MissingOutputDirError, ModelNotFoundError, NoChatTemplateError, NotCausalLMError, NothingTiedError
 
 #: Files that make a folder's tokenizer loadable by ``AutoTokenizer`` (one is enough).
@@ -58,27 +60,40 @@ def _read_json(path: Path, model: str) -> dict[str, Any]:
     return data
 
 
-def check_causal_lm(folder: Path, model: str) -> str:
-    """Refuse a model that is not a decoder-only causal LM, from ``config.json`` alone; return its architecture."""
-    config_file = folder / "config.json"
-    if not config_file.is_file():
-        raise ModelNotFoundError(f"model {model!r} cannot be loaded: the folder {str(folder)!r} has no config.json")
-    config = _read_json(config_file, model)
+def _imported_mappings() -> tuple[dict[str, Any], frozenset[str]]:
     from transformers.models.auto.modeling_auto import (
         MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
         MODEL_FOR_MASKED_LM_MAPPING_NAMES,
     )
 
+    return dict(MODEL_FOR_CAUSAL_LM_MAPPING_NAMES), frozenset(MODEL_FOR_MASKED_LM_MAPPING_NAMES)
+
+
+def check_causal_lm(folder: Path, model: str, *, light: bool = False) -> str | None:
+    """Refuse a model that is not a decoder-only causal LM, from ``config.json`` alone; return its architecture.
+
+    transformers' mappings are read from its source (:func:`.sources.lm_mappings`); when they cannot be, they are
+    imported, or with ``light`` (no heavy import allowed) the architecture is not checked and None is returned."""
+    config_file = folder / "config.json"
+    if not config_file.is_file():
+        raise ModelNotFoundError(f"model {model!r} cannot be loaded: the folder {str(folder)!r} has no config.json")
+    config = _read_json(config_file, model)
+    mappings = sources.lm_mappings()
+    if mappings is None:
+        if light:
+            return None
+        mappings = _imported_mappings()
+    causal_mapping, masked_types = mappings
     model_type = str(config.get("model_type") or "")
     archs = [str(a) for a in config.get("architectures") or []]
     arch = archs[0] if archs else model_type or "unknown"
-    causal = set()
-    for names in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.values():
+    causal: set[str] = set()
+    for names in causal_mapping.values():
         causal.update([names] if isinstance(names, str) else names)
-    ok = model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES and not config.get("is_encoder_decoder")
+    ok = model_type in causal_mapping and not config.get("is_encoder_decoder")
     if ok and archs:
         ok = any(a in causal for a in archs)
-    if ok and model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES and not config.get("is_decoder"):
+    if ok and model_type in masked_types and not config.get("is_decoder"):
         ok = False  # an encoder (BERT, RoBERTa, ...): its LM-head class is a causal LM only when built as a decoder
     if not ok:
         raise NotCausalLMError(
@@ -107,10 +122,11 @@ def check_tokenizer(folder: Path, model: str) -> None:
         )
 
 
-def check_model(model: str) -> str:
-    """Every model check that needs no weights; returns the architecture (``Qwen2ForCausalLM``)."""
+def check_model(model: str, *, light: bool = False) -> str | None:
+    """Every model check that needs no weights; returns the architecture (``Qwen2ForCausalLM``), None when
+    ``light`` and it could not be checked without importing transformers (:func:`check_causal_lm`)."""
     folder = resolve_model(model)
-    arch = check_causal_lm(folder, model)
+    arch = check_causal_lm(folder, model, light=light)
     check_tokenizer(folder, model)
     return arch
 
@@ -126,10 +142,14 @@ def require_output_dir(output_dir: Any) -> None:
 
 
 def preflight(config_entry: dict[str, Any] | None, client_args: dict[str, Any] | None,
-              update_kwargs: dict[str, Any] | None = None, preference_data: Any = None) -> None:
+              update_kwargs: dict[str, Any] | None = None, preference_data: Any = None) -> list[str]:
     """The client's checks before loading, cheapest first: for an update (``update_kwargs`` given) some pairs at all
     (``preference_data``; whether they tie to the thread is ``update_model``'s first check), its ``output_dir`` and
-    its trainer settings (imports trl); then the model (from the config entry or the ``model`` client arg)."""
+    its trainer setting names; then the model (from the config entry or the ``model`` client arg).
+
+    Imports neither transformers nor TRL: their model mapping and config fields are read from their source
+    (:mod:`.sources`). Returns what could not be checked that way (one sentence each; ``validate`` shows them):
+    ``update_model`` and the constructor check those with the imported libraries before any weights load."""
     if preference_data is not None:
         from ..align import normalize_pairs
 
@@ -143,14 +163,39 @@ def preflight(config_entry: dict[str, Any] | None, client_args: dict[str, Any] |
     model = str(args.get("model") or entry.get("model") or "")
     if not model:
         raise ModelNotFoundError("the Hugging Face client needs a model: set 'model' in the config entry")
+    notes: list[str] = []
     if update_kwargs is not None:
         require_output_dir(update_kwargs.get("output_dir") or args.get("output_dir"))
-        from .train import check_settings
-
-        check_settings(args, update_kwargs)
+        notes += _check_setting_names(args, update_kwargs)
     from .checkpoint import current_checkpoint
 
     current = current_checkpoint(update_kwargs.get("output_dir") if update_kwargs else None) or current_checkpoint(
         args.get("output_dir")
     )
-    check_model(str(current) if current is not None else model)
+    if check_model(str(current) if current is not None else model, light=True) is None:
+        notes.append(
+            "the model's architecture was not checked (transformers' model mapping could not be read from its source "
+            "without importing it); the client checks it when it is created, before any weights load"
+        )
+    return notes
+
+
+def _check_setting_names(args: dict[str, Any], update_kwargs: dict[str, Any]) -> list[str]:
+    """The trainer setting names, against TRL's config fields as its source defines them (not imported)."""
+    from .train import METHODS, check_settings
+
+    unreadable = [m for m in METHODS if sources.config_fields(m) is None]
+    if unreadable:
+        return [
+            f"the trainer setting names were not checked (TRL's {unreadable[0]} config could not be read from its "
+            f"source without importing it: {sources.why_unreadable(unreadable[0])}); update checks them before the "
+            "model loads"
+        ]
+
+    def fields(method: str) -> frozenset[str]:
+        names = sources.config_fields(method)
+        assert names is not None  # all were readable (above)
+        return names
+
+    check_settings(args, update_kwargs, fields=fields)
+    return []

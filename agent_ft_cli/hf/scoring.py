@@ -25,28 +25,66 @@ class Templating(Protocol):
     def _template(self, chat: list[Message], *, add_generation_prompt: bool, tools: Any = None) -> list[int]: ...
 
 
+#: Most logits one batched forward pass may hold (positions x vocabulary, float32): batching saves the per-call
+#: cost on small models and never holds more than one sequence's logits would on large ones.
+LOGITS_BUDGET = 32 * 1024 * 1024
+
+
 def logprobs(model: Any, client: Templating, chat: list[Message], candidates: list[Any]) -> list[tuple[float, int]]:
     """(summed log-probability, token count) of each candidate reply after the chat-template ``chat``."""
+    return logprobs_many(model, client, [(chat, candidates)])[0]
+
+
+def logprobs_many(model: Any, client: Templating, items: list[tuple[list[Message], list[Any]]]) -> list[list[tuple[float, int]]]:
+    """:func:`logprobs` of many (chat, candidates) at once: the sequences go through the model in right-padded
+    batches (an attention mask hides the padding, so each sequence's numbers are its own), as many per pass as
+    :data:`LOGITS_BUDGET` allows."""
     import torch
 
-    prompt = client._template(chat, add_generation_prompt=True)
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    out: list[tuple[float, int]] = []
-    try:
+    seqs: list[tuple[list[int], int]] = []  # (token ids of thread + reply, where the reply starts)
+    for chat, candidates in items:
+        prompt = client._template(chat, add_generation_prompt=True)
         for candidate in candidates:
             full = client._template([*chat, {"role": "assistant", "content": text_of(candidate) or ""}],
                                     add_generation_prompt=False)
-            start = len(prompt) if full[: len(prompt)] == prompt else _common_prefix(prompt, full)
-            ids = torch.tensor([full], device=device)
+            seqs.append((full, len(prompt) if full[: len(prompt)] == prompt else _common_prefix(prompt, full)))
+    device = next(model.parameters()).device
+    vocab = int(getattr(getattr(model, "config", None), "vocab_size", 0) or 0) or 1
+    was_training = model.training
+    model.eval()
+    scored: list[tuple[float, int]] = []
+    try:
+        for batch in _batches(seqs, max(1, LOGITS_BUDGET // vocab)):
+            width = max(len(ids) for ids, _ in batch)
+            ids = torch.zeros((len(batch), width), dtype=torch.long, device=device)
+            mask = torch.zeros_like(ids)
+            for row, (full, _) in enumerate(batch):
+                ids[row, : len(full)] = torch.tensor(full, dtype=torch.long)
+                mask[row, : len(full)] = 1
             with torch.no_grad():
-                logits = model(input_ids=ids).logits[0, :-1].float()
-            picked = torch.log_softmax(logits, dim=-1).gather(1, ids[0, 1:].unsqueeze(1)).squeeze(1)
-            reply = picked[max(start - 1, 0) :]
-            out.append((float(reply.sum()), int(reply.numel())))
+                logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()
+            picked = torch.log_softmax(logits, dim=-1).gather(2, ids[:, 1:].unsqueeze(2)).squeeze(2)
+            for row, (full, start) in enumerate(batch):
+                reply = picked[row, max(start - 1, 0) : len(full) - 1]
+                scored.append((float(reply.sum()), int(reply.numel())))
     finally:
         model.train(was_training)
+    out, at = [], 0
+    for _, candidates in items:
+        out.append(scored[at : at + len(candidates)])
+        at += len(candidates)
+    return out
+
+
+def _batches(seqs: list[tuple[list[int], int]], budget: int) -> list[list[tuple[list[int], int]]]:
+    """Consecutive sequences grouped so that (batch size x longest sequence) stays within ``budget`` positions
+    (a sequence longer than that goes alone)."""
+    out: list[list[tuple[list[int], int]]] = []
+    for seq in seqs:
+        if out and (len(out[-1]) + 1) * max(len(seq[0]), *(len(s) for s, _ in out[-1])) <= budget:
+            out[-1].append(seq)
+        else:
+            out.append([seq])
     return out
 
 

@@ -15,7 +15,7 @@ import dataclasses
 import difflib
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,6 +33,8 @@ class Trainable(Protocol):
     loaded_from: str
 
 METHODS = ("dpo", "sft", "kto")
+#: TRL's config class of each method.
+CONFIG_NAMES = {"dpo": "DPOConfig", "sft": "SFTConfig", "kto": "KTOConfig"}
 ALIASES = {
     "epochs": "num_train_epochs",
     "batch_size": "per_device_train_batch_size",
@@ -78,20 +80,25 @@ def _config_class(method: str) -> Any:
     return {"dpo": trl.DPOConfig, "sft": trl.SFTConfig, "kto": trl.KTOConfig}[method]
 
 
-def _fields(method: str) -> set[str]:
+def _fields(method: str) -> Collection[str]:
     return {f.name for f in dataclasses.fields(_config_class(method))}
 
 
 def settings_for(
-    method: str, settings: dict[str, Any], *, lora: bool, defaults: dict[str, Any] | None = None
+    method: str, settings: dict[str, Any], *, lora: bool, defaults: dict[str, Any] | None = None,
+    fields: Callable[[str], Collection[str]] | None = None,
 ) -> dict[str, Any]:
     """The TRL config fields for ``method`` from the user's settings (aliases resolved, unknown names refused).
 
     ``defaults`` (the client's ``train`` dict) may hold settings of other methods too (``beta`` is DPO's and
-    KTO's, not SFT's): those are left out for this method; a name no method knows is refused.
+    KTO's, not SFT's): those are left out for this method; a name no method knows is refused. ``fields`` gives a
+    method's field names (default: from TRL's imported config classes; preflight reads them from TRL's source).
     """
-    cls = _config_class(method)
-    known = _fields(method)
+    if method not in METHODS:
+        raise TrainingSettingError(f"unknown training method {method!r}; use one of {', '.join(METHODS)}")
+    fields = fields or _fields
+    known = fields(method)
+    cls_name = CONFIG_NAMES[method]
     out: dict[str, Any] = {}
     if "output_dir" in settings or "output_dir" in (defaults or {}):
         raise TrainingSettingError(
@@ -102,14 +109,17 @@ def settings_for(
         name = ALIASES.get(key, key)
         if name in known:
             out[name] = value
-        elif not any(name in _fields(m) for m in METHODS):
-            raise TrainingSettingError(f"unknown training setting {key!r} in the client's train settings")
+        elif not any(name in fields(m) for m in METHODS):
+            close = difflib.get_close_matches(name, sorted({n for m in METHODS for n in fields(m)}), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise TrainingSettingError(f"unknown training setting {key!r} in the client's train settings (no TRL "
+                                       f"config has such a field){hint}")
     for key, value in settings.items():
         name = ALIASES.get(key, key)
         if name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise TrainingSettingError(f"unknown training setting {key!r} for {method} ({cls.__name__} has no such field){hint}")
+            raise TrainingSettingError(f"unknown training setting {key!r} for {method} ({cls_name} has no such field){hint}")
         out[name] = value
     if lora:
         out.setdefault("learning_rate", LORA_LEARNING_RATE)
@@ -140,15 +150,17 @@ def _is_oom(e: BaseException) -> bool:
     return isinstance(e, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
 
 
-def check_settings(client_args: dict[str, Any], update_kwargs: dict[str, Any]) -> dict[str, Any]:
+def check_settings(client_args: dict[str, Any], update_kwargs: dict[str, Any],
+                   fields: Callable[[str], Collection[str]] | None = None) -> dict[str, Any]:
     """The trainer settings an update would use (the client's ``train`` defaults under its ``update_model`` keyword
-    args), refused before any model is loaded when a name is unknown (:func:`settings_for`)."""
+    args), refused before any model is loaded when a name is unknown (:func:`settings_for`; ``fields`` as there)."""
     settings = {k: v for k, v in update_kwargs.items() if k not in CLIENT_KEYWORDS}
     method = str(update_kwargs.get("method", client_args.get("method", "dpo"))).lower()
     lora = update_kwargs.get("lora", client_args.get("lora"))
     full = bool(update_kwargs.get("full_finetune") or client_args.get("full_finetune"))
     defaults = client_args.get("train")
-    return settings_for(method, settings, lora=not (full or lora is False), defaults=defaults if isinstance(defaults, dict) else None)
+    return settings_for(method, settings, lora=not (full or lora is False),
+                        defaults=defaults if isinstance(defaults, dict) else None, fields=fields)
 
 
 #: ``update_model`` keyword args that are the client's, not the trainer's.

@@ -334,8 +334,8 @@ def _preflight(attempt: Callable[..., bool], choice: ClientChoice, config: PairC
     r = next((r for r in read if r.pair is not None), None)
     agent = r.pair[0] if r is not None and r.pair is not None else (config.update if config is not None else None)
 
-    def check(_: Check) -> str:
-        preflight(cls, agent_entry(config, r.header if r is not None else {}, agent), choice.args, {})
+    def check(done: Check) -> str:
+        done.warnings.extend(preflight(cls, agent_entry(config, r.header if r is not None else {}, agent), choice.args, {}))
         return f"{choice.spec}: its preflight checks pass (what it needs before loading a model or training)"
 
     attempt("preflight", check)
