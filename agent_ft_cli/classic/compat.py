@@ -27,6 +27,64 @@ def _installed_version() -> str | None:
     return None
 
 
+# AG2's autogen (0.3 and later) imports matplotlib.pyplot and networkx when they are installed (torch brings
+# networkx), only for visualize_speaker_transitions_dict, which agent-ft never calls: ~1.1 s of a 2 s import.
+_GRAPH_DRAWING = ("matplotlib", "networkx")
+
+
+class _OnUse:
+    """A module imported on first attribute use."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> object:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+def _import_without_graph_drawing() -> ModuleType:
+    """``import autogen`` with its optional graph drawing left out, when that is safe.
+
+    Only on AG2's line (its ``autogen.import_utils`` guards those imports: the drawing function then raises a
+    clear ImportError if called) and only when neither library is imported yet; they import normally afterwards.
+    Anything else, or an import that fails this way, imports autogen as it is.
+    """
+    import importlib
+    import importlib.util
+    import sys
+
+    if "autogen" in sys.modules or any(name in sys.modules for name in _GRAPH_DRAWING):
+        return importlib.import_module("autogen")
+    from pathlib import Path
+
+    try:  # find_spec of "autogen.import_utils" would import autogen itself
+        spec = importlib.util.find_spec("autogen")
+    except (ImportError, ValueError):
+        spec = None
+    places = (spec.submodule_search_locations or []) if spec else []
+    if not any((Path(place) / "import_utils.py").is_file() for place in places):
+        return importlib.import_module("autogen")
+    for name in _GRAPH_DRAWING:
+        sys.modules[name] = None  # type: ignore[assignment]  # import of it raises ImportError
+    try:
+        autogen = importlib.import_module("autogen")
+        drawing = sys.modules.get("autogen.graph_utils")
+        for alias, module in (("plt", "matplotlib.pyplot"), ("nx", "networkx")):
+            if drawing is not None and not hasattr(drawing, alias):
+                setattr(drawing, alias, _OnUse(module))  # the drawing function still works when called
+        return autogen
+    except ImportError:
+        for name in [n for n in sys.modules if n == "autogen" or n.startswith("autogen.")]:
+            del sys.modules[name]
+    finally:
+        for name in _GRAPH_DRAWING:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+    return importlib.import_module("autogen")
+
+
 @functools.cache
 def require_autogen() -> ModuleType:
     """Import ``autogen`` and make sure it offers ConversableAgent and custom model clients."""
@@ -34,7 +92,7 @@ def require_autogen() -> ModuleType:
         with warnings.catch_warnings():
             # pyautogen 0.2 imports flaml, which warns on stderr at import time when flaml[automl] is absent.
             warnings.filterwarnings("ignore", message="flaml.automl is not available", category=UserWarning)
-            import autogen
+            autogen = _import_without_graph_drawing()
     except ImportError as e:
         installed = _installed_version()
         what = f"{installed} is installed but 'import autogen' fails ({e})" if installed else "autogen is not installed"

@@ -80,6 +80,35 @@ def test_require_autogen_accepts_the_installed_classic_autogen() -> None:
     assert autogen_version() == version
 
 
+def test_autogen_is_imported_without_its_graph_drawing_which_still_works_when_called(tmp_path: Path) -> None:
+    # AG2's autogen imports matplotlib and networkx (~1 s) only for visualize_speaker_transitions_dict: agent-ft
+    # leaves them out of its import, and the function imports them when it is called.
+    import importlib.util
+
+    if not all(importlib.util.find_spec(m) for m in ("matplotlib", "networkx")):
+        pytest.skip("matplotlib and networkx are not both installed")
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from agent_ft_cli.classic.compat import require_autogen
+        autogen = require_autogen()
+        print("loaded early:", sorted(m for m in ("matplotlib", "networkx") if m in sys.modules))
+        import autogen.graph_utils as graph
+        a, b = autogen.ConversableAgent("a", llm_config=False), autogen.ConversableAgent("b", llm_config=False)
+        graph.visualize_speaker_transitions_dict({{a: [b]}}, [a, b], export_path={str(tmp_path / "g.png")!r})
+        import networkx
+        print("drawn with", networkx.__name__)
+        """
+    )
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    if (Path(metadata.distribution(_installed_dist()[0]).locate_file("autogen")) / "import_utils.py").is_file():
+        assert "loaded early: []" in done.stdout
+    assert "drawn with networkx" in done.stdout
+    assert (tmp_path / "g.png").stat().st_size > 0
+
+
 def _clear_all(assistant: Any, user: Any) -> None:
     run_chat(assistant, user, turns=2)
     assistant.clear_history()
