@@ -20,6 +20,7 @@ import mmap
 import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import orjson
 
@@ -309,3 +310,34 @@ def canonical_thread_keys(fd: int, at: int) -> list[tuple[str, str]] | None:
             i = h
         pos += hi
     return keys
+
+
+def thread_in_file(path: Path | str, agent: str, peer: str) -> bool:
+    """Whether the session holds a message of ``agent.chat_messages[peer]`` in the canonical framing, found with one
+    ``find`` from the start of the file (at once when the thread is there, one pass at memory speed when not).
+    True also when the answer cannot be had this way (not a mappable session: the caller's own reader will say)."""
+    try:
+        with open(path, "rb") as fh:
+            return holds(fh.fileno(), agent, peer)
+    except OSError:
+        return True
+
+
+def holds(fd: int, agent: str, peer: str) -> bool:
+    try:
+        if not os.pread(fd, 16, 0).startswith(b'{"type":"header"'):
+            return True
+    except OSError:
+        return True
+    return finds(fd, b"\n" + message_line_prefix(agent, peer), default=True)
+
+
+def finds(fd: int, needle: bytes, default: bool = False) -> bool:
+    """Whether the file holds ``needle`` (one ``find`` from its start); ``default`` when it cannot be read so."""
+    try:
+        if os.fstat(fd).st_size <= _CHUNK:  # a small file: read, not mapped
+            return os.pread(fd, _CHUNK, 0).find(needle) >= 0
+        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
+            return mapped.find(needle) >= 0
+    except (OSError, ValueError):
+        return default

@@ -50,7 +50,7 @@ def choose_pair(
     the user proxy of a single-agent recorder, has no definition in the header; and in a group chat an agent's
     peer is the manager, not another member). ``threads`` are the file's thread keys; when not given and ``path``
     is a file, they are read from it when needed (:func:`.reader.thread_keys`); ``holds(agent, peer)`` answers
-    whether the file holds a thread (default: :func:`.reader.thread_in_file`, which opens it). ``opened``: the file
+    whether the file holds a thread (default: :func:`._scan.thread_in_file`, which opens it). ``opened``: the file
     the caller holds open (:func:`.reader.open_session`), asked both questions without opening the file again.
     ``lookup``: how the caller learns the file's threads when the header cannot tell (a read it makes anyway, such
     as ``validate``'s one pass), instead of :func:`.reader.thread_keys`. Anything ambiguous is an error that lists
@@ -85,7 +85,7 @@ def choose_pair(
             return holds(agent, peer)
         if not Path(path).is_file():
             return True
-        from .reader import thread_in_file
+        from ._scan import thread_in_file
 
         return thread_in_file(path, agent, peer)
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import gc
 import io
-import mmap
 import os
 import stat
 from collections.abc import Generator, Iterable, Iterator
@@ -276,14 +275,14 @@ class OpenSession:
         if isinstance(self._fh, io.BytesIO):  # a small file, read whole
             found = self._fh.getbuffer().tobytes().find(needle) >= 0
         else:
-            found = _finds(self._fh.fileno(), needle)
+            found = _scan.finds(self._fh.fileno(), needle)
         return found or (agent, peer) in self.thread_keys(on_warning=on_warning)
 
     def holds(self, agent: str, peer: str) -> bool:
         """:func:`thread_in_file` on the open file."""
         if isinstance(self._fh, io.BytesIO):  # a small file, read whole
             return self._fh.getbuffer().tobytes().find(b"\n" + message_line_prefix(agent, peer)) >= 0
-        return _holds(self._fh.fileno(), agent, peer)
+        return _scan.holds(self._fh.fileno(), agent, peer)
 
     def conversations(
         self, agent: str, peer: str, *, strict: bool = False, on_warning: WarnFn | None = None
@@ -357,37 +356,6 @@ def _keys(p: Path, fh: Any, start: int, strict: bool, on_warning: WarnFn | None)
     fh.seek(start)
     _reduce(p, fh, reducer, strict, on_warning, None)
     return list(reducer.threads)
-
-
-def thread_in_file(path: Path | str, agent: str, peer: str) -> bool:
-    """Whether the session holds a message of ``agent.chat_messages[peer]`` in the canonical framing, found with one
-    ``find`` from the start of the file (at once when the thread is there, one pass at memory speed when not).
-    True also when the answer cannot be had this way (not a mappable session: the caller's own reader will say)."""
-    try:
-        with open(path, "rb") as fh:
-            return _holds(fh.fileno(), agent, peer)
-    except OSError:
-        return True
-
-
-def _holds(fd: int, agent: str, peer: str) -> bool:
-    try:
-        if not os.pread(fd, 16, 0).startswith(b'{"type":"header"'):
-            return True
-    except OSError:
-        return True
-    return _finds(fd, b"\n" + message_line_prefix(agent, peer), default=True)
-
-
-def _finds(fd: int, needle: bytes, default: bool = False) -> bool:
-    """Whether the file holds ``needle`` (one ``find`` from its start); ``default`` when it cannot be read so."""
-    try:
-        if os.fstat(fd).st_size <= _scan._CHUNK:  # a small file: read, not mapped
-            return os.pread(fd, _scan._CHUNK, 0).find(needle) >= 0
-        with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
-            return mapped.find(needle) >= 0
-    except (OSError, ValueError):
-        return default
 
 
 def load_session(

@@ -54,7 +54,7 @@ def header_line(data: bytes) -> bytes | None:
 
 
 def holds(data: bytes, agent: str, peer: str) -> bool:
-    """:func:`.reader.thread_in_file` on the bytes of a small file: a message line of the thread in the canonical
+    """:func:`._scan.thread_in_file` on the bytes of a small file: a message line of the thread in the canonical
     framing is in it."""
     return data.find(b"\n" + message_line_prefix(agent, peer)) >= 0
 

@@ -60,7 +60,7 @@ def test_small_conversations_equal_the_reader_or_step_aside(
             with warnings.catch_warnings():
                 warnings.simplefilter("error")  # the fast path answers only where the reader says nothing
                 assert got == list(fmt.iter_conversations(path, agent, peer)), (agent, peer)
-            assert holds(data, agent, peer) == fmt.reader.thread_in_file(path, agent, peer)
+            assert holds(data, agent, peer) == fmt._scan.thread_in_file(path, agent, peer)
 
 
 def _parses(raw: bytes) -> bool:
