@@ -55,9 +55,9 @@ def inspect(
     Example: agent-ft inspect --session chat.jsonl --last 5
     """
     from .. import session as reading
-    from ..export import expand_sessions
     from ..pairing import resolve_pair
     from ..session.choice import PairChoiceError
+    from ..session.paths import expand_sessions
     from ..workflows.walk import pick_conversation
     from .render import (
         prefetch,
@@ -170,7 +170,7 @@ def validate(
 
     Example: agent-ft validate --session chat.jsonl --prefs prefs.json --client mypkg.mod:MyClient
     """
-    from ..export import expand_sessions
+    from ..session.paths import expand_sessions
     from ..workflows import validate as workflow
     from ..workflows.walk import Target
     from .render import checks_text, plain_output, render_checks, stderr_console, stdout_console, write_json

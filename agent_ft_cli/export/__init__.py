@@ -32,6 +32,7 @@ from __future__ import annotations
 from typing import cast
 
 from ..session import Message
+from ..session.paths import expand_sessions
 from ..types import RowMessage
 from . import messages as _messages
 from .api import export_rows
@@ -39,7 +40,7 @@ from .exporter import Exporter, ExportSummary
 from .formats import FORMATS, PAIR_FORMATS, Format, formats_text, get_format
 from .messages import Style, answer_message, system_messages, tools_of
 from .options import ExportOptions
-from .sessions import conversations, expand_sessions
+from .sessions import conversations
 from .writing import export, is_dataset_dir, to_dataset
 
 __all__ = [

@@ -13,10 +13,10 @@ from typing import Any, Literal, overload
 
 from ..errors import InputDataError, SessionWarning, UsageError
 from ..session import Session, WarnFn
+from ..session.paths import expand_sessions
 from ..types import ExportRow, KTORow, MessagesRow, OpenAIDPORow, PreferenceRow, StandardPreferenceRow
 from .exporter import Exporter, SessionSource
 from .options import ExportOptions
-from .sessions import expand_sessions
 
 _OPTIONS = ("standard", "train_last_only", "agent", "peer", "strict")
 

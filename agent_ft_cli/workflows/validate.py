@@ -1,7 +1,7 @@
 """``validate``: every step of the walk but the last, each recorded as a :class:`Check` instead of raised.
 
 Many sessions are checked in one run (the CLI expands files, folders and globs with
-:func:`agent_ft_cli.export.expand_sessions`, the one expansion rule); the config, the preference data and each
+:func:`agent_ft_cli.session.paths.expand_sessions`, the one expansion rule); the config, the preference data and each
 distinct client are checked once. The client checked is the one ``update`` would load
 (:func:`agent_ft_cli.pairing.resolve_client`, the session's recorded client included). autogen is imported only
 when the caller names a client (directly or in the config).
