@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..fsutil import atomic_writer
 from .records import dumps_record_safe, message_record
 
 
@@ -26,6 +25,8 @@ def write_records(
 
     Values JSON cannot hold exactly are written as documented by :func:`.records.dumps_record_safe`, which tells
     ``on_fallback`` about them; nothing raises on a value."""
+    from ..fsutil import atomic_writer  # (on use: readers of sessions never need the output helpers)
+
     with atomic_writer(Path(path), what="session file") as fh:
         fh.write(dumps_record_safe(header, on_fallback))
         for record in records:
