@@ -30,7 +30,7 @@ new_venv() {  # $1 = folder: a fresh environment without pip (uv installs into i
 
 uvpip() {  # $1 = venv, then uv pip install's arguments
   local venv=$1; shift
-  "$UV" pip install -q --python "$venv/bin/python" --constraint "$venv/constraints.txt" "$@"
+  "$UV" pip install -q --system-certs --python "$venv/bin/python" --constraint "$venv/constraints.txt" "$@"
 }
 
 no_cuda() {  # $1 = venv: fails if a CUDA build of anything was installed
