@@ -64,9 +64,31 @@ __all__ = [
     "update_model",
 ]
 
-_LAZY = {  # public name -> the module that defines it, imported on first use
-    name: module
-    for module, names in {
+
+def _lazy_table(modules: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """``{module: (name, ...)}`` as ``{name: module}``."""
+    return {name: module for module, names in modules.items() for name in names}
+
+
+def _lazy_getattr(package: str, table: dict[str, str], namespace: dict[str, Any]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` (PEP 562) for ``package``: a name of ``table`` is imported from its (relative)
+    module on first use and kept in ``namespace`` (the package's globals); any other name is an AttributeError.
+    This package's lazy API and :mod:`agent_ft_cli.fsutil`'s lazy helpers both use it (it lives here because
+    ``import agent_ft_cli`` imports no submodule)."""
+
+    def __getattr__(name: str) -> Any:
+        module = table.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module, package), name)
+        namespace[name] = value
+        return value
+
+    return __getattr__
+
+
+_LAZY = _lazy_table(  # public name -> the module that defines it, imported on first use
+    {
         ".align": ("align",),
         ".api": ("replay",),
         ".classic.recorder": ("SessionRecorder", "save_session"),
@@ -81,11 +103,11 @@ _LAZY = {  # public name -> the module that defines it, imported on first use
             "OpenAIDPORow", "PreferenceRow", "RecordResultDict", "RowMessage", "SessionHeader", "StandardPreferenceRow",
             "UpdateResultDict", "ValidateReport",
         ),
-    }.items()
-    for name in names
-}
+    }
+)
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
     from typing import Any
 
     from .align import align
@@ -116,13 +138,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'agent_ft_cli' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_getattr(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:

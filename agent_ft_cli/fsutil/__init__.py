@@ -28,8 +28,9 @@ The package: :mod:`.inputs`, :mod:`.outputs`, :mod:`.folders`, :mod:`.locks`; ev
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .. import _lazy_getattr, _lazy_table
 from .inputs import (  # noqa: F401
     DEFAULT_MAX_INPUT_BYTES,
     MAX_INPUT_ENV,
@@ -46,33 +47,20 @@ from .inputs import (  # noqa: F401
 
 # The output, folder and lock helpers are imported on first use: the session readers need only .inputs, and
 # inspect/validate start faster without secrets/hmac/tempfile.
-_LAZY = {
-    "atomic_folder": "folders",
-    "remove_stale_folders": "folders",
-    "DEFAULT_LOCK_TIMEOUT": "locks",
-    "LOCK_TIMEOUT_ENV": "locks",
-    "RECORDING_MODES": "locks",
-    "append_line": "locks",
-    "check_recording_mode": "locks",
-    "exclusive_lock": "locks",
-    "lock_fd": "locks",
-    "lock_path_for": "locks",
-    "lock_timeout": "locks",
-    "open_recording": "locks",
-    "recording_exists": "locks",
-    "atomic_write_bytes": "outputs",
-    "atomic_writer": "outputs",
-    "check_output_path": "outputs",
-    "fd_alias": "outputs",
-    "first_same_file": "outputs",
-    "is_stdout": "outputs",
-    "real_target": "outputs",
-    "refuse_inputs": "outputs",
-    "remove_stale_temps": "outputs",
-    "same_file": "outputs",
-    "stdout_writer": "outputs",
-    "write_output": "outputs",
-}
+_LAZY = _lazy_table(
+    {
+        ".folders": ("atomic_folder", "remove_stale_folders"),
+        ".locks": (
+            "DEFAULT_LOCK_TIMEOUT", "LOCK_TIMEOUT_ENV", "RECORDING_MODES", "append_line", "check_recording_mode",
+            "exclusive_lock", "lock_fd", "lock_path_for", "lock_timeout", "open_recording", "recording_exists",
+        ),
+        ".outputs": (
+            "atomic_write_bytes", "atomic_writer", "check_output_path", "fd_alias", "first_same_file", "is_stdout",
+            "real_target", "refuse_inputs", "remove_stale_temps", "same_file", "stdout_writer", "write_output",
+        ),
+    }
+)
+__getattr__ = _lazy_getattr(__name__, _LAZY, globals())
 
 if TYPE_CHECKING:  # pragma: no cover
     from .folders import (  # noqa: F401
@@ -107,13 +95,3 @@ if TYPE_CHECKING:  # pragma: no cover
         write_output,
     )
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
