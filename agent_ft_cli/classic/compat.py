@@ -8,7 +8,11 @@ Everything else in agent-ft reaches autogen through :func:`require_autogen`, so 
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.util
+import sys
 import warnings
+from pathlib import Path
 from types import ModuleType
 
 from ..errors import AutogenUnavailableError
@@ -39,26 +43,19 @@ class _OnUse:
         self._name = name
 
     def __getattr__(self, attr: str) -> object:
-        import importlib
-
         return getattr(importlib.import_module(self._name), attr)
 
 
 def _import_without_graph_drawing() -> ModuleType:
     """``import autogen`` with its optional graph drawing left out, when that is safe.
 
-    Only on AG2's line (its ``autogen.import_utils`` guards those imports: the drawing function then raises a
-    clear ImportError if called) and only when neither library is imported yet; they import normally afterwards.
-    Anything else, or an import that fails this way, imports autogen as it is.
+    Only on AG2's line (its ``autogen.import_utils`` guards those imports, so autogen loads without them) and only
+    when neither library is imported yet. ``autogen.graph_utils`` then gets stand-ins that import them on first
+    use, so its drawing function still works; they import normally afterwards. Anything else, or an import that
+    fails this way, imports autogen as it is.
     """
-    import importlib
-    import importlib.util
-    import sys
-
     if "autogen" in sys.modules or any(name in sys.modules for name in _GRAPH_DRAWING):
         return importlib.import_module("autogen")
-    from pathlib import Path
-
     try:  # find_spec of "autogen.import_utils" would import autogen itself
         spec = importlib.util.find_spec("autogen")
     except (ImportError, ValueError):
@@ -125,7 +122,5 @@ def silence_autogen_logging() -> None:
         log.setLevel(logging.WARNING)
         for h in list(log.handlers):
             stream = getattr(h, "stream", None)
-            import sys
-
             if stream is sys.stdout:
                 h.setStream(sys.stderr)  # type: ignore[attr-defined]
