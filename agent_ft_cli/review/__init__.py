@@ -55,14 +55,15 @@ class Review:
         """Read the session's thread (the pair ``update`` would use, or ``agent``/``peer``) and the answers
         already in ``prefs``; ``strict``: a final line cut short is an error, not a warning."""
         from ..pairing import resolve_pair
-        from ..session import load_session, read_header
+        from ..session import open_session
 
         if str(session) == "-":
             raise UsageError("{session} -: review needs the session as a file (its name keys the answers)", options=("session",))
         path = Path(session)
-        header, _ = read_header(path)
-        a, p = resolve_pair(header, agent, peer, path=path)
-        loaded = load_session(path, pairs=[(a, p)], strict=strict)  # warnings: SessionWarning
+        with open_session(path) as opened:  # one open: the header, the pair's peek, the thread
+            header = opened.header
+            a, p = resolve_pair(header, agent, peer, path=path, opened=opened)
+            loaded = opened.load(pairs=[(a, p)], strict=strict)  # warnings: SessionWarning
         convs = loaded.conversations(a, p)
         replies = replies_in(convs, session=path, agent=a, peer=p, header=header)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
         if conversation is not None and not 1 <= conversation <= len(convs):

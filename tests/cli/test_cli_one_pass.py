@@ -39,6 +39,8 @@ CASES = {
     "eval --strict": ["eval", *S, *P, *C, "--strict", "--json"],
     "export": ["export", *S, "-f", "trl-sft", "-o", "OUT/sft.jsonl"],
     "export --prefs": ["export", *S, *P, "-f", "trl-preference", "-o", "OUT/dpo.jsonl", "--json"],
+    "review --list": ["review", *S, "--list"],
+    "review --reply --better": ["review", *S, "--prefs", "OUT/review.jsonl", "--reply", "1", "--better", "Canberra."],
 }
 
 PROBE = """
