@@ -55,9 +55,13 @@ def detect(path: Path) -> bool:
     """Whether ``path`` looks like an AgentChat ``save_state()`` or ``TaskResult`` JSON (its first 64 KiB)."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(_HEAD)
+            return detect_head(fh.read(_HEAD))
     except OSError:
         return False
+
+
+def detect_head(head: bytes) -> bool:
+    """:func:`detect` on a file's first bytes."""
     start = head.lstrip()[:1]
     if start not in (b"{", b"["):
         return False
@@ -68,9 +72,9 @@ def detect(path: Path) -> bool:
 
 
 def sniff(probe: Any) -> bool:
-    """The registry's detection hook: :func:`detect` on the probed file (it reads the file's head itself, since a
-    pretty-printed state spreads one object over many lines and a one-line TaskResult must not pass for chat JSONL)."""
-    return detect(Path(probe.path))
+    """The registry's detection hook: :func:`detect` on the probed file's head (not its lines: a pretty-printed
+    state spreads one object over many lines and a one-line TaskResult must not pass for chat JSONL)."""
+    return detect_head(probe.head[:_HEAD])
 
 
 def read(source: Path, options: Any, on_warning: Any = None) -> list[Conversation]:

@@ -13,13 +13,15 @@ from .registry import get_adapter, kinds
 
 _LINES = 5  # how many of the file's first lines are shown to the adapters
 _PROBE_BYTES = 1024 * 1024  # of each, at most this much (a longer line is shown cut, so it reads as no JSON)
+_HEAD_BYTES = 1 << 16  # the file's first bytes every probe carries (a pretty-printed JSON's head, a SQLite magic)
 
 
 def probes(path: Path) -> list[Probe]:
-    """The file's first bytes with each of its first non-blank lines (one probe with no line for an empty file)."""
+    """The file's first bytes with each of its first non-blank lines (one probe with no line for an empty file), from
+    one open of the file."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(16)
+            head = fh.read(_HEAD_BYTES)
             fh.seek(0)
             lines = [fh.readline(_PROBE_BYTES) for _ in range(_LINES)]  # bounded: a huge first line is cut
     except OSError as e:

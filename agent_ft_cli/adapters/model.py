@@ -41,7 +41,7 @@ class Probe:
     """What detection shows an adapter's ``sniff``: the file, its first bytes, and one of its first lines."""
 
     path: Path
-    head: bytes  # the first 16 bytes of the file
+    head: bytes  # the file's first bytes (64 KiB at most)
     line: str  # one of the first five non-blank lines, stripped ("" for a file with none)
     record: Any  # that line parsed as JSON, or None when it is not JSON
 

@@ -20,7 +20,7 @@ _MAGIC = b"SQLite format 3\x00"
 
 def sniff(probe: Probe) -> bool:
     """A SQLite database (any: :func:`read` tells one without autogen's tables)."""
-    return probe.head == _MAGIC
+    return probe.head[: len(_MAGIC)] == _MAGIC
 
 
 def read(path: Path, options: SourceOptions, on_warning: WarnFn) -> list[Conversation]:

@@ -62,19 +62,25 @@ sys.stderr.write("\\nOPENED " + json.dumps(counts) + "\\n")
 """
 
 
-@pytest.fixture(scope="module")
-def opens(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[int]]:
-    tmp = tmp_path_factory.mktemp("one-pass")
-    cases = {name: [a.replace("OUT", str(tmp)) for a in args] for name, args in CASES.items()}
+def probe(cases: dict[str, list[str]], tmp: Path, sample: str = SAMPLE) -> dict[str, list[int]]:
+    """[exit code, opens of ``sample``, of the prefs, of the config] for each command line of ``cases``."""
+    cases = {name: [a.replace("OUT", str(tmp)) for a in args] for name, args in cases.items()}
     env = {**os.environ, "AGENT_FT_STATE": f"{tmp}/state.json", "AGENT_FT_RUNS_DIR": f"{tmp}/runs", "HOME": str(tmp)}
-    env.update(PYTHONPATH=os.pathsep.join(sys.path), PROBE_SAMPLE=SAMPLE, PROBE_PREFS=PREFS, PROBE_CONFIG=CONFIG)
+    env.update(PYTHONPATH=os.pathsep.join(sys.path), PROBE_SAMPLE=sample, PROBE_PREFS=PREFS, PROBE_CONFIG=CONFIG)
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(cases)], capture_output=True, text=True, timeout=300, env=env, cwd=tmp
     )
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("OPENED "), proc.stderr[-2000:]
-    assert any(Path(tmp, "runs").glob("*/run.json"))  # the run record (hashing every input) was written
     return json.loads(last.removeprefix("OPENED "))  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def opens(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[int]]:
+    tmp = tmp_path_factory.mktemp("one-pass")
+    counts = probe(CASES, tmp)
+    assert any(Path(tmp, "runs").glob("*/run.json"))  # the run record (hashing every input) was written
+    return counts
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -85,3 +91,15 @@ def test_each_input_is_read_once_through(name: str, opens: dict[str, list[int]])
     assert 1 <= session <= 2, (name, session)
     assert prefs == (1 if PREFS in args else 0), (name, prefs)
     assert config == (1 if CONFIG in args else 0), (name, config)
+
+
+def test_import_reads_its_source_at_most_twice(tmp_path: Path) -> None:
+    """Detection (every adapter's sniff shares one read of the file's head and first lines) and the read."""
+    source = tmp_path / "chat.jsonl"
+    rows = [{"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": f"a{i}"}]} for i in range(2)]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    counts = probe({"import": ["import", str(source), "--out", "OUT/sessions"]}, tmp_path, sample=str(source))
+    code, opened, _, _ = counts["import"]
+    assert code in (0, None)
+    assert len(list((tmp_path / "sessions").glob("*.jsonl"))) == 2
+    assert 1 <= opened <= 2, opened
