@@ -38,6 +38,7 @@ from .inputs import (  # noqa: F401
     iter_lines,
     line_too_long,
     max_input_bytes,
+    package_folder,
     parse_byte_size,
     read_bounded,
     read_stdin_text,

@@ -1,5 +1,5 @@
 """Bounded input: whole files and stdin read in chunks up to a limit, one JSON Lines record bounded the same way,
-and devices, FIFOs and sockets refused where a file is read whole."""
+and devices, FIFOs and sockets refused where a file is read whole; where an installed package's source lies."""
 
 from __future__ import annotations
 
@@ -210,6 +210,20 @@ def read_stdin_text(*, error: type[AgentFtError], where: str = "<stdin>", limit:
     except OSError as e:
         raise error(f"cannot read {where}: {e.strerror or e}") from None
     return _decode(data, where, error)
+
+
+def package_folder(name: str) -> Path | None:
+    """The folder of the installed package ``name`` (a top-level name), found without importing it: None when it
+    cannot be imported here (not installed, blocked by ``sys.modules[name] = None``) or is not a package of source
+    files (an ``__init__.py``)."""
+    import importlib.util  # only where it is asked: not on every command's start
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):  # ValueError: an entry of sys.modules without a spec
+        return None
+    origin = spec.origin if spec is not None else None
+    return Path(origin).parent if origin and origin.endswith("__init__.py") else None
 
 
 # -- outputs -------------------------------------------------------------------------------------------------------
