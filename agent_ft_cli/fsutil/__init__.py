@@ -51,7 +51,7 @@ from .inputs import (  # noqa: F401
 # inspect/validate start faster without secrets/hmac/tempfile.
 _LAZY = _lazy_table(
     {
-        ".folders": ("atomic_folder", "remove_stale_folders"),
+        ".folders": ("atomic_folder",),
         ".locks": (
             "DEFAULT_LOCK_TIMEOUT", "LOCK_TIMEOUT_ENV", "RECORDING_MODES", "append_line", "check_recording_mode",
             "exclusive_lock", "lock_fd", "lock_path_for", "lock_timeout", "open_recording", "recording_exists",
@@ -65,10 +65,7 @@ _LAZY = _lazy_table(
 __getattr__ = _lazy_getattr(__name__, _LAZY, globals())
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .folders import (  # noqa: F401
-        atomic_folder,
-        remove_stale_folders,
-    )
+    from .folders import atomic_folder  # noqa: F401
     from .locks import (  # noqa: F401
         DEFAULT_LOCK_TIMEOUT,
         LOCK_TIMEOUT_ENV,
