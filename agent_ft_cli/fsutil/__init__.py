@@ -58,7 +58,7 @@ _LAZY = _lazy_table(
         ),
         ".outputs": (
             "atomic_write_bytes", "atomic_writer", "check_output_path", "fd_alias", "first_same_file", "is_stdout",
-            "real_target", "refuse_inputs", "remove_stale_temps", "same_file", "stdout_writer", "write_output",
+            "os_reason", "real_target", "refuse_inputs", "remove_stale_temps", "same_file", "stdout_writer", "write_output",
         ),
     }
 )
@@ -86,6 +86,7 @@ if TYPE_CHECKING:  # pragma: no cover
         fd_alias,
         first_same_file,
         is_stdout,
+        os_reason,
         real_target,
         refuse_inputs,
         remove_stale_temps,

@@ -137,9 +137,14 @@ def check_output_path(path: Path, *, option: str = "--output", inputs: Iterable[
     return path
 
 
-def _write_error(path: Path, e: OSError, what: str) -> OutputWriteError:
+def os_reason(e: OSError) -> str:
+    """An operating system error as a reason in a message: ``No space left on device, ENOSPC``."""
     code = errno.errorcode.get(e.errno or 0, "")
-    reason = f"{e.strerror or e}" + (f", {code}" if code else "")
+    return f"{e.strerror or e}" + (f", {code}" if code else "")
+
+
+def _write_error(path: Path, e: OSError, what: str) -> OutputWriteError:
+    reason = os_reason(e)
     err = OutputWriteError(f"cannot write {what} {str(path)!r} ({reason}); nothing was written")
     err.path, err.reason = str(path), reason
     return err

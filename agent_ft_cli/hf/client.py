@@ -171,7 +171,9 @@ class HFClient(ModelClientBase):
     def _load_weights(self, source: str) -> Any:
         from transformers import AutoModelForCausalLM
 
-        with quiet_if_asked():
+        from .train import quiet_libraries
+
+        with quiet_libraries(os.environ.get(QUIET_ENV) == "1"):
             try:
                 model = AutoModelForCausalLM.from_pretrained(source, dtype=self.dtype_name or "auto")
             except MemoryError:
@@ -307,7 +309,7 @@ class HFClient(ModelClientBase):
                 result = train(self, rows, spec, scratch=staging, quiet=quiet)
                 self.model = result.model
                 after = logprobs_many(self.model, self, [(p, [c, r]) for p, c, r in rows])
-                ref = "adapter" if spec.lora is not None else _reference_model(result)
+                ref = "adapter" if spec.lora is not None else result.reference
                 self._reference = (beta, ref) if ref is not None else None
                 stats = self._stats(method, spec, tied, skipped, reasons, result, before, after, beta, start)
                 path: Path | None = None
@@ -400,18 +402,6 @@ def training_prompt(item: Aligned, messages: list[Message]) -> tuple[list[Messag
 
 def _is_peft(model: Any) -> bool:
     return model is not None and callable(getattr(model, "merge_and_unload", None))
-
-
-def _reference_model(result: Any) -> Any:
-    return result.reference
-
-
-@contextlib.contextmanager
-def quiet_if_asked() -> Any:
-    from .train import quiet_libraries
-
-    with quiet_libraries(os.environ.get(QUIET_ENV) == "1"):
-        yield
 
 
 def _first_line(e: BaseException) -> str:
