@@ -17,6 +17,7 @@ import contextlib
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -274,9 +275,7 @@ class HFClient(ModelClientBase):
         from .train import TrainSpec, quiet_libraries, settings_for, train
 
         tied, skipped = align(preference_data, inference_messages)
-        reasons: dict[str, int] = {}
-        for s in skipped:
-            reasons[s.reason] = reasons.get(s.reason, 0) + 1
+        reasons = dict(Counter(s.reason for s in skipped))
         if not tied:
             why = "; ".join(f"{n} x {r}" for r, n in reasons.items()) or "no pairs given"
             raise NothingTiedError(

@@ -110,20 +110,22 @@ def settings_for(
         if name in known:
             out[name] = value
         elif not any(name in fields(m) for m in METHODS):
-            close = difflib.get_close_matches(name, sorted({n for m in METHODS for n in fields(m)}), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
             raise TrainingSettingError(f"unknown training setting {key!r} in the client's train settings (no TRL "
-                                       f"config has such a field){hint}")
+                                       f"config has such a field){_did_you_mean(name, {n for m in METHODS for n in fields(m)})}")
     for key, value in settings.items():
         name = ALIASES.get(key, key)
         if name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise TrainingSettingError(f"unknown training setting {key!r} for {method} ({cls_name} has no such field){hint}")
+            raise TrainingSettingError(f"unknown training setting {key!r} for {method} ({cls_name} has no such "
+                                       f"field){_did_you_mean(name, known)}")
         out[name] = value
     if lora:
         out.setdefault("learning_rate", LORA_LEARNING_RATE)
     return out
+
+
+def _did_you_mean(name: str, names: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(names), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def rows_for(method: str, rows: list[tuple[list[Message], str, str]]) -> list[dict[str, Any]]:
