@@ -57,6 +57,20 @@ def the_client(update_agent: Any) -> Any:
     return client
 
 
+def inference_thread(update_agent: Any, other_agent: Any, *, include_system_message: bool = False) -> list[dict[str, Any]]:
+    """The thread handed to the client: ``update_agent.chat_messages[other_agent]``, optionally with the system message first."""
+    messages = update_agent.chat_messages[other_agent]
+    if include_system_message:
+        system = getattr(update_agent, "system_message", None)
+        if system:
+            from ..recorded import RecordedThread
+
+            with_system = [{"content": system, "role": "system"}, *messages]
+            carried = getattr(messages, "conversations", None) if isinstance(messages, RecordedThread) else None
+            return with_system if carried is None else RecordedThread(with_system, carried)
+    return messages  # type: ignore[no-any-return]
+
+
 #: Keywords ``update_model`` passes itself (the seed's own parameters and the client's positional ones): a caller's
 #: keyword with one of these names would collide with them.
 RESERVED_KWARGS = ("update_agent", "preference_data", "other_agent", "inference_messages")
@@ -107,12 +121,8 @@ def run_update(
     messages = update_agent.chat_messages[other_agent]
     client = the_client(update_agent)
     inference_messages = messages
-    system = getattr(update_agent, "system_message", None) if include_system_message else None
-    if system:  # the system message first; a recorded thread keeps the conversations it carries
-        from ..recorded import RecordedThread
-
-        with_system = [{"content": system, "role": "system"}, *messages]
-        inference_messages = RecordedThread(with_system, messages.conversations) if isinstance(messages, RecordedThread) else with_system
+    if include_system_message:
+        inference_messages = inference_thread(update_agent, other_agent, include_system_message=True)
     stats = client.update_model(preference_data, inference_messages, **kwargs)
     return {
         "update_stats": stats,
