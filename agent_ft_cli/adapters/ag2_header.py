@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from .. import session
 from ..errors import SessionWarning
+from ..fsutil import installed_version
 from ..redact import redact
 
 FRAMEWORK = "ag2"
@@ -21,10 +21,7 @@ DEFAULT_PEER = "user"
 
 def ag2_version() -> str | None:
     """The installed ``ag2`` distribution's version, or None."""
-    try:
-        return metadata.version("ag2")
-    except metadata.PackageNotFoundError:
-        return None
+    return installed_version("ag2")
 
 
 # ---------------------------------------------------------------------------------------------------------------

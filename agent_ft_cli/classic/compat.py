@@ -14,20 +14,14 @@ import warnings
 from types import ModuleType
 
 from ..errors import AutogenUnavailableError
-from ..fsutil import package_folder
+from ..fsutil import installed_version, package_folder
 
 INSTALL_HINT = "install the classic API: pip install 'pyautogen>=0.2.20,<0.10' (or 'autogen>=0.10,<0.15')"
 
 
 def _installed_version() -> str | None:
-    from importlib import metadata
-
-    for dist in ("pyautogen", "autogen", "ag2"):
-        try:
-            return f"{dist} {metadata.version(dist)}"
-        except metadata.PackageNotFoundError:
-            continue
-    return None
+    """The classic autogen distribution installed, with its version (``pyautogen 0.9.0``), or None."""
+    return next((f"{d} {v}" for d in ("pyautogen", "autogen", "ag2") if (v := installed_version(d))), None)
 
 
 # AG2's autogen (0.3 and later) imports matplotlib.pyplot and networkx when they are installed (torch brings

@@ -35,6 +35,7 @@ from .inputs import (  # noqa: F401
     DEFAULT_MAX_INPUT_BYTES,
     MAX_INPUT_ENV,
     check_input_file,
+    installed_version,
     iter_lines,
     line_too_long,
     max_input_bytes,

@@ -226,4 +226,14 @@ def package_folder(name: str) -> Path | None:
     return Path(origin).parent if origin and origin.endswith("__init__.py") else None
 
 
+def installed_version(distribution: str) -> str | None:
+    """The version of the installed ``distribution`` (``"ag2"``, ``"autogen-agentchat"``), or None."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 # -- outputs -------------------------------------------------------------------------------------------------------
