@@ -24,6 +24,7 @@ from typing import Any
 
 from ..align import Aligned, align, prompt_thread, text_of
 from ..clients.protocol import ModelClientBase, chat_response
+from ..redact import describe_exception
 from . import checkpoint as ckpt
 from . import preflight as checks
 from .errors import CheckpointWriteError, ModelNotFoundError, NoChatTemplateError, NothingTiedError, OutOfMemoryError
@@ -148,12 +149,9 @@ class HFClient(ModelClientBase):
         try:
             tokenizer = AutoTokenizer.from_pretrained(source)
         except (OSError, ValueError) as e:
-            raise ModelNotFoundError(f"model {source!r} cannot be loaded: its tokenizer does not load ({_first_line(e)})") from None
+            raise ModelNotFoundError(f"model {source!r} cannot be loaded: its tokenizer does not load ({describe_exception(e, limit=200)})") from None
         if not getattr(tokenizer, "chat_template", None):
-            raise NoChatTemplateError(
-                f"model {source!r} has no chat template, so a thread cannot be turned into a prompt; use an instruct/"
-                "chat model or set tokenizer.chat_template and save it with the model"
-            )
+            raise NoChatTemplateError.of(source)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         return tokenizer
@@ -403,14 +401,10 @@ def _is_peft(model: Any) -> bool:
     return model is not None and callable(getattr(model, "merge_and_unload", None))
 
 
-def _first_line(e: BaseException) -> str:
-    return str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-
-
 def _weights_problem(source: str, e: BaseException) -> str:
     """Which file failed to load, when one did (a truncated ``model.safetensors``)."""
     folder = Path(source)
-    text = _first_line(e)
+    text = describe_exception(e, limit=200)
     if folder.is_dir():
         weights = sorted(p.name for p in folder.iterdir() if p.suffix in (".safetensors", ".bin"))
         for name in weights:
