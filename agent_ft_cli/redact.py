@@ -232,9 +232,6 @@ class SecretRegistry:
     def scrub(self, text: str, extra: list[str] | None = None) -> str:
         return scrub(text, [*self.known(), *(extra or [])])
 
-    def clear(self) -> None:
-        self._known.clear()
-
 
 _PROCESS_REGISTRY = SecretRegistry()
 _CURRENT: ContextVar[SecretRegistry] = ContextVar("agent_ft_secrets", default=_PROCESS_REGISTRY)

@@ -23,7 +23,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..align import Aligned, align, prompt_thread, text_of
-from ..clients.protocol import ModelClientBase, chat_response
+from ..clients.protocol import ModelClientBase, chat_response, rounded_mean
 from ..redact import describe_exception
 from . import checkpoint as ckpt
 from . import preflight as checks
@@ -198,15 +198,11 @@ class HFClient(ModelClientBase):
             enc = self.tokenizer.apply_chat_template(_system_merged(chat), **kwargs)
         return list(enc["input_ids"])
 
-    def prompt_ids(self, messages: list[Message], tools: Any = None) -> list[int]:
-        """The token ids of the thread with the assistant turn opened, by the model's chat template."""
-        return self._template(chat_messages(messages), add_generation_prompt=True, tools=tools)
-
     # -- ModelClient protocol --------------------------------------------------------------------------------------
     def create(self, params: dict[str, Any]) -> SimpleNamespace:
         import torch
 
-        ids = self.prompt_ids(params.get("messages") or [], tools=params.get("tools"))
+        ids = self._template(chat_messages(params.get("messages") or []), add_generation_prompt=True, tools=params.get("tools"))
         settings = {"max_new_tokens": 128, **self.generation, **{k: params[k] for k in GENERATION_KEYS if k in params}}
         temperature = float(settings.pop("temperature", 0.0) or 0.0)
         sample = bool(settings.pop("do_sample", temperature > 0))
@@ -342,12 +338,12 @@ class HFClient(ModelClientBase):
             "steps": result.steps,
             "seconds": round(time.monotonic() - start, 3),
             "metrics": result.metrics,
-            "margin_before": _mean(summed[0]),
-            "margin_after": _mean(summed[1]),
-            "token_margin_before": _mean(token[0]),
-            "token_margin_after": _mean(token[1]),
-            "reward_margin": _mean([c - r for c, r in rewards]),
-            "reward_accuracy": _mean([float(c > r) for c, r in rewards]),
+            "margin_before": rounded_mean(summed[0]),
+            "margin_after": rounded_mean(summed[1]),
+            "token_margin_before": rounded_mean(token[0]),
+            "token_margin_after": rounded_mean(token[1]),
+            "reward_margin": rounded_mean([c - r for c, r in rewards]),
+            "reward_accuracy": rounded_mean([float(c > r) for c, r in rewards]),
             "margins": [
                 {"pair": item.pair.index, "before": round(b, 4), "after": round(a, 4), "token_before": round(tb, 4),
                  "token_after": round(ta, 4), "reward_chosen": round(rc, 4), "reward_rejected": round(rr, 4),
@@ -419,7 +415,3 @@ def _weights_problem(source: str, e: BaseException) -> str:
         if not weights:
             return f"the folder {str(folder)!r} has no weights file (model.safetensors) ({text})"
     return text
-
-
-def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), 4) if values else None
