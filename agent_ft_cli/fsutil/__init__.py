@@ -56,6 +56,7 @@ _LAZY = _lazy_table(
         ".locks": (
             "DEFAULT_LOCK_TIMEOUT", "LOCK_TIMEOUT_ENV", "RECORDING_MODES", "append_line", "check_recording_mode",
             "exclusive_lock", "lock_fd", "lock_path_for", "lock_timeout", "open_recording", "recording_exists",
+            "write_all",
         ),
         ".outputs": (
             "atomic_write_bytes", "atomic_writer", "check_output_path", "fd_alias", "first_same_file", "is_stdout",
@@ -79,6 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover
         lock_timeout,
         open_recording,
         recording_exists,
+        write_all,
     )
     from .outputs import (  # noqa: F401
         atomic_write_bytes,
