@@ -203,10 +203,11 @@ def read_stdin_text(*, error: type[AgentFtError], where: str = "<stdin>", limit:
         if buffer is not None:
             data = read_bounded(buffer, where, error=error, limit=limit)
         else:  # a text-only stdin (tests, embedding hosts): bound it by characters
-            text = stream.read((max_input_bytes() if limit is None else limit) + 1)
+            limit = max_input_bytes() if limit is None else limit
+            text = stream.read(limit + 1)
+            if len(text) > limit:
+                raise too_big(where, limit, error)
             data = text.encode("utf-8", "surrogatepass")
-            if len(text) > (max_input_bytes() if limit is None else limit):
-                raise too_big(where, max_input_bytes() if limit is None else limit, error)
     except OSError as e:
         raise error(f"cannot read {where}: {e.strerror or e}") from None
     return _decode(data, where, error)
