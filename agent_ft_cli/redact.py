@@ -80,9 +80,9 @@ def _redact_value(m: re.Match[str]) -> str:
     counted = "token" in key.lower() and _NUMBER.fullmatch(bare)  # "tokens_used: 512" is a count, not a token
     if not _text_key_is_secret(key) or bare.lower() in _NOT_A_SECRET_VALUE or counted:
         return m.group(0)
-    if value[:1] not in "\"'" and not re.match(r"(?i)(bearer|basic|token)\s", value) and _PROSE_WORD.fullmatch(value):
-        return m.group(0)  # a plain word ("api_key: Input should be a valid string"), not a credential
     scheme = re.match(r"(?i)(bearer|basic|token)\s+", value)
+    if value[:1] not in "\"'" and not scheme and _PROSE_WORD.fullmatch(value):
+        return m.group(0)  # a plain word ("api_key: Input should be a valid string"), not a credential
     if scheme:
         shown = scheme.group(0) + REDACTED
     elif value[:1] in "\"'":
@@ -167,10 +167,7 @@ def secret_values(value: Any) -> list[str]:
     value = value if isinstance(value, (dict, list)) else plain(value)
     if isinstance(value, dict):
         for k, v in value.items():
-            if is_secret_key(k) and isinstance(v, str):
-                if len(v) >= 4:
-                    found.append(v)
-            elif is_secret_key(k) and isinstance(v, (dict, list)):
+            if is_secret_key(k) and isinstance(v, (str, dict, list)):
                 found.extend(_all_strings(v))
             else:
                 found.extend(secret_values(v))
@@ -231,9 +228,6 @@ class SecretRegistry:
 
     def scrub(self, text: str, extra: list[str] | None = None) -> str:
         return scrub(text, [*self.known(), *(extra or [])])
-
-    def clear(self) -> None:
-        self._known.clear()
 
 
 _PROCESS_REGISTRY = SecretRegistry()

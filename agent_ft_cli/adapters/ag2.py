@@ -299,7 +299,7 @@ class SessionStorage:
                     old.readline()
                     data = session.dumps_record(self._header())
                     while data:
-                        _write_all(new, data)
+                        fsutil.write_all(new, data)
                         data = old.read(1 << 20)
                 if self.fsync:
                     os.fsync(new)
@@ -324,7 +324,7 @@ class SessionStorage:
             fd = self._fd
             if fd is None:
                 return
-            _write_all(fd, data)
+            fsutil.write_all(fd, data)
             if self.fsync:
                 os.fsync(fd)
 
@@ -340,9 +340,3 @@ class SessionStorage:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from .. import session
 from ..errors import SessionWarning
+from ..fsutil import installed_version
 from ..redact import redact
 
 FRAMEWORK = "ag2"
@@ -21,10 +21,7 @@ DEFAULT_PEER = "user"
 
 def ag2_version() -> str | None:
     """The installed ``ag2`` distribution's version, or None."""
-    try:
-        return metadata.version("ag2")
-    except metadata.PackageNotFoundError:
-        return None
+    return installed_version("ag2")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -35,19 +32,21 @@ def agent_name(agent: Any) -> str:
     return str(getattr(agent, "name", "") or DEFAULT_AGENT)
 
 
+def tool_schema(schema: Any) -> dict[str, Any] | None:
+    """An ag2 tool schema as an OpenAI one, or None when it names no function."""
+    fn = getattr(schema, "function", None)
+    if fn is None or not getattr(fn, "name", None):
+        return None
+    return {"type": "function", "function": {"name": fn.name, "description": fn.description, "parameters": dict(fn.parameters)}}
+
+
 def _tools(agent: Any, extra: Iterable[Any] = ()) -> list[dict[str, Any]]:
     """The agent's tools, then ``extra`` ones (given per call with ``ask(tools=...)``), as OpenAI tool schemas."""
     out: list[dict[str, Any]] = []
     for tool in [*(getattr(agent, "tools", None) or []), *extra]:
-        schema = getattr(tool, "schema", None)
-        fn = getattr(schema, "function", None)
-        if fn is None or not getattr(fn, "name", None):
-            continue
-        if any(t["function"]["name"] == fn.name for t in out):
-            continue
-        out.append(
-            {"type": "function", "function": {"name": fn.name, "description": fn.description, "parameters": dict(fn.parameters)}}
-        )
+        schema = tool_schema(getattr(tool, "schema", None))
+        if schema is not None and all(t["function"]["name"] != schema["function"]["name"] for t in out):
+            out.append(schema)
     return out
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputDataError
-from ..fsutil import read_text
+from ..fsutil import installed_version, read_text
 from ..types import RawMessage
 from .agentchat_views import CHAT_MESSAGES, Notes, context_thread, first_source, task_thread
 from .model import Conversation, WarnFn
@@ -220,21 +220,6 @@ def _check_versions(state: Any, where: str, notes: Notes) -> None:
             _check_versions(value, where, notes)
 
 
-def _installed_version() -> str | None:
-    """The autogen-agentchat installed where the file is imported (the JSON does not say which version wrote it)."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("autogen-agentchat")
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def json_error(path: Path, e: json.JSONDecodeError) -> InputDataError:
-    """``file: not valid JSON at line L, column C (the whole reason)``: the position and all of the reason."""
-    return InputDataError(f"{path}: not valid JSON at line {e.lineno}, column {e.colno} ({e.msg})")
-
-
 def read_agentchat(
     path: Path,
     *,
@@ -253,7 +238,7 @@ def read_agentchat(
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise json_error(path, e) from None
+        raise InputDataError(f"{path}: not valid JSON at line {e.lineno}, column {e.colno} ({e.msg})") from None
     except RecursionError:
         raise InputDataError(f"{path}: JSON nested too deeply to read") from None
     where = str(path)
@@ -295,7 +280,7 @@ def read_agentchat(
         "path": str(path),
         "framework": {
             "name": "autogen-agentchat",
-            "version": _installed_version(),
+            "version": installed_version("autogen-agentchat"),  # installed here: the JSON does not say which wrote it
             "saved": source_type,
             "state_version": first.get("version"),
         },

@@ -3,7 +3,6 @@ conversation (refusing, before writing anything, to overwrite without ``force``)
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import re
 from dataclasses import dataclass
@@ -76,16 +75,16 @@ def write_conversations(
             name = f"{stem}-{n}"
         taken.add(name)
         paths.append(out / f"{name}.jsonl")
-    from ..fsutil import same_file
+    from ..fsutil import first_same_file, os_reason
 
     for path in paths:
-        for src in sources or []:
-            if same_file(path, src):
-                raise UsageError(
-                    f"{{out}}: the session file {str(path)!r} would replace the import source {str(src)!r}; "
-                    "write to another folder",
-                    options=("out",),
-                )
+        src = first_same_file(path, sources or [])
+        if src is not None:
+            raise UsageError(
+                f"{{out}}: the session file {str(path)!r} would replace the import source {str(src)!r}; "
+                "write to another folder",
+                options=("out",),
+            )
     existing = [p for p in paths if p.exists()]
     if existing and not force:
         more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
@@ -112,8 +111,7 @@ def write_conversations(
         except OutputWriteError as e:
             raise _partial(path, e.reason or str(e), written, len(paths)) from None
         except OSError as e:
-            code = errno.errorcode.get(e.errno or 0, "")
-            raise _partial(path, f"{e.strerror or e}" + (f", {code}" if code else ""), written, len(paths)) from None
+            raise _partial(path, os_reason(e), written, len(paths)) from None
         except (ValueError, TypeError, RecursionError) as e:  # orjson: a message nested deeper than it writes
             where = conv.source.get("path", "the source")
             line = conv.source.get("line")

@@ -9,26 +9,19 @@ from __future__ import annotations
 
 import functools
 import importlib
-import importlib.util
 import sys
 import warnings
-from pathlib import Path
 from types import ModuleType
 
 from ..errors import AutogenUnavailableError
+from ..fsutil import installed_version, package_folder
 
 INSTALL_HINT = "install the classic API: pip install 'pyautogen>=0.2.20,<0.10' (or 'autogen>=0.10,<0.15')"
 
 
 def _installed_version() -> str | None:
-    from importlib import metadata
-
-    for dist in ("pyautogen", "autogen", "ag2"):
-        try:
-            return f"{dist} {metadata.version(dist)}"
-        except metadata.PackageNotFoundError:
-            continue
-    return None
+    """The classic autogen distribution installed, with its version (``pyautogen 0.9.0``), or None."""
+    return next((f"{d} {v}" for d in ("pyautogen", "autogen", "ag2") if (v := installed_version(d))), None)
 
 
 # AG2's autogen (0.3 and later) imports matplotlib.pyplot and networkx when they are installed (torch brings
@@ -56,12 +49,8 @@ def _import_without_graph_drawing() -> ModuleType:
     """
     if "autogen" in sys.modules or any(name in sys.modules for name in _GRAPH_DRAWING):
         return importlib.import_module("autogen")
-    try:  # find_spec of "autogen.import_utils" would import autogen itself
-        spec = importlib.util.find_spec("autogen")
-    except (ImportError, ValueError):
-        spec = None
-    places = (spec.submodule_search_locations or []) if spec else []
-    if not any((Path(place) / "import_utils.py").is_file() for place in places):
+    folder = package_folder("autogen")  # find_spec of "autogen.import_utils" would import autogen itself
+    if folder is None or not (folder / "import_utils.py").is_file():
         return importlib.import_module("autogen")
     for name in _GRAPH_DRAWING:
         sys.modules[name] = None  # type: ignore[assignment]  # import of it raises ImportError

@@ -258,10 +258,7 @@ class SessionRecorder:
             return
         with self._lock:
             try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
+                fsutil.write_all(fd, data)
                 if self.fsync:
                     os.fsync(fd)
             except OSError as e:

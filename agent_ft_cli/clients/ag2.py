@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..adapters.ag2 import DEFAULT_AGENT, DEFAULT_PEER, openai_messages, thread_from_events
+from ..adapters.ag2_header import tool_schema
 
 
 def _resolve_client(client: Any) -> Any:
@@ -75,13 +76,6 @@ class ModelClientConfig:
         raise NotImplementedError(f"{type(self).__name__} does not support Files API.")
 
 
-def _tool_schema(schema: Any) -> dict[str, Any] | None:
-    fn = getattr(schema, "function", None)
-    if fn is None:
-        return None
-    return {"type": "function", "function": {"name": fn.name, "description": fn.description, "parameters": dict(fn.parameters)}}
-
-
 class _ModelClientLLM:
     """The ag2 ``LLMClient`` of a :class:`ModelClientConfig`: events in, the client's reply as a ``ModelResponse``."""
 
@@ -107,7 +101,7 @@ class _ModelClientLLM:
             "model": self.config.model,
             "messages": openai_messages(thread, "\n".join(prompt) if prompt else None),
         }
-        schemas = [s for s in (_tool_schema(t) for t in tools) if s is not None]
+        schemas = [s for s in (tool_schema(t) for t in tools) if s is not None]
         if schemas:
             params["tools"] = schemas
         client = self.config.client

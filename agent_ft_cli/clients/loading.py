@@ -70,19 +70,17 @@ def client_stdout_to_stderr(*, quiet: bool = False) -> Iterator[None]:
             os.close(saved)
 
 
-def _failure(exc: BaseException) -> bool:
-    """Whether an exception from client code is the client's failure (everything but an interrupt)."""
-    return not isinstance(exc, KeyboardInterrupt)
-
-
 def _is_dotted(name: str) -> bool:
     return all(part.isidentifier() for part in name.split("."))
 
 
+def _is_file(module: str) -> bool:
+    return module.endswith(".py") or os.sep in module or "/" in module
+
+
 def _split(spec: str) -> tuple[str, str]:
     module, sep, attr = spec.rpartition(":")
-    is_file = module.endswith(".py") or os.sep in module or "/" in module
-    if not sep or not module or not attr or not _is_dotted(attr) or not (is_file or _is_dotted(module)):
+    if not sep or not module or not attr or not _is_dotted(attr) or not (_is_file(module) or _is_dotted(module)):
         raise ClientLoadError(
             f"client {spec!r} is not an import path; use 'package.module:ClassName' or 'path/to/file.py:ClassName'"
         )
@@ -100,7 +98,7 @@ def _origin_of_error(exc: BaseException) -> str:
 
 
 def _import_module(module: str, spec: str) -> Any:
-    if module.endswith(".py") or os.sep in module or "/" in module:
+    if _is_file(module):
         path = Path(module)
         if not path.is_file():
             raise ClientLoadError(f"client {spec!r}: file {module!r} does not exist")
@@ -115,9 +113,9 @@ def _import_module(module: str, spec: str) -> Any:
             sys.path.insert(0, parent)  # so the file can import its siblings
         try:
             loader_spec.loader.exec_module(mod)
-        except BaseException as e:
+        except BaseException as e:  # the client's failure, but an interrupt (it stays one)
             sys.modules.pop(name, None)
-            if not _failure(e):
+            if isinstance(e, KeyboardInterrupt):
                 raise
             raise ClientLoadError(f"client {spec!r}: importing {module!r} failed: {_origin_of_error(e)}") from e
         return mod
@@ -135,9 +133,9 @@ def _import_module(module: str, spec: str) -> Any:
         raise ClientLoadError(
             f"client {spec!r}: module {module!r} was found but it imports {e.name!r}, which is not installed"
         ) from e
+    except KeyboardInterrupt:
+        raise
     except BaseException as e:  # SystemExit and GeneratorExit too: the client's failure, never agent-ft's exit
-        if not _failure(e):
-            raise
         raise ClientLoadError(f"client {spec!r}: importing {module!r} failed: {_origin_of_error(e)}") from e
 
 

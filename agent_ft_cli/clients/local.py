@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -29,7 +30,7 @@ import orjson
 from ..align import Skipped, align, is_prompt, text_of
 from ..errors import InputDataError
 from ..fsutil import atomic_write_bytes, exclusive_lock, read_bounded
-from .protocol import ModelClientBase, chat_response
+from .protocol import ModelClientBase, chat_response, rounded_mean
 
 DEFAULT_STATE = ".agent-ft/local-model.json"
 #: At most this many learning steps are reported in the history (pairs are learned in that many even batches).
@@ -137,8 +138,7 @@ class LocalLearningClient(ModelClientBase):
             raise RuntimeError(f"local model state {str(self.state_path)!r} is unreadable: {e}") from None
         return list(data.get("answers", [])) if isinstance(data, dict) else []
 
-    def _save(self, answers: list[dict[str, Any]]) -> None:
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+    def _save(self, answers: list[dict[str, Any]]) -> None:  # under update_model's lock, in the folder it made
         data = {"format": "agent-ft-local-model", "version": 1, "answers": answers}
         atomic_write_bytes(self.state_path, orjson.dumps(data, option=orjson.OPT_INDENT_2), what="model state")
 
@@ -240,9 +240,7 @@ class LocalLearningClient(ModelClientBase):
         after = self._margins(rows, answers)
         if learned:
             self._save(answers)
-        reasons: dict[str, int] = {}
-        for s in skipped:
-            reasons[s.reason] = reasons.get(s.reason, 0) + 1
+        reasons = dict(Counter(s.reason for s in skipped))
         return {
             "pairs_seen": seen,
             "learned": len(learned),
@@ -254,16 +252,12 @@ class LocalLearningClient(ModelClientBase):
             "state_path": str(self.state_path),
             "method": "remember",
             "steps": steps,
-            "margin_before": _mean(before),
-            "margin_after": _mean(after),
+            "margin_before": rounded_mean(before),
+            "margin_after": rounded_mean(after),
             "margins": [{"pair": item.pair.index, "before": round(b, 4), "after": round(a, 4)}
                         for item, b, a in zip(tied, before, after, strict=True)],
             "history": history,
         }
-
-
-def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), 4) if values else None
 
 
 def _logged(step: int, steps: int, margins: list[float]) -> dict[str, Any]:
@@ -273,7 +267,7 @@ def _logged(step: int, steps: int, margins: list[float]) -> dict[str, Any]:
         "step": step,
         "epoch": round(step / steps, 4),
         "loss": round(sum(losses) / len(losses), 6) if losses else None,
-        "rewards/margins": _mean(margins),
+        "rewards/margins": rounded_mean(margins),
         "rewards/accuracies": round(sum(m > 0 for m in margins) / len(margins), 4) if margins else None,
         "pairs_measured": len(margins),
     }

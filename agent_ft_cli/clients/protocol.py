@@ -179,6 +179,11 @@ def chat_response(
     )
 
 
+def rounded_mean(values: list[float]) -> float | None:
+    """The mean of a run's margins as the bundled clients report it: 4 decimals, None for no values."""
+    return round(sum(values) / len(values), 4) if values else None
+
+
 class ModelClientBase:
     """The model-client boilerplate: a subclass writes ``create`` (returning :func:`chat_response`) and, to learn,
     ``update_model``."""

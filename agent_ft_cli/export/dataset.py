@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 
 from ..errors import InputDataError, UsageError
+from ..fsutil import parse_byte_size
 from ..jsonio import DUMP_OPTS, json_default, to_json
 from .formats import Row
 
@@ -40,19 +41,13 @@ _BATCH_ROWS = 2048  # rows per record batch (and Parquet row group): memory is b
 _MAYBE_INEXACT = re.compile(r"\d[.eE]|\d{16}")  # a JSON text ujson may read back changed (a float, a big integer)
 
 
-_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30}
-
-
 def parse_size(text: str | int) -> int:
-    """A shard size as bytes: ``500MB``, ``1GB``, ``256MiB`` or a number of bytes (what ``--shard-size`` takes)."""
-    if isinstance(text, int):
-        value = text
-    else:
-        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", str(text))
-        unit = m.group(2).upper() if m else ""
-        if m is None or unit not in _UNITS:
-            raise UsageError(f"{{shard_size}} {text!r}: give a size such as 256MB, 1GB or a number of bytes", options=("shard_size",))
-        value = int(float(m.group(1)) * _UNITS[unit])
+    """A shard size as bytes: ``500MB``, ``1GB``, ``256MiB`` or a number of bytes (what ``--shard-size`` takes;
+    units read by :func:`~agent_ft_cli.fsutil.parse_byte_size`)."""
+    try:
+        value = text if isinstance(text, int) else parse_byte_size(str(text))
+    except ValueError:
+        raise UsageError(f"{{shard_size}} {text!r}: give a size such as 256MB, 1GB or a number of bytes", options=("shard_size",)) from None
     if value < 1:
         raise UsageError(f"{{shard_size}} {text!r}: give a size of 1 byte or more", options=("shard_size",))
     return value

@@ -35,9 +35,12 @@ from .inputs import (  # noqa: F401
     DEFAULT_MAX_INPUT_BYTES,
     MAX_INPUT_ENV,
     check_input_file,
+    installed_version,
     iter_lines,
     line_too_long,
     max_input_bytes,
+    package_folder,
+    parse_byte_size,
     read_bounded,
     read_stdin_text,
     read_text,
@@ -49,24 +52,22 @@ from .inputs import (  # noqa: F401
 # inspect/validate start faster without secrets/hmac/tempfile.
 _LAZY = _lazy_table(
     {
-        ".folders": ("atomic_folder", "remove_stale_folders"),
+        ".folders": ("atomic_folder",),
         ".locks": (
             "DEFAULT_LOCK_TIMEOUT", "LOCK_TIMEOUT_ENV", "RECORDING_MODES", "append_line", "check_recording_mode",
             "exclusive_lock", "lock_fd", "lock_path_for", "lock_timeout", "open_recording", "recording_exists",
+            "write_all",
         ),
         ".outputs": (
             "atomic_write_bytes", "atomic_writer", "check_output_path", "fd_alias", "first_same_file", "is_stdout",
-            "real_target", "refuse_inputs", "remove_stale_temps", "same_file", "stdout_writer", "write_output",
+            "os_reason", "real_target", "refuse_inputs", "remove_stale_temps", "same_file", "stdout_writer", "write_output",
         ),
     }
 )
 __getattr__ = _lazy_getattr(__name__, _LAZY, globals())
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .folders import (  # noqa: F401
-        atomic_folder,
-        remove_stale_folders,
-    )
+    from .folders import atomic_folder  # noqa: F401
     from .locks import (  # noqa: F401
         DEFAULT_LOCK_TIMEOUT,
         LOCK_TIMEOUT_ENV,
@@ -79,6 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover
         lock_timeout,
         open_recording,
         recording_exists,
+        write_all,
     )
     from .outputs import (  # noqa: F401
         atomic_write_bytes,
@@ -87,6 +89,7 @@ if TYPE_CHECKING:  # pragma: no cover
         fd_alias,
         first_same_file,
         is_stdout,
+        os_reason,
         real_target,
         refuse_inputs,
         remove_stale_temps,

@@ -13,41 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-import secrets
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import OutputWriteError
 from .locks import lock_fd
-from .outputs import _pid_alive, _write_error, refuse_inputs
-
-_TMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{12}\.(?:tmp|old)")
-
-
-def _sibling(target: Path, kind: str) -> Path:
-    return target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(6)}.{kind}"
-
-
-def remove_stale_folders(target: Path) -> None:
-    """Temporary folders that earlier, killed writes of ``target`` left beside it (their process is gone and
-    nobody holds their lock)."""
-    import fcntl
-
-    with contextlib.suppress(OSError):
-        for entry in os.listdir(target.parent):
-            m = _TMP.fullmatch(entry)
-            if not m or m.group("name") != target.name or _pid_alive(int(m.group("pid"))):
-                continue
-            fd = os.open(target.parent / entry, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_NOFOLLOW)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # refused: a live writer holds it
-                shutil.rmtree(target.parent / entry, ignore_errors=True)
-            except OSError:
-                pass
-            finally:
-                os.close(fd)
+from .outputs import _sibling, _write_error, refuse_inputs, remove_stale_temps
 
 
 @contextlib.contextmanager
@@ -59,7 +31,7 @@ def atomic_folder(
     while swapping becomes an :class:`~agent_ft_cli.errors.OutputWriteError` naming the folder."""
     target = Path(target)
     refuse_inputs(target, inputs, what=what)
-    remove_stale_folders(target)
+    remove_stale_temps(target)
     tmp = _sibling(target, "tmp")
     old: Path | None = None
     fd: int | None = None
@@ -67,7 +39,7 @@ def atomic_folder(
         try:
             os.mkdir(tmp, 0o755)
             fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-            lock_fd(fd, where=str(tmp), timeout=0, what=what)  # marks it live for remove_stale_folders
+            lock_fd(fd, where=str(tmp), timeout=0, what=what)  # marks it live for remove_stale_temps
             yield tmp
             if target.is_dir() and os.listdir(target):  # the folder it replaces: moved aside, then removed
                 old = _sibling(target, "old")

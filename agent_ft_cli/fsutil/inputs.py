@@ -1,5 +1,5 @@
 """Bounded input: whole files and stdin read in chunks up to a limit, one JSON Lines record bounded the same way,
-and devices, FIFOs and sockets refused where a file is read whole."""
+and devices, FIFOs and sockets refused where a file is read whole; where an installed package's source lies."""
 
 from __future__ import annotations
 
@@ -20,20 +20,38 @@ DEFAULT_MAX_INPUT_BYTES = 64 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
 
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:([KMG])(i?)(B?)|B)?\s*", re.IGNORECASE)
+
+
+def parse_byte_size(text: str, *, fractions: bool = True) -> int:
+    """A byte count written as ``256M``, ``1GB``, ``512KiB`` or a plain number, the GNU coreutils way: ``K``/``KiB``
+    (and ``M``, ``G``) are powers of 1024, ``KB`` powers of 1000; ``fractions=False`` refuses ``1.5G``.
+    A text that is not such a size is a :class:`ValueError` (each caller words its own message)."""
+    m = _SIZE.fullmatch(text)
+    if m is None or (not fractions and "." in m.group(1)):
+        raise ValueError(text)
+    unit, binary, b = (m.group(2) or "").upper(), m.group(3), m.group(4)
+    base = 1000 if b and not binary else 1024
+    number = float(m.group(1)) if "." in m.group(1) else int(m.group(1))
+    return int(number * base ** " KMG".index(unit or " "))
+
+
 def max_input_bytes() -> int:
     """The most agent-ft reads whole: one input file, stdin, or one JSON Lines record.
 
-    ``AGENT_FT_MAX_INPUT_BYTES`` (a byte count, optionally with a ``K``/``M``/``G`` suffix, powers of 1024) raises or
-    lowers it; an unreadable value is a :class:`UsageError`.
+    ``AGENT_FT_MAX_INPUT_BYTES`` (a byte count, optionally with a suffix read by :func:`parse_byte_size`: ``256M``)
+    raises or lowers it; an unreadable value is a :class:`UsageError`.
     """
     raw = os.environ.get(MAX_INPUT_ENV, "").strip()
     if not raw:
         return DEFAULT_MAX_INPUT_BYTES
-    m = re.fullmatch(r"(\d+)\s*([KMG]i?B?)?", raw, re.IGNORECASE)
-    if not m or int(m.group(1)) <= 0:
+    try:
+        value = parse_byte_size(raw, fractions=False)
+    except ValueError:
+        value = 0
+    if value <= 0:
         raise UsageError(f"{MAX_INPUT_ENV}={raw!r} is not a positive byte count (such as 268435456 or 256M)")
-    scale = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}[(m.group(2) or "")[:1].upper()]
-    return int(m.group(1)) * scale
+    return value
 
 
 def _human(n: int) -> str:
@@ -185,13 +203,38 @@ def read_stdin_text(*, error: type[AgentFtError], where: str = "<stdin>", limit:
         if buffer is not None:
             data = read_bounded(buffer, where, error=error, limit=limit)
         else:  # a text-only stdin (tests, embedding hosts): bound it by characters
-            text = stream.read((max_input_bytes() if limit is None else limit) + 1)
+            limit = max_input_bytes() if limit is None else limit
+            text = stream.read(limit + 1)
+            if len(text) > limit:
+                raise too_big(where, limit, error)
             data = text.encode("utf-8", "surrogatepass")
-            if len(text) > (max_input_bytes() if limit is None else limit):
-                raise too_big(where, max_input_bytes() if limit is None else limit, error)
     except OSError as e:
         raise error(f"cannot read {where}: {e.strerror or e}") from None
     return _decode(data, where, error)
+
+
+def package_folder(name: str) -> Path | None:
+    """The folder of the installed package ``name`` (a top-level name), found without importing it: None when it
+    cannot be imported here (not installed, blocked by ``sys.modules[name] = None``) or is not a package of source
+    files (an ``__init__.py``)."""
+    import importlib.util  # only where it is asked: not on every command's start
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):  # ValueError: an entry of sys.modules without a spec
+        return None
+    origin = spec.origin if spec is not None else None
+    return Path(origin).parent if origin and origin.endswith("__init__.py") else None
+
+
+def installed_version(distribution: str) -> str | None:
+    """The version of the installed ``distribution`` (``"ag2"``, ``"autogen-agentchat"``), or None."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 # -- outputs -------------------------------------------------------------------------------------------------------

@@ -109,6 +109,13 @@ def append_line(path: Path, line: bytes, *, what: str, fsync: bool = False) -> N
             os.close(fd)
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (``os.write`` may write part of it: a pipe, a signal, a full quota)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 #: How a recording treats a session file that already holds data: ``"x"`` refuses it (the default), ``"w"`` replaces it.
 RECORDING_MODES = ("x", "w")
 

@@ -60,40 +60,21 @@ def fd_alias(path: Path | str) -> int | None:
     return None
 
 
-@contextlib.contextmanager
-def _fd_writer(path: Path, fd: int, what: str) -> Iterator[BinaryIO]:
-    """Write to this process's descriptor ``fd`` (see :func:`fd_alias`), at its current position, never truncating."""
-    try:
-        fh = os.fdopen(os.dup(fd), "wb")
-    except OSError as e:
-        raise _write_error(path, e, what) from None
-    with fh:
-        try:
-            yield fh
-            fh.flush()
-        except OSError as e:
-            raise _write_error(path, e, what) from None
-
-
 def real_target(path: Path) -> Path:
     """Where writing ``path`` lands: the end of its chain of symbolic links (the path itself if it is none)."""
     return Path(os.path.realpath(path))
 
 
-def _same_file(out: Path, given: Path | str) -> bool:
-    given = Path(given)
+def same_file(out: Path | str, given: Path | str) -> bool:
+    """Whether writing ``out`` would land on ``given``: the same file (``samefile``, hard links), or the same
+    target once symbolic links are followed (also when ``out`` does not exist yet)."""
+    out, given = Path(out), Path(given)
     with contextlib.suppress(OSError, ValueError):
         if out.exists() and given.exists():
             return os.path.samefile(out, given)
     with contextlib.suppress(OSError, ValueError):
         return real_target(out) == real_target(given)
     return False
-
-
-def same_file(out: Path | str, given: Path | str) -> bool:
-    """Whether writing ``out`` would land on ``given``: the same file (``samefile``, hard links), or the same
-    target once symbolic links are followed (also when ``out`` does not exist yet)."""
-    return _same_file(Path(out), given)
 
 
 def check_output_path(path: Path, *, option: str = "--output", inputs: Iterable[Path | str | None] = ()) -> Path:
@@ -114,14 +95,16 @@ def check_output_path(path: Path, *, option: str = "--output", inputs: Iterable[
     for given in inputs:
         if given is None or is_stdout(given):
             continue
-        if _same_file(path, given):
+        if same_file(path, given):
             raise UsageError(f"{option} {str(path)!r} is also an input of this command ({str(given)!r}); write to another file")
-    with contextlib.suppress(OSError):  # through links, /proc/self/fd/N's magic ones (/dev/stdout into a pipe) too
-        given_st = os.stat(path)
-        if stat.S_ISCHR(given_st.st_mode) or stat.S_ISFIFO(given_st.st_mode):
-            if not os.access(path, os.W_OK):
-                raise UsageError(f"{option} {str(path)!r} exists and is not writable")
-            return path
+    try:  # through links, /proc/self/fd/N's magic ones (/dev/stdout into a pipe) too
+        st: os.stat_result | None = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):  # written directly
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"{option} {str(path)!r} exists and is not writable")
+        return path
     target = real_target(path)
     if target.is_dir():
         raise UsageError(f"{option} {str(path)!r} is a folder; give a file name")
@@ -132,15 +115,7 @@ def check_output_path(path: Path, *, option: str = "--output", inputs: Iterable[
         raise UsageError(f"{option} {str(path)!r}: folder {str(shown)!r} does not exist; create it first")
     if not parent.is_dir():
         raise UsageError(f"{option} {str(path)!r}: {str(shown)!r} is not a folder")
-    try:
-        st: os.stat_result | None = os.stat(target)
-    except OSError:
-        st = None
     if st is not None and not stat.S_ISREG(st.st_mode):
-        if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
-            if not os.access(target, os.W_OK):
-                raise UsageError(f"{option} {str(path)!r} exists and is not writable")
-            return path
         raise UsageError(f"{option} {str(path)!r} exists and is {_kind(st.st_mode) or 'not a regular file'}; give a file name")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise UsageError(f"{option} {str(path)!r}: folder {str(shown)!r} is not writable")
@@ -162,9 +137,14 @@ def check_output_path(path: Path, *, option: str = "--output", inputs: Iterable[
     return path
 
 
-def _write_error(path: Path, e: OSError, what: str) -> OutputWriteError:
+def os_reason(e: OSError) -> str:
+    """An operating system error as a reason in a message: ``No space left on device, ENOSPC``."""
     code = errno.errorcode.get(e.errno or 0, "")
-    reason = f"{e.strerror or e}" + (f", {code}" if code else "")
+    return f"{e.strerror or e}" + (f", {code}" if code else "")
+
+
+def _write_error(path: Path, e: OSError, what: str) -> OutputWriteError:
+    reason = os_reason(e)
     err = OutputWriteError(f"cannot write {what} {str(path)!r} ({reason}); nothing was written")
     err.path, err.reason = str(path), reason
     return err
@@ -187,16 +167,13 @@ def write_output(path: Path, data: bytes, *, option: str = "--output") -> None:
         raise _write_error(path, e, option) from None
 
 
-# Temporary files of a named atomic write: ".<name>.<pid>.<random>.tmp"; only these are ever cleaned up.
-_TMP_SUFFIX = ".tmp"
+# Temporary siblings of an atomic write: ".<name>.<pid>.<random>.tmp" (a file, or a folder being filled), and
+# ".<name>.<pid>.<random>.old" (a folder moved aside to be removed); only these are ever cleaned up.
+_TEMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{12}\.(?P<kind>tmp|old)")
 
 
-def _tmp_pattern(name: str) -> re.Pattern[str]:
-    return re.compile(rf"\.{re.escape(name)}\.(\d+)\.[0-9a-f]{{12}}{re.escape(_TMP_SUFFIX)}")
-
-
-def _tmp_name(name: str) -> str:
-    return f".{name}.{os.getpid()}.{secrets.token_hex(6)}{_TMP_SUFFIX}"
+def _sibling(target: Path, kind: str = "tmp") -> Path:
+    return target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(6)}.{kind}"
 
 
 def _pid_alive(pid: int) -> bool:
@@ -212,25 +189,29 @@ def _pid_alive(pid: int) -> bool:
 
 
 def remove_stale_temps(path: Path) -> list[Path]:
-    """Remove the temporary files that earlier, killed atomic writes of ``path`` left beside it.
+    """Remove the temporary files and folders that earlier, killed atomic writes of ``path`` (:func:`atomic_writer`,
+    :func:`~.folders.atomic_folder`) left beside it.
 
-    Only names of our own pattern (``.<name>.<pid>.<random>.tmp``) are touched, and only when their writer is gone:
-    its process no longer exists *and* nobody holds the file's lock (a live writer always does). Returns what was
-    removed.
+    Only names of our own pattern (``.<name>.<pid>.<random>.tmp``, a folder's ``.old``) are touched, and only when
+    their writer is gone: its process no longer exists *and* nobody holds the file's lock (a live writer always
+    does). Returns what was removed.
     """
     import fcntl
+    import shutil
 
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
-    pattern = _tmp_pattern(path.name)
     removed: list[Path] = []
     try:
         names = os.listdir(parent)
     except OSError:
         return removed
     for name in names:
-        m = pattern.fullmatch(name)
-        if not m or (_pid_alive(int(m.group(1))) and int(m.group(1)) != os.getpid()):
+        m = _TEMP.fullmatch(name)
+        if not m or m.group("name") != path.name:
+            continue
+        pid = int(m.group("pid"))
+        if _pid_alive(pid) and (pid != os.getpid() or m.group("kind") == "old"):  # ours: live while it is locked
             continue
         candidate = parent / name
         try:
@@ -238,15 +219,20 @@ def remove_stale_temps(path: Path) -> list[Path]:
         except OSError:
             continue
         try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+            mode = os.fstat(fd).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                 continue
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 continue  # a live writer holds it
-            with contextlib.suppress(OSError):
-                os.unlink(candidate)
+            if stat.S_ISDIR(mode):
+                shutil.rmtree(candidate, ignore_errors=True)
                 removed.append(candidate)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(candidate)
+                    removed.append(candidate)
         finally:
             os.close(fd)
     return removed
@@ -350,7 +336,7 @@ def atomic_writer(
     refuse_inputs(path, inputs, what=what)
     alias = fd_alias(path)
     if alias is not None:
-        with _fd_writer(path, alias, what) as stream:
+        with _direct_writer(path, what, alias) as stream:
             yield stream
         return
     target = real_target(path)
@@ -368,7 +354,7 @@ def atomic_writer(
     tmp: Path | None = None
     if fd is None:
         try:
-            tmp = parent / _tmp_name(target.name)
+            tmp = _sibling(target)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         except OSError as e:
             raise _write_error(path, e, what) from None
@@ -390,7 +376,7 @@ def atomic_writer(
             except OSError as e:
                 raise _write_error(path, e, what) from None
             if tmp is None:  # give the unnamed file a name (already locked), then rename it over the target
-                linked = parent / _tmp_name(target.name)
+                linked = _sibling(target)
                 try:
                     _link_unnamed(fd, parent, linked.name)
                 except OSError as e:
@@ -413,11 +399,13 @@ def atomic_writer(
 
 
 @contextlib.contextmanager
-def _direct_writer(path: Path, what: str) -> Iterator[BinaryIO]:
+def _direct_writer(path: Path, what: str, fd: int | None = None) -> Iterator[BinaryIO]:
+    """Write a device or FIFO directly, or this process's descriptor ``fd`` (see :func:`fd_alias`) at its current
+    position, never truncating it."""
     # Opened by the given name, not its real path: /dev/stdout into a pipe is /proc/self/fd/1, whose real path
     # ("pipe:[...]") cannot be opened.
     try:
-        raw = _Raw(str(path), "wb")
+        raw = _Raw(str(path) if fd is None else os.dup(fd), "wb")
     except OSError as e:
         raise _write_error(path, e, what) from None
     fh = io.BufferedWriter(raw)

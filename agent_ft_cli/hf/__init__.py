@@ -7,11 +7,10 @@ client path), and a missing extra is one clear error naming the install command.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from typing import TYPE_CHECKING, Any
 
 from ..distributed import is_main_process
+from ..fsutil import package_folder
 from .errors import INSTALL, ExtraMissingError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,20 +23,8 @@ EXTRA_MODULES = ("torch", "transformers", "trl", "peft", "accelerate", "datasets
 
 
 def missing_extra() -> list[str]:
-    """The ``hf`` extra's modules that cannot be imported here (without importing them)."""
-    missing = []
-    for name in EXTRA_MODULES:
-        if name in sys.modules:  # imported already, or blocked (None)
-            if sys.modules[name] is None:
-                missing.append(name)
-            continue
-        try:
-            found = importlib.util.find_spec(name) is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            missing.append(name)
-    return missing
+    """The ``hf`` extra's modules (each a package) that cannot be imported here (found without importing them)."""
+    return [name for name in EXTRA_MODULES if package_folder(name) is None]
 
 
 def __getattr__(name: str) -> Any:

@@ -119,19 +119,9 @@ def remove_staging(staging: Path | None) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _fsync_tree(folder: Path) -> None:
-    for root, _, files in os.walk(folder):
-        for name in files:
-            fd = os.open(os.path.join(root, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+def _fsync(path: str | Path) -> None:
+    """A file's or a folder's data on disk."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -141,7 +131,10 @@ def _fsync_dir(folder: Path) -> None:
 def publish(output_dir: Path, staging: Path, *, keep: int = 2) -> Path:
     """Make ``staging`` the current checkpoint: move it under ``runs/``, then swap the ``current`` link in one
     rename. Older runs beyond the newest ``keep`` are removed afterwards (never the current one)."""
-    _fsync_tree(staging)
+    for root, _, files in os.walk(staging):
+        for name in files:
+            _fsync(os.path.join(root, name))
+    _fsync(staging)
     runs = output_dir / RUNS
     runs.mkdir(exist_ok=True)
     now = time.time_ns()  # names sort in publishing order (the newest last)
@@ -151,7 +144,7 @@ def publish(output_dir: Path, staging: Path, *, keep: int = 2) -> Path:
     tmp_link = output_dir / f".{CURRENT}-{uuid.uuid4().hex[:8]}"
     os.symlink(os.path.join(RUNS, name), tmp_link)
     os.replace(tmp_link, output_dir / CURRENT)  # the one rename that publishes the run
-    _fsync_dir(output_dir)
+    _fsync(output_dir)
     prune(runs, keep=keep, current=final)
     return final
 

@@ -17,12 +17,14 @@ import contextlib
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from ..align import Aligned, align, prompt_thread, text_of
-from ..clients.protocol import ModelClientBase, chat_response
+from ..clients.protocol import ModelClientBase, chat_response, rounded_mean
+from ..redact import describe_exception
 from . import checkpoint as ckpt
 from . import preflight as checks
 from .errors import CheckpointWriteError, ModelNotFoundError, NoChatTemplateError, NothingTiedError, OutOfMemoryError
@@ -147,12 +149,9 @@ class HFClient(ModelClientBase):
         try:
             tokenizer = AutoTokenizer.from_pretrained(source)
         except (OSError, ValueError) as e:
-            raise ModelNotFoundError(f"model {source!r} cannot be loaded: its tokenizer does not load ({_first_line(e)})") from None
+            raise ModelNotFoundError(f"model {source!r} cannot be loaded: its tokenizer does not load ({describe_exception(e, limit=200)})") from None
         if not getattr(tokenizer, "chat_template", None):
-            raise NoChatTemplateError(
-                f"model {source!r} has no chat template, so a thread cannot be turned into a prompt; use an instruct/"
-                "chat model or set tokenizer.chat_template and save it with the model"
-            )
+            raise NoChatTemplateError.of(source)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         return tokenizer
@@ -171,7 +170,9 @@ class HFClient(ModelClientBase):
     def _load_weights(self, source: str) -> Any:
         from transformers import AutoModelForCausalLM
 
-        with quiet_if_asked():
+        from .train import quiet_libraries
+
+        with quiet_libraries(os.environ.get(QUIET_ENV) == "1"):
             try:
                 model = AutoModelForCausalLM.from_pretrained(source, dtype=self.dtype_name or "auto")
             except MemoryError:
@@ -197,15 +198,11 @@ class HFClient(ModelClientBase):
             enc = self.tokenizer.apply_chat_template(_system_merged(chat), **kwargs)
         return list(enc["input_ids"])
 
-    def prompt_ids(self, messages: list[Message], tools: Any = None) -> list[int]:
-        """The token ids of the thread with the assistant turn opened, by the model's chat template."""
-        return self._template(chat_messages(messages), add_generation_prompt=True, tools=tools)
-
     # -- ModelClient protocol --------------------------------------------------------------------------------------
     def create(self, params: dict[str, Any]) -> SimpleNamespace:
         import torch
 
-        ids = self.prompt_ids(params.get("messages") or [], tools=params.get("tools"))
+        ids = self._template(chat_messages(params.get("messages") or []), add_generation_prompt=True, tools=params.get("tools"))
         settings = {"max_new_tokens": 128, **self.generation, **{k: params[k] for k in GENERATION_KEYS if k in params}}
         temperature = float(settings.pop("temperature", 0.0) or 0.0)
         sample = bool(settings.pop("do_sample", temperature > 0))
@@ -272,9 +269,7 @@ class HFClient(ModelClientBase):
         from .train import TrainSpec, quiet_libraries, settings_for, train
 
         tied, skipped = align(preference_data, inference_messages)
-        reasons: dict[str, int] = {}
-        for s in skipped:
-            reasons[s.reason] = reasons.get(s.reason, 0) + 1
+        reasons = dict(Counter(s.reason for s in skipped))
         if not tied:
             why = "; ".join(f"{n} x {r}" for r, n in reasons.items()) or "no pairs given"
             raise NothingTiedError(
@@ -307,7 +302,7 @@ class HFClient(ModelClientBase):
                 result = train(self, rows, spec, scratch=staging, quiet=quiet)
                 self.model = result.model
                 after = logprobs_many(self.model, self, [(p, [c, r]) for p, c, r in rows])
-                ref = "adapter" if spec.lora is not None else _reference_model(result)
+                ref = "adapter" if spec.lora is not None else result.reference
                 self._reference = (beta, ref) if ref is not None else None
                 stats = self._stats(method, spec, tied, skipped, reasons, result, before, after, beta, start)
                 path: Path | None = None
@@ -343,12 +338,12 @@ class HFClient(ModelClientBase):
             "steps": result.steps,
             "seconds": round(time.monotonic() - start, 3),
             "metrics": result.metrics,
-            "margin_before": _mean(summed[0]),
-            "margin_after": _mean(summed[1]),
-            "token_margin_before": _mean(token[0]),
-            "token_margin_after": _mean(token[1]),
-            "reward_margin": _mean([c - r for c, r in rewards]),
-            "reward_accuracy": _mean([float(c > r) for c, r in rewards]),
+            "margin_before": rounded_mean(summed[0]),
+            "margin_after": rounded_mean(summed[1]),
+            "token_margin_before": rounded_mean(token[0]),
+            "token_margin_after": rounded_mean(token[1]),
+            "reward_margin": rounded_mean([c - r for c, r in rewards]),
+            "reward_accuracy": rounded_mean([float(c > r) for c, r in rewards]),
             "margins": [
                 {"pair": item.pair.index, "before": round(b, 4), "after": round(a, 4), "token_before": round(tb, 4),
                  "token_after": round(ta, 4), "reward_chosen": round(rc, 4), "reward_rejected": round(rr, 4),
@@ -402,26 +397,10 @@ def _is_peft(model: Any) -> bool:
     return model is not None and callable(getattr(model, "merge_and_unload", None))
 
 
-def _reference_model(result: Any) -> Any:
-    return result.reference
-
-
-@contextlib.contextmanager
-def quiet_if_asked() -> Any:
-    from .train import quiet_libraries
-
-    with quiet_libraries(os.environ.get(QUIET_ENV) == "1"):
-        yield
-
-
-def _first_line(e: BaseException) -> str:
-    return str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
-
-
 def _weights_problem(source: str, e: BaseException) -> str:
     """Which file failed to load, when one did (a truncated ``model.safetensors``)."""
     folder = Path(source)
-    text = _first_line(e)
+    text = describe_exception(e, limit=200)
     if folder.is_dir():
         weights = sorted(p.name for p in folder.iterdir() if p.suffix in (".safetensors", ".bin"))
         for name in weights:
@@ -436,7 +415,3 @@ def _weights_problem(source: str, e: BaseException) -> str:
         if not weights:
             return f"the folder {str(folder)!r} has no weights file (model.safetensors) ({text})"
     return text
-
-
-def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), 4) if values else None

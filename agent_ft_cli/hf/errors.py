@@ -35,6 +35,13 @@ class ModelNotFoundError(ClientLoadError):
 class NoChatTemplateError(ClientLoadError):
     """A tokenizer without a chat template: the client cannot turn a thread into a prompt."""
 
+    @classmethod
+    def of(cls, model: str) -> NoChatTemplateError:
+        return cls(
+            f"model {model!r} has no chat template, so a thread cannot be turned into a prompt; use an instruct/"
+            "chat model or set tokenizer.chat_template and save it with the model"
+        )
+
 
 class NothingTiedError(InputDataError):
     """No pair tied to a prompt: nothing was trained and the checkpoint is untouched."""

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..redact import describe_exception
 from . import sources
 from .errors import MissingOutputDirError, ModelNotFoundError, NoChatTemplateError, NotCausalLMError, NothingTiedError
 
@@ -43,10 +44,9 @@ def resolve_model(model: str) -> Path:
 
         return Path(snapshot_download(model, local_files_only=True))
     except Exception as e:  # LocalEntryNotFoundError, an invalid repo id, ...
-        reason = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
         raise ModelNotFoundError(
             f"model {model!r} cannot be loaded: not a local folder, not in the Hugging Face cache, and the hub is not "
-            f"reachable (offline?) ({reason})"
+            f"reachable (offline?) ({describe_exception(e, limit=160)})"
         ) from None
 
 
@@ -116,10 +116,7 @@ def check_tokenizer(folder: Path, model: str) -> None:
     if not template and config_file.is_file():
         template = bool(_read_json(config_file, model).get("chat_template"))
     if not template:
-        raise NoChatTemplateError(
-            f"model {model!r} has no chat template, so a thread cannot be turned into a prompt; use an instruct/"
-            "chat model or set tokenizer.chat_template and save it with the model"
-        )
+        raise NoChatTemplateError.of(model)
 
 
 def check_model(model: str, *, light: bool = False) -> str | None:

@@ -19,10 +19,11 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
-import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
+
+from ..fsutil import package_folder
 
 #: TRL's config class of each training method, and the module that defines it.
 CONFIGS = {"dpo": ("DPOConfig", "trl.trainer.dpo_config"), "sft": ("SFTConfig", "trl.trainer.sft_config"),
@@ -37,17 +38,10 @@ class SourceUnreadable(Exception):
 def _module_file(dotted: str) -> Path:
     """The source file of ``dotted`` (a module or a package's ``__init__.py``), found without importing anything."""
     top, *rest = dotted.split(".")
-    loaded = sys.modules.get(top)
-    origin = getattr(loaded, "__file__", None) if loaded is not None else None
-    if origin is None:
-        try:
-            spec = importlib.util.find_spec(top)  # a top-level name: finds, does not import
-        except Exception as e:  # ImportError, ValueError (a blocked module: sys.modules[top] is None), ...
-            raise SourceUnreadable(f"{top} cannot be found ({type(e).__name__}: {e})") from None
-        origin = spec.origin if spec is not None else None
-    if not origin or not origin.endswith("__init__.py"):
+    folder = package_folder(top)
+    if folder is None:
         raise SourceUnreadable(f"{top} is not installed as a package of source files")
-    base = Path(origin).parent.joinpath(*rest)
+    base = folder.joinpath(*rest)
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
         if candidate.is_file():
             return candidate

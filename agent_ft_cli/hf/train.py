@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import OutOfMemoryError, TrainingSettingError
+from .sources import CONFIGS
 
 Message = dict[str, Any]
 
@@ -32,9 +33,7 @@ class Trainable(Protocol):
     tokenizer: Any
     loaded_from: str
 
-METHODS = ("dpo", "sft", "kto")
-#: TRL's config class of each method.
-CONFIG_NAMES = {"dpo": "DPOConfig", "sft": "SFTConfig", "kto": "KTOConfig"}
+METHODS = tuple(CONFIGS)  # dpo, sft, kto: CONFIGS names TRL's config class of each
 ALIASES = {
     "epochs": "num_train_epochs",
     "batch_size": "per_device_train_batch_size",
@@ -73,11 +72,10 @@ class TrainResult:
 
 
 def _config_class(method: str) -> Any:
-    if method not in METHODS:
-        raise TrainingSettingError(f"unknown training method {method!r}; use one of {', '.join(METHODS)}")
+    """TRL's config class of ``method`` (checked by :func:`settings_for`, whose settings every run starts from)."""
     import trl
 
-    return {"dpo": trl.DPOConfig, "sft": trl.SFTConfig, "kto": trl.KTOConfig}[method]
+    return getattr(trl, CONFIGS[method][0])
 
 
 def _fields(method: str) -> Collection[str]:
@@ -98,7 +96,7 @@ def settings_for(
         raise TrainingSettingError(f"unknown training method {method!r}; use one of {', '.join(METHODS)}")
     fields = fields or _fields
     known = fields(method)
-    cls_name = CONFIG_NAMES[method]
+    cls_name = CONFIGS[method][0]
     out: dict[str, Any] = {}
     if "output_dir" in settings or "output_dir" in (defaults or {}):
         raise TrainingSettingError(
@@ -110,20 +108,22 @@ def settings_for(
         if name in known:
             out[name] = value
         elif not any(name in fields(m) for m in METHODS):
-            close = difflib.get_close_matches(name, sorted({n for m in METHODS for n in fields(m)}), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
             raise TrainingSettingError(f"unknown training setting {key!r} in the client's train settings (no TRL "
-                                       f"config has such a field){hint}")
+                                       f"config has such a field){_did_you_mean(name, {n for m in METHODS for n in fields(m)})}")
     for key, value in settings.items():
         name = ALIASES.get(key, key)
         if name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise TrainingSettingError(f"unknown training setting {key!r} for {method} ({cls_name} has no such field){hint}")
+            raise TrainingSettingError(f"unknown training setting {key!r} for {method} ({cls_name} has no such "
+                                       f"field){_did_you_mean(name, known)}")
         out[name] = value
     if lora:
         out.setdefault("learning_rate", LORA_LEARNING_RATE)
     return out
+
+
+def _did_you_mean(name: str, names: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(names), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def rows_for(method: str, rows: list[tuple[list[Message], str, str]]) -> list[dict[str, Any]]:
@@ -283,11 +283,11 @@ def _keep_run_records(trainer_dir: Path, run: Path, trainer: Any) -> None:
     (transformers writes TensorBoard events under ``<trainer output_dir>/runs/<date_host>``)."""
     trainer.state.save_to_json(str(run / TRAINER_STATE))
     logs = run / LOGS
-    for tb_root in (trainer_dir / "runs",):
-        if tb_root.is_dir():
-            logs.mkdir(exist_ok=True)
-            for item in tb_root.iterdir():
-                shutil.move(str(item), str(logs / item.name))
+    tb_root = trainer_dir / "runs"
+    if tb_root.is_dir():
+        logs.mkdir(exist_ok=True)
+        for item in tb_root.iterdir():
+            shutil.move(str(item), str(logs / item.name))
 
 
 def _metrics(final: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:

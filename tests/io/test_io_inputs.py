@@ -19,6 +19,7 @@ from agent_ft_cli.fsutil import (
     check_input_file,
     line_too_long,
     max_input_bytes,
+    parse_byte_size,
     read_bounded,
     read_stdin_text,
     read_text,
@@ -74,6 +75,19 @@ def test_default_limit_and_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(MAX_INPUT_ENV, bad)
         with pytest.raises(UsageError, match=MAX_INPUT_ENV):
             max_input_bytes()
+
+
+def test_byte_sizes_are_read_the_gnu_coreutils_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert [parse_byte_size(t) for t in ("100", "100B", "1K", "1KiB", "1KB", "2M", "2MB", "1G", "1.5GB")] == [
+        100, 100, 1024, 1024, 1000, 2 << 20, 2_000_000, 1 << 30, 1_500_000_000,
+    ]
+    for bad in ("lots", "-5", "KB", "1T", "1.5.5K"):
+        with pytest.raises(ValueError):
+            parse_byte_size(bad)
+    with pytest.raises(ValueError):
+        parse_byte_size("1.5G", fractions=False)
+    monkeypatch.setenv(MAX_INPUT_ENV, "2KB")  # the env var and --shard-size read units alike
+    assert max_input_bytes() == 2000
 
 
 def test_read_bounded_stops_reading_at_the_limit() -> None:
