@@ -35,7 +35,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +68,9 @@ _ENV = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 
 @dataclass
 class AgentConfig:
+    """An agent to build: from a config's ``agents:`` entry, or from a session header's definition
+    (:meth:`from_definition`); :meth:`definition` is the way back. The two are the one mapping between them."""
+
     name: str
     cls: str = "ConversableAgent"
     system_message: str | None = None
@@ -75,6 +78,22 @@ class AgentConfig:
     llm_config: dict[str, Any] | bool | None = False
     description: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_definition(cls, d: Mapping[str, Any]) -> AgentConfig:
+        """The agent a session header defines (:class:`~agent_ft_cli.types.AgentDefinition`)."""
+        return cls(
+            name=d["name"],
+            cls=d.get("class") or "ConversableAgent",
+            system_message=d.get("system_message"),
+            human_input_mode=d.get("human_input_mode") or "NEVER",
+            llm_config=d.get("llm_config") or False,
+            description=d.get("description"),
+        )
+
+    def definition(self) -> dict[str, Any]:
+        """The agent as a session header defines it (for pair inference)."""
+        return {"name": self.name, "class": self.cls, "llm_config": self.llm_config, "system_message": self.system_message}
 
 
 @dataclass
@@ -89,10 +108,7 @@ class PairConfig:
 
     def header_agents(self) -> list[dict[str, Any]]:
         """The agents as session-header definitions (for pair inference)."""
-        return [
-            {"name": a.name, "class": a.cls, "llm_config": a.llm_config, "system_message": a.system_message}
-            for a in self.agents.values()
-        ]
+        return [a.definition() for a in self.agents.values()]
 
 
 def _type_name(types: tuple[type, ...]) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..clients.loading import import_client
 from ..config import AgentConfig, PairConfig, errors_name
-from ..errors import ClientLoadError, ConfigError, SessionError
+from ..errors import ClientLoadError, ConfigError
 from ..redact import describe_exception, remember_secrets
 from ..session import Session
 from .compat import require_autogen, silence_autogen_logging
@@ -66,20 +66,6 @@ def _resolve_class(name: str, *, from_config: bool) -> Any:
             return short
         warnings.warn(f"agent class {name!r} from the session is not importable here; using ConversableAgent", stacklevel=2)
         return autogen.ConversableAgent
-
-
-def _agent_config_from_session(session: Session, name: str) -> AgentConfig:
-    d = session.agent_def(name)
-    if d is None:
-        raise SessionError(f"{session.path}: agent {name!r} is not defined in the session header")
-    return AgentConfig(
-        name=name,
-        cls=d.get("class") or "ConversableAgent",
-        system_message=d.get("system_message"),
-        human_input_mode=d.get("human_input_mode") or "NEVER",
-        llm_config=d.get("llm_config") or False,
-        description=d.get("description"),
-    )
 
 
 # Defaults autogen 0.9+ writes into every config entry it normalises. Another version may reject them (pyautogen
@@ -207,8 +193,8 @@ def replay_pair(
             specs[name] = config.agents[name]
         elif config is not None and name == agent:
             raise ConfigError(f"{config.source}: agent {agent!r} is not defined under 'agents'")
-        elif session.agent_def(name) is not None:
-            specs[name] = _agent_config_from_session(session, name)
+        elif (d := session.agent_def(name)) is not None:
+            specs[name] = AgentConfig.from_definition(d)
         else:  # a peer the session names only in its threads (e.g. a group chat manager)
             specs[name] = AgentConfig(name=name)
     client = ClientToRegister(client_cls, dict(client_args or {})) if client_cls is not None else None
