@@ -248,14 +248,9 @@ def line_at(fd: int, offset: int) -> int:
 
 # -- the thread keys of a file in the canonical framing (:func:`.reader.thread_keys`) ------------------------------
 
-_KEY_MSG_START = b'\n{"type":"message","agent":"'
-_KEY_CLEAR_START = b'\n{"type":"clear","agent":"'
+_KEY_MSG_HEAD = _MSG_HEAD + b'"'  # {"type":"message","agent":"
+_KEY_CLEAR_HEAD = b'{"type":"clear","agent":"'
 _MESSAGE_KEYS = re.compile(rb'\{"type":"message","agent":"((?:[^"\\\n]|\\.)*)","peer":"((?:[^"\\\n]|\\.)*)","message":')
-
-
-_KEY_CLEAR_HEAD = _KEY_CLEAR_START[1:]
-_KEY_MSG_HEAD = _KEY_MSG_START[1:]
-
 
 #: Past this many threads :func:`.reader.thread_keys` leaves its search (whose pattern excludes every thread found so far)
 #: for one streaming pass of :func:`.reader.thread_counts`.
