@@ -137,5 +137,6 @@ def test_building_only_the_named_command_changes_no_output(argv: list[str]) -> N
             "import sys; from agent_ft_cli.cli import app; app(sys.argv[1:], prog_name='agent-ft')",
         )
     ]
-    assert [(r.returncode, r.stdout, r.stderr) for r in runs][0] == (runs[1].returncode, runs[1].stdout, runs[1].stderr)
+    only, every = ((r.returncode, r.stdout, r.stderr) for r in runs)
+    assert only == every
     assert runs[0].stdout or runs[0].stderr

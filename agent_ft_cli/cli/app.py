@@ -153,14 +153,10 @@ def guarded(fn: Callable[[], T]) -> T:
         if _debug():
             raise
         fail(cli_message(e), e.exit_code)
-    except Terminated:  # SIGTERM (a KeyboardInterrupt subclass): clean-up has run, as for Ctrl-C
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated, a subclass): clean-up has run
         if _debug():
             raise
-        fail("terminated", EXIT_TERMINATED)
-    except KeyboardInterrupt:
-        if _debug():
-            raise
-        fail("interrupted", EXIT_INTERRUPTED)
+        fail(*(("terminated", EXIT_TERMINATED) if isinstance(e, Terminated) else ("interrupted", EXIT_INTERRUPTED)))
     except BrokenPipeError:  # `agent-ft inspect | head`, with or without --json: the reader has what it wanted
         closed_pipe()
     except (typer.Exit, typer.Abort):
@@ -292,36 +288,29 @@ def run() -> None:
     except UsageError as e:  # pragma: no cover - raised only outside commands
         print(f"Error: {e}", file=sys.stderr)
         sys.exit(e.exit_code)
-    except BrokenPipeError:  # a pipe closed while click itself printed (--help | head)
+    except KeyboardInterrupt:  # Ctrl-C before a command took over (while starting up): the same one line
+        print("Error: interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
+    except (BrokenPipeError, SystemExit) as e:
+        # a pipe closed while click itself printed (--help | head); click turns that into exit 1 (after wrapping the
+        # streams in its PacifyFlushWrapper): a closed pipe is exit 0 for every command, so here too
+        if isinstance(e, SystemExit) and not (e.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper"):
+            raise
         try:
             closed_pipe()
         except typer.Exit:
             sys.exit(0)
-    except KeyboardInterrupt:  # Ctrl-C before a command took over (while starting up): the same one line
-        print("Error: interrupted", file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)
-    except SystemExit as e:
-        # click prints --help and --version itself and turns a closed pipe into exit 1 (after wrapping the streams
-        # in its PacifyFlushWrapper); a closed pipe is exit 0 for every command, so here too
-        if e.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
-            try:
-                closed_pipe()
-            except typer.Exit:
-                sys.exit(0)
-        raise
 
 
 def _only_the_command_named() -> None:
     """Have typer build only the command the command line names (it builds every command's click parameters before
-    parsing: ~10 ms of each run). The group's own help, shell completion and a name that is no command keep them all."""
+    parsing: ~10 ms a run); the group's help, shell completion and a name that is no command keep them all."""
     name = next((a for a in sys.argv[1:] if a != "--debug"), "")  # (an option there, --help first: no command matches)
-    if "_AGENT_FT_COMPLETE" in os.environ:
-        return
     from typer.main import get_command_name
 
     commands = [c for c in app.registered_commands if (c.name or get_command_name(c.callback.__name__)) == name]  # type: ignore[union-attr]
     groups = [g for g in app.registered_groups if g.name == name]
-    if commands or groups:
+    if (commands or groups) and "_AGENT_FT_COMPLETE" not in os.environ:
         app.registered_commands, app.registered_groups = commands, groups
 
 

@@ -143,9 +143,8 @@ def register(app: Any) -> None:
         from ..errors import UsageError
         from ..export import ExportOptions, expand_sessions
         from ..export import export as run_export
-        from .render import plain_output, stderr_console, write_json
-
         from ..fsutil import is_stdout
+        from .render import plain_output, stderr_console, write_json
 
         def work() -> None:
             if json_out and is_stdout(out):  # both would be on stdout: one stream, one document

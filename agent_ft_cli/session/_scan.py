@@ -257,28 +257,24 @@ _MESSAGE_KEYS = re.compile(rb'\{"type":"message","agent":"((?:[^"\\\n]|\\.)*)","
 SEARCHED_THREADS = 16
 
 
-def _unknown_line(prefixes: list[bytes], agent: bytes | None = None) -> re.Pattern[bytes]:
+def _unknown_line(prefixes: list[bytes]) -> re.Pattern[bytes]:
     """A line break followed by anything but a canonical ``clear`` or a message of one of the known ``prefixes``
-    (each the bytes after ``{"type":"message","agent":"`` up to ``"message":``), or, given an ``agent`` (its name's
-    bytes in the line), of any other agent whose name holds no quote, backslash or line break."""
+    (each the bytes after ``{"type":"message","agent":"`` up to ``"message":``)."""
     known = b"|".join(re.escape(x) for x in prefixes)
-    others = b"(?!" + re.escape(agent) + b'")[^"\\\n]*","peer":"' if agent is not None else b""
-    alts = b"|".join(x for x in (known, others) if x)
-    heads = re.escape(_KEY_CLEAR_HEAD) + (b"|" + re.escape(_KEY_MSG_HEAD) + b"(?:" + alts + b")" if alts else b"")
+    heads = re.escape(_KEY_CLEAR_HEAD) + (b"|" + re.escape(_KEY_MSG_HEAD) + b"(?:" + known + b")" if prefixes else b"")
     return re.compile(b"\n(?!" + heads + b")")
 
 
-def canonical_thread_keys(fd: int, at: int, agent: str | None = None) -> list[tuple[str, str]] | None:
-    """:func:`.reader.thread_keys` of an open file whose header ends at byte ``at`` (its newline), or only ``agent``'s
-    (one search passes every other agent's lines at once); None when a line is not in the canonical framing. Reads
-    blocks of whole lines (a block starts at the newline before its first line), so memory stays flat."""
+def canonical_thread_keys(fd: int, at: int) -> list[tuple[str, str]] | None:
+    """:func:`.reader.thread_keys` of an open file whose header ends at byte ``at`` (its newline); None when a line is not
+    in the canonical framing. Reads blocks of whole lines (a block starts at the newline before its first line),
+    so memory stays flat."""
     size = os.fstat(fd).st_size
     limit = max_input_bytes()
     step = max(_CHUNK, 64)  # (1 MB: searched while still in the cache; 8 MB blocks were slower)
     keys: list[tuple[str, str]] = []
     prefixes: list[bytes] = []
-    name = None if agent is None else orjson.dumps(agent)[1:-1]
-    unknown = _unknown_line(prefixes, name)
+    unknown = _unknown_line(prefixes)
     pos = at
     while pos < size:
         want = step
@@ -301,12 +297,12 @@ def canonical_thread_keys(fd: int, at: int, agent: str | None = None) -> list[tu
             if m is None or (at_end and block.find(b"\n", h + 1) < 0):  # not canonical; a last line without its newline
                 return None
             key = (orjson.loads(b'"' + m[1] + b'"'), orjson.loads(b'"' + m[2] + b'"'))
-            if key not in keys and (agent is None or key[0] == agent):  # (a thread found again spelled otherwise is one)
+            if key not in keys:  # (a thread found again under another spelling of its names, \u00e9 for é, is one)
                 keys.append(key)
             if len(prefixes) > SEARCHED_THREADS:  # the pattern grows with every thread: past a few, one streaming
                 return None  # pass (.reader.thread_counts) is cheaper (400 threads: 30 s -> 0.2 s)
             prefixes.append(block[h + 1 + len(_KEY_MSG_HEAD) : m.end()])
-            unknown = _unknown_line(prefixes, name)
+            unknown = _unknown_line(prefixes)
             i = h
         pos += hi
     return keys

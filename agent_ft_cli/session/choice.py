@@ -4,7 +4,6 @@ from the header and, where the header cannot tell, from the threads the file rea
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,7 +63,7 @@ def choose_pair(
     if opened is not None:
         holds = holds or opened.holds
 
-    def file_threads(only: str | None = None) -> list[Pair] | None:  # (``only``: that agent's are enough, found faster)
+    def file_threads() -> list[Pair] | None:
         nonlocal known
         if known is None and (lookup is not None or opened is not None or Path(path).is_file()):
             from .reader import thread_keys
@@ -74,8 +73,7 @@ def choose_pair(
                 if lookup is not None:
                     known = list(lookup())
                 else:
-                    read = opened.thread_keys if opened is not None else functools.partial(thread_keys, path)
-                    known = read(on_warning=quiet, agent=only)
+                    known = opened.thread_keys(on_warning=quiet) if opened is not None else thread_keys(path, on_warning=quiet)
             except SessionError:  # not a readable session (a config's path, a damaged line): the header decides
                 known = []
         return known
@@ -133,7 +131,7 @@ def choose_pair(
         # The header's one other agent is the peer when the file holds that thread (found at once, the common
         # case); else the agent's threads in the file decide (a group member's peer is the manager).
         if len(others) != 1 or not in_file(agent, others[0]):
-            held = [p for a, p in file_threads(agent) or [] if a == agent and p != agent]
+            held = [p for a, p in file_threads() or [] if a == agent and p != agent]
             others = list(dict.fromkeys(held)) if held else others
         if len(others) != 1:
             raise PairChoiceError(

@@ -247,9 +247,9 @@ class OpenSession:
         """The header and the offset after it, for a reader that opens the file again (it skips the header)."""
         return self.header, self._start
 
-    def thread_keys(self, *, strict: bool = False, on_warning: WarnFn | None = None, agent: str | None = None) -> list[Pair]:
+    def thread_keys(self, *, strict: bool = False, on_warning: WarnFn | None = None) -> list[Pair]:
         """:func:`thread_keys` of the open file."""
-        return _keys(self.path, self._fh, self._start, strict, on_warning, agent)
+        return _keys(self.path, self._fh, self._start, strict, on_warning)
 
     def load(
         self, *, pairs: Iterable[Pair] | None = None, agents: Iterable[str] | None = None, strict: bool = False,
@@ -325,8 +325,7 @@ _SMALL = 256 << 10  # a session file up to this size is read whole by :func:`ope
 
 
 def thread_keys(
-    path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None, header: Known | None = None,
-    agent: str | None = None,
+    path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None, header: Known | None = None
 ) -> list[Pair]:
     """Every thread the file holds, in order of first appearance (a cleared thread included): the truth about who
     talked to whom, which the header's agent list is not (a peer that was not recorded has no definition there).
@@ -336,20 +335,19 @@ def thread_keys(
     (one regular-expression search whose pattern excludes the known prefixes), so only the first line of each
     thread is looked at: one pass at close to memory speed, however many threads. Otherwise (a blank line, another
     writer's key order, an unknown record, a final line without its newline that starts a thread, or more than
-    ``_scan.SEARCHED_THREADS`` threads) the same answer comes from :func:`thread_counts`. With ``agent``: only that
-    agent's threads (the search then passes every other agent's lines at once)."""
+    ``_scan.SEARCHED_THREADS`` threads) the same answer comes from :func:`thread_counts`."""
     p = Path(path)
     start = header[1] if header is not None else read_header(p)[1]
     with open(p, "rb") as fh:
-        return _keys(p, fh, start, strict, on_warning, agent)
+        return _keys(p, fh, start, strict, on_warning)
 
 
-def _keys(p: Path, fh: Any, start: int, strict: bool, on_warning: WarnFn | None, agent: str | None = None) -> list[Pair]:
+def _keys(p: Path, fh: Any, start: int, strict: bool, on_warning: WarnFn | None) -> list[Pair]:
     """:func:`thread_keys` of ``fh``, its records starting at ``start``: the byte scan on a file, else (a file read
     into memory, or one the scan cannot judge) one streaming pass of the full reader."""
     if not isinstance(fh, io.BytesIO):
         try:
-            found = _scan.canonical_thread_keys(fh.fileno(), start - 1, agent)
+            found = _scan.canonical_thread_keys(fh.fileno(), start - 1)
             if found is not None:
                 return found
         except (OSError, ValueError, orjson.JSONDecodeError):  # unreadable or odd bytes: the full reader decides
@@ -357,7 +355,7 @@ def _keys(p: Path, fh: Any, start: int, strict: bool, on_warning: WarnFn | None,
     reducer = ThreadReducer(count_only=True)
     fh.seek(start)
     _reduce(p, fh, reducer, strict, on_warning, None)
-    return [k for k in reducer.threads if agent is None or k[0] == agent]
+    return list(reducer.threads)
 
 
 def load_session(
