@@ -282,7 +282,8 @@ def run() -> None:
     safe_streams()
     raise_on_sigterm()
     interruptible()
-    _only_the_command_named()
+    every = app.registered_commands, app.registered_groups
+    app.registered_commands, app.registered_groups = _only_the_command_named(every)
     try:
         app()
     except UsageError as e:  # pragma: no cover - raised only outside commands
@@ -300,18 +301,19 @@ def run() -> None:
             closed_pipe()
         except typer.Exit:
             sys.exit(0)
+    finally:  # (run again in one process: every command)
+        app.registered_commands, app.registered_groups = every
 
 
-def _only_the_command_named() -> None:
-    """Have typer build only the command the command line names (it builds every command's click parameters before
-    parsing: ~10 ms a run); the group's help, shell completion and a name that is no command keep them all."""
+def _only_the_command_named(every: tuple[list[Any], list[Any]]) -> tuple[list[Any], list[Any]]:
+    """What typer is to build: only the command the command line names (it builds every command's click parameters
+    before parsing: ~10 ms a run); the group's help, shell completion and a name that is no command keep them all."""
     name = next((a for a in sys.argv[1:] if a != "--debug"), "")  # (an option there, --help first: no command matches)
     from typer.main import get_command_name
 
-    commands = [c for c in app.registered_commands if (c.name or get_command_name(c.callback.__name__)) == name]  # type: ignore[union-attr]
-    groups = [g for g in app.registered_groups if g.name == name]
-    if (commands or groups) and "_AGENT_FT_COMPLETE" not in os.environ:
-        app.registered_commands, app.registered_groups = commands, groups
+    commands = [c for c in every[0] if (c.name or get_command_name(c.callback.__name__)) == name]
+    groups = [g for g in every[1] if g.name == name]
+    return (commands, groups) if (commands or groups) and "_AGENT_FT_COMPLETE" not in os.environ else every
 
 
 def interruptible() -> None:
