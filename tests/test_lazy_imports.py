@@ -123,3 +123,20 @@ def test_version_and_help_load_no_command_dependencies() -> None:
     for flag in ("--version", "--help"):
         proc = subprocess.run([sys.executable, "-c", code, flag], capture_output=True, text=True, timeout=60)
         assert proc.stderr.strip().splitlines()[-1:] in ([], [""]), (flag, proc.stderr)
+
+
+
+@pytest.mark.parametrize("argv", [["inspect", "--help"], ["--debug", "validate", "--help"], ["runs", "list", "--help"], ["--help", "inspect"], ["nosuch"]])
+def test_building_only_the_named_command_changes_no_output(argv: list[str]) -> None:
+    """The console script builds only the command it is given (start-up); help and errors read as they do with every
+    command built (the Typer app called as it is)."""
+    runs = [
+        subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60)
+        for code in (
+            "import sys; sys.argv[0] = 'agent-ft'; from agent_ft_cli.__main__ import main; main()",
+            "import sys; from agent_ft_cli.cli import app; app(sys.argv[1:], prog_name='agent-ft')",
+        )
+    ]
+    only, every = ((r.returncode, r.stdout, r.stderr) for r in runs)
+    assert only == every
+    assert runs[0].stdout or runs[0].stderr

@@ -153,14 +153,10 @@ def guarded(fn: Callable[[], T]) -> T:
         if _debug():
             raise
         fail(cli_message(e), e.exit_code)
-    except Terminated:  # SIGTERM (a KeyboardInterrupt subclass): clean-up has run, as for Ctrl-C
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated, a subclass): clean-up has run
         if _debug():
             raise
-        fail("terminated", EXIT_TERMINATED)
-    except KeyboardInterrupt:
-        if _debug():
-            raise
-        fail("interrupted", EXIT_INTERRUPTED)
+        fail(*(("terminated", EXIT_TERMINATED) if isinstance(e, Terminated) else ("interrupted", EXIT_INTERRUPTED)))
     except BrokenPipeError:  # `agent-ft inspect | head`, with or without --json: the reader has what it wanted
         closed_pipe()
     except (typer.Exit, typer.Abort):
@@ -286,28 +282,38 @@ def run() -> None:
     safe_streams()
     raise_on_sigterm()
     interruptible()
+    every = app.registered_commands, app.registered_groups
+    app.registered_commands, app.registered_groups = _only_the_command_named(every)
     try:
         app()
     except UsageError as e:  # pragma: no cover - raised only outside commands
         print(f"Error: {e}", file=sys.stderr)
         sys.exit(e.exit_code)
-    except BrokenPipeError:  # a pipe closed while click itself printed (--help | head)
+    except KeyboardInterrupt:  # Ctrl-C before a command took over (while starting up): the same one line
+        print("Error: interrupted", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
+    except (BrokenPipeError, SystemExit) as e:
+        # a pipe closed while click itself printed (--help | head); click turns that into exit 1 (after wrapping the
+        # streams in its PacifyFlushWrapper): a closed pipe is exit 0 for every command, so here too
+        if isinstance(e, SystemExit) and not (e.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper"):
+            raise
         try:
             closed_pipe()
         except typer.Exit:
             sys.exit(0)
-    except KeyboardInterrupt:  # Ctrl-C before a command took over (while starting up): the same one line
-        print("Error: interrupted", file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)
-    except SystemExit as e:
-        # click prints --help and --version itself and turns a closed pipe into exit 1 (after wrapping the streams
-        # in its PacifyFlushWrapper); a closed pipe is exit 0 for every command, so here too
-        if e.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
-            try:
-                closed_pipe()
-            except typer.Exit:
-                sys.exit(0)
-        raise
+    finally:  # (run again in one process: every command)
+        app.registered_commands, app.registered_groups = every
+
+
+def _only_the_command_named(every: tuple[list[Any], list[Any]]) -> tuple[list[Any], list[Any]]:
+    """What typer is to build: only the command the command line names (it builds every command's click parameters
+    before parsing: ~10 ms a run); the group's help, shell completion and a name that is no command keep them all."""
+    name = next((a for a in sys.argv[1:] if a != "--debug"), "")  # (an option there, --help first: no command matches)
+    from typer.main import get_command_name
+
+    commands = [c for c in every[0] if (c.name or get_command_name(c.callback.__name__)) == name]
+    groups = [g for g in every[1] if g.name == name]
+    return (commands, groups) if (commands or groups) and "_AGENT_FT_COMPLETE" not in os.environ else every
 
 
 def interruptible() -> None:

@@ -143,11 +143,10 @@ def register(app: Any) -> None:
         from ..errors import UsageError
         from ..export import ExportOptions, expand_sessions
         from ..export import export as run_export
+        from ..fsutil import is_stdout
         from .render import plain_output, stderr_console, write_json
 
         def work() -> None:
-            from ..fsutil import is_stdout
-
             if json_out and is_stdout(out):  # both would be on stdout: one stream, one document
                 raise UsageError(
                     "--json prints the summary on stdout, where --out - writes the rows; write the rows to a file, "
@@ -157,8 +156,6 @@ def register(app: Any) -> None:
                 _export(expand_sessions(given))
 
         def _export(paths: list[Path]) -> None:
-            from ..fsutil import is_stdout
-
             options = ExportOptions(
                 format=format_name, standard=standard, train_last_only=train_last_only, agent=agent, peer=peer, strict=strict,
                 speaker_names=speaker_names,
@@ -176,14 +173,12 @@ def register(app: Any) -> None:
             from ..export.dataset import parse_size
 
             shard_bytes = parse_size(shard_size)
-            if bars:  # rows, sessions and rate while it runs; nothing when piped or quiet
-                with _export_progress(stderr_console(), len(paths)) as on_progress:
-                    summary = run_export(
-                        paths, out, options, data, on_warning=warn, inputs=inputs, jobs=jobs, shard_size=shard_bytes,
-                        on_progress=on_progress,
-                    )
-            else:
-                summary = run_export(paths, out, options, data, on_warning=warn, inputs=inputs, jobs=jobs, shard_size=shard_bytes)
+            # rows, sessions and rate while it runs; nothing when piped or quiet
+            with _export_progress(stderr_console(), len(paths)) if bars else contextlib.nullcontext() as on_progress:
+                summary = run_export(
+                    paths, out, options, data, on_warning=warn, inputs=inputs, jobs=jobs, shard_size=shard_bytes,
+                    on_progress=on_progress,
+                )
             result = summary.as_dict()
             if json_out:
                 write_json(result)

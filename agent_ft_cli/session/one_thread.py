@@ -93,6 +93,7 @@ def iter_thread(
         pending = b""  # the start of a line longer than a block, gathered across reads (at most ``limit``)
         while True:
             chunk = _scan._CHUNK
+            data = block = b""  # the last block freed first: a read while it lives gets fresh pages (~0.25 ms a MB)
             data = os.pread(fd, max(chunk, len(pending)), read_at)
             block = pending + data if pending else data
             block_at = read_at - len(pending)  # file offset of block[0]
@@ -221,6 +222,7 @@ def tail_thread(
         while pos > start and len(found) < n:
             read = min(chunk, pos - start)
             pos -= read
+            block = b""  # the last block freed first (see iter_thread)
             block = os.pread(fd, read + len(carry), pos)  # = this block + the carried start of the line after it
             if not last_line:  # a block of other threads' whole records only: nothing to parse, nothing to split
                 cut = block.find(b"\n") + 1 if pos > start else 0
