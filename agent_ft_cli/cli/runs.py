@@ -114,10 +114,11 @@ def list_runs(
             warn(f"no runs in {', '.join(str(f) for f in folders)}")
             return
         from .render import table
+        from .runs_view import arrow, num
 
         cells = [
             [str(r["id"]), _time(r["time"]), summary.short_client(r["client"]), str(r["method"] or "-"),
-             _n(r["steps"]), _arrow(r["loss_first"], r["loss_last"]), _arrow(r["margin_before"], r["margin_after"]),
+             num(r["steps"]), arrow(r["loss_first"], r["loss_last"]), arrow(r["margin_before"], r["margin_after"]),
              "published" if r["published"] else "-"]
             for r in rows
         ]
@@ -220,18 +221,6 @@ def _written(plot: Path) -> None:
 def _time(iso: Any) -> str:
     text = str(iso or "-")
     return text[:19].replace("T", " ")
-
-
-def _n(value: Any) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def _arrow(a: Any, b: Any) -> str:
-    if a is None and b is None:
-        return "-"
-    return f"{_n(a)} -> {_n(b)}"
 
 
 def register(app: Any) -> None:
