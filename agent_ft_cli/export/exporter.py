@@ -229,15 +229,20 @@ class Exporter:
         for s in skipped:
             reason = s.reason.replace("does not appear in the thread", "does not appear in any exported thread")
             self.summary.skipped_pairs.append({"pair": s.index, "reason": reason, "kind": s.kind.value})
-        if self.options.strict and self.summary.skipped_pairs:  # decided before any row is built or written
-            self.summary.skipped_pairs.sort(key=lambda s: s["pair"])
-            first, n = self.summary.skipped_pairs[0], len(self.summary.skipped_pairs)
+        self._refuse_skipped_pairs()  # decided before any row is built or written
+        return by_thread, usable
+
+    def _refuse_skipped_pairs(self) -> None:
+        """The skipped pairs in pair order; under ``strict``, any of them is the one error."""
+        skipped = self.summary.skipped_pairs
+        skipped.sort(key=lambda s: s["pair"])
+        if self.options.strict and skipped:
+            first = skipped[0]
             raise StrictError(
-                f"{n} preference pair(s) skipped (pair {first['pair']}: {first['reason']}); {{strict}} refuses every "
-                "skip",
+                f"{len(skipped)} preference pair(s) skipped (pair {first['pair']}: {first['reason']}); {{strict}} "
+                "refuses every skip",
                 options=("strict",),
             )
-        return by_thread, usable
 
     def finish_rows(self) -> list[Row]:
         """Rows for pairs tied to an explicit prompt only (asked in no exported conversation)."""
@@ -256,15 +261,7 @@ class Exporter:
                 answer = answer_message(pair.chosen, self.format.style)
                 rows.append(self.format.thread_row([*prompt, answer], None, self.options))
         self._prompt_only = []
-        self.summary.skipped_pairs.sort(key=lambda s: s["pair"])
-        if self.options.strict and self.summary.skipped_pairs:
-            first = self.summary.skipped_pairs[0]
-            n = len(self.summary.skipped_pairs)
-            raise StrictError(
-                f"{n} preference pair(s) skipped (pair {first['pair']}: {first['reason']}); {{strict}} refuses every "
-                "skip",
-                options=("strict",),
-            )
+        self._refuse_skipped_pairs()
         return rows
 
     # -- rows --------------------------------------------------------------------------------------------------
