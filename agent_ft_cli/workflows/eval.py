@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -202,10 +203,7 @@ def evaluate(
     messages = inference_thread(agent, peer, include_system_message=include_system_message)
     tied, skipped = align(preference_data, messages)
     if not tied:
-        reasons: dict[str, int] = {}
-        for s in skipped:
-            reasons[s.reason] = reasons.get(s.reason, 0) + 1
-        why = "; ".join(f"{n} x {r}" for r, n in reasons.items()) or "no pairs given"
+        why = reasons_text(skipped) or "no pairs given"
         raise InputDataError(
             f"{source}: no preference pair is tied to a prompt in thread {getattr(agent, 'name', '?')}->"
             f"{getattr(peer, 'name', '?')} ({why}); nothing to evaluate"
@@ -244,6 +242,11 @@ def evaluate(
             progress(done, len(tied))
     label = getattr(client, "score_label", None) if method == SCORE else None
     return EvalReport(source, method, results, skipped, label if isinstance(label, str) else None)
+
+
+def reasons_text(skipped: list[Skipped]) -> str:
+    """Why pairs were skipped, each reason once with its count, in order: ``2 x reason; 1 x other``."""
+    return "; ".join(f"{n} x {reason}" for reason, n in Counter(s.reason for s in skipped).items())
 
 
 def _named(spec: str | None) -> str:
