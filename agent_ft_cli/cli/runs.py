@@ -203,11 +203,12 @@ def check_plot(plot: Path, inputs: list[Any]) -> None:
     check_output_path(plot, option="--plot", inputs=[i for i in inputs if i is not None])
 
 
-def eval_plot(result: Any, plot: Path, baseline: Path | None) -> None:
-    """``eval --plot``: the per-pair margins of ``result`` (against ``baseline``'s when given) as a PNG."""
-    from ..runs.pictures import baseline_results, eval_png
+def eval_plot(result: Any, plot: Path, baseline: Any) -> None:
+    """``eval --plot``: the per-pair margins of ``result`` (against ``baseline``'s, a loaded
+    :class:`~agent_ft_cli.workflows.gates.Baseline`, when given) as a PNG."""
+    from ..runs.pictures import eval_png
 
-    eval_png(result, plot, baseline_results(baseline) if baseline is not None else None)
+    eval_png(result, plot, baseline.results if baseline is not None else None)
     _written(plot)
 
 
