@@ -87,8 +87,8 @@ def parse_prefs(text: str, where: str, kind: str | None = None) -> Any:
             raise PrefsError(f"{where} holds no data")
         return data
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError as first:
+        return _parse_json(text, where)
+    except PrefsError as first:
         json_error = first
     if _looks_like_jsonl(text):
         return _parse_jsonl(text, where)
@@ -97,8 +97,7 @@ def parse_prefs(text: str, where: str, kind: str | None = None) -> Any:
         lines = [ln for ln in text.splitlines() if ln.strip()]
         if len(lines) > 1 and all(ln.lstrip()[:1] in "{[\"" for ln in lines[:3]):
             return _parse_jsonl(text, where)
-        err = json_error
-        raise PrefsError(f"{where}:{err.lineno}:{err.colno}: invalid JSON ({err.msg})") from None
+        raise json_error
     data = _parse_yaml(text, where)
     if not isinstance(data, (dict, list)):
         raise PrefsError(
