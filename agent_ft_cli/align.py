@@ -288,7 +288,7 @@ def prompt_thread(item: Aligned, messages: list[RawMessage]) -> list[RawMessage]
         )
     own = item.pair.prompt
     asked = text_of(source[item.prompt_index]) if item.prompt_index is not None else None
-    same = not own or (asked is not None and _norm(own).casefold() == _norm(asked).casefold())
+    same = not own or (asked is not None and question_key(own) == question_key(asked))
     if same and item.answer_index is not None and item.prompt_index is not None:
         return source[: item.answer_index]
     if same and item.prompt_index is not None:
@@ -381,9 +381,9 @@ class Tying:
                 reason = f"the rejected answer appears only where it was already tied{by}"
                 skipped.append(Skipped(pair.index, reason, SkipKind.CONSUMED))
                 continue
-            questions = list(dict.fromkeys(_norm(c.question).casefold() for c in free))
+            questions = _first_per_question(free)
             if len(questions) > 1:
-                shown = ", ".join(_q(c.question) for c in _first_per_question(free))
+                shown = ", ".join(_q(c.question) for c in questions)
                 reason = (
                     f"ambiguous: the rejected answer answers {len(questions)} different questions ({shown}); "
                     "give the pair a 'prompt' to say which"
@@ -410,5 +410,5 @@ def _q(text: str) -> str:
 def _first_per_question(cands: list[Candidate]) -> list[Candidate]:
     seen: dict[str, Candidate] = {}
     for c in cands:
-        seen.setdefault(_norm(c.question).casefold(), c)
+        seen.setdefault(question_key(c.question), c)
     return list(seen.values())
