@@ -278,31 +278,29 @@ def _plain_cell(value: Any) -> str:
     return to_json(value, indent=False).decode()
 
 
+def _stat_rows(stats: Any, cell: Any) -> list[tuple[str, str]]:
+    """The stats as (stat, text) rows: each leaf by its dotted key, or one row for a result that is no dict."""
+    if not isinstance(stats, dict):
+        return [("(result)", cell(stats))]
+    if not stats:
+        return [("(empty)", "the client returned no stats")]
+    return [(key, cell(value)) for key, value in flatten(stats)]
+
+
 def render_stats(console: Any, stats: Any, title: str = "update stats") -> None:
     from rich.table import Table
     from rich.text import Text
 
     if plain_output():  # plain `key: value` lines: nothing padded, wrapped or cut
-        if not isinstance(stats, dict):
-            rows = [("(result)", _plain_cell(stats))]
-        elif not stats:
-            rows = [("(empty)", "the client returned no stats")]
-        else:
-            rows = [(key, _plain_cell(value)) for key, value in flatten(stats)]
-        for key, value in rows:
+        for key, value in _stat_rows(stats, _plain_cell):
             console.print(Text(f"{shown(key)}: {inert(value)}"))
         return
     table = Table(title=title, title_justify="left", show_lines=False)
     table.add_column("stat", style="bold")
     table.add_column("value", overflow="fold")
-    stats = sanitize(stats)  # the one sanitizer --json and --output use: cycles, depth, keys, values
-    if not isinstance(stats, dict):
-        table.add_row("(result)", Text(_cell(stats)))
-    elif not stats:
-        table.add_row("(empty)", Text("the client returned no stats"))
-    else:
-        for key, value in flatten(stats):
-            table.add_row(Text(key), Text(_cell(value)))
+    # the one sanitizer --json and --output use: cycles, depth, keys, values
+    for key, value in _stat_rows(sanitize(stats), _cell):
+        table.add_row(Text(key), Text(value))
     console.print(table)
 
 
