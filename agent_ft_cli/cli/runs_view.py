@@ -104,12 +104,9 @@ def render_charts(runs: list[Any]) -> None:
     width = chart_width(tty=not plain_output())
     out: list[str] = []
     drawn: set[str] = set()
+    curves = [(r.id if len(runs) > 1 else "", summary.curves(r.data)) for r in runs]  # the curves each run has
     for key, title, unit in summary.CURVES:
-        lines = []
-        for r in runs:
-            steps, values = summary.series(r.data, key)
-            if len(values) >= 2:
-                lines.append((r.id if len(runs) > 1 else "", steps, values))
+        lines = [(name, steps, values) for name, have in curves for k, _, _, steps, values in have if k == key]
         if lines:
             drawn.add(key)
             out.append(line_chart(f"{title} per step", "training step", unit, lines, width=width, color=color))
