@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import KeyedText, SessionError, SessionWarning, StrictError, UsageError
 from ..jsonio import shaped
-from ..session import OpenSession, Session, WarnFn, choose_pair, open_session
+from ..session import OpenSession, Session, WarnFn, agent_def, choose_pair, open_session
 from ..session.choice import PairChoiceError
 from ..types import ExportSummaryDict, PairCounts, RawMessage, SkippedPairDict, SkippedSessionDict, TieDict
 from .formats import PAIR_FORMATS, Format, Row, Tools, check_options, get_format
@@ -129,7 +129,7 @@ class Exporter:
             else:
                 opened = open_session(source)
                 header = opened.header
-            if self.options.agent == ALL_AGENTS and not any(a.get("name") == ALL_AGENTS for a in header.get("agents") or []):
+            if self.options.agent == ALL_AGENTS and agent_def(header, ALL_AGENTS) is None:
                 if opened is not None:
                     opened.close()
                     opened = None
