@@ -120,8 +120,8 @@ def resolve_pair(
 
 def recorded_clients(header: Mapping[str, Any], agent: str) -> list[str]:
     """Every client import path the session header recorded for ``agent`` (usable by ``update`` or not)."""
-    definition = agent_def(header, agent) or {}
-    return [str(p) for p in definition.get("model_clients") or []]
+    definition = agent_def(header, agent)
+    return [str(p) for p in definition.get("model_clients") or []] if definition is not None else []
 
 
 def recorded_client(header: Mapping[str, Any], agent: str) -> str | None:
