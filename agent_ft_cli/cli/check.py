@@ -124,10 +124,7 @@ def inspect(
         threads = [{"agent": k[0], "peer": k[1], "messages": counts[k]} for k in keys]
         warn(f"{cli_message(choice)}; listing the threads update could use")
         if json_out:
-            listing: dict[str, Any] = {"threads": threads}
-            if name_it:
-                listing = {"session": str(path), **listing}
-            write_json(listing)
+            write_json({"session": str(path), "threads": threads} if name_it else {"threads": threads})
             return
         lines = [f"{path}: {len(threads)} thread(s) could be updated; show one with --agent and --peer"]
         lines += [f"  {t['agent']} -> {t['peer']}: {t['messages']} message(s)" for t in threads]

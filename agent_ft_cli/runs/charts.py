@@ -102,10 +102,6 @@ def pairs_chart(pairs: Sequence[PairMargin], unit: str, *, width: int, color: bo
     fig.ruler("x").lim(0.5, len(pairs) + 0.5)
     step = max(1, len(pairs) // max(1, width // 12))
     ticks = xs[::step]
-    fig.ruler("x").ticks(ticks, [f"{pairs[x - 1].label} {_short(pairs[x - 1].group)}" for x in ticks])
+    fig.ruler("x").ticks(ticks, [f"{pairs[x - 1].label} {'h' if pairs[x - 1].group == 'held-out' else 't'}" for x in ticks])
     title = "margin per pair: o before, x after the update (. = 0)"
     return _finish(fig, title, "pair (t = taught, h = held-out)", "margin (nats)" if unit.startswith("log p") else "similarity diff.", color)
-
-
-def _short(group: str) -> str:
-    return "h" if group == "held-out" else "t"
