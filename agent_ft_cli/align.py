@@ -344,9 +344,9 @@ class Tying:
         for index, cands in self._candidates.items():
             self._candidates[index] = [c for c in cands if not drop(c.thread)]
 
-    def resolve(self, *, taken: dict[tuple[Any, int], int] | None = None) -> tuple[list[Aligned], list[Skipped]]:
+    def resolve(self) -> tuple[list[Aligned], list[Skipped]]:
         """Tie the pairs (in order) to the candidates scanned; return (tied, skipped)."""
-        taken = dict(taken or {})  # (thread, answer index) -> the pair that took it
+        taken: dict[tuple[Any, int], int] = {}  # (thread, answer index) -> the pair that took it
         rank = self._rank
         tied: list[Aligned] = []
         skipped: list[Skipped] = []
@@ -376,9 +376,8 @@ class Tying:
                 continue
             free = [c for c in cands if (c.thread, c.answer_index) not in taken]
             if not free:
-                owners = sorted({taken[(c.thread, c.answer_index)] for c in cands if taken[(c.thread, c.answer_index)] >= 0})
-                by = f" by pair {', '.join(map(str, owners))}" if owners else ""
-                reason = f"the rejected answer appears only where it was already tied{by}"
+                owners = ", ".join(map(str, sorted({taken[(c.thread, c.answer_index)] for c in cands})))
+                reason = f"the rejected answer appears only where it was already tied by pair {owners}"
                 skipped.append(Skipped(pair.index, reason, SkipKind.CONSUMED))
                 continue
             questions = _first_per_question(free)

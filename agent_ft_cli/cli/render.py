@@ -23,10 +23,9 @@ FOLD_LINES = 12
 _LONG = 20_000  # characters past which the terminal, not rich, wraps a message (see render_thread)
 
 
-def write_json(value: Any, stream: IO[bytes] | None = None) -> None:
-    out = stream or sys.stdout.buffer
-    out.write(to_json(value, indent=False) + b"\n")
-    out.flush()
+def write_json(value: Any) -> None:
+    sys.stdout.buffer.write(to_json(value, indent=False) + b"\n")
+    sys.stdout.buffer.flush()
 
 
 def write_thread_json(
@@ -239,11 +238,11 @@ def render_thread_header(
     rule(console)
 
 
-def render_thread(console: Any, messages: Iterable[dict[str, Any]], *, full: bool, first_index: int = 1) -> int:
+def render_thread(console: Any, messages: Iterable[dict[str, Any]], *, full: bool) -> int:
     """Print messages one by one (memory stays flat); returns how many were printed."""
     n = 0
     for n, m in enumerate(messages, 1):
-        view = message_renderable(first_index + n - 1, m, full=full)
+        view = message_renderable(n, m, full=full)
         # rich's word wrap grows faster than the text (a 10 MB message took 31 s): a long message is left to the
         # terminal to wrap, which costs time in proportion to its length
         console.print(view, soft_wrap=len(view) > _LONG or None)
@@ -340,13 +339,13 @@ def render_checks(console: Any, checks: Iterable[Mapping[str, Any]]) -> None:
 _REPR_SURROGATE = re.compile(r"\\udc([89a-f][0-9a-f])")
 
 
-def shown(text: str, *, one_line: bool = True) -> str:
-    """``text`` as a human may safely read it: terminal sequences inert (:func:`agent_ft_cli.textsafe.inert`; one
-    line unless told), and bytes of a path that were not UTF-8 (surrogate escapes) shown as ``\\xNN``."""
+def shown(text: str) -> str:
+    """``text`` as a human may safely read it: terminal sequences inert (:func:`agent_ft_cli.textsafe.inert`, on one
+    line), and bytes of a path that were not UTF-8 (surrogate escapes) shown as ``\\xNN``."""
     text = legible(text)
     if "\\udc" in text:  # a path's byte as repr() spells its surrogate escape: show the byte
         text = _REPR_SURROGATE.sub(r"\\x\1", text)
-    return inert(text, one_line=one_line)
+    return inert(text, one_line=True)
 
 
 _TEXT_COLUMNS = ("prompt", "question", "reply", "answer", "")
