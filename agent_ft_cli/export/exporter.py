@@ -17,13 +17,10 @@ from ..session.choice import PairChoiceError
 from ..types import ExportSummaryDict, PairCounts, RawMessage, SkippedPairDict, SkippedSessionDict, TieDict
 from .formats import PAIR_FORMATS, Format, Row, Tools, check_options, get_format
 from .messages import (
-    Style,
     answer_message,
     convert_into,
-    convert_message,
     convert_thread,
     definitions_of,
-    legacy_call_ids,
     system_messages,
 )
 from .options import ExportOptions
@@ -296,18 +293,8 @@ class Exporter:
         no row)."""
         style = self.format.style
         converted: list[RawMessage] = list(system)
-        names = self.options.speaker_names
-        if not tied:
-            convert_into(converted, thread, style, names)
-        else:
-            by_answer = {t.answer_index: t for t in tied}
-            ids = legacy_call_ids(thread) if style is Style.TRL else {}
-            for i, m in enumerate(thread):
-                t = by_answer.get(i)
-                if t is not None:
-                    converted.append(answer_message(t.pair.chosen, style))
-                else:
-                    converted.extend(convert_message(m, style, ids.get(i), speaker_names=names))
+        instead = {t.answer_index: answer_message(t.pair.chosen, style) for t in tied} if tied else None
+        convert_into(converted, thread, style, self.options.speaker_names, instead)  # type: ignore[arg-type]
         while converted and converted[-1].get("role") != "assistant":
             converted.pop()
         return converted
