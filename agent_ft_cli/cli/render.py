@@ -262,28 +262,22 @@ def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         yield prefix, value
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, plain: bool) -> str:
+    """A stat as text: a long list indented, except in ``plain`` output (one line, compact JSON: never wrapped)."""
     if isinstance(value, str):
         return value
     if isinstance(value, float):
         return f"{value:.6g}"
-    return to_json(value, indent=isinstance(value, list) and len(to_json(value)) > 80).decode()
+    return to_json(value, indent=not plain and isinstance(value, list) and len(to_json(value)) > 80).decode()
 
 
-def _plain_cell(value: Any) -> str:
-    """A stat on one line (compact JSON for lists and objects): plain output is never wrapped."""
-    if isinstance(value, (str, float)):
-        return _cell(value)
-    return to_json(value, indent=False).decode()
-
-
-def _stat_rows(stats: Any, cell: Any) -> list[tuple[str, str]]:
+def _stat_rows(stats: Any, plain: bool) -> list[tuple[str, str]]:
     """The stats as (stat, text) rows: each leaf by its dotted key, or one row for a result that is no dict."""
     if not isinstance(stats, dict):
-        return [("(result)", cell(stats))]
+        return [("(result)", _cell(stats, plain))]
     if not stats:
         return [("(empty)", "the client returned no stats")]
-    return [(key, cell(value)) for key, value in flatten(stats)]
+    return [(key, _cell(value, plain)) for key, value in flatten(stats)]
 
 
 def render_stats(console: Any, stats: Any, title: str = "update stats") -> None:
@@ -291,14 +285,14 @@ def render_stats(console: Any, stats: Any, title: str = "update stats") -> None:
     from rich.text import Text
 
     if plain_output():  # plain `key: value` lines: nothing padded, wrapped or cut
-        for key, value in _stat_rows(stats, _plain_cell):
+        for key, value in _stat_rows(stats, plain=True):
             console.print(Text(f"{shown(key)}: {inert(value)}"))
         return
     table = Table(title=title, title_justify="left", show_lines=False)
     table.add_column("stat", style="bold")
     table.add_column("value", overflow="fold")
     # the one sanitizer --json and --output use: cycles, depth, keys, values
-    for key, value in _stat_rows(sanitize(stats), _cell):
+    for key, value in _stat_rows(sanitize(stats), plain=False):
         table.add_row(Text(key), Text(value))
     console.print(table)
 
