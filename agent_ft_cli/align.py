@@ -213,8 +213,7 @@ def is_prompt(message: RawMessage) -> bool:
     """A message the agent was asked: role user, with text, not a tool result."""
     return (
         message.get("role") == "user"
-        and isinstance(text_of(message), str)
-        and bool(_norm(text_of(message)))
+        and bool(_norm(text_of(message)))  # (text_of gives a str or None, which _norm makes "")
         and not message.get("tool_responses")
     )
 
