@@ -80,9 +80,8 @@ def render_runs(runs: list[Any], *, charts: bool = True) -> None:
     """One run (its fields, its stats, its charts) or two side by side (fields, every scalar stat, shared charts)."""
     from .render import render_stats, stdout_console, table
 
-    columns = [[text for _, text in fields(r.data, str(r.path))] for r in runs]
-    names = [name for name, _ in fields(runs[0].data, str(runs[0].path))]
-    rows = [[name, *(col[i] for col in columns)] for i, name in enumerate(names)]
+    facts = [fields(r.data, str(r.path)) for r in runs]  # every run has the same fields, in order
+    rows = [[name, *(run[i][1] for run in facts)] for i, (name, _) in enumerate(facts[0])]
     if len(runs) == 1:
         table(f"run {runs[0].id}", ["", "value"], rows)
         render_stats(stdout_console(), runs[0].data.get("stats"), title="stats")
