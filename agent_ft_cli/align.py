@@ -213,8 +213,7 @@ def is_prompt(message: RawMessage) -> bool:
     """A message the agent was asked: role user, with text, not a tool result."""
     return (
         message.get("role") == "user"
-        and isinstance(text_of(message), str)
-        and bool(_norm(text_of(message)))
+        and bool(_norm(text_of(message)))  # (text_of gives a str or None, which _norm makes "")
         and not message.get("tool_responses")
     )
 
@@ -288,7 +287,7 @@ def prompt_thread(item: Aligned, messages: list[RawMessage]) -> list[RawMessage]
         )
     own = item.pair.prompt
     asked = text_of(source[item.prompt_index]) if item.prompt_index is not None else None
-    same = not own or (asked is not None and _norm(own).casefold() == _norm(asked).casefold())
+    same = not own or (asked is not None and question_key(own) == question_key(asked))
     if same and item.answer_index is not None and item.prompt_index is not None:
         return source[: item.answer_index]
     if same and item.prompt_index is not None:
@@ -344,9 +343,9 @@ class Tying:
         for index, cands in self._candidates.items():
             self._candidates[index] = [c for c in cands if not drop(c.thread)]
 
-    def resolve(self, *, taken: dict[tuple[Any, int], int] | None = None) -> tuple[list[Aligned], list[Skipped]]:
+    def resolve(self) -> tuple[list[Aligned], list[Skipped]]:
         """Tie the pairs (in order) to the candidates scanned; return (tied, skipped)."""
-        taken = dict(taken or {})  # (thread, answer index) -> the pair that took it
+        taken: dict[tuple[Any, int], int] = {}  # (thread, answer index) -> the pair that took it
         rank = self._rank
         tied: list[Aligned] = []
         skipped: list[Skipped] = []
@@ -376,14 +375,13 @@ class Tying:
                 continue
             free = [c for c in cands if (c.thread, c.answer_index) not in taken]
             if not free:
-                owners = sorted({taken[(c.thread, c.answer_index)] for c in cands if taken[(c.thread, c.answer_index)] >= 0})
-                by = f" by pair {', '.join(map(str, owners))}" if owners else ""
-                reason = f"the rejected answer appears only where it was already tied{by}"
+                owners = ", ".join(map(str, sorted({taken[(c.thread, c.answer_index)] for c in cands})))
+                reason = f"the rejected answer appears only where it was already tied by pair {owners}"
                 skipped.append(Skipped(pair.index, reason, SkipKind.CONSUMED))
                 continue
-            questions = list(dict.fromkeys(_norm(c.question).casefold() for c in free))
+            questions = _first_per_question(free)
             if len(questions) > 1:
-                shown = ", ".join(_q(c.question) for c in _first_per_question(free))
+                shown = ", ".join(_q(c.question) for c in questions)
                 reason = (
                     f"ambiguous: the rejected answer answers {len(questions)} different questions ({shown}); "
                     "give the pair a 'prompt' to say which"
@@ -410,5 +408,5 @@ def _q(text: str) -> str:
 def _first_per_question(cands: list[Candidate]) -> list[Candidate]:
     seen: dict[str, Candidate] = {}
     for c in cands:
-        seen.setdefault(_norm(c.question).casefold(), c)
+        seen.setdefault(question_key(c.question), c)
     return list(seen.values())

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import ClientLoadError, ConfigError, UsageError
-from .session import choose_pair, has_model_client
+from .session import agent_def, choose_pair, has_model_client
 
 if TYPE_CHECKING:  # pragma: no cover
     from .config import AgentConfig, PairConfig
@@ -120,10 +120,8 @@ def resolve_pair(
 
 def recorded_clients(header: Mapping[str, Any], agent: str) -> list[str]:
     """Every client import path the session header recorded for ``agent`` (usable by ``update`` or not)."""
-    for a in header.get("agents") or []:
-        if a.get("name") == agent:
-            return [str(p) for p in a.get("model_clients") or []]
-    return []
+    definition = agent_def(header, agent)
+    return [str(p) for p in definition.get("model_clients") or []] if definition is not None else []
 
 
 def recorded_client(header: Mapping[str, Any], agent: str) -> str | None:

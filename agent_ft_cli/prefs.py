@@ -87,8 +87,8 @@ def parse_prefs(text: str, where: str, kind: str | None = None) -> Any:
             raise PrefsError(f"{where} holds no data")
         return data
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError as first:
+        return _parse_json(text, where)
+    except PrefsError as first:
         json_error = first
     if _looks_like_jsonl(text):
         return _parse_jsonl(text, where)
@@ -97,8 +97,7 @@ def parse_prefs(text: str, where: str, kind: str | None = None) -> Any:
         lines = [ln for ln in text.splitlines() if ln.strip()]
         if len(lines) > 1 and all(ln.lstrip()[:1] in "{[\"" for ln in lines[:3]):
             return _parse_jsonl(text, where)
-        err = json_error
-        raise PrefsError(f"{where}:{err.lineno}:{err.colno}: invalid JSON ({err.msg})") from None
+        raise json_error
     data = _parse_yaml(text, where)
     if not isinstance(data, (dict, list)):
         raise PrefsError(
@@ -129,19 +128,14 @@ def latest(data: Any) -> Any:
 def load_prefs(path: str | Path, *, on_text: Callable[[str], None] | None = None) -> Any:
     """Read preference data from ``path`` (``-`` for stdin); of several review answers to one reply, the last
     (:func:`latest`). ``on_text`` gets a file's text as read (a run record hashes it: the file is read once)."""
-    return latest(_load(path, on_text))
-
-
-def _load(path: str | Path, on_text: Callable[[str], None] | None = None) -> Any:
     if str(path) == "-":
-        return parse_prefs(read_stdin_text(error=PrefsError), "<stdin>")
+        return latest(parse_prefs(read_stdin_text(error=PrefsError), "<stdin>"))
     p = Path(path)
     text = read_text(p, noun="preference file", error=PrefsError, stdin=True)
     if on_text is not None:
         on_text(text)
-    suffix = p.suffix.lower()
-    kind = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}.get(suffix)
-    return parse_prefs(text, str(p), kind)
+    kind = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}.get(p.suffix.lower())
+    return latest(parse_prefs(text, str(p), kind))
 
 
 MAX_SHAPE_PROBLEMS = 20

@@ -70,12 +70,7 @@ def inspect(
     )
     from .render import shown as shown_line
 
-    def show(path: Path, name_it: bool) -> None:
-        # one open for the header, the pair's peek and the whole-file view; a one-thread reader opens it once more
-        with reading.open_session(path) as opened:
-            show_open(path, name_it, opened)
-
-    def show_open(path: Path, name_it: bool, opened: "reading.OpenSession") -> None:
+    def show(path: Path, name_it: bool, opened: "reading.OpenSession") -> None:
         header, known = opened.header, opened.known  # the header is read once: the readers below start after it
         whole = last is None and (conversation is not None or not json_out)  # one pass over the file, every thread
         loaded = opened.load(strict=strict, on_warning=warn) if whole else None
@@ -105,7 +100,7 @@ def inspect(
                 messages = system + (chosen[-last:] if last is not None else chosen)
             else:
                 messages = system + loaded.threads.get((a, p), [])
-                counts = {key: len(thread) for key, thread in loaded.threads.items()}
+                counts = _counts(loaded)
         messages = prefetch(messages)  # a bad line is an error before anything reaches stdout
         if json_out:
             write_thread_json(a, p, messages, session=str(path) if name_it else None)
@@ -121,10 +116,7 @@ def inspect(
         console.print(f"{n} message(s)", style="dim")
 
     def list_threads(path: Path, choice: PairChoiceError, name_it: bool, known: Any, loaded: Any) -> None:
-        if loaded is not None:
-            counts = {key: len(thread) for key, thread in loaded.threads.items()}
-        else:
-            counts = reading.thread_counts(path, strict=strict, on_warning=warn, header=known)
+        counts = _counts(loaded) if loaded is not None else reading.thread_counts(path, strict=strict, on_warning=warn, header=known)
         if choice.option == "agent":
             keys = [k for k in counts if k[0] in choice.choices]
         else:
@@ -132,10 +124,7 @@ def inspect(
         threads = [{"agent": k[0], "peer": k[1], "messages": counts[k]} for k in keys]
         warn(f"{cli_message(choice)}; listing the threads update could use")
         if json_out:
-            listing: dict[str, Any] = {"threads": threads}
-            if name_it:
-                listing = {"session": str(path), **listing}
-            write_json(listing)
+            write_json({"session": str(path), "threads": threads} if name_it else {"threads": threads})
             return
         lines = [f"{path}: {len(threads)} thread(s) could be updated; show one with --agent and --peer"]
         lines += [f"  {t['agent']} -> {t['peer']}: {t['messages']} message(s)" for t in threads]
@@ -146,9 +135,15 @@ def inspect(
         with stdin_among(session) as given:  # ``-``: stdin, spooled so every reader can read it
             paths = expand_sessions(given)
             for path in paths:
-                show(path, name_it=len(paths) > 1)
+                # one open for the header, the pair's peek and the whole-file view; a one-thread reader opens it again
+                with reading.open_session(path) as opened:
+                    show(path, len(paths) > 1, opened)
 
     guarded(work)
+
+
+def _counts(loaded: Any) -> dict[tuple[str, str], int]:
+    return {key: len(thread) for key, thread in loaded.threads.items()}
 
 
 def validate(

@@ -109,7 +109,7 @@ def eval_(
             render_evaluation(result.evaluation, verbose=verbose)
             render_gates(result.gates)
         if plot is not None:
-            eval_plot(result.as_dict(), plot, baseline)
+            eval_plot(result.as_dict(), plot, base)
         gates.raise_on_failed_gates(result.gates)
 
     guarded(from_input)
@@ -153,12 +153,9 @@ def _num(value: Any, signed: bool = False) -> str:
 
 
 def _skipped_text(report: Any) -> str:
-    if not report.skipped:
-        return "0"
-    reasons: dict[str, int] = {}
-    for s in report.skipped:
-        reasons[s.reason] = reasons.get(s.reason, 0) + 1
-    return f"{len(report.skipped)} (" + "; ".join(f"{n} x {r}" for r, n in reasons.items()) + ")"
+    from ..workflows.eval import reasons_text
+
+    return f"{len(report.skipped)} ({reasons_text(report.skipped)})" if report.skipped else "0"
 
 
 def _sets(evaluation: Any) -> list[tuple[str, Any]]:

@@ -122,7 +122,7 @@ def target(cls: type[T], given: Mapping[str, Any], **own: Any) -> T:
     command's parameters ``given`` (its ``locals()``: the shared flags it declares) and its own fields ``own``."""
     values = {_FIELDS.get(k, k): v for k, v in given.items() if k in _TARGET}
     if "client_args" in values:
-        values["client_args"] = client_args(values["client_args"])
+        values["client_args"] = parse_key_values(values["client_args"], "--client-arg")
     return cls(**values, **own)
 
 
@@ -147,8 +147,3 @@ def parse_key_values(items: list[str] | None, option: str) -> dict[str, Any]:
             raise UsageError(f"{option} #{position}: key {name!r} is given more than once")
         out[name] = value
     return out
-
-
-def client_args(items: list[str] | None) -> dict[str, Any]:
-    """The ``--client-arg`` items as keyword arguments."""
-    return parse_key_values(items, "--client-arg")

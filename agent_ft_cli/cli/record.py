@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .app import escape, guarded
-from .options import ClientArgOpt, ClientOpt, QuietOpt, client_args, decoded, flag
+from .options import ClientArgOpt, ClientOpt, QuietOpt, decoded, flag, parse_key_values
 
 
 def record(
@@ -61,7 +61,7 @@ def record(
                 message=message,
                 out=out,
                 client=client,
-                client_args=client_args(client_arg),
+                client_args=parse_key_values(client_arg, "--client-arg"),
                 max_turns=max_turns,
                 quiet=quiet or json_out,
                 force=force,

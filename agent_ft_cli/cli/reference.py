@@ -49,8 +49,16 @@ Arguments reach agent-ft as bytes; what they mean does not depend on the locale 
 """
 
 
-def _help(cmd: Any, ctx: Any) -> str:
-    return str(cmd.get_help(ctx)).rstrip()
+_SETTINGS = {"terminal_width": WIDTH, "max_content_width": WIDTH, "help_option_names": ["-h", "--help"]}
+
+
+def _sections(cmd: Any, name: str, parent: Any = None) -> list[str]:
+    """The section of command ``name`` (its ``--help``), then those of its commands when it is a group."""
+    ctx = cmd.context_class(cmd, info_name=name.rsplit(" ", 1)[-1], parent=parent, **_SETTINGS)
+    parts = [f"## `{name}`\n", "```\n" + str(cmd.get_help(ctx)).rstrip() + "\n```\n"]
+    for sub in getattr(cmd, "list_commands", lambda _: [])(ctx):  # a group's commands (runs list/show/diff)
+        parts += _sections(cmd.get_command(ctx, sub), f"{name} {sub}", ctx)
+    return parts
 
 
 def reference() -> str:
@@ -59,21 +67,7 @@ def reference() -> str:
 
     from . import app
 
-    group: Any = typer.main.get_command(app)
-    settings = {"terminal_width": WIDTH, "max_content_width": WIDTH, "help_option_names": ["-h", "--help"]}
-    root = group.context_class(group, info_name="agent-ft", **settings)
-    parts = [INTRO, "## `agent-ft`\n", "```\n" + _help(group, root) + "\n```\n"]
-    for name in group.list_commands(root):
-        cmd = group.get_command(root, name)
-        ctx = cmd.context_class(cmd, info_name=name, parent=root, **settings)
-        parts.append(f"## `agent-ft {name}`\n")
-        parts.append("```\n" + _help(cmd, ctx) + "\n```\n")
-        for sub in getattr(cmd, "list_commands", lambda _: [])(ctx):  # a group's commands (runs list/show/diff)
-            subcmd = cmd.get_command(ctx, sub)
-            subctx = subcmd.context_class(subcmd, info_name=sub, parent=ctx, **settings)
-            parts.append(f"## `agent-ft {name} {sub}`\n")
-            parts.append("```\n" + _help(subcmd, subctx) + "\n```\n")
-    return "\n".join(parts)
+    return "\n".join([INTRO, *_sections(typer.main.get_command(app), "agent-ft")])
 
 
 if __name__ == "__main__":  # pragma: no cover

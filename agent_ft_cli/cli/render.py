@@ -23,10 +23,9 @@ FOLD_LINES = 12
 _LONG = 20_000  # characters past which the terminal, not rich, wraps a message (see render_thread)
 
 
-def write_json(value: Any, stream: IO[bytes] | None = None) -> None:
-    out = stream or sys.stdout.buffer
-    out.write(to_json(value, indent=False) + b"\n")
-    out.flush()
+def write_json(value: Any) -> None:
+    sys.stdout.buffer.write(to_json(value, indent=False) + b"\n")
+    sys.stdout.buffer.flush()
 
 
 def write_thread_json(
@@ -239,11 +238,11 @@ def render_thread_header(
     rule(console)
 
 
-def render_thread(console: Any, messages: Iterable[dict[str, Any]], *, full: bool, first_index: int = 1) -> int:
+def render_thread(console: Any, messages: Iterable[dict[str, Any]], *, full: bool) -> int:
     """Print messages one by one (memory stays flat); returns how many were printed."""
     n = 0
     for n, m in enumerate(messages, 1):
-        view = message_renderable(first_index + n - 1, m, full=full)
+        view = message_renderable(n, m, full=full)
         # rich's word wrap grows faster than the text (a 10 MB message took 31 s): a long message is left to the
         # terminal to wrap, which costs time in proportion to its length
         console.print(view, soft_wrap=len(view) > _LONG or None)
@@ -263,19 +262,22 @@ def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         yield prefix, value
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, plain: bool) -> str:
+    """A stat as text: a long list indented, except in ``plain`` output (one line, compact JSON: never wrapped)."""
     if isinstance(value, str):
         return value
     if isinstance(value, float):
         return f"{value:.6g}"
-    return to_json(value, indent=isinstance(value, list) and len(to_json(value)) > 80).decode()
+    return to_json(value, indent=not plain and isinstance(value, list) and len(to_json(value)) > 80).decode()
 
 
-def _plain_cell(value: Any) -> str:
-    """A stat on one line (compact JSON for lists and objects): plain output is never wrapped."""
-    if isinstance(value, (str, float)):
-        return _cell(value)
-    return to_json(value, indent=False).decode()
+def _stat_rows(stats: Any, plain: bool) -> list[tuple[str, str]]:
+    """The stats as (stat, text) rows: each leaf by its dotted key, or one row for a result that is no dict."""
+    if not isinstance(stats, dict):
+        return [("(result)", _cell(stats, plain))]
+    if not stats:
+        return [("(empty)", "the client returned no stats")]
+    return [(key, _cell(value, plain)) for key, value in flatten(stats)]
 
 
 def render_stats(console: Any, stats: Any, title: str = "update stats") -> None:
@@ -283,26 +285,15 @@ def render_stats(console: Any, stats: Any, title: str = "update stats") -> None:
     from rich.text import Text
 
     if plain_output():  # plain `key: value` lines: nothing padded, wrapped or cut
-        if not isinstance(stats, dict):
-            rows = [("(result)", _plain_cell(stats))]
-        elif not stats:
-            rows = [("(empty)", "the client returned no stats")]
-        else:
-            rows = [(key, _plain_cell(value)) for key, value in flatten(stats)]
-        for key, value in rows:
+        for key, value in _stat_rows(stats, plain=True):
             console.print(Text(f"{shown(key)}: {inert(value)}"))
         return
     table = Table(title=title, title_justify="left", show_lines=False)
     table.add_column("stat", style="bold")
     table.add_column("value", overflow="fold")
-    stats = sanitize(stats)  # the one sanitizer --json and --output use: cycles, depth, keys, values
-    if not isinstance(stats, dict):
-        table.add_row("(result)", Text(_cell(stats)))
-    elif not stats:
-        table.add_row("(empty)", Text("the client returned no stats"))
-    else:
-        for key, value in flatten(stats):
-            table.add_row(Text(key), Text(_cell(value)))
+    # the one sanitizer --json and --output use: cycles, depth, keys, values
+    for key, value in _stat_rows(sanitize(stats), plain=False):
+        table.add_row(Text(key), Text(value))
     console.print(table)
 
 
@@ -342,13 +333,13 @@ def render_checks(console: Any, checks: Iterable[Mapping[str, Any]]) -> None:
 _REPR_SURROGATE = re.compile(r"\\udc([89a-f][0-9a-f])")
 
 
-def shown(text: str, *, one_line: bool = True) -> str:
-    """``text`` as a human may safely read it: terminal sequences inert (:func:`agent_ft_cli.textsafe.inert`; one
-    line unless told), and bytes of a path that were not UTF-8 (surrogate escapes) shown as ``\\xNN``."""
+def shown(text: str) -> str:
+    """``text`` as a human may safely read it: terminal sequences inert (:func:`agent_ft_cli.textsafe.inert`, on one
+    line), and bytes of a path that were not UTF-8 (surrogate escapes) shown as ``\\xNN``."""
     text = legible(text)
     if "\\udc" in text:  # a path's byte as repr() spells its surrogate escape: show the byte
         text = _REPR_SURROGATE.sub(r"\\x\1", text)
-    return inert(text, one_line=one_line)
+    return inert(text, one_line=True)
 
 
 _TEXT_COLUMNS = ("prompt", "question", "reply", "answer", "")

@@ -114,10 +114,11 @@ def list_runs(
             warn(f"no runs in {', '.join(str(f) for f in folders)}")
             return
         from .render import table
+        from .runs_view import arrow, num
 
         cells = [
             [str(r["id"]), _time(r["time"]), summary.short_client(r["client"]), str(r["method"] or "-"),
-             _n(r["steps"]), _arrow(r["loss_first"], r["loss_last"]), _arrow(r["margin_before"], r["margin_after"]),
+             num(r["steps"]), arrow(r["loss_first"], r["loss_last"]), arrow(r["margin_before"], r["margin_after"]),
              "published" if r["published"] else "-"]
             for r in rows
         ]
@@ -202,11 +203,12 @@ def check_plot(plot: Path, inputs: list[Any]) -> None:
     check_output_path(plot, option="--plot", inputs=[i for i in inputs if i is not None])
 
 
-def eval_plot(result: Any, plot: Path, baseline: Path | None) -> None:
-    """``eval --plot``: the per-pair margins of ``result`` (against ``baseline``'s when given) as a PNG."""
-    from ..runs.pictures import baseline_results, eval_png
+def eval_plot(result: Any, plot: Path, baseline: Any) -> None:
+    """``eval --plot``: the per-pair margins of ``result`` (against ``baseline``'s, a loaded
+    :class:`~agent_ft_cli.workflows.gates.Baseline`, when given) as a PNG."""
+    from ..runs.pictures import eval_png
 
-    eval_png(result, plot, baseline_results(baseline) if baseline is not None else None)
+    eval_png(result, plot, baseline.results if baseline is not None else None)
     _written(plot)
 
 
@@ -220,18 +222,6 @@ def _written(plot: Path) -> None:
 def _time(iso: Any) -> str:
     text = str(iso or "-")
     return text[:19].replace("T", " ")
-
-
-def _n(value: Any) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def _arrow(a: Any, b: Any) -> str:
-    if a is None and b is None:
-        return "-"
-    return f"{_n(a)} -> {_n(b)}"
 
 
 def register(app: Any) -> None:

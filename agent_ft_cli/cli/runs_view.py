@@ -10,7 +10,8 @@ from ..jsonio import to_json
 from ..runs import summary
 
 
-def _n(value: Any) -> str:
+def num(value: Any) -> str:
+    """A table cell: ``-`` for None, a float to 4 significant digits (``runs`` lists and shows alike)."""
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -18,8 +19,8 @@ def _n(value: Any) -> str:
     return str(value)
 
 
-def _arrow(a: Any, b: Any) -> str:
-    return "-" if a is None and b is None else f"{_n(a)} -> {_n(b)}"
+def arrow(a: Any, b: Any) -> str:
+    return "-" if a is None and b is None else f"{num(a)} -> {num(b)}"
 
 
 def _ref(ref: Any) -> str:
@@ -36,7 +37,7 @@ def _accuracy(record: dict[str, Any], which: str) -> str:
         before, after = before.get("heldout") or {}, after.get("heldout") or {}
     if not after:
         return "-"
-    return _arrow(before.get("accuracy"), after.get("accuracy"))
+    return arrow(before.get("accuracy"), after.get("accuracy"))
 
 
 def fields(record: dict[str, Any], path: str) -> list[tuple[str, str]]:
@@ -46,25 +47,25 @@ def fields(record: dict[str, Any], path: str) -> list[tuple[str, str]]:
     stats: dict[str, Any] = record["stats"] if isinstance(record.get("stats"), dict) else {}
     sessions: list[Any] = record["sessions"] if isinstance(record.get("sessions"), list) else []
     return [
-        ("id", _n(record.get("id"))),
-        ("time (UTC)", _n(record.get("time"))),
+        ("id", num(record.get("id"))),
+        ("time (UTC)", num(record.get("time"))),
         ("record", path),
-        ("client", _n(client.get("spec"))),
+        ("client", num(client.get("spec"))),
         ("client args", to_json(client.get("args") or {}).decode()),
         ("update_model kwargs", to_json(record.get("kwargs") or {}).decode()),
         ("agent -> peer", f"{record.get('agent')} -> {record.get('peer')}"),
         ("sessions", "; ".join(_ref(s) for s in sessions) or "-"),
         ("prefs", _ref(record.get("prefs"))),
         ("held-out", _ref(record.get("heldout"))),
-        ("method", _n(record.get("method"))),
-        ("steps", _n(row["steps"])),
-        ("seconds", _n(record.get("seconds"))),
-        ("loss first -> last", _arrow(row["loss_first"], row["loss_last"])),
-        ("margin before -> after", _arrow(row["margin_before"], row["margin_after"])),
-        ("pairs used", _n(stats.get("pairs_used", stats.get("learned")))),
+        ("method", num(record.get("method"))),
+        ("steps", num(row["steps"])),
+        ("seconds", num(record.get("seconds"))),
+        ("loss first -> last", arrow(row["loss_first"], row["loss_last"])),
+        ("margin before -> after", arrow(row["margin_before"], row["margin_after"])),
+        ("pairs used", num(stats.get("pairs_used", stats.get("learned")))),
         ("eval accuracy", _accuracy(record, "pairs")),
         ("eval held-out accuracy", _accuracy(record, "heldout")),
-        ("checkpoint", _n(record.get("checkpoint")) if record.get("published") else "not published"),
+        ("checkpoint", num(record.get("checkpoint")) if record.get("published") else "not published"),
     ]
 
 
@@ -79,16 +80,15 @@ def render_runs(runs: list[Any], *, charts: bool = True) -> None:
     """One run (its fields, its stats, its charts) or two side by side (fields, every scalar stat, shared charts)."""
     from .render import render_stats, stdout_console, table
 
-    columns = [[text for _, text in fields(r.data, str(r.path))] for r in runs]
-    names = [name for name, _ in fields(runs[0].data, str(runs[0].path))]
-    rows = [[name, *(col[i] for col in columns)] for i, name in enumerate(names)]
+    facts = [fields(r.data, str(r.path)) for r in runs]  # every run has the same fields, in order
+    rows = [[name, *(run[i][1] for run in facts)] for i, (name, _) in enumerate(facts[0])]
     if len(runs) == 1:
         table(f"run {runs[0].id}", ["", "value"], rows)
         render_stats(stdout_console(), runs[0].data.get("stats"), title="stats")
     else:
         stats = [_scalar_stats(r.data) for r in runs]
         keys = [k for k in {**stats[0], **stats[1]}]
-        rows += [[f"stats.{k}", *(_n(s.get(k)) for s in stats)] for k in keys]
+        rows += [[f"stats.{k}", *(num(s.get(k)) for s in stats)] for k in keys]
         table(f"runs {runs[0].id} vs {runs[1].id}", ["", runs[0].id, runs[1].id], rows)
     if charts:
         render_charts(runs)
@@ -103,12 +103,9 @@ def render_charts(runs: list[Any]) -> None:
     width = chart_width(tty=not plain_output())
     out: list[str] = []
     drawn: set[str] = set()
+    curves = [(r.id if len(runs) > 1 else "", summary.curves(r.data)) for r in runs]  # the curves each run has
     for key, title, unit in summary.CURVES:
-        lines = []
-        for r in runs:
-            steps, values = summary.series(r.data, key)
-            if len(values) >= 2:
-                lines.append((r.id if len(runs) > 1 else "", steps, values))
+        lines = [(name, steps, values) for name, have in curves for k, _, _, steps, values in have if k == key]
         if lines:
             drawn.add(key)
             out.append(line_chart(f"{title} per step", "training step", unit, lines, width=width, color=color))

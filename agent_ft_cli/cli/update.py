@@ -149,18 +149,13 @@ def update(
                 + ("; result printed on stdout" if result_on_stdout else f"; result written to {escape(str(output))}" if output else "")
                 + (f"; run recorded in {escape(result.run_record)} (agent-ft runs show latest)" if result.run_record else "")
             )
-        if result_on_stdout:  # stdout holds the result JSON alone; the tables go with the talk, on stderr
-            if not quiet:
-                with contextlib.redirect_stdout(sys.stderr):
-                    render_stats(stderr_console(), stats_for_table(result.update_stats))
-                    if evaluator.runs:
-                        render_before_after(evaluator.before, evaluator.after)
-                        render_gates(evaluator.gates)
-        else:
-            render_stats(stdout_console(), stats_for_table(result.update_stats))
-            if evaluator.runs:
-                render_before_after(evaluator.before, evaluator.after)
-                render_gates(evaluator.gates)
+        if not (result_on_stdout and quiet):
+            # stdout holds the result JSON alone (--output -): the tables go with the talk, on stderr
+            with contextlib.redirect_stdout(sys.stderr) if result_on_stdout else contextlib.nullcontext():
+                render_stats(stderr_console() if result_on_stdout else stdout_console(), stats_for_table(result.update_stats))
+                if evaluator.runs:
+                    render_before_after(evaluator.before, evaluator.after)
+                    render_gates(evaluator.gates)
         gates.raise_on_failed_gates(evaluator.gates, hint=APPLIED)
 
     def from_input() -> None:  # ``--session -``: stdin, spooled so every reader can read it

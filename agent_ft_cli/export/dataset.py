@@ -296,12 +296,10 @@ def build(rows: list[Row]) -> tuple[Any, str | None]:
     try:
         arrow_columns = [c for c in columns if kinds[c] == "arrow"]
         schema = pa.Table.from_pylist([{c: r[c] for c in arrow_columns} for r in filled]).schema if arrow_columns else None
+        json_features = features_for({c: k for c, k in kinds.items() if k != "arrow"})
         features = datasets.Features(
             {
-                c: datasets.List(datasets.Json())
-                if kinds[c] == "messages"
-                else datasets.Json()
-                if kinds[c] == "object"
+                c: json_features[c] if c in json_features
                 else datasets.Features.from_arrow_schema(pa.schema([schema.field(c)]))[c]  # type: ignore[union-attr]
                 for c in columns
             }

@@ -12,18 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import KeyedText, SessionError, SessionWarning, StrictError, UsageError
 from ..jsonio import shaped
-from ..session import OpenSession, Session, WarnFn, choose_pair, open_session
+from ..session import OpenSession, Session, WarnFn, agent_def, choose_pair, open_session
 from ..session.choice import PairChoiceError
 from ..types import ExportSummaryDict, PairCounts, RawMessage, SkippedPairDict, SkippedSessionDict, TieDict
 from .formats import PAIR_FORMATS, Format, Row, Tools, check_options, get_format
 from .messages import (
-    Style,
     answer_message,
     convert_into,
-    convert_message,
     convert_thread,
     definitions_of,
-    legacy_call_ids,
     system_messages,
 )
 from .options import ExportOptions
@@ -129,7 +126,7 @@ class Exporter:
             else:
                 opened = open_session(source)
                 header = opened.header
-            if self.options.agent == ALL_AGENTS and not any(a.get("name") == ALL_AGENTS for a in header.get("agents") or []):
+            if self.options.agent == ALL_AGENTS and agent_def(header, ALL_AGENTS) is None:
                 if opened is not None:
                     opened.close()
                     opened = None
@@ -229,15 +226,20 @@ class Exporter:
         for s in skipped:
             reason = s.reason.replace("does not appear in the thread", "does not appear in any exported thread")
             self.summary.skipped_pairs.append({"pair": s.index, "reason": reason, "kind": s.kind.value})
-        if self.options.strict and self.summary.skipped_pairs:  # decided before any row is built or written
-            self.summary.skipped_pairs.sort(key=lambda s: s["pair"])
-            first, n = self.summary.skipped_pairs[0], len(self.summary.skipped_pairs)
+        self._refuse_skipped_pairs()  # decided before any row is built or written
+        return by_thread, usable
+
+    def _refuse_skipped_pairs(self) -> None:
+        """The skipped pairs in pair order; under ``strict``, any of them is the one error."""
+        skipped = self.summary.skipped_pairs
+        skipped.sort(key=lambda s: s["pair"])
+        if self.options.strict and skipped:
+            first = skipped[0]
             raise StrictError(
-                f"{n} preference pair(s) skipped (pair {first['pair']}: {first['reason']}); {{strict}} refuses every "
-                "skip",
+                f"{len(skipped)} preference pair(s) skipped (pair {first['pair']}: {first['reason']}); {{strict}} "
+                "refuses every skip",
                 options=("strict",),
             )
-        return by_thread, usable
 
     def finish_rows(self) -> list[Row]:
         """Rows for pairs tied to an explicit prompt only (asked in no exported conversation)."""
@@ -256,15 +258,7 @@ class Exporter:
                 answer = answer_message(pair.chosen, self.format.style)
                 rows.append(self.format.thread_row([*prompt, answer], None, self.options))
         self._prompt_only = []
-        self.summary.skipped_pairs.sort(key=lambda s: s["pair"])
-        if self.options.strict and self.summary.skipped_pairs:
-            first = self.summary.skipped_pairs[0]
-            n = len(self.summary.skipped_pairs)
-            raise StrictError(
-                f"{n} preference pair(s) skipped (pair {first['pair']}: {first['reason']}); {{strict}} refuses every "
-                "skip",
-                options=("strict",),
-            )
+        self._refuse_skipped_pairs()
         return rows
 
     # -- rows --------------------------------------------------------------------------------------------------
@@ -299,18 +293,8 @@ class Exporter:
         no row)."""
         style = self.format.style
         converted: list[RawMessage] = list(system)
-        names = self.options.speaker_names
-        if not tied:
-            convert_into(converted, thread, style, names)
-        else:
-            by_answer = {t.answer_index: t for t in tied}
-            ids = legacy_call_ids(thread) if style is Style.TRL else {}
-            for i, m in enumerate(thread):
-                t = by_answer.get(i)
-                if t is not None:
-                    converted.append(answer_message(t.pair.chosen, style))
-                else:
-                    converted.extend(convert_message(m, style, ids.get(i), speaker_names=names))
+        instead = {t.answer_index: answer_message(t.pair.chosen, style) for t in tied} if tied else None
+        convert_into(converted, thread, style, self.options.speaker_names, instead)  # type: ignore[arg-type]
         while converted and converted[-1].get("role") != "assistant":
             converted.pop()
         return converted

@@ -127,19 +127,15 @@ def openai_dpo(tie: Aligned, prompt: list[RawMessage], tools: Tools, options: Ex
 # -- thread formats -------------------------------------------------------------------------------------------------
 
 
-def _messages_row(messages: list[RawMessage], tools: Tools) -> Row:
-    return _with_tools({"messages": messages}, tools)
-
-
 def trl_sft(messages: list[RawMessage], tools: Tools, options: ExportOptions) -> Row:
-    return _messages_row(messages, tools)
+    return _with_tools({"messages": messages}, tools)
 
 
 def openai_sft(messages: list[RawMessage], tools: Tools, options: ExportOptions) -> Row:
     if options.train_last_only:
         last = max(i for i, m in enumerate(messages) if m.get("role") == "assistant")
         messages = [{**m, "weight": 0} if m.get("role") == "assistant" and i != last else m for i, m in enumerate(messages)]
-    return _messages_row(messages, tools)
+    return trl_sft(messages, tools, options)
 
 
 _M, _O = "messages", "object"  # a list of objects (messages, tools), one object: each kept as its own JSON text

@@ -176,14 +176,21 @@ def convert_thread(messages: Iterable[Mapping[str, Any]], style: Style, *, speak
     return out
 
 
-def convert_into(out: list[RawMessage], messages: Sequence[Mapping[str, Any]], style: Style, speaker_names: str | None) -> None:
+def convert_into(
+    out: list[RawMessage], messages: Sequence[Mapping[str, Any]], style: Style, speaker_names: str | None,
+    instead: Mapping[int, RawMessage] | None = None,
+) -> None:
     """:func:`convert_message` of every message of a conversation, appended to ``out`` (the legacy call ids of
-    :func:`legacy_call_ids` worked out when a message needs them). A text turn of the TRL formats takes
-    :func:`convert_message`'s short path here, without the call: a row is mostly such turns."""
+    :func:`legacy_call_ids` worked out when a message needs them); ``instead[i]`` in place of message ``i`` (a tied
+    pair's chosen answer). A text turn of the TRL formats takes :func:`convert_message`'s short path here, without
+    the call: a row is mostly such turns."""
     ids: dict[int, str] | None = None
     short = style is not Style.OPENAI and not speaker_names
     append, extend = out.append, out.extend
     for i, m in enumerate(messages):
+        if instead is not None and i in instead:
+            append(instead[i])
+            continue
         if short:
             role = m.get("role")
             if (role == "user" or role == "assistant") and type(m.get("content")) is str and m.keys() <= _PLAIN_KEYS:

@@ -56,6 +56,7 @@ class Review:
         already in ``prefs``; ``strict``: a final line cut short is an error, not a warning."""
         from ..pairing import resolve_pair
         from ..session import open_session
+        from ..workflows.walk import pick_conversation
 
         if str(session) == "-":
             raise UsageError("{session} -: review needs the session as a file (its name keys the answers)", options=("session",))
@@ -66,12 +67,8 @@ class Review:
             loaded = opened.load(pairs=[(a, p)], strict=strict)  # warnings: SessionWarning
         convs = loaded.conversations(a, p)
         replies = replies_in(convs, session=path, agent=a, peer=p, header=header)  # type: ignore[arg-type]  # recorded Messages are the dicts tying reads
-        if conversation is not None and not 1 <= conversation <= len(convs):
-            raise UsageError(
-                f"{{conversation}} {conversation}: thread {a}->{p} holds {len(convs)} conversation(s); choose a "
-                "number from 1 (the oldest)",
-                options=("conversation",),
-            )
+        if conversation is not None:
+            pick_conversation(convs, conversation, a, p, all_ok=False)  # the one range check (a usage error)
         prefs_path = check_prefs_path(prefs) if prefs is not None else None
         answers = existing(prefs_path)
         for r in replies:

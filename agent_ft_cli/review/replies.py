@@ -22,6 +22,7 @@ from typing import Any
 
 from ..align import answer_key, is_prompt, question_key, text_of
 from ..errors import UsageError
+from ..session import agent_def
 from ..types import RawMessage
 
 #: ``human_input_mode`` values under which the peer's replies were typed by a person (a user proxy that answered)
@@ -87,10 +88,8 @@ def reply_key(session: Path | str, agent: str, peer: str, conversation: int, tur
 
 
 def _human_peer(header: Mapping[str, Any], peer: str) -> bool:
-    for d in header.get("agents") or []:
-        if d.get("name") == peer:
-            return d.get("human_input_mode") in HUMAN_MODES and not d.get("llm_config")
-    return False
+    d = agent_def(header, peer)
+    return d is not None and d.get("human_input_mode") in HUMAN_MODES and not d.get("llm_config")
 
 
 #: how a human's reply that corrects the agent starts (the rest is proposed as the better answer)

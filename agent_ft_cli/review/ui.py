@@ -198,13 +198,8 @@ def run_screen(review: Review) -> str:
         else:
             show()
 
-    @kb.add("k", filter=~editing)
-    def _keep(event: Any) -> None:
-        answered(event, "keep")
-
-    @kb.add("b", filter=~editing)
-    def _bad(event: Any) -> None:
-        answered(event, "bad")
+    for key, kind in (("k", "keep"), ("b", "bad")):
+        kb.add(key, filter=~editing)(lambda event, kind=kind: answered(event, kind))
 
     @kb.add("s", filter=~editing)
     @kb.add("n", filter=~editing)

@@ -29,12 +29,12 @@ def chart_width(tty: bool) -> int:
     return max(40, min(cols, 200))
 
 
-def _figure(width: int, height: int, color: bool) -> Any:
+def _figure(width: int, color: bool) -> Any:
     import plotext
 
     fig = plotext.figure
     fig.clear()
-    fig.plot_size(width, height)
+    fig.plot_size(width, HEIGHT)
     fig.theme("simple" if color else "colorless")  # "simple": colours, no background
     return fig
 
@@ -58,10 +58,9 @@ def line_chart(
     *,
     width: int,
     color: bool,
-    height: int = HEIGHT,
 ) -> str:
     """One chart of one or more (label, x, y) lines, as text."""
-    fig = _figure(width, height, color)
+    fig = _figure(width, color)
     for n, (label, xs, ys) in enumerate(lines):
         marker = "braille" if color else PLAIN_MARKERS[n % len(PLAIN_MARKERS)]
         signal = fig.signal(list(xs), list(ys), marker=marker)
@@ -84,11 +83,11 @@ def _legend_away(fig: Any, lines: Sequence[tuple[str, Sequence[float], Sequence[
     fig.legend(x=max(xs), y=max(ys) if falls else min(ys), ha="right", va="top" if falls else "bottom", relative=True)
 
 
-def pairs_chart(pairs: Sequence[PairMargin], unit: str, *, width: int, color: bool, height: int = HEIGHT) -> str:
+def pairs_chart(pairs: Sequence[PairMargin], unit: str, *, width: int, color: bool) -> str:
     """Each pair's margin before (o) and after (x) the update, taught pairs first, then held-out, as text; a dotted
     zero line marks where the chosen answer starts to win. Markers, not a legend, tell before from after (a legend
     would hide the first pairs)."""
-    fig = _figure(width, height, color)
+    fig = _figure(width, color)
     xs = list(range(1, len(pairs) + 1))
     zero = fig.signal([0.5, len(pairs) + 0.5], [0.0, 0.0], marker=".")
     zero.lines(True)
@@ -102,10 +101,6 @@ def pairs_chart(pairs: Sequence[PairMargin], unit: str, *, width: int, color: bo
     fig.ruler("x").lim(0.5, len(pairs) + 0.5)
     step = max(1, len(pairs) // max(1, width // 12))
     ticks = xs[::step]
-    fig.ruler("x").ticks(ticks, [f"{pairs[x - 1].label} {_short(pairs[x - 1].group)}" for x in ticks])
+    fig.ruler("x").ticks(ticks, [f"{pairs[x - 1].label} {'h' if pairs[x - 1].group == 'held-out' else 't'}" for x in ticks])
     title = "margin per pair: o before, x after the update (. = 0)"
     return _finish(fig, title, "pair (t = taught, h = held-out)", "margin (nats)" if unit.startswith("log p") else "similarity diff.", color)
-
-
-def _short(group: str) -> str:
-    return "h" if group == "held-out" else "t"

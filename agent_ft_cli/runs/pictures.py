@@ -147,15 +147,3 @@ def eval_png(result: dict[str, Any], path: Path, baseline: dict[str, Any] | None
     fig.suptitle(f"agent-ft eval: {result.get('agent', '?')} ({result.get('client', '?')})\n{sub}", fontsize=11)
     write_output(path, _png(fig), option="--plot")
 
-
-def baseline_results(path: Path) -> dict[str, Any] | None:
-    """The evaluation in a baseline file (``eval --json``, or ``update --eval --json``'s ``eval.after``)."""
-    import orjson
-
-    try:
-        data = orjson.loads(Path(path).read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return None
-    if isinstance(data, dict) and isinstance(data.get("eval"), dict):
-        data = data["eval"].get("after")
-    return data if isinstance(data, dict) else None

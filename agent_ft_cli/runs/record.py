@@ -126,26 +126,18 @@ def split_history(stats: Any) -> tuple[Any, list[dict[str, Any]]]:
 
 
 def build(
-    *,
-    run_id: str,
-    begun: float,
-    finished: float,
-    inputs: dict[str, Any],
-    agent: str,
-    peer: str,
-    client: str,
-    client_args: dict[str, Any],
-    kwargs: dict[str, Any],
-    stats: Any,
-    evaluation: Any = None,
+    job: Any, outcome: Any, run_id: str, begun: float, finished: float, inputs: dict[str, Any],
+    client_args: dict[str, Any], run_dir: Path | None,
 ) -> dict[str, Any]:
-    """The record as a dict (secrets in the client's settings and keyword args redacted; stats already scrubbed)."""
+    """The record of an update as a dict (secrets in the client's settings and keyword args redacted; stats already
+    scrubbed); ``run_dir``: the client's own run folder, when the record is there."""
     from .. import __version__
     from ..redact import known_secrets, redact, scrub_data
 
-    rest, history = split_history(stats)
+    rest, history = split_history(outcome.update_stats)
     info = rest if isinstance(rest, dict) else {}
     checkpoint = info.get("checkpoint")
+    evaluator = outcome.evaluation
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -155,17 +147,17 @@ def build(
         "seconds": round(finished - begun, 3),
         "agent_ft": __version__,
         **inputs,
-        "agent": agent,
-        "peer": peer,
-        "client": {"spec": client, "args": scrub_data(redact(client_args), known_secrets())},
-        "kwargs": scrub_data(redact(kwargs), known_secrets()),
+        "agent": outcome.agent,
+        "peer": outcome.peer,
+        "client": {"spec": outcome.client, "args": scrub_data(redact(client_args), known_secrets())},
+        "kwargs": scrub_data(redact(job.kwargs), known_secrets()),
         "method": info.get("method") if isinstance(info.get("method"), str) else None,
         "stats": rest,
         "history": history,
-        "eval": evaluation,
+        "eval": evaluator.as_dict() if evaluator is not None and evaluator.runs else None,
         "checkpoint": checkpoint if isinstance(checkpoint, str) else None,
         "published": isinstance(checkpoint, str) and bool(checkpoint),
-        "run_dir": None,  # set by record_update when the record is in the client's own run folder
+        "run_dir": str(run_dir) if run_dir is not None else None,  # absolute, as the index names it
     }
 
 
@@ -178,24 +170,17 @@ def where(stats: Any, folder: Path, run_id: str) -> tuple[Path, str, bool]:
     return folder / run_id, run_id, False
 
 
-def write(record: dict[str, Any], run_folder: Path, index_folder: Path | None) -> Path:
-    """Write ``run_folder/run.json`` atomically and add a line to the index; return the record's path."""
-    from ..fsutil import atomic_write_bytes
+def write(record: dict[str, Any], run_folder: Path, index_folder: Path) -> Path:
+    """Write ``run_folder/run.json`` atomically, then append ``{"id", "record"}`` to ``index_folder/index.jsonl``
+    under its lock (one write, so lines never interleave); the record's path."""
+    from ..fsutil import append_line, atomic_write_bytes
 
     run_folder.mkdir(parents=True, exist_ok=True)
     path = run_folder / RECORD
     atomic_write_bytes(path, to_json(record, indent=True) + b"\n", what="run record")
-    if index_folder is not None:
-        add_to_index(index_folder, record["id"], path)
+    index_folder.mkdir(parents=True, exist_ok=True)
+    append_line(index_folder / INDEX, to_json({"id": record["id"], "record": str(path)}) + b"\n", what="runs index")
     return path
-
-
-def add_to_index(folder: Path, run_id: str, path: Path) -> None:
-    """Append ``{"id", "record"}`` to ``folder/index.jsonl`` under its lock (one write, so lines never interleave)."""
-    from ..fsutil import append_line
-
-    folder.mkdir(parents=True, exist_ok=True)
-    append_line(folder / INDEX, to_json({"id": run_id, "record": str(path)}) + b"\n", what="runs index")
 
 
 def record_update(
@@ -220,12 +205,8 @@ def record_update(
             "heldout": file_ref(getattr(evaluator, "heldout_path", None), read),
             "config": file_ref(job.config_path, read),
         }
-        record = build(
-            run_id=run_id, begun=begun.started, finished=finished, inputs=inputs, agent=outcome.agent,
-            peer=outcome.peer, client=outcome.client, client_args=job.client_args if client_args is None else client_args, kwargs=job.kwargs,
-            stats=outcome.update_stats, evaluation=evaluator.as_dict() if evaluator is not None and evaluator.runs else None,
-        )
-        record["run_dir"] = str(folder) if own else None  # absolute, as the index names it
+        args = job.client_args if client_args is None else client_args
+        record = build(job, outcome, run_id, begun.started, finished, inputs, args, folder if own else None)
         return write(record, folder, begun.folder)
     except Exception as e:  # the model was updated: a record that cannot be written must not say otherwise
         from ..redact import describe_exception

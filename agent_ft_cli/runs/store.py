@@ -50,7 +50,8 @@ def default_folder(config_path: Path | None) -> Path:
 
 
 def record_paths(folder: Path) -> list[Path]:
-    """The ``run.json`` files ``folder`` stands for (see the module doc); each file once."""
+    """The ``run.json`` files ``folder`` stands for (see the module doc); one listed twice (a sub-folder's, also in
+    the index) is taken once by :func:`list_runs`."""
     if folder.is_file():
         return [folder]
     if (folder / RECORD).is_file():
@@ -61,14 +62,7 @@ def record_paths(folder: Path) -> list[Path]:
     with contextlib.suppress(OSError):  # not a folder, or unreadable: only the index (if any) counts
         found = sorted(child / RECORD for child in folder.iterdir() if (child / RECORD).is_file())
     found += _indexed(folder / INDEX)
-    seen: set[str] = set()
-    out = []
-    for path in found:
-        key = os.path.realpath(path)
-        if key not in seen and path.is_file():
-            seen.add(key)
-            out.append(path)
-    return out
+    return [path for path in found if path.is_file()]
 
 
 def _indexed(index: Path) -> list[Path]:

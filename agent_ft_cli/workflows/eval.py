@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,9 +165,10 @@ def _create_params(agent: Any, messages: list[dict[str, Any]]) -> dict[str, Any]
     return {**{k: v for k, v in entry.items() if k not in own}, "messages": messages}
 
 
-def _reply_text(client: Any, response: Any) -> str:
-    """The first reply's text; a reply that only calls tools is written as its calls' JSON (``tool_calls: [...]``)."""
-    replies = client.message_retrieval(response)
+def _reply_text(client: Any, agent: Any, prompt: list[dict[str, Any]]) -> str:
+    """The client's reply to ``prompt`` (``create``): the first reply's text; a reply that only calls tools is
+    written as its calls' JSON (``tool_calls: [...]``)."""
+    replies = client.message_retrieval(client.create(_create_params(agent, prompt)))
     first = replies[0] if replies else None
     if first is None or isinstance(first, str):
         return first or ""
@@ -202,10 +204,7 @@ def evaluate(
     messages = inference_thread(agent, peer, include_system_message=include_system_message)
     tied, skipped = align(preference_data, messages)
     if not tied:
-        reasons: dict[str, int] = {}
-        for s in skipped:
-            reasons[s.reason] = reasons.get(s.reason, 0) + 1
-        why = "; ".join(f"{n} x {r}" for r, n in reasons.items()) or "no pairs given"
+        why = reasons_text(skipped) or "no pairs given"
         raise InputDataError(
             f"{source}: no preference pair is tied to a prompt in thread {getattr(agent, 'name', '?')}->"
             f"{getattr(peer, 'name', '?')} ({why}); nothing to evaluate"
@@ -217,25 +216,11 @@ def evaluate(
         prompt = prompt_thread(item, messages)
         chosen, rejected = text_of(item.pair.chosen) or "", text_of(item.pair.rejected) or ""
         if method == SCORE:
-            try:
-                scores = client.score(prompt, [chosen, rejected])
-            except AgentFtError:
-                raise
-            except Exception as e:
-                raise ClientUpdateError(
-                    f"the client's score{_named(spec)} failed: {type(e).__name__}: {describe_exception(e, secrets)}"
-                ) from e
+            scores = _client_call("score", spec, secrets, client.score, prompt, [chosen, rejected])
             c, r = _two_scores(scores, spec)
             results.append(PairResult(item.pair.index, item.prompt, c > r, chosen_score=c, rejected_score=r))
         else:
-            try:
-                reply = _reply_text(client, client.create(_create_params(agent, prompt)))
-            except AgentFtError:
-                raise
-            except Exception as e:
-                raise ClientUpdateError(
-                    f"the client's create{_named(spec)} failed: {type(e).__name__}: {describe_exception(e, secrets)}"
-                ) from e
+            reply = _client_call("create", spec, secrets, _reply_text, client, agent, prompt)
             sc, sr = similarity(reply, chosen), similarity(reply, rejected)
             results.append(
                 PairResult(item.pair.index, item.prompt, sc > sr, reply=reply, chosen_similarity=sc, rejected_similarity=sr)
@@ -244,6 +229,23 @@ def evaluate(
             progress(done, len(tied))
     label = getattr(client, "score_label", None) if method == SCORE else None
     return EvalReport(source, method, results, skipped, label if isinstance(label, str) else None)
+
+
+def reasons_text(skipped: list[Skipped]) -> str:
+    """Why pairs were skipped, each reason once with its count, in order: ``2 x reason; 1 x other``."""
+    return "; ".join(f"{n} x {reason}" for reason, n in Counter(s.reason for s in skipped).items())
+
+
+def _client_call(method: str, spec: str | None, secrets: list[str], call: Callable[..., Any], *args: Any) -> Any:
+    """``call(*args)``, the client's ``method`` at work: what it raises (but agent-ft's own errors) is its failure."""
+    try:
+        return call(*args)
+    except AgentFtError:
+        raise
+    except Exception as e:
+        raise ClientUpdateError(
+            f"the client's {method}{_named(spec)} failed: {type(e).__name__}: {describe_exception(e, secrets)}"
+        ) from e
 
 
 def _named(spec: str | None) -> str:

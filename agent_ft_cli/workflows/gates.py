@@ -7,7 +7,7 @@ A baseline is an earlier ``eval --json`` result (``accuracy`` at the top) or ``u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -50,6 +50,8 @@ class Baseline:
     source: str
     accuracy: float
     heldout: float | None = None
+    #: the evaluation as the file holds it (``eval --plot`` draws its pairs: the file is read once)
+    results: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 def _accuracy_of(value: Any) -> float | None:
@@ -82,7 +84,7 @@ def load_baseline(path: str | Path) -> Baseline:
             "'agent-ft eval' prints it, or 'eval.after.accuracy' as 'agent-ft update' prints it when it evaluates"
         )
     heldout = data.get("heldout") if isinstance(data, dict) else None
-    return Baseline(where, accuracy, _accuracy_of(heldout))
+    return Baseline(where, accuracy, _accuracy_of(heldout), data)
 
 
 def check_options(

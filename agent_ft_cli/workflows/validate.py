@@ -273,15 +273,13 @@ def tie_warnings(
     conversation of the thread (``conversations``; see :func:`agent_ft_cli.align.align`), by the one tying code.
     Every skip is here (not found, no prompt, ambiguous, consumed) but the shape problems, which are
     :func:`agent_ft_cli.prefs.check_prefs_shape`'s."""
-    from ..align import SkipKind, align, normalize_pairs
+    from ..align import SkipKind, align
 
-    pairs, _ = normalize_pairs(data)
-    if not pairs:
-        return 0, 0, []
     tied, skipped = align(data, thread, conversations=conversations)
     shape = (SkipKind.NOT_A_LIST, SkipKind.NOT_A_PAIR, SkipKind.NO_CHOSEN_TEXT)
     here = sorted((s for s in skipped if s.kind not in shape), key=lambda s: s.index)
-    return len(tied), len(pairs), [f"pair {s.index}: {s.reason}" for s in here]
+    # every pair (the shape problems aside) is either tied or skipped by the tying: their sum is the pairs
+    return len(tied), len(tied) + len(here), [f"pair {s.index}: {s.reason}" for s in here]
 
 
 def skipped_pairs(
