@@ -67,8 +67,9 @@ def _chat_failed(job: RecordJob, rec: Any, e: BaseException) -> ClientUpdateErro
 
 def _no_space(out: Path, e: OSError, written: int) -> OutputWriteError:
     """Disk full or quota exceeded while recording: one line naming the file and what it holds."""
-    code = errno.errorcode.get(e.errno or 0, "")
-    reason = f"{e.strerror or e}" + (f", {code}" if code else "")
+    from ..fsutil import os_reason
+
+    reason = os_reason(e)
     kept = f"the {written} message(s) recorded before it are kept there" if written else "no message was recorded"
     with contextlib.suppress(OSError):
         if written == 0 and out.stat().st_size == 0:
