@@ -6,7 +6,7 @@ plain assignment on every autogen version. A ``clear`` record empties a thread (
 replaced wholesale, which is written as ``clear`` followed by the new messages).
 
 * :mod:`.records`: the header, agent definitions, record constructors and the shape checks of a record;
-* :mod:`.threads`: :class:`ThreadKey` and :class:`ThreadReducer`, the one place that says what a record means for a
+* :mod:`.threads`: :data:`ThreadKey` and :class:`ThreadReducer`, the one place that says what a record means for a
   thread (message append, clear); the :class:`Session` model and :func:`choose_pair`;
 * :mod:`.reader`: every reader (:func:`load_session`, :func:`iter_conversations`, :func:`iter_records`, :func:`thread_counts`,
   :func:`iter_thread`, :func:`tail_thread`), their lines judged by :mod:`.lines` (one judge, one location string);
@@ -48,7 +48,7 @@ from .records import (
     message_record,
 )
 from .stdin import session_input
-from .threads import Pair, Session, ThreadKey, ThreadReducer
+from .threads import Session, ThreadKey, ThreadReducer
 from .writer import write_records, write_session
 
 __all__ = [
@@ -58,7 +58,6 @@ __all__ = [
     "VERSION",
     "Message",
     "OpenSession",
-    "Pair",
     "Session",
     "ThreadKey",
     "ThreadReducer",

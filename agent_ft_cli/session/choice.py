@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SessionError
 from .records import has_model_client
-from .threads import Pair
+from .threads import ThreadKey
 
 if TYPE_CHECKING:  # pragma: no cover
     from .reader import OpenSession
@@ -38,11 +38,11 @@ def choose_pair(
     peer: str | None = None,
     *,
     path: Path | str = "session",
-    threads: Iterable[Pair] | None = None,
+    threads: Iterable[ThreadKey] | None = None,
     holds: Callable[[str, str], bool] | None = None,
     opened: OpenSession | None = None,
-    lookup: Callable[[], Iterable[Pair]] | None = None,
-) -> Pair:
+    lookup: Callable[[], Iterable[ThreadKey]] | None = None,
+) -> ThreadKey:
     """Pick the (updated agent, peer) pair: as given, or inferred when unambiguous.
 
     The agent with a custom model client is the one updated. Its peer is the one agent it holds a thread with *in
@@ -59,11 +59,11 @@ def choose_pair(
     defs = header.get("agents") or []
     names = [a["name"] for a in defs]
     listing = ", ".join(names) or "none"
-    known: list[Pair] | None = list(threads) if threads is not None else None
+    known: list[ThreadKey] | None = list(threads) if threads is not None else None
     if opened is not None:
         holds = holds or opened.holds
 
-    def file_threads() -> list[Pair] | None:
+    def file_threads() -> list[ThreadKey] | None:
         nonlocal known
         if known is None and (lookup is not None or opened is not None or Path(path).is_file()):
             from .reader import thread_keys

@@ -58,7 +58,7 @@ def iter_thread(
     bytes that every one is a whole message record of another thread, and otherwise go line by line through the
     full checks (so a damaged, cut, clear or unknown line is handled exactly as a line-by-line reader would).
     """
-    key = ThreadKey(agent, peer)
+    key = (agent, peer)
     p, fh = _open(path)
     with fh:
         _past_header(p, fh, header)
@@ -204,7 +204,7 @@ def tail_thread(
     """
     if n <= 0:
         return []
-    key = ThreadKey(agent, peer)
+    key = (agent, peer)
     p, fh = _open(path)
     found: list[Message] = []
     lines_filter = _scan.LineFilter(agent, peer)

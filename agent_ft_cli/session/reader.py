@@ -34,7 +34,7 @@ from ..types import SessionHeader
 from . import _scan
 from .lines import _STOP, _warn, check_record, unparsable
 from .records import Message, WarnFn, check_header, is_message, message_line_prefix
-from .threads import Pair, Session, ThreadReducer
+from .threads import Session, ThreadKey, ThreadReducer
 
 Known = tuple[SessionHeader, int]  # a header already read, and the offset after it (readers then skip it)
 
@@ -141,7 +141,7 @@ def iter_records(
 
 def thread_counts(
     path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None, header: Known | None = None
-) -> dict[Pair, int]:
+) -> dict[ThreadKey, int]:
     """How many messages each thread holds (after its last ``clear``), from one streaming pass over the file."""
     reducer = ThreadReducer(count_only=True)
     p, fh = _open(path)
@@ -247,19 +247,19 @@ class OpenSession:
         """The header and the offset after it, for a reader that opens the file again (it skips the header)."""
         return self.header, self._start
 
-    def thread_keys(self, *, strict: bool = False, on_warning: WarnFn | None = None) -> list[Pair]:
+    def thread_keys(self, *, strict: bool = False, on_warning: WarnFn | None = None) -> list[ThreadKey]:
         """:func:`thread_keys` of the open file."""
         return _keys(self.path, self._fh, self._start, strict, on_warning)
 
     def load(
-        self, *, pairs: Iterable[Pair] | None = None, agents: Iterable[str] | None = None, strict: bool = False,
+        self, *, pairs: Iterable[ThreadKey] | None = None, agents: Iterable[str] | None = None, strict: bool = False,
         on_warning: WarnFn | None = None,
     ) -> Session:
         """:func:`load_session` of the open file (the header is not read again)."""
         self._fh.seek(self._start)
         return _load(self.path, self._fh, self.header, pairs, agents, strict, on_warning, None)
 
-    def counts(self, *, strict: bool = False, on_warning: WarnFn | None = None) -> tuple[dict[Pair, int], int]:
+    def counts(self, *, strict: bool = False, on_warning: WarnFn | None = None) -> tuple[dict[ThreadKey, int], int]:
         """:func:`thread_counts` of the open file and how many message records it holds: one pass that reads and
         checks every line and tells who talked to whom (its keys are :meth:`thread_keys`)."""
         reducer = ThreadReducer(count_only=True)
@@ -326,7 +326,7 @@ _SMALL = 256 << 10  # a session file up to this size is read whole by :func:`ope
 
 def thread_keys(
     path: Path | str, *, strict: bool = False, on_warning: WarnFn | None = None, header: Known | None = None
-) -> list[Pair]:
+) -> list[ThreadKey]:
     """Every thread the file holds, in order of first appearance (a cleared thread included): the truth about who
     talked to whom, which the header's agent list is not (a peer that was not recorded has no definition there).
 
@@ -342,7 +342,7 @@ def thread_keys(
         return _keys(p, fh, start, strict, on_warning)
 
 
-def _keys(p: Path, fh: Any, start: int, strict: bool, on_warning: WarnFn | None) -> list[Pair]:
+def _keys(p: Path, fh: Any, start: int, strict: bool, on_warning: WarnFn | None) -> list[ThreadKey]:
     """:func:`thread_keys` of ``fh``, its records starting at ``start``: the byte scan on a file, else (a file read
     into memory, or one the scan cannot judge) one streaming pass of the full reader."""
     if not isinstance(fh, io.BytesIO):
@@ -361,7 +361,7 @@ def _keys(p: Path, fh: Any, start: int, strict: bool, on_warning: WarnFn | None)
 def load_session(
     path: Path | str,
     *,
-    pairs: Iterable[Pair] | None = None,
+    pairs: Iterable[ThreadKey] | None = None,
     agents: Iterable[str] | None = None,
     strict: bool = False,
     on_warning: WarnFn | None = None,
@@ -398,7 +398,7 @@ def _load(
     p: Path,
     fh: Any,
     header: SessionHeader,
-    pairs: Iterable[Pair] | None,
+    pairs: Iterable[ThreadKey] | None,
     agents: Iterable[str] | None,
     strict: bool,
     on_warning: WarnFn | None,

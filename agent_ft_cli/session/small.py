@@ -19,7 +19,7 @@ from collections.abc import Callable
 import orjson
 
 from .records import Message, message_line_prefix, record_problem
-from .threads import END, Pair, ThreadReducer
+from .threads import END, ThreadKey, ThreadReducer
 
 #: The largest file :func:`read_small` reads (the size :func:`.reader.open_session` also reads at once).
 SMALL = 256 << 10
@@ -59,14 +59,14 @@ def holds(data: bytes, agent: str, peer: str) -> bool:
     return data.find(b"\n" + message_line_prefix(agent, peer)) >= 0
 
 
-def small_conversations(data: bytes, start: int, key: Pair) -> list[list[Message]] | None:
+def small_conversations(data: bytes, start: int, key: ThreadKey) -> list[list[Message]] | None:
     """Every conversation of thread ``key`` in the records of ``data[start:]`` (``start``: just after the header's
     newline), oldest first, empty ones left out: :meth:`.reader.OpenSession.conversations`. None when a line is
     not a well-formed record, or the last line has no newline (the general reader judges those)."""
     return conversations_reader(key)(data, start)
 
 
-def conversations_reader(key: Pair) -> Callable[[bytes, int], list[list[Message]] | None]:
+def conversations_reader(key: ThreadKey) -> Callable[[bytes, int], list[list[Message]] | None]:
     """:func:`small_conversations` of thread ``key`` as a function of ``(data, start)``, for many files: one
     reducer, emptied before each file."""
     reducer = ThreadReducer(pairs=[key])

@@ -1,6 +1,6 @@
 """Threads: the one place that says what a record means for a thread.
 
-A *thread* is ``agent.chat_messages[peer]``, named by a :class:`ThreadKey`. Two rules make the whole format:
+A *thread* is ``agent.chat_messages[peer]``, named by a :data:`ThreadKey`. Two rules make the whole format:
 
 * a ``message`` record appends its message to the thread of its key (its ``agent`` and ``peer``);
 * a ``clear`` record empties threads (:func:`clears`): the one with its peer, or, when its peer is ``null``, every
@@ -24,24 +24,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import SessionError
 from ..types import AgentDefinition, SessionHeader
 from .records import Message, agent_def
 
-Pair = tuple[str, str]
-"""An (agent, peer) pair of names, as callers pass them; a :class:`ThreadKey` is one (it is a tuple)."""
+ThreadKey = tuple[str, str]
+"""Names ``agent.chat_messages[peer]``: the (agent, peer) pair of names, ``("assistant", "user")``."""
 
 
-class ThreadKey(NamedTuple):
-    """Names ``agent.chat_messages[peer]``. A tuple, so ``("assistant", "user")`` finds the same thread."""
-
-    agent: str
-    peer: str
-
-
-def clears(rec: dict[str, Any], key: Pair) -> bool:
+def clears(rec: dict[str, Any], key: ThreadKey) -> bool:
     """Whether a record empties the thread ``key``: a ``clear`` of its agent, with its peer or with ``null``."""
     return rec.get("type") == "clear" and rec.get("agent") == key[0] and rec.get("peer") in (None, key[1])
 
@@ -55,19 +48,18 @@ class ThreadReducer:
 
     ``threads`` maps each kept thread to its messages after its last clear (a cleared thread stays, empty), or with
     ``count_only`` to how many there are. ``pairs``/``agents`` limit which threads are kept (all by default).
-    Its keys are plain ``(agent, peer)`` tuples, equal to the :class:`ThreadKey` of the thread: ``Session.threads``
-    has always had tuple keys, and callers serialise them.
+    Its keys are :data:`ThreadKey` tuples ``(agent, peer)``.
     """
 
     __slots__ = ("agents", "count_only", "earlier", "pairs", "threads")
 
     def __init__(
-        self, *, pairs: Iterable[Pair] | None = None, agents: Iterable[str] | None = None, count_only: bool = False
+        self, *, pairs: Iterable[ThreadKey] | None = None, agents: Iterable[str] | None = None, count_only: bool = False
     ) -> None:
-        self.threads: dict[Pair, Any] = {}
+        self.threads: dict[ThreadKey, Any] = {}
         #: The conversations each kept thread held before its clears, oldest first (not with ``count_only``): a
         #: ``clear`` ends a conversation, a ``clear`` marked ``rewrite`` (a history changed in place) does not.
-        self.earlier: dict[Pair, list[list[Message]]] = {}
+        self.earlier: dict[ThreadKey, list[list[Message]]] = {}
         self.pairs = set(pairs) if pairs is not None else None
         self.agents = set(agents) if agents is not None else None
         self.count_only = count_only
@@ -102,7 +94,7 @@ class ThreadReducer:
         """:meth:`feed` as a function, specialised for the reducers the readers build (every thread kept, none kept
         as ``validate`` reads, one kept as ``export`` streams, every thread counted), with the same meaning: the
         property tests hold each equal to :meth:`apply`. The hot path of every whole-file read."""
-        threads: dict[Pair, Any] = self.threads
+        threads: dict[ThreadKey, Any] = self.threads
         if self.agents == set() or self.pairs == set():
             mode = "none"
         elif self.agents is not None or (self.pairs is not None and len(self.pairs) != 1):
@@ -151,7 +143,7 @@ class ThreadReducer:
             return run
         (only,) = self.pairs
         want_agent, want_peer = only
-        threads: dict[Pair, Any] = self.threads
+        threads: dict[ThreadKey, Any] = self.threads
 
         def run_one(recs: Iterator[Any]) -> Any:
             thread = threads.get(only)
@@ -170,7 +162,7 @@ class ThreadReducer:
 
         return run_one
 
-    def closed(self) -> Iterator[tuple[Pair, list[Message]]]:
+    def closed(self) -> Iterator[tuple[ThreadKey, list[Message]]]:
         """The conversations that ended since the last call (taken out of :attr:`earlier`), oldest first: what a
         streaming reader hands on as soon as a ``clear`` ends them (:func:`.reader.iter_conversations`)."""
         if self.earlier:
@@ -205,12 +197,12 @@ class Session:
 
     path: Path
     header: SessionHeader
-    threads: dict[Pair, list[Message]] = field(default_factory=dict)
+    threads: dict[ThreadKey, list[Message]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     lines: int = 0
     messages_total: int = 0
-    earlier: dict[Pair, list[list[Message]]] = field(default_factory=dict, repr=False)
+    earlier: dict[ThreadKey, list[list[Message]]] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         """One line (a notebook shows this): the file, its agents, how many threads and messages were read."""
@@ -230,7 +222,7 @@ class Session:
     def agent_def(self, name: str) -> AgentDefinition | None:
         return agent_def(self.header, name)
 
-    def pairs(self) -> list[Pair]:
+    def pairs(self) -> list[ThreadKey]:
         return list(self.threads)
 
     def thread(self, agent: str, peer: str) -> list[Message]:
