@@ -87,10 +87,9 @@ class LineFilter:
         n = buf.count(b"\n", lo, hi)
         if not n or buf.count(_MSG_HEAD, lo, hi) != n or not buf.endswith(b"}}\n", lo, hi) or buf.find(b"\x00", lo, hi) >= 0:
             return 0
-        if buf.startswith(self.ours, lo):
-            mine = buf.count(b"}}\n" + self.ours, lo, hi)
-            if mine == n - 1:  # only our lines (one thread, or a long run of it)
-                return n
+        mine = buf.count(b"}}\n" + self.ours, lo, hi)  # our lines after the first
+        if mine == n - 1 and buf.startswith(self.ours, lo):  # only our lines (one thread, or a long run of it)
+            return n
         at = lo
         for _ in range(64):  # the first line that is not ours gives the other thread's prefix
             if not buf.startswith(self.ours, at):
@@ -108,7 +107,7 @@ class LineFilter:
         other = line[: cut + len(_MSG_BODY)]
         if not (buf.startswith(self.ours, lo) or buf.startswith(other, lo)):
             return 0
-        joins = buf.count(b"}}\n" + self.ours, lo, hi) + buf.count(b"}}\n" + other, lo, hi)
+        joins = mine + buf.count(b"}}\n" + other, lo, hi)
         return n if joins == n - 1 else 0
 
     def framed_block(self, buf: bytes, hi: int, lo: int = 0) -> int:
