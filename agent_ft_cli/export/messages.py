@@ -15,9 +15,7 @@ import orjson
 
 from ..jsonio import to_json
 from ..session import agent_def
-
-#: A message as the export code builds it (the rows' own type: :class:`agent_ft_cli.types.RowMessage`).
-from ..types import RawMessage
+from ..types import RawMessage  # a message as the export code builds it (a row's: types.RowMessage)
 
 _OPENAI_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _PLAIN_KEYS = frozenset({"role", "content", "name"})
