@@ -1,6 +1,6 @@
 """Sessions shared among worker processes, rows out in the order one process writes them.
 
-``export --jobs N`` with many sessions: a process pool's ordered ``map`` hands each worker a batch of
+``export --jobs N`` with many sessions: a ``multiprocessing`` pool's ordered ``imap`` hands each worker a batch of
 sessions at a time (:data:`BATCH`); a worker builds each session's rows with its one :class:`~.exporter.Exporter`
 (the same code as a single process, its header cache kept across sessions), encodes them as the single process does (:func:`~.formats.row_line` per JSON
 Lines row), and sends them back with what it would have told the summary (conversations, skipped sessions,
@@ -19,8 +19,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -91,23 +89,18 @@ def parallel_rows(
 ) -> Iterator[Any]:
     """The rows of ``sessions`` (no preference pairs) from ``jobs`` processes, in order, ``exporter.summary`` and its
     warnings kept as one process keeps them. ``encoded``: JSON Lines (one ``bytes`` per session), else dicts."""
-    # fork is cheapest; not once torch is loaded (a Python caller, a test run): its threads make a forked child hang
+    # fork is cheapest; not once torch is loaded (a Python caller, a test run): its threads can hang a forked child
     method = "fork" if "torch" not in sys.modules else "forkserver"
     if method not in multiprocessing.get_all_start_methods():
         method = "spawn"
+    context = multiprocessing.get_context(method)
     batch = max(1, min(BATCH, len(sessions) // (jobs * 8)))
     paths = [os.fspath(p) for p in sessions]
     batches = [paths[i : i + batch] for i in range(0, len(paths), batch)]
     summary = exporter.summary
-    pool = ProcessPoolExecutor(jobs, multiprocessing.get_context(method), initializer=_init, initargs=(exporter.options, encoded))
-    results: Iterator[_Done] = itertools.chain.from_iterable(pool.map(_many, batches))
+    pool = context.Pool(jobs, initializer=_init, initargs=(exporter.options, encoded))
     try:
-        for path in sessions:
-            try:
-                done = next(results)
-            except BrokenProcessPool:  # a worker died (killed): this process builds the rest, as one process does
-                done = _FAILED
-                results = itertools.repeat(_FAILED)
+        for path, done in zip(sessions, itertools.chain.from_iterable(pool.imap(_many, batches)), strict=True):
             if done.rows is None:  # rebuilt here: its rows, or the error one process raises
                 again = exporter.rows([path])
                 yield from (map(row_line, again) if encoded else again)
@@ -127,5 +120,7 @@ def parallel_rows(
             else:
                 yield from done.rows
             on_session(path)
+        pool.close()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.terminate()
+        pool.join()

@@ -101,32 +101,6 @@ def test_jobs_write_byte_for_byte_what_one_process_writes(tmp_path: Path) -> Non
     assert strict.exit_code == 3 and "s005.jsonl" in strict.stderr and not (tmp_path / "x.jsonl").exists()
 
 
-def test_a_worker_that_dies_leaves_the_rest_to_the_parent(tmp_path: Path) -> None:
-    """A killed worker (out of memory, a signal) is not a hang: this process builds the sessions that were left, and
-    the output is byte for byte what one process writes."""
-    import subprocess
-    import sys
-
-    folder = tmp_path / "many"
-    folder.mkdir()
-    for i in range(40):
-        shutil.copy(SAMPLES / "trivia.jsonl", folder / f"s{i:03d}.jsonl")
-    code = (
-        "import os, sys\nfrom agent_ft_cli.export import parallel\nfrom agent_ft_cli.cli import run\n"
-        "many = parallel._many\n"
-        "def dying(paths):\n    if any(p.endswith('s013.jsonl') for p in paths):\n        os._exit(9)\n    return many(paths)\n"
-        "parallel._many = dying\nsys.argv = ['agent-ft', *sys.argv[1:]]\nrun()\n"
-    )
-    outs = []
-    for jobs in ("1", "2"):
-        out = tmp_path / f"j{jobs}.jsonl"
-        args = ["-s", str(folder), "-f", "openai-sft", "-o", str(out), "--jobs", jobs, "--json"]
-        proc = subprocess.run([sys.executable, "-c", code, "export", *args], capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 0, proc.stderr
-        outs.append((out.read_bytes(), json.loads(proc.stdout)["rows"]))
-    assert outs[0] == outs[1] and outs[0][1] > 0
-
-
 def test_json_lines_export_never_imports_pyarrow_or_datasets(tmp_path: Path) -> None:
     import subprocess
     import sys
