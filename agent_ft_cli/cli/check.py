@@ -89,7 +89,9 @@ def inspect(
         if loaded is None and conversation is None and last is not None:
             messages: Any = system + reading.tail_thread(path, a, p, last, strict=strict, on_warning=warn, header=known)
         elif loaded is None and conversation is None:  # --json: the thread's lines streamed as they are
-            thread = reading.iter_thread(path, a, p, strict=strict, on_warning=warn, as_bytes=True, header=known)
+            thread = reading.iter_thread(
+                path, a, p, strict=strict, on_warning=warn, as_bytes=True, header=known, uncleared=opened.never_cleared(a)
+            )
             messages = itertools.chain(system, thread)
         else:  # the rich view or a chosen conversation: the thread, its conversations, every thread's count
             if loaded is None:

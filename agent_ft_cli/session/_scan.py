@@ -250,30 +250,35 @@ def line_at(fd: int, offset: int) -> int:
 _KEY_MSG_HEAD = _MSG_HEAD + b'"'  # {"type":"message","agent":"
 _KEY_CLEAR_HEAD = b'{"type":"clear","agent":"'
 _MESSAGE_KEYS = re.compile(rb'\{"type":"message","agent":"((?:[^"\\\n]|\\.)*)","peer":"((?:[^"\\\n]|\\.)*)","message":')
+_CLEAR_AGENT = re.compile(rb'\{"type":"clear","agent":"((?:[^"\\\n]|\\.)*)"')
 
-#: Past this many threads :func:`.reader.thread_keys` leaves its search (whose pattern excludes every thread found so far)
-#: for one streaming pass of :func:`.reader.thread_counts`.
+#: Past this many threads (and clearing agents) :func:`.reader.thread_keys` leaves its search (whose pattern excludes
+#: every thread found so far) for one streaming pass of :func:`.reader.thread_counts`.
 SEARCHED_THREADS = 16
 
 
-def _unknown_line(prefixes: list[bytes]) -> re.Pattern[bytes]:
-    """A line break followed by anything but a canonical ``clear`` or a message of one of the known ``prefixes``
-    (each the bytes after ``{"type":"message","agent":"`` up to ``"message":``)."""
-    known = b"|".join(re.escape(x) for x in prefixes)
-    heads = re.escape(_KEY_CLEAR_HEAD) + (b"|" + re.escape(_KEY_MSG_HEAD) + b"(?:" + known + b")" if prefixes else b"")
-    return re.compile(b"\n(?!" + heads + b")")
+def _unknown_line(prefixes: list[bytes], clearing: list[bytes]) -> re.Pattern[bytes]:
+    """A line break followed by anything but a canonical message of one of the known ``prefixes`` (each the bytes
+    after ``{"type":"message","agent":"`` up to ``"message":``) or a canonical ``clear`` of one of the ``clearing``
+    agents (each the bytes after ``{"type":"clear","agent":"`` up to the closing quote of the name)."""
+    heads = [re.escape(_KEY_CLEAR_HEAD) + b"(?:" + b"|".join(map(re.escape, clearing)) + b")"] if clearing else []
+    if prefixes:
+        heads.append(re.escape(_KEY_MSG_HEAD) + b"(?:" + b"|".join(map(re.escape, prefixes)) + b")")
+    return re.compile(b"\n(?!" + b"|".join(heads) + b")") if heads else re.compile(b"\n")
 
 
-def canonical_thread_keys(fd: int, at: int) -> list[tuple[str, str]] | None:
-    """:func:`.reader.thread_keys` of an open file whose header ends at byte ``at`` (its newline); None when a line is not
-    in the canonical framing. Reads blocks of whole lines (a block starts at the newline before its first line),
-    so memory stays flat."""
+def canonical_threads(fd: int, at: int) -> tuple[list[tuple[str, str]], set[str]] | None:
+    """:func:`.reader.thread_keys` of an open file whose header ends at byte ``at`` (its newline), and the agents
+    that have a ``clear`` record in it; None when a line is not in the canonical framing. Reads blocks of whole
+    lines (a block starts at the newline before its first line), so memory stays flat."""
     size = os.fstat(fd).st_size
     limit = max_input_bytes()
     step = max(_CHUNK, 64)  # (1 MB: searched while still in the cache; 8 MB blocks were slower)
     keys: list[tuple[str, str]] = []
+    cleared: set[str] = set()
     prefixes: list[bytes] = []
-    unknown = _unknown_line(prefixes)
+    clearing: list[bytes] = []
+    unknown = _unknown_line(prefixes, clearing)
     pos = at
     while pos < size:
         want = step
@@ -292,19 +297,25 @@ def canonical_thread_keys(fd: int, at: int) -> list[tuple[str, str]] | None:
             h = hit.start()
             if at_end and h == len(block) - 1:  # the newline that ends the file
                 break
-            m = _MESSAGE_KEYS.match(block, h + 1)
-            if m is None or (at_end and block.find(b"\n", h + 1) < 0):  # not canonical; a last line without its newline
+            if at_end and block.find(b"\n", h + 1) < 0:  # a last line without its newline
                 return None
-            key = (orjson.loads(b'"' + m[1] + b'"'), orjson.loads(b'"' + m[2] + b'"'))
-            if key not in keys:  # (a thread found again under another spelling of its names, \u00e9 for é, is one)
-                keys.append(key)
-            if len(prefixes) > SEARCHED_THREADS:  # the pattern grows with every thread: past a few, one streaming
-                return None  # pass (.reader.thread_counts) is cheaper (400 threads: 30 s -> 0.2 s)
-            prefixes.append(block[h + 1 + len(_KEY_MSG_HEAD) : m.end()])
-            unknown = _unknown_line(prefixes)
+            m = _MESSAGE_KEYS.match(block, h + 1)
+            if m is not None:
+                key = (orjson.loads(b'"' + m[1] + b'"'), orjson.loads(b'"' + m[2] + b'"'))
+                if key not in keys:  # (a thread found again under another spelling of its names, \u00e9 for é, is one)
+                    keys.append(key)
+                prefixes.append(block[h + 1 + len(_KEY_MSG_HEAD) : m.end()])
+            elif (c := _CLEAR_AGENT.match(block, h + 1)) is not None:
+                cleared.add(orjson.loads(b'"' + c[1] + b'"'))
+                clearing.append(block[h + 1 + len(_KEY_CLEAR_HEAD) : c.end()])
+            else:  # not canonical
+                return None
+            if len(prefixes) + len(clearing) > SEARCHED_THREADS:  # the pattern grows with every thread: past a
+                return None  # few, one streaming pass (.reader.thread_counts) is cheaper (400 threads: 30 s -> 0.2 s)
+            unknown = _unknown_line(prefixes, clearing)
             i = h
         pos += hi
-    return keys
+    return keys, cleared
 
 
 def thread_in_file(path: Path | str, agent: str, peer: str) -> bool:

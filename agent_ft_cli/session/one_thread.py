@@ -45,6 +45,7 @@ def iter_thread(
     on_warning: WarnFn | None = None,
     as_bytes: bool = False,
     header: Known | None = None,
+    uncleared: bool = False,
 ) -> Iterator[Any]:
     """Stream the messages of one thread (``agent.chat_messages[peer]``) in order, with flat memory.
 
@@ -52,7 +53,10 @@ def iter_thread(
     is in the writer's canonical form (it is still parsed, so a damaged line is an error as always), else
     ``orjson.dumps`` of the parsed message.
 
-    The file is read a block (1 MB of whole lines) at a time, from just after the last ``clear`` of the thread.
+    The file is read a block (1 MB of whole lines) at a time, from just after the last ``clear`` of the thread
+    (found by searching from the end; ``uncleared``: the caller knows there is none, see
+    :meth:`.reader.OpenSession.never_cleared`, and reading starts after the header; a ``clear`` read anyway still
+    empties the thread, so the answer is the same).
     Lines that start with the wanted thread's record prefix are found with ``bytes.find`` and parsed one by one; the
     runs of lines between them are skipped at once when :meth:`._scan.LineFilter.run_of_foreign` shows from their
     bytes that every one is a whole message record of another thread, and otherwise go line by line through the
@@ -64,7 +68,7 @@ def iter_thread(
         _past_header(p, fh, header)
         after_header = fh.tell()
         fd = fh.fileno()
-        start = _after_last_clear(fd, after_header, key)
+        start = after_header if uncleared else _after_last_clear(fd, after_header, key)
         numbered = start == after_header  # else line numbers are worked out on the error paths only
         lineno = 2
         loads = orjson.loads
@@ -86,6 +90,10 @@ def iter_thread(
             if is_message(rec) and rec["agent"] == agent and rec["peer"] == peer:
                 return rec["message"]
             check_record(p, here, rec)
+            if uncleared and clears(rec, key):  # appended since the caller looked: what was streamed is stale
+                raise SessionError(
+                    f"{p}: a clear of the thread {agent} -> {peer} was written while it was being read; run it again"
+                )
             return _SKIP
 
         read_at = start

@@ -235,6 +235,8 @@ class OpenSession:
         self.path, self.header, self._fh, self._start = path, header, fh, fh.tell()
         #: the header line as read (its bytes start the file's sha256 when a later read continues it)
         self.head = head
+        #: the agents with a ``clear`` record in the file, when :meth:`thread_keys`' byte scan saw every line
+        self._cleared: set[str] | None = None
 
     def __enter__(self) -> OpenSession:
         return self
@@ -249,7 +251,14 @@ class OpenSession:
 
     def thread_keys(self, *, strict: bool = False, on_warning: WarnFn | None = None) -> list[ThreadKey]:
         """:func:`thread_keys` of the open file."""
-        return _keys(self.path, self._fh, self._start, strict, on_warning)
+        keys, self._cleared = _keys(self.path, self._fh, self._start, strict, on_warning)
+        return keys
+
+    def never_cleared(self, agent: str) -> bool:
+        """Whether :meth:`thread_keys` (called before) saw, from the bytes of every line, that no ``clear`` record of
+        ``agent`` is in the file: a reader of its thread may then start after the header (``iter_thread(uncleared=)``)
+        instead of searching for the last one. False when that is not known."""
+        return self._cleared is not None and agent not in self._cleared
 
     def load(
         self, *, pairs: Iterable[ThreadKey] | None = None, agents: Iterable[str] | None = None, strict: bool = False,
@@ -339,15 +348,18 @@ def thread_keys(
     p = Path(path)
     start = header[1] if header is not None else read_header(p)[1]
     with open(p, "rb") as fh:
-        return _keys(p, fh, start, strict, on_warning)
+        return _keys(p, fh, start, strict, on_warning)[0]
 
 
-def _keys(p: Path, fh: Any, start: int, strict: bool, on_warning: WarnFn | None) -> list[ThreadKey]:
-    """:func:`thread_keys` of ``fh``, its records starting at ``start``: the byte scan on a file, else (a file read
-    into memory, or one the scan cannot judge) one streaming pass of the full reader."""
+def _keys(
+    p: Path, fh: Any, start: int, strict: bool, on_warning: WarnFn | None
+) -> tuple[list[ThreadKey], set[str] | None]:
+    """:func:`thread_keys` of ``fh``, its records starting at ``start``, and the agents with a ``clear`` record when
+    known: the byte scan on a file, else (a file read into memory, or one the scan cannot judge) one streaming pass
+    of the full reader (then None: not known)."""
     if not isinstance(fh, io.BytesIO):
         try:
-            found = _scan.canonical_thread_keys(fh.fileno(), start - 1)
+            found = _scan.canonical_threads(fh.fileno(), start - 1)
             if found is not None:
                 return found
         except (OSError, ValueError, orjson.JSONDecodeError):  # unreadable or odd bytes: the full reader decides
@@ -355,7 +367,7 @@ def _keys(p: Path, fh: Any, start: int, strict: bool, on_warning: WarnFn | None)
     reducer = ThreadReducer(count_only=True)
     fh.seek(start)
     _reduce(p, fh, reducer, strict, on_warning, None)
-    return list(reducer.threads)
+    return list(reducer.threads), None
 
 
 def load_session(

@@ -121,6 +121,17 @@ def _reduced(data: bytes, **kwargs: Any) -> dict[Any, Any]:
     return reducer.threads
 
 
+def _clearing(data: bytes) -> set[Any]:
+    """The agents of every ``clear`` record, every line parsed with the json module."""
+    recs = []
+    for raw in data.split(b"\n")[1:]:
+        try:
+            recs.append(json.loads(raw))
+        except ValueError:
+            continue
+    return {r.get("agent") for r in recs if isinstance(r, dict) and r.get("type") == "clear"}
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     session=sessions(),
@@ -163,6 +174,11 @@ def _check_readers(path: Path, names: list[str], full: dict[Any, Any]) -> None:
     assert loaded.threads == full
     assert fmt.thread_counts(path) == {k: len(v) for k, v in full.items()}
     assert fmt.thread_keys(path) == list(full)  # in order of first appearance
+    with open(path, "rb") as fh:  # the byte scan behind thread_keys: when it judges the file, the clearing agents too
+        scanned = _scan.canonical_threads(fh.fileno(), fmt.read_header(path)[1] - 1)
+    if scanned is not None:
+        assert scanned[0] == list(full)
+        assert scanned[1] == _clearing(path.read_bytes())
     pairs = [(a, p) for a in names for p in names]
     some = set(pairs[::2])
     assert fmt.load_session(path, pairs=some).threads == {k: v for k, v in full.items() if k in some}
@@ -170,6 +186,8 @@ def _check_readers(path: Path, names: list[str], full: dict[Any, Any]) -> None:
     for agent, peer in pairs:
         expected = full.get((agent, peer), [])
         assert list(fmt.iter_thread(path, agent, peer)) == expected, (agent, peer)
+        if scanned is not None and agent not in scanned[1]:  # inspect --json's read when the scan saw no clear
+            assert list(fmt.iter_thread(path, agent, peer, uncleared=True)) == expected, (agent, peer)
         # the conversations, streamed (what export reads) and whole (Session.conversations): one reducer
         convs = list(fmt.iter_conversations(path, agent, peer))
         assert convs == ([c for c in loaded.conversations(agent, peer) if c] if (agent, peer) in loaded.threads else [])
