@@ -39,7 +39,7 @@ from ..errors import InputDataError
 from ..fsutil import installed_version, read_text
 from ..types import RawMessage
 from .agentchat_views import CHAT_MESSAGES, Notes, context_thread, first_source, task_thread
-from .model import Conversation, WarnFn
+from .model import HEAD_BYTES, Conversation, WarnFn
 
 KIND = "agentchat"
 #: The import options this adapter reads (the adapters registry's contract).
@@ -47,15 +47,14 @@ OPTIONS = frozenset({"agent", "peer"})  # and strict, which every adapter reads
 #: The save_state() format versions this importer knows (AgentChat 0.4 to 0.7 write "1.0.0").
 KNOWN_STATE_MAJOR = "1"
 _STATE_TYPES = ("AssistantAgentState", "TeamState", "SocietyOfMindAgentState", "ChatAgentContainerState")
-_HEAD = 1 << 16
 _STATE_RE = re.compile(rb'"type"\s*:\s*"(' + b"|".join(t.encode() for t in _STATE_TYPES) + rb')"')
 _EVENT_RE = re.compile(rb'"type"\s*:\s*"(TextMessage|MultiModalMessage|ToolCallRequestEvent|ToolCallExecutionEvent|ToolCallSummaryMessage|StopMessage|HandoffMessage|ThoughtEvent)"')
 
 def detect(path: Path) -> bool:
-    """Whether ``path`` looks like an AgentChat ``save_state()`` or ``TaskResult`` JSON (its first 64 KiB)."""
+    """Whether ``path`` looks like an AgentChat ``save_state()`` or ``TaskResult`` JSON (its first ``HEAD_BYTES``)."""
     try:
         with open(path, "rb") as fh:
-            return detect_head(fh.read(_HEAD))
+            return detect_head(fh.read(HEAD_BYTES))
     except OSError:
         return False
 
@@ -74,7 +73,7 @@ def detect_head(head: bytes) -> bool:
 def sniff(probe: Any) -> bool:
     """The registry's detection hook: :func:`detect` on the probed file's head (not its lines: a pretty-printed
     state spreads one object over many lines and a one-line TaskResult must not pass for chat JSONL)."""
-    return detect_head(probe.head[:_HEAD])
+    return detect_head(probe.head)
 
 
 def read(source: Path, options: Any, on_warning: Any = None) -> list[Conversation]:

@@ -8,12 +8,11 @@ from pathlib import Path
 import orjson
 
 from ..errors import InputDataError
-from .model import Probe
+from .model import HEAD_BYTES, Probe
 from .registry import get_adapter, kinds
 
 _LINES = 5  # how many of the file's first lines are shown to the adapters
 _PROBE_BYTES = 1024 * 1024  # of each, at most this much (a longer line is shown cut, so it reads as no JSON)
-_HEAD_BYTES = 1 << 16  # the file's first bytes every probe carries (a pretty-printed JSON's head, a SQLite magic)
 
 
 def probes(path: Path) -> list[Probe]:
@@ -21,7 +20,7 @@ def probes(path: Path) -> list[Probe]:
     one open of the file."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(_HEAD_BYTES)
+            head = fh.read(HEAD_BYTES)
             fh.seek(0)
             lines = [fh.readline(_PROBE_BYTES) for _ in range(_LINES)]  # bounded: a huge first line is cut
     except OSError as e:

@@ -36,12 +36,16 @@ class SourceOptions:
         return [k for k in ("session_id", "agent", "peer") if getattr(self, k)]
 
 
+#: How many of a file's first bytes every probe carries (a pretty-printed JSON's head, a SQLite magic).
+HEAD_BYTES = 1 << 16
+
+
 @dataclass(frozen=True)
 class Probe:
     """What detection shows an adapter's ``sniff``: the file, its first bytes, and one of its first lines."""
 
     path: Path
-    head: bytes  # the file's first bytes (64 KiB at most)
+    head: bytes  # the file's first bytes (HEAD_BYTES at most)
     line: str  # one of the first five non-blank lines, stripped ("" for a file with none)
     record: Any  # that line parsed as JSON, or None when it is not JSON
 

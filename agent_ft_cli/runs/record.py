@@ -126,7 +126,7 @@ def split_history(stats: Any) -> tuple[Any, list[dict[str, Any]]]:
 
 
 def build(
-    job: Any, outcome: Any, run_id: str, begun: float, finished: float, inputs: dict[str, Any],
+    job: Any, outcome: Any, *, run_id: str, begun: float, finished: float, inputs: dict[str, Any],
     client_args: dict[str, Any], run_dir: Path | None,
 ) -> dict[str, Any]:
     """The record of an update as a dict (secrets in the client's settings and keyword args redacted; stats already
@@ -206,7 +206,10 @@ def record_update(
             "config": file_ref(job.config_path, read),
         }
         args = job.client_args if client_args is None else client_args
-        record = build(job, outcome, run_id, begun.started, finished, inputs, args, folder if own else None)
+        record = build(
+            job, outcome, run_id=run_id, begun=begun.started, finished=finished, inputs=inputs, client_args=args,
+            run_dir=folder if own else None,
+        )
         return write(record, folder, begun.folder)
     except Exception as e:  # the model was updated: a record that cannot be written must not say otherwise
         from ..redact import describe_exception

@@ -280,18 +280,21 @@ class OpenSession:
         """Whether the file holds a message of ``agent.chat_messages[peer]`` (a cleared thread included): its line in
         the canonical framing found from the start of the file (at once when the thread is there), else
         :meth:`thread_keys` decides (another writer's lines, a thread that is not there)."""
-        needle = b"\n" + message_line_prefix(agent, peer)
-        if isinstance(self._fh, io.BytesIO):  # a small file, read whole
-            found = self._fh.getbuffer().tobytes().find(needle) >= 0
-        else:
-            found = _scan.finds(self._fh.fileno(), needle)
-        return found or (agent, peer) in self.thread_keys(on_warning=on_warning)
+        return self._finds_line(agent, peer) or (agent, peer) in self.thread_keys(on_warning=on_warning)
 
     def holds(self, agent: str, peer: str) -> bool:
-        """:func:`thread_in_file` on the open file."""
-        if isinstance(self._fh, io.BytesIO):  # a small file, read whole
-            return self._fh.getbuffer().tobytes().find(b"\n" + message_line_prefix(agent, peer)) >= 0
+        """:func:`thread_in_file` on the open file: its line in the canonical framing found, and True too when the
+        file cannot be judged this way (not a session: the caller's own reader will say)."""
+        if isinstance(self._fh, io.BytesIO):
+            return self._finds_line(agent, peer)
         return _scan.holds(self._fh.fileno(), agent, peer)
+
+    def _finds_line(self, agent: str, peer: str) -> bool:
+        """Whether a line of the thread in the canonical framing is in the file (one ``find`` from its start)."""
+        needle = b"\n" + message_line_prefix(agent, peer)
+        if isinstance(self._fh, io.BytesIO):  # a small file, read whole
+            return self._fh.getbuffer().tobytes().find(needle) >= 0
+        return _scan.finds(self._fh.fileno(), needle)
 
     def conversations(
         self, agent: str, peer: str, *, strict: bool = False, on_warning: WarnFn | None = None

@@ -63,3 +63,53 @@ def test_many_threads_cost_about_one_pass(tmp_path: Path) -> None:
     start = time.process_time()
     assert fmt.thread_keys(path) == threads
     assert time.process_time() - start < 20 * one_pass + 1.0
+
+
+records = st.lists(
+    st.one_of(
+        pairs.map(lambda k: fmt.message_record(k[0], k[1], {"content": "m", "role": "user"})),
+        st.tuples(st.sampled_from(NAMES), st.one_of(st.none(), st.sampled_from(NAMES)), st.booleans()).map(
+            lambda c: fmt.clear_record(c[0], c[1], rewrite=c[2])
+        ),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(records)
+def test_the_scan_names_the_agents_that_clear_and_a_reader_told_so_reads_the_same(recs: list[dict]) -> None:
+    """The byte scan also learns which agents have a ``clear`` record; ``inspect --json`` then reads a thread of an
+    agent that never clears from the header on (no search for its last clear), with the same messages."""
+    import tempfile
+
+    from agent_ft_cli.session import _scan
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "s.jsonl"
+        fmt.write_records(path, fmt.make_header([]), recs)
+        with open(path, "rb") as fh:
+            scanned = _scan.canonical_threads(fh.fileno(), fmt.read_header(path)[1] - 1)
+        keys = _first_seen([(r["agent"], r["peer"]) for r in recs if r["type"] == "message"])
+        clearing = {r["agent"] for r in recs if r["type"] == "clear"}
+        if len(keys) + len(clearing) <= _scan.SEARCHED_THREADS:
+            assert scanned == (keys, clearing)
+        loaded = fmt.load_session(path).threads
+        for agent, peer in keys:
+            if agent not in clearing:
+                assert list(fmt.iter_thread(path, agent, peer, uncleared=True)) == loaded[(agent, peer)]
+
+
+def test_a_clear_written_after_the_scan_is_an_error_not_a_stale_thread(tmp_path: Path) -> None:
+    """Told there is no clear (the scan ran before a recorder appended one), the reader refuses rather than stream
+    messages the clear emptied."""
+    import pytest
+
+    path = tmp_path / "s.jsonl"
+    recs = [fmt.message_record("user", "bob", {"content": "old", "role": "user"}), fmt.clear_record("user", "bob")]
+    fmt.write_records(path, fmt.make_header([]), recs)
+    assert list(fmt.iter_thread(path, "user", "bob")) == []
+    from agent_ft_cli.errors import SessionError
+
+    with pytest.raises(SessionError, match="written while it was being read"):
+        list(fmt.iter_thread(path, "user", "bob", uncleared=True))
