@@ -90,12 +90,9 @@ class ClientChoice:
         default); None for other clients (their ``state_path`` attribute is checked once they exist)."""
         if not BUNDLED_CLIENTS.get(self.spec.strip()):
             return None
-        import os
+        from .clients.local import state_file
 
-        from .clients.local import DEFAULT_STATE
-
-        raw = self.args.get("state_path") or os.environ.get("AGENT_FT_LOCAL_STATE") or DEFAULT_STATE
-        return Path(str(raw)).expanduser()
+        return state_file(self.args.get("state_path"))
 
 
 def resolve_pair(

@@ -33,6 +33,12 @@ from ..fsutil import atomic_write_bytes, exclusive_lock, read_bounded
 from .protocol import ModelClientBase, chat_response, rounded_mean
 
 DEFAULT_STATE = ".agent-ft/local-model.json"
+
+
+def state_file(state_path: Any = None) -> Path:
+    """Where the local model keeps its state: ``state_path``, else ``$AGENT_FT_LOCAL_STATE``, else
+    :data:`DEFAULT_STATE` (``~`` expanded)."""
+    return Path(str(state_path or os.environ.get("AGENT_FT_LOCAL_STATE") or DEFAULT_STATE)).expanduser()
 #: At most this many learning steps are reported in the history (pairs are learned in that many even batches).
 HISTORY_STEPS = 20
 #: The history's margins are measured on at most this many tied pairs (evenly spaced) to bound the cost.
@@ -122,8 +128,7 @@ class LocalLearningClient(ModelClientBase):
         **_: Any,
     ) -> None:
         super().__init__(config)
-        path = state_path or os.environ.get("AGENT_FT_LOCAL_STATE") or DEFAULT_STATE
-        self.state_path = Path(path).expanduser()
+        self.state_path = state_file(state_path)
         self.default_reply = default_reply
         self.threshold = float(threshold)
 

@@ -10,7 +10,6 @@ exits 130); every answer given is already in the file.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +22,6 @@ from prompt_toolkit.layout import ConditionalContainer, HSplit, Layout, Window
 from prompt_toolkit.layout.controls import FormattedTextControl
 from prompt_toolkit.layout.dimension import Dimension
 from prompt_toolkit.lexers import Lexer
-from prompt_toolkit.output.color_depth import ColorDepth
 from prompt_toolkit.styles import Style
 from prompt_toolkit.widgets import TextArea
 
@@ -272,6 +270,5 @@ def run_screen(review: Review) -> str:
         style=STYLE,
         full_screen=True,
         mouse_support=True,
-        color_depth=ColorDepth.DEPTH_1_BIT if os.environ.get("NO_COLOR") else None,
     )
     return app.run() or "quit"

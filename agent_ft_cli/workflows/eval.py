@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..align import Skipped, align, prompt_thread, text_of
+from ..align import Skipped, align, prompt_thread, question_key, text_of
 from ..clients.loading import client_stdout_to_stderr
 from ..clients.protocol import can_score
 from ..errors import AgentFtError, ClientLoadError, ClientUpdateError, InputDataError, UsageError
@@ -138,7 +138,7 @@ class Evaluation:
 
 def similarity(a: str, b: str) -> float:
     """How alike two texts are, 0..1: difflib's ratio on case-folded, whitespace-normalised text."""
-    x, y = " ".join(a.casefold().split()), " ".join(b.casefold().split())
+    x, y = question_key(a), question_key(b)
     if x == y:
         return 1.0
     return difflib.SequenceMatcher(None, x, y, autojunk=False).ratio()
