@@ -87,7 +87,9 @@ def _folder(tmp_path: Path, n: int) -> Path:
     return folder
 
 
-def _export(tmp_path: Path, folder: Path, jobs: str, die: str, last: str = "") -> tuple[bytes, dict[str, object], list[str]]:
+def _export(
+    tmp_path: Path, folder: Path, jobs: str, die: str, last: str = ""
+) -> tuple[bytes, dict[str, object], list[str]]:
     """The rows, the summary and the stderr lines of ``export --jobs JOBS`` in a subprocess (see :data:`SCRIPT`)."""
     out = tmp_path / f"j{jobs}.jsonl"
     flags = tmp_path / f"flags{jobs}"
@@ -96,7 +98,12 @@ def _export(tmp_path: Path, folder: Path, jobs: str, die: str, last: str = "") -
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
     args = ["export", "-s", str(folder), "-f", "openai-sft", "-o", str(out), "--jobs", jobs, "--json"]
     proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        [sys.executable, "-c", SCRIPT, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         stdout, stderr = proc.communicate(timeout=DEADLINE)
