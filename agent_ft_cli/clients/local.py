@@ -34,11 +34,6 @@ from .protocol import ModelClientBase, chat_response, rounded_mean
 
 DEFAULT_STATE = ".agent-ft/local-model.json"
 
-
-def state_file(state_path: Any = None) -> Path:
-    """Where the local model keeps its state: ``state_path``, else ``$AGENT_FT_LOCAL_STATE``, else
-    :data:`DEFAULT_STATE` (``~`` expanded)."""
-    return Path(str(state_path or os.environ.get("AGENT_FT_LOCAL_STATE") or DEFAULT_STATE)).expanduser()
 #: At most this many learning steps are reported in the history (pairs are learned in that many even batches).
 HISTORY_STEPS = 20
 #: The history's margins are measured on at most this many tied pairs (evenly spaced) to bound the cost.
@@ -53,6 +48,12 @@ _STOP = set(
     happen happens""".split()
 )
 _CONTRACTIONS = {"what's": "what is", "who's": "who is", "where's": "where is", "it's": "it is", "how's": "how is"}
+
+
+def state_file(state_path: Any = None) -> Path:
+    """Where the local model keeps its state: ``state_path``, else ``$AGENT_FT_LOCAL_STATE``, else
+    :data:`DEFAULT_STATE` (``~`` expanded)."""
+    return Path(str(state_path or os.environ.get("AGENT_FT_LOCAL_STATE") or DEFAULT_STATE)).expanduser()
 
 
 def _stem(word: str) -> str:

@@ -55,8 +55,8 @@ def iter_thread(
 
     The file is read a block (1 MB of whole lines) at a time, from just after the last ``clear`` of the thread
     (found by searching from the end; ``uncleared``: the caller knows there is none, see
-    :meth:`.reader.OpenSession.never_cleared`, and reading starts after the header; a ``clear`` read anyway still
-    empties the thread, so the answer is the same).
+    :meth:`.reader.OpenSession.never_cleared`, and reading starts after the header; a ``clear`` of the thread met
+    anyway, appended since, is an error: what was already streamed is not the thread any more).
     Lines that start with the wanted thread's record prefix are found with ``bytes.find`` and parsed one by one; the
     runs of lines between them are skipped at once when :meth:`._scan.LineFilter.run_of_foreign` shows from their
     bytes that every one is a whole message record of another thread, and otherwise go line by line through the
