@@ -252,8 +252,8 @@ _KEY_CLEAR_HEAD = b'{"type":"clear","agent":"'
 _MESSAGE_KEYS = re.compile(rb'\{"type":"message","agent":"((?:[^"\\\n]|\\.)*)","peer":"((?:[^"\\\n]|\\.)*)","message":')
 _CLEAR_AGENT = re.compile(rb'\{"type":"clear","agent":"((?:[^"\\\n]|\\.)*)"')
 
-#: Past this many threads (and clearing agents) :func:`.reader.thread_keys` leaves its search (whose pattern excludes
-#: every thread found so far) for one streaming pass of :func:`.reader.thread_counts`.
+#: Past this many threads (or agents that clear) :func:`.reader.thread_keys` leaves its search (whose pattern excludes
+#: every thread and clearing agent found so far) for one streaming pass of :func:`.reader.thread_counts`.
 SEARCHED_THREADS = 16
 
 
@@ -310,7 +310,7 @@ def canonical_threads(fd: int, at: int) -> tuple[list[tuple[str, str]], set[str]
                 clearing.append(block[h + 1 + len(_KEY_CLEAR_HEAD) : c.end()])
             else:  # not canonical
                 return None
-            if len(prefixes) + len(clearing) > SEARCHED_THREADS:  # the pattern grows with every thread: past a
+            if max(len(prefixes), len(clearing)) > SEARCHED_THREADS:  # the pattern grows with each thread: past a
                 return None  # few, one streaming pass (.reader.thread_counts) is cheaper (400 threads: 30 s -> 0.2 s)
             unknown = _unknown_line(prefixes, clearing)
             i = h

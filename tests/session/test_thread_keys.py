@@ -113,3 +113,22 @@ def test_a_clear_written_after_the_scan_is_an_error_not_a_stale_thread(tmp_path:
 
     with pytest.raises(SessionError, match="written while it was being read"):
         list(fmt.iter_thread(path, "user", "bob", uncleared=True))
+
+
+def test_a_group_chat_whose_members_all_clear_is_still_scanned(tmp_path: Path) -> None:
+    """Clearing agents do not use up the scan's thread budget: a group chat of 12 threads whose 7 agents each clear
+    their history between runs is still answered by the byte scan (not the streaming pass), clears included."""
+    from agent_ft_cli.session import _scan
+
+    members = [f"member{i}" for i in range(6)]
+    threads = [(m, "chat_manager") for m in members] + [("chat_manager", m) for m in members]
+    recs = []
+    for run in range(2):
+        recs += [fmt.clear_record(a, None) for a in [*members, "chat_manager"]]
+        recs += [fmt.message_record(a, p, {"content": f"{run}", "role": "user"}) for a, p in threads]
+    path = tmp_path / "s.jsonl"
+    fmt.write_records(path, fmt.make_header([]), recs)
+    with open(path, "rb") as fh:
+        scanned = _scan.canonical_threads(fh.fileno(), fmt.read_header(path)[1] - 1)
+    assert scanned == (threads, {*members, "chat_manager"})
+    assert fmt.thread_keys(path) == threads
