@@ -25,7 +25,7 @@ with its flag names first, so its users read ``--format 'x' ...``.
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 EXIT_OK = 0
@@ -201,3 +201,17 @@ class KeyedText(str):
         text = cls(str(error))
         text.error = error
         return text
+
+
+# -- the wording of lists in messages -----------------------------------------------------------------------------
+
+
+def either(names: Sequence[str]) -> str:
+    """Names as prose: ``"a"``, ``"a or b"``, ``"a, b or c"``."""
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
+
+
+def listed(items: Sequence[Any], most: int = 10) -> str:
+    """The first ``most`` items, comma-separated, then how many more: ``"3, 7, 9 and 12 more"``."""
+    more = f" and {len(items) - most} more" if len(items) > most else ""
+    return ", ".join(map(str, items[:most])) + more

@@ -8,11 +8,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputDataError, OutputWriteError, UsageError
+from ..errors import InputDataError, OutputWriteError, UsageError, either
 from ..textsafe import legible
 from .detect import detect_kind
 from .model import Conversation, SourceOptions, WarnFn
-from .registry import either, get_adapter, kinds, kinds_text
+from .registry import get_adapter, kinds, kinds_text
 
 _UNSAFE = re.compile(r"[^\w.-]+")
 _MAX_STEM = 120  # characters of a session file name (file systems allow 255 bytes; a name may be non-ASCII)

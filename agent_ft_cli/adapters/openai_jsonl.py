@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from ..errors import InputDataError, UsageError
+from ..errors import InputDataError, UsageError, listed
 from ..fsutil import iter_lines
 from ..types import RawMessage, WarnFn
 from .model import Conversation, Probe, SourceOptions
@@ -128,7 +128,7 @@ def _skip_damaged(
     error under ``strict``. Skipping never takes a message out of the middle of a conversation: in a file of one
     message per line only a final line cut short (a crashed writer) can go."""
     lines = [n for n, _, _ in damaged]
-    shown = ", ".join(map(str, lines[:10])) + (f" and {len(lines) - 10} more" if len(lines) > 10 else "")
+    shown = listed(lines)
     first, why, _ = damaged[0]
     if not records:  # nothing else to import: the damage is the answer
         raise InputDataError(f"{path}:{first}: not valid JSON ({why})")

@@ -7,11 +7,10 @@ cheap. The order of :data:`ADAPTERS` is the order detection asks the adapters in
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from ..errors import UsageError
+from ..errors import UsageError, either
 from .model import Reader, Sniffer
 
 #: ``{kind: "module:function"}``: adding a source is one module plus one line here.
@@ -27,11 +26,6 @@ ADAPTERS: dict[str, str] = {
 def kinds() -> tuple[str, ...]:
     """Every registered kind, in detection order."""
     return tuple(ADAPTERS)
-
-
-def either(names: Sequence[str]) -> str:
-    """Names as prose: ``"a"``, ``"a or b"``, ``"a, b or c"``."""
-    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
 
 
 def kinds_text() -> str:

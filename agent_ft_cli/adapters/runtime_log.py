@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from ..errors import InputDataError
+from ..errors import InputDataError, listed
 from ..fsutil import iter_lines
 from .model import Conversation, Probe, SourceOptions, WarnFn
 from .threads import AgentDefs, Completion, build_conversations
@@ -127,7 +127,7 @@ def read(path: Path, options: SourceOptions, on_warning: WarnFn) -> list[Convers
             d["class"] = rec.get("agent_type")
             agent_defs[(rec.get("session_id") or current, str(rec["agent_name"]))] = d
     if cut:
-        shown = ", ".join(map(str, cut[:10])) + (f" and {len(cut) - 10} more" if len(cut) > 10 else "")
+        shown = listed(cut)
         if options.strict:
             raise InputDataError(
                 f"{path}: {len(cut)} record line(s) are cut short or damaged (line(s) {shown}); drop {{strict}} to "

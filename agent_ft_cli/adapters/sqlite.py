@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputDataError, UsageError
+from ..errors import InputDataError, UsageError, listed
 from .model import Conversation, Probe, SourceOptions, WarnFn
 from .threads import AgentDefs, Completion, build_conversations, loads
 
@@ -94,7 +94,7 @@ def read(path: Path, options: SourceOptions, on_warning: WarnFn) -> list[Convers
             continue
         completions.append(Completion(where, sid, source_name or None, req, loads(response), bool(is_cached)))
     if damaged:
-        shown = ", ".join(damaged[:10]) + (f" and {len(damaged) - 10} more" if len(damaged) > 10 else "")
+        shown = listed(damaged)
         if options.strict:
             raise InputDataError(
                 f"{path}: the request of {len(damaged)} row(s) is not JSON (cut short or damaged; row(s) {shown}); "

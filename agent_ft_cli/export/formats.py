@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..errors import UsageError
+from ..errors import UsageError, either
 from ..jsonio import to_json
 from ..types import RawMessage
 from .messages import Style, answer_message
@@ -181,8 +181,7 @@ def row_line(row: Row) -> bytes:
 
 def formats_text() -> str:
     """The format names for help text: ``"a, b or c"``."""
-    names = list(FORMATS)
-    return ", ".join(names[:-1]) + f" or {names[-1]}"
+    return either(list(FORMATS))
 
 
 def get_format(name: str) -> Format:

@@ -97,6 +97,13 @@ def test_deep_or_bad_json_is_a_clean_error(tmp_path: Path) -> None:
     result = run_import(bad, tmp_path / "s2", ImportOptions(), on_warning=warnings.append)
     assert len(result.written) == 1
     assert warnings == [f"{bad}: skipped 1 line(s) cut short or damaged (line(s) 2); the conversations they held are not imported"]
+    many = _write(tmp_path, "many.jsonl", CHAT + "{nope\n" * 12 + CHAT)  # past ten, the rest are counted
+    warnings.clear()
+    run_import(many, tmp_path / "s4", ImportOptions(), on_warning=warnings.append)
+    assert warnings == [
+        f"{many}: skipped 12 line(s) cut short or damaged (line(s) 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 2 more); "
+        "the conversations they held are not imported"
+    ]
     garbage = _write(tmp_path, "garbage.jsonl", "nope\n")  # not even an object: not a chat file at all
     with pytest.raises(InputDataError, match=r"garbage\.jsonl:1: not valid JSON"):
         run_import(garbage, tmp_path / "s3", ImportOptions(kind="openai-jsonl"))
